@@ -2,10 +2,8 @@
 // ARM-compatible control plane and an az-shaped CLI, in one binary.
 package main
 
-import (
-	"os"
-)
+import "os"
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

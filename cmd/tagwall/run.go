@@ -1,3 +1,0 @@
-package main
-
-func run(args []string) int { return 0 }
