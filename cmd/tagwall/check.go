@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/rangespec"
+	"github.com/tagwall/tagwall/internal/servicetag"
+)
+
+func init() { subcommands = append(subcommands, newCheckCmd) }
+
+// checkResult is `tagwall check -o json`'s output.
+type checkResult struct {
+	Address string   `json:"address"`
+	Allowed bool     `json:"allowed"`
+	Entry   string   `json:"entry,omitempty"`
+	Tag     string   `json:"tag,omitempty"`
+	Prefix  string   `json:"prefix,omitempty"`
+	Reason  string   `json:"reason"`
+	Ranges  []string `json:"ranges"`
+}
+
+func newCheckCmd() *cobra.Command {
+	var ranges, source, out string
+	var standalone bool
+	cmd := &cobra.Command{
+		Use:   "check IP --ranges LIST [--source PATH|URL]",
+		Short: "Decide whether an address may reach an API server protected by an authorized-ranges list",
+		Long: `check applies an authorized-ranges list (for example "AzureCloud,20.20.20.20") to one
+address and says allowed or denied, and why: the entry that matched, and for a service
+tag the tag's matching prefix.
+
+By default the managed API's server rules apply (global addresses only, at most one
+service tag); --standalone applies the standalone gateway's (private ranges and several
+tags allowed). Service tags resolve against --source.
+
+Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(out); err != nil {
+				return err
+			}
+			addr, err := netip.ParseAddr(strings.TrimSpace(args[0]))
+			if err != nil {
+				return usageError(fmt.Errorf("check %q: not an IP address", args[0]))
+			}
+			if !cmd.Flags().Changed("ranges") {
+				return usageError(fmt.Errorf("check: --ranges is required"))
+			}
+			var cat *servicetag.Catalog
+			if source != "" {
+				doc, err := loadDocument(cmd.Context(), source)
+				if err != nil {
+					return err
+				}
+				cat = servicetag.NewCatalog(doc)
+			}
+			list, spec, err := compileCheck(ranges, standalone, cat)
+			if err != nil {
+				return usageError(err)
+			}
+			d := list.Explain(addr)
+			res := checkResult{Address: addr.String(), Allowed: d.Allowed, Entry: d.Entry, Tag: d.Tag, Reason: d.Reason, Ranges: spec.Strings()}
+			if d.Prefix.IsValid() {
+				res.Prefix = d.Prefix.String()
+			}
+			w := cmd.OutOrStdout()
+			if out == "json" {
+				if err := writeJSON(w, res); err != nil {
+					return err
+				}
+			} else {
+				verdict := "denied"
+				if d.Allowed {
+					verdict = "allowed"
+				}
+				fmt.Fprintf(w, "%s %s: %s\n", verdict, res.Address, d.Reason)
+			}
+			if !d.Allowed {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ranges, "ranges", "", `authorized ranges, comma-separated ("" disables the restriction)`)
+	cmd.Flags().StringVar(&source, "source", "", "service-tag document for tag entries: a path or an http(s) URL")
+	cmd.Flags().BoolVar(&standalone, "standalone", false, "apply the standalone gateway's rules instead of the managed API's")
+	outputFlag(cmd, &out)
+	return cmd
+}
+
+// compileCheck validates ranges with the chosen rules and compiles them.
+func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*allowlist.List, rangespec.Spec, error) {
+	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true}
+	if standalone {
+		opt.Mode = rangespec.ModeStandalone
+	}
+	if cat != nil {
+		opt.Tags = cat
+	}
+	spec, err := rangespec.ParseString(ranges, opt)
+	if err != nil {
+		return nil, spec, fmt.Errorf("check ranges %q: %w", ranges, err)
+	}
+	var b allowlist.Builder
+	switch {
+	case spec.Disabled:
+		b.AllowAll()
+	case spec.EgressOnly:
+		// 0.0.0.0/32: only the cluster's own egress passes; check has none.
+	}
+	for _, e := range spec.Entries {
+		if !e.IsTag() {
+			if !spec.EgressOnly {
+				b.AddPrefix(e.Prefix, e.Raw)
+			}
+			continue
+		}
+		t, ok := cat.Lookup(e.Tag)
+		if !ok {
+			return nil, spec, fmt.Errorf("check ranges %q: service tag %q not in the catalog", ranges, e.Tag)
+		}
+		b.AddTag(allowlist.NewTagSet(t.Name, t.ChangeNumber, t.Prefixes), e.Raw)
+	}
+	list, err := b.Build()
+	if err != nil {
+		return nil, spec, fmt.Errorf("compile ranges %q: %w", ranges, err)
+	}
+	return list, spec, nil
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagwall/tagwall/internal/servicetag"
+)
+
+func init() { subcommands = append(subcommands, newServiceTagsCmd) }
+
+// outputFlag registers -o/--output with the formats the catalog commands
+// print.
+func outputFlag(cmd *cobra.Command, out *string) {
+	cmd.Flags().StringVarP(out, "output", "o", "table", "output format: json or table")
+}
+
+func checkOutput(out string) error {
+	switch out {
+	case "json", "table":
+		return nil
+	}
+	return usageError(fmt.Errorf("unknown output format %q: want json or table", out))
+}
+
+func newServiceTagsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "servicetags",
+		Short: "Inspect service-tag documents: show a tag, diff two versions, find the tags of an address",
+	}
+	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd())
+	return cmd
+}
+
+// loadDocument fetches, parses and validates one document from a path or URL.
+func loadDocument(ctx context.Context, pathOrURL string) (*servicetag.Document, error) {
+	if pathOrURL == "" {
+		return nil, usageError(fmt.Errorf("no service-tag document: pass --source PATH|URL"))
+	}
+	src, err := servicetag.NewSource(pathOrURL)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	data, _, err := src.Fetch(ctx)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	doc, err := servicetag.Parse(pathOrURL, data)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return doc, nil
+}
+
+// tagJSON is a tag in the download document's own shape.
+type tagJSON struct {
+	Name       string `json:"name"`
+	ID         string `json:"id"`
+	Properties struct {
+		ChangeNumber    int64    `json:"changeNumber"`
+		Region          string   `json:"region"`
+		RegionID        int      `json:"regionId"`
+		Platform        string   `json:"platform"`
+		SystemService   string   `json:"systemService"`
+		AddressPrefixes []string `json:"addressPrefixes"`
+		NetworkFeatures []string `json:"networkFeatures"`
+	} `json:"properties"`
+}
+
+func toTagJSON(t *servicetag.Tag) tagJSON {
+	var j tagJSON
+	j.Name, j.ID = t.Name, t.ID
+	p := &j.Properties
+	p.ChangeNumber, p.Region, p.RegionID = t.ChangeNumber, t.Region, t.RegionID
+	p.Platform, p.SystemService, p.NetworkFeatures = t.Platform, t.SystemService, t.NetworkFeatures
+	p.AddressPrefixes = make([]string, len(t.Prefixes))
+	for i, pf := range t.Prefixes {
+		p.AddressPrefixes[i] = pf.String()
+	}
+	return j
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func countFamilies(ps []netip.Prefix) (v4, v6 int) {
+	for _, p := range ps {
+		if p.Addr().Is4() {
+			v4++
+		} else {
+			v6++
+		}
+	}
+	return v4, v6
+}
+
+func newServiceTagsShowCmd() *cobra.Command {
+	var source, out string
+	cmd := &cobra.Command{
+		Use:   "show NAME --source PATH|URL",
+		Short: "Show one service tag (case-insensitive name) with its address prefixes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(out); err != nil {
+				return err
+			}
+			doc, err := loadDocument(cmd.Context(), source)
+			if err != nil {
+				return err
+			}
+			tag, ok := servicetag.NewCatalog(doc).Lookup(args[0])
+			if !ok {
+				return usageError(fmt.Errorf("show service tag %q: not in %s (cloud %s, changeNumber %d)", args[0], source, doc.Cloud, doc.ChangeNumber))
+			}
+			w := cmd.OutOrStdout()
+			if out == "json" {
+				return writeJSON(w, toTagJSON(tag))
+			}
+			v4, v6 := countFamilies(tag.Prefixes)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "Name\tRegion\tSystemService\tChangeNumber\tIPv4\tIPv6")
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", tag.Name, tag.Region, tag.SystemService, tag.ChangeNumber, v4, v6)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, p := range tag.Prefixes {
+				fmt.Fprintln(w, p)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "service-tag document: a path or an http(s) URL")
+	outputFlag(cmd, &out)
+	return cmd
+}
+
+func newServiceTagsDiffCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "Compare two service-tag documents: tags added, removed and changed",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(out); err != nil {
+				return err
+			}
+			oldDoc, err := loadDocument(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			newDoc, err := loadDocument(cmd.Context(), args[1])
+			if err != nil {
+				return err
+			}
+			d := servicetag.Diff(oldDoc, newDoc)
+			w := cmd.OutOrStdout()
+			if out == "json" {
+				return writeJSON(w, d)
+			}
+			return writeDiffTable(w, d)
+		},
+	}
+	outputFlag(cmd, &out)
+	return cmd
+}
+
+func writeDiffTable(w io.Writer, d servicetag.DiffResult) error {
+	var plus, minus int
+	for _, c := range d.Changed {
+		plus += len(c.AddedPrefixes)
+		minus += len(c.RemovedPrefixes)
+	}
+	fmt.Fprintf(w, "changeNumber %d -> %d: %d tags added, %d removed, %d changed (+%d/-%d prefixes)\n",
+		d.OldChangeNumber, d.NewChangeNumber, len(d.Added), len(d.Removed), len(d.Changed), plus, minus)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Change\tTag\tPrefixes")
+	for _, n := range d.Added {
+		fmt.Fprintf(tw, "added\t%s\t\n", n)
+	}
+	for _, n := range d.Removed {
+		fmt.Fprintf(tw, "removed\t%s\t\n", n)
+	}
+	for _, c := range d.Changed {
+		fmt.Fprintf(tw, "changed\t%s\t+%d/-%d\n", c.Name, len(c.AddedPrefixes), len(c.RemovedPrefixes))
+	}
+	return tw.Flush()
+}
+
+func newServiceTagsLookupCmd() *cobra.Command {
+	var source, out string
+	cmd := &cobra.Command{
+		Use:   "lookup IP --source PATH|URL",
+		Short: "List every service tag that contains an address",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(out); err != nil {
+				return err
+			}
+			addr, err := netip.ParseAddr(strings.TrimSpace(args[0]))
+			if err != nil {
+				return usageError(fmt.Errorf("lookup %q: not an IP address", args[0]))
+			}
+			doc, err := loadDocument(cmd.Context(), source)
+			if err != nil {
+				return err
+			}
+			tags := servicetag.NewCatalog(doc).Containing(addr)
+			type hit struct {
+				Name          string `json:"name"`
+				Region        string `json:"region"`
+				SystemService string `json:"systemService"`
+				Prefix        string `json:"prefix"`
+			}
+			hits := make([]hit, 0, len(tags))
+			for _, t := range tags {
+				hits = append(hits, hit{t.Name, t.Region, t.SystemService, matchingPrefix(t.Prefixes, addr.Unmap()).String()})
+			}
+			w := cmd.OutOrStdout()
+			if out == "json" {
+				return writeJSON(w, hits)
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "Name\tRegion\tSystemService\tPrefix")
+			for _, h := range hits {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Region, h.SystemService, h.Prefix)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "service-tag document: a path or an http(s) URL")
+	outputFlag(cmd, &out)
+	return cmd
+}
+
+// matchingPrefix returns the longest prefix of ps that contains a.
+func matchingPrefix(ps []netip.Prefix, a netip.Addr) netip.Prefix {
+	var best netip.Prefix
+	for _, p := range ps {
+		if p.Contains(a) && (!best.IsValid() || p.Bits() > best.Bits()) {
+			best = p
+		}
+	}
+	return best
+}
