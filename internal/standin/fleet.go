@@ -1,0 +1,112 @@
+package standin
+
+import (
+	"errors"
+	"sync"
+)
+
+// Cluster names one cluster a Fleet keeps a Server for.
+type Cluster struct {
+	ID                string // the cluster's resource id (the Fleet's key)
+	FQDN              string
+	KubernetesVersion string
+}
+
+// Fleet keeps one stand-in Server per cluster.
+type Fleet struct {
+	provision func(Cluster) (Config, error)
+
+	mu      sync.Mutex
+	servers map[string]*fleetEntry
+	closed  bool
+}
+
+type fleetEntry struct {
+	c   Cluster
+	srv *Server
+}
+
+// NewFleet returns an empty Fleet; provision supplies each new cluster's
+// Config (its CA and token).
+func NewFleet(provision func(Cluster) (Config, error)) *Fleet {
+	return &Fleet{provision: provision, servers: map[string]*fleetEntry{}}
+}
+
+// Sync makes the set of running servers equal clusters: it starts the
+// missing ones, restarts those whose FQDN or version changed and stops the
+// rest. It returns the address of every running server by cluster ID, and
+// every start error joined (clusters that failed have no address).
+func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, errors.New("sync stand-in api servers: fleet closed")
+	}
+	want := make(map[string]Cluster, len(clusters))
+	for _, c := range clusters {
+		want[c.ID] = c
+	}
+	for id, e := range f.servers {
+		if c, ok := want[id]; !ok || c != e.c {
+			_ = e.srv.Close()
+			delete(f.servers, id)
+		}
+	}
+	var errs []error
+	addrs := make(map[string]string, len(want))
+	for id, c := range want {
+		if e, ok := f.servers[id]; ok {
+			addrs[id] = e.srv.Addr()
+			continue
+		}
+		srv, err := f.start(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f.servers[id] = &fleetEntry{c: c, srv: srv}
+		addrs[id] = srv.Addr()
+	}
+	return addrs, errors.Join(errs...)
+}
+
+func (f *Fleet) start(c Cluster) (*Server, error) {
+	cfg, err := f.provision(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Name = c.FQDN
+	if cfg.KubernetesVersion == "" {
+		cfg.KubernetesVersion = c.KubernetesVersion
+	}
+	return Start(cfg)
+}
+
+// Addr returns the address of the cluster's server.
+func (f *Fleet) Addr(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.servers[id]; ok {
+		return e.srv.Addr(), true
+	}
+	return "", false
+}
+
+// Len returns the number of running servers.
+func (f *Fleet) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.servers)
+}
+
+// Close stops every server; Sync fails afterwards.
+func (f *Fleet) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for id, e := range f.servers {
+		_ = e.srv.Close()
+		delete(f.servers, id)
+	}
+	return nil
+}
