@@ -1,0 +1,146 @@
+package servicetag
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/gaissmai/bart"
+)
+
+// Catalog is an immutable, indexed view of one Document. It is safe for
+// concurrent use. The zero value is not usable; use NewCatalog.
+type Catalog struct {
+	doc    *Document
+	byName map[string]int32 // lower-case name → index into doc.Tags
+	names  []string         // document order
+	rank   []int32          // index → position in name order
+	// byPrefix maps every distinct prefix to the tags listing it, so
+	// Containing walks only the prefixes covering an address.
+	byPrefix *bart.Table[[]int32]
+}
+
+// NewCatalog indexes doc. doc must not be modified afterwards. doc should be
+// valid (as Parse returns it); invalid prefixes are skipped by the reverse
+// index and, of duplicate names, the first tag wins Lookup.
+func NewCatalog(doc *Document) *Catalog {
+	c := &Catalog{
+		doc:      doc,
+		byName:   make(map[string]int32, len(doc.Tags)),
+		names:    make([]string, len(doc.Tags)),
+		byPrefix: new(bart.Table[[]int32]),
+	}
+	for i := range doc.Tags {
+		t := &doc.Tags[i]
+		c.names[i] = t.Name
+		key := strings.ToLower(t.Name)
+		if _, dup := c.byName[key]; !dup {
+			c.byName[key] = int32(i)
+		}
+		c.indexPrefixes(int32(i), t.Prefixes)
+	}
+	c.rank = nameRanks(doc.Tags)
+	return c
+}
+
+func (c *Catalog) indexPrefixes(id int32, prefixes []netip.Prefix) {
+	for _, p := range prefixes {
+		if !p.IsValid() {
+			continue
+		}
+		c.byPrefix.Modify(p.Masked(), func(ids []int32, _ bool) ([]int32, bool) {
+			if n := len(ids); n > 0 && ids[n-1] == id {
+				return ids, false // a prefix listed twice in one tag
+			}
+			return append(ids, id), false
+		})
+	}
+}
+
+// nameRanks returns, for each tag index, its position in name order.
+func nameRanks(tags []Tag) []int32 {
+	order := make([]int32, len(tags))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(tags[a].Name, tags[b].Name) })
+	rank := make([]int32, len(tags))
+	for pos, i := range order {
+		rank[i] = int32(pos)
+	}
+	return rank
+}
+
+// Document returns the document the catalog indexes.
+func (c *Catalog) Document() *Document { return c.doc }
+
+// Len returns the number of tags.
+func (c *Catalog) Len() int { return len(c.doc.Tags) }
+
+// Lookup finds a tag by name, case-insensitively.
+func (c *Catalog) Lookup(name string) (*Tag, bool) {
+	i, ok := c.byName[strings.ToLower(name)]
+	if !ok {
+		return nil, false
+	}
+	return &c.doc.Tags[i], true
+}
+
+// LookupTag returns the canonical spelling of a tag name (rangespec.TagIndex).
+func (c *Catalog) LookupTag(name string) (string, bool) {
+	t, ok := c.Lookup(name)
+	if !ok {
+		return "", false
+	}
+	return t.Name, true
+}
+
+// TagNames lists every tag name in document order (rangespec.TagIndex). The
+// caller must not modify the returned slice.
+func (c *Catalog) TagNames() []string { return c.names }
+
+// Containing returns every tag that contains addr, in name order. An
+// IPv4-mapped IPv6 address is unmapped first; an invalid address is in no
+// tag.
+func (c *Catalog) Containing(addr netip.Addr) []*Tag {
+	ids := c.containingIDs(addr)
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]*Tag, len(ids))
+	for i, id := range ids {
+		out[i] = &c.doc.Tags[id]
+	}
+	return out
+}
+
+// ContainingNames is Containing returning tag names.
+func (c *Catalog) ContainingNames(addr netip.Addr) []string {
+	ids := c.containingIDs(addr)
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = c.doc.Tags[id].Name
+	}
+	return out
+}
+
+// containingIDs returns the ids of the tags containing addr, deduplicated,
+// in name order.
+func (c *Catalog) containingIDs(addr netip.Addr) []int32 {
+	addr = addr.Unmap()
+	if !addr.IsValid() {
+		return nil
+	}
+	var ids []int32
+	for _, v := range c.byPrefix.Supernets(netip.PrefixFrom(addr, addr.BitLen())) {
+		ids = append(ids, v...)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.SortFunc(ids, func(a, b int32) int { return int(c.rank[a]) - int(c.rank[b]) })
+	return slices.Compact(ids)
+}

@@ -1,0 +1,42 @@
+package servicetag
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// sharedDir holds the real published documents (see SOURCES.md there). They
+// are never copied into the repository; a missing file fails the test.
+const sharedDir = "../../../shared/testdata/servicetags"
+
+func sharedFile(tb testing.TB, name string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedDir, name))
+	if err != nil {
+		tb.Fatalf("shared test data missing (CI must always have it): %v", err)
+	}
+	return data
+}
+
+var (
+	parsedMu sync.Mutex
+	parsed   = map[string]*Document{}
+)
+
+// sharedDoc parses a shared file once per test binary.
+func sharedDoc(tb testing.TB, name string) *Document {
+	tb.Helper()
+	parsedMu.Lock()
+	defer parsedMu.Unlock()
+	if d, ok := parsed[name]; ok {
+		return d
+	}
+	d, err := Parse(name, sharedFile(tb, name))
+	if err != nil {
+		tb.Fatalf("Parse(%s): %v", name, err)
+	}
+	parsed[name] = d
+	return d
+}

@@ -1,0 +1,59 @@
+package servicetag
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+)
+
+// downloadDoc and downloadTag are the download format as written by
+// MarshalDownload.
+type downloadDoc struct {
+	ChangeNumber int64         `json:"changeNumber"`
+	Cloud        string        `json:"cloud"`
+	Values       []downloadTag `json:"values"`
+}
+
+type downloadTag struct {
+	Name       string        `json:"name"`
+	ID         string        `json:"id"`
+	Properties downloadProps `json:"properties"`
+}
+
+type downloadProps struct {
+	ChangeNumber    int64          `json:"changeNumber"`
+	Region          string         `json:"region"`
+	RegionID        int            `json:"regionId"`
+	Platform        string         `json:"platform,omitempty"`
+	SystemService   string         `json:"systemService"`
+	AddressPrefixes []netip.Prefix `json:"addressPrefixes"`
+	NetworkFeatures []string       `json:"networkFeatures,omitempty"`
+}
+
+// MarshalDownload writes d in the download format (integer changeNumbers,
+// two-space indentation). Parse of the result yields a Document equal to d
+// except for Format, which becomes FormatDownload.
+func MarshalDownload(d *Document) ([]byte, error) {
+	out := downloadDoc{ChangeNumber: d.ChangeNumber, Cloud: d.Cloud, Values: make([]downloadTag, len(d.Tags))}
+	for i := range d.Tags {
+		t := &d.Tags[i]
+		prefixes := t.Prefixes
+		if prefixes == nil {
+			prefixes = []netip.Prefix{}
+		}
+		out.Values[i] = downloadTag{Name: t.Name, ID: t.ID, Properties: downloadProps{
+			ChangeNumber:    t.ChangeNumber,
+			Region:          t.Region,
+			RegionID:        t.RegionID,
+			Platform:        t.Platform,
+			SystemService:   t.SystemService,
+			AddressPrefixes: prefixes,
+			NetworkFeatures: t.NetworkFeatures,
+		}}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal service tags %s: %w", d.Cloud, err)
+	}
+	return b, nil
+}
