@@ -37,8 +37,8 @@ const (
 	EventDelete
 )
 
-// Event is one change seen by a Watch. For EventDelete, KV.Value is nil and
-// KV.ModRevision is the revision of the delete.
+// Event is one change seen by a Watch. For EventDelete, KV.Value is nil,
+// KV.CreateRevision is 0 and KV.ModRevision is the revision of the delete.
 type Event struct {
 	Type EventType
 	KV   KV
@@ -46,6 +46,13 @@ type Event struct {
 
 // Store is a revisioned key-value store. Keys are slash-separated strings.
 // All methods are safe for concurrent use.
+//
+// Revisions are store-wide: every successful write gets one greater than
+// every earlier one, and a rejected write gets none. They need not be
+// contiguous (an etcd shared with other installs advances them too). Values
+// passed in and returned are copies: callers may keep and modify them.
+// Methods check ctx first and return ctx.Err() (wrapped) when it has ended;
+// after Close they return ErrClosed.
 type Store interface {
 	// Get returns the key, or ErrNotFound.
 	Get(ctx context.Context, key string) (KV, error)
@@ -64,7 +71,15 @@ type Store interface {
 	Delete(ctx context.Context, key string, ifRev int64) (rev int64, err error)
 	// Watch streams every change to keys with the prefix made after
 	// revision fromRev, in revision order, until ctx ends (the channel is then
-	// closed). ErrCompacted if fromRev is older than the store keeps.
+	// closed). ErrCompacted if fromRev is older than the store keeps. The
+	// usual pattern is List, then Watch from List's revision. fromRev is
+	// taken literally: 0 asks for the whole history.
+	//
+	// The channel may also close while ctx is live: on Close, or when the
+	// watcher fell so far behind that the history it needs was compacted.
+	// The caller then watches again from the last revision it received
+	// (and on ErrCompacted lists again). A watcher that stops reading never
+	// blocks writers.
 	Watch(ctx context.Context, prefix string, fromRev int64) (<-chan Event, error)
 	// Revision returns the store's current revision.
 	Revision(ctx context.Context) (int64, error)

@@ -1,0 +1,164 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// DefaultRetention is how many revisions of the event log Open keeps unless
+// WithRetention says otherwise.
+const DefaultRetention = 10_000
+
+var (
+	bucketMeta = []byte("meta")
+	bucketKV   = []byte("kv")
+	bucketLog  = []byte("log")
+
+	metaRevision  = []byte("revision")
+	metaCompacted = []byte("compacted")
+)
+
+type options struct {
+	retention   int64
+	noSync      bool
+	openTimeout time.Duration
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithRetention keeps the last n revisions of the event log (n >= 1).
+func WithRetention(n int64) Option {
+	return func(o *options) { o.retention = max(n, 1) }
+}
+
+// WithNoSync skips the fsync after each commit: faster, but a crash may
+// lose the latest writes.
+func WithNoSync() Option {
+	return func(o *options) { o.noSync = true }
+}
+
+// WithOpenTimeout bounds how long Open waits for another process to release
+// the file lock (default 1s).
+func WithOpenTimeout(d time.Duration) Option {
+	return func(o *options) { o.openTimeout = d }
+}
+
+// Store is a store.Store in one bbolt file. Create it with Open.
+type Store struct {
+	db        *bolt.DB
+	retention int64
+
+	mu       sync.Mutex    // guards notify and watcher registration
+	notify   chan struct{} // closed and replaced after each commit
+	closed   chan struct{} // closed by Close
+	watchers sync.WaitGroup
+	once     sync.Once
+}
+
+// Open opens or creates the store file at path.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{retention: DefaultRetention, openTimeout: time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync})
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketKV, bucketLog} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %q: create buckets: %w", path, err)
+	}
+	return &Store{
+		db:        db,
+		retention: o.retention,
+		notify:    make(chan struct{}),
+		closed:    make(chan struct{}),
+	}, nil
+}
+
+// Path returns the file the store lives in.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Close stops every watcher (closing their channels) and closes the file.
+// Calling Close again returns nil.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.mu.Lock()
+		close(s.closed)
+		s.mu.Unlock()
+		s.watchers.Wait()
+		if cerr := s.db.Close(); cerr != nil {
+			err = fmt.Errorf("close store %q: %w", s.db.Path(), cerr)
+		}
+	})
+	return err
+}
+
+// Revision returns the store's current revision (0 for a new file).
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("read revision: %w", err)
+	}
+	var rev int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rev = getInt(tx.Bucket(bucketMeta), metaRevision)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read revision: %w", mapErr(err))
+	}
+	return rev, nil
+}
+
+// check reports ErrClosed after Close and the context's error once it ended.
+func (s *Store) check(ctx context.Context) error {
+	select {
+	case <-s.closed:
+		return store.ErrClosed
+	default:
+	}
+	return ctx.Err()
+}
+
+// mapErr turns bbolt's "not open" into store.ErrClosed.
+func mapErr(err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
+}
+
+// broadcast wakes every watcher after a commit.
+func (s *Store) broadcast() {
+	s.mu.Lock()
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// wakeup returns the channel the next commit closes.
+func (s *Store) wakeup() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notify
+}
+
+var _ store.Store = (*Store)(nil)
