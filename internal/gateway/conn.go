@@ -1,0 +1,264 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// connBufSize is the per-connection read buffer: room for a PROXY v2
+// header with TLVs in front of a full-size ClientHello.
+const connBufSize = MaxClientHelloBytes + 4096
+
+// connState is the pooled per-connection memory used until the decision.
+type connState struct {
+	br      *bufio.Reader
+	scratch helloScratch
+}
+
+func (g *Gateway) getState(c net.Conn) *connState {
+	st, _ := g.states.Get().(*connState)
+	if st == nil {
+		st = &connState{br: bufio.NewReaderSize(c, connBufSize)}
+	} else {
+		st.br.Reset(c)
+	}
+	return st
+}
+
+func (g *Gateway) putState(st *connState) {
+	st.br.Reset(nil)
+	g.states.Put(st)
+}
+
+// preamble is what the gateway learned before routing.
+type preamble struct {
+	client netip.Addr // from the PROXY header, else the peer
+	sni    []byte     // aliases the connState buffers
+	n      int        // ClientHello bytes (records) buffered after the header
+}
+
+// handle serves one accepted connection from decision to the end of both
+// copy directions.
+func (g *Gateway) handle(c *net.TCPConn) {
+	defer g.handlers.Done()
+	start := time.Now()
+	lc := g.live.add(c)
+	defer g.live.remove(lc)
+	peer := netip.AddrPort{}
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		peer = ta.AddrPort()
+		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	}
+	st := g.getState(c)
+	c.SetReadDeadline(start.Add(g.cfg.ClientHelloTimeout))
+	pre, reason := g.readPreamble(st, peer.Addr())
+	if reason != "" {
+		g.metrics.decision.Observe(time.Since(start).Seconds())
+		g.deny(lc, nil, reason, pre.client, peer, pre.sni)
+		g.putState(st)
+		return
+	}
+	e, ok := g.decide(lc, pre, peer)
+	g.metrics.decision.Observe(time.Since(start).Seconds())
+	if !ok {
+		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
+		g.putState(st)
+		return
+	}
+	e.allowed.Inc()
+	if g.cfg.AuditAllowed {
+		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, string(pre.sni), e.Version)
+	}
+	c.SetReadDeadline(time.Time{})
+	up, err := g.dialUpstream(lc, e)
+	if err != nil {
+		e.dialErr.Inc()
+		g.log.Warn("dial upstream", "route", e.Name, "upstream", e.Upstream, "client", pre.client.String(), "error", err)
+		g.putState(st)
+		g.closeLive(lc)
+		return
+	}
+	// Forward everything read so far except the PROXY header: the
+	// ClientHello and whatever followed it into the buffer.
+	buffered, _ := st.br.Peek(st.br.Buffered())
+	_, err = up.Write(buffered)
+	g.putState(st)
+	if err != nil {
+		g.closeLive(lc)
+		return
+	}
+	e.active.Inc()
+	g.splice(lc, c, up, e)
+	e.active.Dec()
+}
+
+// reasonFor names the denial for a decided connection.
+func reasonFor(e *routeEntry) string {
+	if e == nil {
+		return ReasonNoRoute
+	}
+	return ReasonNotAuthorized
+}
+
+// decide routes the connection and checks the route's list, with the
+// table in force. Once admitted the connection is registered for
+// revocation; if SetRoutes swapped the table meanwhile, the decision is
+// taken again with the new table, so no admission escapes a revocation.
+func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*routeEntry, bool) {
+	t := g.table.Load()
+	for {
+		e := t.lookup(pre.sni)
+		if !e.admits(pre.client) {
+			return e, false
+		}
+		if !g.live.admit(lc, e, pre.client, peer, string(pre.sni)) {
+			return e, false
+		}
+		now := g.table.Load()
+		if now == t {
+			return e, true
+		}
+		t = now
+	}
+}
+
+// readPreamble reads the PROXY header (trusted peers) and the ClientHello.
+// A non-empty reason is a denial.
+func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string) {
+	pre := preamble{client: peer}
+	if g.cfg.trusts(peer) {
+		addr, ok, err := readProxyHeader(st.br)
+		switch {
+		case errors.Is(err, errNoHeader):
+			if g.cfg.RequireProxyHeader {
+				return pre, ReasonProxyHeaderRequired
+			}
+		case isTimeout(err):
+			return pre, ReasonHelloTimeout
+		case err != nil:
+			return pre, ReasonBadProxyHeader
+		case ok:
+			pre.client = addr
+		}
+	} else {
+		isHeader, err := startsWithProxyHeader(st.br)
+		if isHeader {
+			return pre, ReasonUntrustedProxy
+		}
+		if isTimeout(err) {
+			return pre, ReasonHelloTimeout
+		}
+	}
+	if !pre.client.IsValid() {
+		return pre, ReasonBadProxyHeader
+	}
+	sni, n, err := readClientHello(st.br, &st.scratch)
+	if err != nil {
+		if isTimeout(err) {
+			return pre, ReasonHelloTimeout
+		}
+		return pre, ReasonBadClientHello
+	}
+	pre.sni, pre.n = sni, n
+	return pre, ""
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// deny closes the connection with a reset, counts it and writes exactly one
+// audit line.
+func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte) {
+	g.closeLive(lc)
+	if e != nil && reason == ReasonNotAuthorized {
+		e.denied.Inc()
+	} else {
+		g.metrics.preRouteCounter(reason).Inc()
+	}
+	g.audit("denied", e, reason, client, peer, string(sni), versionOf(e))
+}
+
+// closeLive closes lc under its shard lock.
+func (g *Gateway) closeLive(lc *liveConn) {
+	s := g.live.shard(lc)
+	s.mu.Lock()
+	lc.close()
+	s.mu.Unlock()
+}
+
+// audit writes one audit line.
+func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni, version string) {
+	route := ""
+	if e != nil {
+		route = e.Name
+	}
+	clientStr := ""
+	if client.IsValid() {
+		clientStr = client.String()
+	}
+	g.log.LogAttrs(context.Background(), slog.LevelInfo, msg,
+		slog.String("route", route),
+		slog.String("client", clientStr),
+		slog.String("peer", peer.String()),
+		slog.String("sni", sni),
+		slog.String("reason", reason),
+		slog.String("version", version),
+	)
+}
+
+// dialUpstream connects to e's upstream and attaches the connection to lc.
+func (g *Gateway) dialUpstream(lc *liveConn, e *routeEntry) (*net.TCPConn, error) {
+	c, err := g.dialer.Dial("tcp", e.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	up, ok := c.(*net.TCPConn)
+	if !ok {
+		c.Close()
+		return nil, errors.New("upstream " + e.Upstream + " is not a tcp connection")
+	}
+	if !g.live.attach(lc, up) {
+		return nil, errors.New("connection closed while dialing " + e.Upstream)
+	}
+	return up, nil
+}
+
+// splice copies both ways between the raw TCP connections, so the kernel
+// can splice, and half-closes each direction as it ends. An error on either
+// side ends both.
+func (g *Gateway) splice(lc *liveConn, client, up *net.TCPConn, e *routeEntry) {
+	done := make(chan int64, 1)
+	go func() {
+		n, err := io.Copy(client, up)
+		if err != nil {
+			g.closeLive(lc)
+		} else {
+			client.CloseWrite()
+		}
+		done <- n
+	}()
+	n, err := io.Copy(up, client)
+	if err != nil {
+		g.closeLive(lc)
+	} else {
+		up.CloseWrite()
+	}
+	e.bytesUp.Add(float64(n))
+	e.bytesDwn.Add(float64(<-done))
+	s := g.live.shard(lc)
+	s.mu.Lock()
+	if !lc.closed {
+		lc.closed = true
+		client.Close()
+		up.Close()
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,23 @@
+// Package gateway is the API-server front door: a TCP gateway that reads an
+// optional PROXY protocol header (v1 or v2, from trusted peers only) and the
+// TLS ClientHello of each connection, routes it by exact server name (SNI)
+// to an upstream, and admits it only when the client address is in that
+// route's allowlist. It never terminates TLS.
+//
+// A denied connection is closed at once with a reset and produces exactly
+// one audit line (slog, msg "denied", with route, client, peer, sni, reason
+// and version) and one count in tagwall_gateway_connections_total. An
+// admitted connection is spliced between the two raw *net.TCPConn with
+// io.Copy, so the kernel moves the bytes; the PROXY header is not forwarded.
+//
+// The routing table is immutable and swapped atomically by SetRoutes; the
+// connection path reads it through an atomic pointer and takes no lock on
+// it. After a swap, live connections the new table no longer admits are
+// closed (Config.RevokeExisting). The gateway fails closed: no route, a nil
+// allowlist, an unreadable ClientHello or an unparsable client address
+// mean deny. Shutdown stops accepting, lets live connections finish until
+// its context ends, then closes them.
+//
+// IPv4-mapped IPv6 addresses (peers of a dual-stack listener, PROXY v2
+// addresses) are unmapped before any check.
+package gateway

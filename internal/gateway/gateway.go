@@ -1,0 +1,167 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Gateway is the front door. Create it with New, give it routes with
+// SetRoutes, and run Serve on one or more listeners. All methods are safe
+// for concurrent use. A Gateway with no routes denies every connection.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	dialer  net.Dialer
+	table   atomic.Pointer[table]
+	live    registry
+	states  sync.Pool // *connState
+
+	mu        sync.Mutex // guards listeners, closing and handlers.Add
+	listeners map[net.Listener]struct{}
+	closing   bool
+	handlers  sync.WaitGroup
+}
+
+// New returns a Gateway with an empty routing table. It fails on an invalid
+// Config or when the metrics cannot be registered.
+func New(cfg Config) (*Gateway, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("new gateway: %w", err)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
+	}
+	g := &Gateway{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		metrics:   m,
+		dialer:    net.Dialer{Timeout: cfg.DialTimeout},
+		listeners: make(map[net.Listener]struct{}),
+	}
+	g.live.init()
+	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
+	return g, nil
+}
+
+// SetRoutes swaps in a new routing table atomically: connections accepted
+// afterwards are decided with routes. Unless Config.RevokeExisting is false,
+// live connections that the new table no longer admits (their route is gone
+// or its list excludes their client) are then closed. Routes that repeat an
+// earlier route's Name or SNI are ignored and logged.
+func (g *Gateway) SetRoutes(routes []Route) {
+	t, dups := g.buildTable(routes)
+	for _, d := range dups {
+		g.log.Warn("set routes: duplicate route ignored", "route", d)
+	}
+	g.table.Store(t)
+	g.metrics.publish(t)
+	if g.cfg.revoke() {
+		g.revoke(t)
+	}
+}
+
+// Routes returns the routes in force, in no particular order.
+func (g *Gateway) Routes() []Route {
+	t := g.table.Load()
+	out := make([]Route, 0, len(t.byName))
+	for _, e := range t.byName {
+		out = append(out, e.Route)
+	}
+	return out
+}
+
+// Serve accepts connections on ln until Shutdown, when it returns
+// net.ErrClosed. Listeners other than TCP listeners are accepted, but only
+// *net.TCPConn connections are served (others are closed). Serve may be
+// called on several listeners at once.
+func (g *Gateway) Serve(ln net.Listener) error {
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		return net.ErrClosed
+	}
+	g.listeners[ln] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.listeners, ln)
+		g.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if g.isClosing() || errors.Is(err, net.ErrClosed) {
+				return net.ErrClosed
+			}
+			// Out of descriptors and the like: wait and try again, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			g.log.Warn("accept", "listener", ln.Addr().String(), "error", err, "retry", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		tc, ok := c.(*net.TCPConn)
+		if !ok {
+			c.Close()
+			continue
+		}
+		if !g.startHandler() {
+			tc.SetLinger(0)
+			tc.Close()
+			return net.ErrClosed
+		}
+		go g.handle(tc)
+	}
+}
+
+func (g *Gateway) isClosing() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closing
+}
+
+// startHandler counts one more connection handler unless shutting down.
+func (g *Gateway) startHandler() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.handlers.Add(1)
+	return true
+}
+
+// Shutdown stops every Serve loop, lets live connections run until they end
+// or ctx is done, then closes those left. It returns ctx.Err() when it had
+// to close connections, nil otherwise.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closing = true
+	for ln := range g.listeners {
+		ln.Close()
+	}
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		g.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	g.live.each(func(lc *liveConn) { lc.close() })
+	<-done
+	return ctx.Err()
+}

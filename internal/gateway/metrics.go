@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Decisions and reasons, as they appear in metrics and audit lines.
+const (
+	DecisionAllowed = "allowed"
+	DecisionDenied  = "denied"
+	DecisionError   = "error" // admitted, but the upstream could not be reached
+
+	ReasonAuthorized          = "authorized"
+	ReasonNotAuthorized       = "not-authorized"
+	ReasonNoRoute             = "no-route"
+	ReasonUntrustedProxy      = "untrusted-proxy-header"
+	ReasonHelloTimeout        = "clienthello-timeout"
+	ReasonBadClientHello      = "bad-clienthello"
+	ReasonProxyHeaderRequired = "proxy-header-required"
+	ReasonBadProxyHeader      = "bad-proxy-header"
+	ReasonUpstreamUnreachable = "upstream-unreachable"
+	ReasonRevoked             = "revoked"
+)
+
+// metrics holds the gateway's collectors. They exist even when no
+// Registerer is configured, so the connection path never checks for nil.
+type metrics struct {
+	conns                                                                                  *prometheus.CounterVec // route, decision, reason
+	active                                                                                 *prometheus.GaugeVec   // route
+	bytes                                                                                  *prometheus.CounterVec // route, direction
+	decision                                                                               prometheus.Histogram   // seconds from accept to decision
+	version                                                                                *prometheus.GaugeVec   // route, version
+	prefixes                                                                               *prometheus.GaugeVec   // route
+	revoked                                                                                *prometheus.CounterVec // route
+	tags                                                                                   *serviceTagCollector   // source
+	denyNoRoute, denyUntrusted, denyTimeout, denyBadHello, denyProxyRequired, denyBadProxy prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		conns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagwall_gateway_connections_total",
+			Help: "Connections decided, by route, decision and reason.",
+		}, []string{"route", "decision", "reason"}),
+		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_active_connections",
+			Help: "Connections being proxied, by route.",
+		}, []string{"route"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagwall_gateway_bytes_total",
+			Help: "Bytes proxied, by route and direction (upstream: client to upstream; downstream: upstream to client).",
+		}, []string{"route", "direction"}),
+		decision: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tagwall_gateway_decision_seconds",
+			Help:    "Time from accept to the allow or deny decision (PROXY header and ClientHello included).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .05, .25, 1, 5, 10},
+		}),
+		version: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_route_allowlist_info",
+			Help: "The allowlist version in force per route (value 1).",
+		}, []string{"route", "version"}),
+		prefixes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_route_prefixes",
+			Help: "Prefixes in the allowlist in force per route.",
+		}, []string{"route"}),
+		revoked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagwall_gateway_revoked_total",
+			Help: "Live connections closed because new routes no longer admit them.",
+		}, []string{"route"}),
+		tags: newServiceTagCollector(),
+	}
+	m.denyNoRoute = m.conns.WithLabelValues("", DecisionDenied, ReasonNoRoute)
+	m.denyUntrusted = m.conns.WithLabelValues("", DecisionDenied, ReasonUntrustedProxy)
+	m.denyTimeout = m.conns.WithLabelValues("", DecisionDenied, ReasonHelloTimeout)
+	m.denyBadHello = m.conns.WithLabelValues("", DecisionDenied, ReasonBadClientHello)
+	m.denyProxyRequired = m.conns.WithLabelValues("", DecisionDenied, ReasonProxyHeaderRequired)
+	m.denyBadProxy = m.conns.WithLabelValues("", DecisionDenied, ReasonBadProxyHeader)
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// preRouteCounter returns the denial counter for a reason decided before
+// any route was chosen.
+func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
+	switch reason {
+	case ReasonNoRoute:
+		return m.denyNoRoute
+	case ReasonUntrustedProxy:
+		return m.denyUntrusted
+	case ReasonHelloTimeout:
+		return m.denyTimeout
+	case ReasonProxyHeaderRequired:
+		return m.denyProxyRequired
+	case ReasonBadProxyHeader:
+		return m.denyBadProxy
+	default:
+		return m.denyBadHello
+	}
+}
+
+// entry resolves a route's metric handles and publishes its version.
+func (m *metrics) entry(r Route) *routeEntry {
+	return &routeEntry{
+		Route:    r,
+		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
+		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, ReasonNotAuthorized),
+		dialErr:  m.conns.WithLabelValues(r.Name, DecisionError, ReasonUpstreamUnreachable),
+		revoked:  m.revoked.WithLabelValues(r.Name),
+		active:   m.active.WithLabelValues(r.Name),
+		bytesUp:  m.bytes.WithLabelValues(r.Name, "upstream"),
+		bytesDwn: m.bytes.WithLabelValues(r.Name, "downstream"),
+	}
+}
+
+// publish replaces the per-route version and prefix gauges with t's.
+func (m *metrics) publish(t *table) {
+	m.version.Reset()
+	m.prefixes.Reset()
+	for name, e := range t.byName {
+		m.version.WithLabelValues(name, e.Version).Set(1)
+		m.prefixes.WithLabelValues(name).Set(float64(e.Prefixes))
+	}
+}
+
+// serviceTagCollector exports each source's changeNumber and the age of its
+// last successful refresh, computed at scrape time.
+type serviceTagCollector struct {
+	mu      sync.Mutex
+	sources map[string]tagStatus
+	now     func() time.Time
+	change  *prometheus.Desc
+	age     *prometheus.Desc
+}
+
+type tagStatus struct {
+	changeNumber int64
+	lastSuccess  time.Time
+}
+
+func newServiceTagCollector() *serviceTagCollector {
+	return &serviceTagCollector{
+		sources: make(map[string]tagStatus),
+		now:     time.Now,
+		change: prometheus.NewDesc("tagwall_servicetag_change_number",
+			"changeNumber of the service-tag document in force, by source.", []string{"source"}, nil),
+		age: prometheus.NewDesc("tagwall_servicetag_last_success_age_seconds",
+			"Seconds since the last successful refresh of a service-tag source.", []string{"source"}, nil),
+	}
+}
+
+func (c *serviceTagCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.change
+	ch <- c.age
+}
+
+func (c *serviceTagCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for src, s := range c.sources {
+		ch <- prometheus.MustNewConstMetric(c.change, prometheus.GaugeValue, float64(s.changeNumber), src)
+		if !s.lastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, now.Sub(s.lastSuccess).Seconds(), src)
+		}
+	}
+}
+
+// SetServiceTagStatus records the state of one service-tag source for the
+// tagwall_servicetag_* metrics. A zero lastSuccess means the source never
+// loaded; its age is then not exported.
+func (g *Gateway) SetServiceTagStatus(source string, changeNumber int64, lastSuccess time.Time) {
+	c := g.metrics.tags
+	c.mu.Lock()
+	c.sources[source] = tagStatus{changeNumber: changeNumber, lastSuccess: lastSuccess}
+	c.mu.Unlock()
+}
+
+// ForgetServiceTagSource drops a source that is no longer configured.
+func (g *Gateway) ForgetServiceTagSource(source string) {
+	c := g.metrics.tags
+	c.mu.Lock()
+	delete(c.sources, source)
+	c.mu.Unlock()
+}
