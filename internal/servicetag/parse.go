@@ -19,7 +19,7 @@ func Parse(name string, data []byte) (*Document, error) {
 	var p problems
 	doc, ok := decode(data, "", &p)
 	if ok {
-		doc.validate(&p)
+		doc.validate(&p, false)
 	}
 	if err := p.err(name); err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func ParsePages(name string, pages [][]byte) (*Document, error) {
 		merged.Tags = append(merged.Tags, doc.Tags...)
 	}
 	if merged != nil && p.ok() {
-		merged.validate(&p)
+		merged.validate(&p, false)
 	}
 	if err := p.err(name); err != nil {
 		return nil, err
@@ -287,6 +287,8 @@ func (rt *rawTag) tag(t *Tag, where string, p *problems) {
 			p.addf("%s: addressPrefixes[%d] %q: %w", where, j, s, err)
 			continue
 		}
-		t.Prefixes = append(t.Prefixes, pfx)
+		if checkPrefix(p, rt.Name, j, pfx) {
+			t.Prefixes = append(t.Prefixes, pfx)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package servicetag
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -12,11 +13,14 @@ import (
 // IPv4-mapped IPv6 prefix.
 func (d *Document) Validate() error {
 	var p problems
-	d.validate(&p)
+	d.validate(&p, true)
 	return p.err("document")
 }
 
-func (d *Document) validate(p *problems) {
+// validate adds the document's problems to p. Parse checks prefixes while
+// decoding (where it knows each entry's original index), so it passes
+// checkPrefixes false.
+func (d *Document) validate(p *problems, checkPrefixes bool) {
 	if d.Cloud == "" {
 		p.addf("cloud is missing")
 	}
@@ -39,21 +43,28 @@ func (d *Document) validate(p *problems) {
 		} else {
 			seen[key] = i
 		}
-		t.validatePrefixes(p)
+		if checkPrefixes {
+			for j, pfx := range t.Prefixes {
+				checkPrefix(p, t.Name, j, pfx)
+			}
+		}
 	}
 }
 
-func (t *Tag) validatePrefixes(p *problems) {
-	for j, pfx := range t.Prefixes {
-		switch {
-		case !pfx.IsValid():
-			p.addf("tag %q: addressPrefixes[%d] is not a valid prefix", t.Name, j)
-		case pfx.Addr().Is4In6():
-			p.addf("tag %q: addressPrefixes[%d] %q is an IPv4-mapped IPv6 prefix; write it as IPv4", t.Name, j, pfx.String())
-		case pfx.Masked() != pfx:
-			p.addf("tag %q: addressPrefixes[%d] %q has host bits set; the canonical prefix is %q", t.Name, j, pfx.String(), pfx.Masked().String())
-		}
+// checkPrefix reports whether pfx is valid, not IPv4-mapped and canonical,
+// adding a problem naming the tag and entry when it is not.
+func checkPrefix(p *problems, tag string, j int, pfx netip.Prefix) bool {
+	switch {
+	case !pfx.IsValid():
+		p.addf("tag %q: addressPrefixes[%d] is not a valid prefix", tag, j)
+	case pfx.Addr().Is4In6():
+		p.addf("tag %q: addressPrefixes[%d] %q is an IPv4-mapped IPv6 prefix; write it as IPv4", tag, j, pfx.String())
+	case pfx.Masked() != pfx:
+		p.addf("tag %q: addressPrefixes[%d] %q has host bits set; the canonical prefix is %q", tag, j, pfx.String(), pfx.Masked().String())
+	default:
+		return true
 	}
+	return false
 }
 
 // String summarises the document, e.g. "Public changeNumber 373 (3039 tags)".
