@@ -1,0 +1,294 @@
+package allowlist
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+// Index sizes. A TagSet is compiled once and shared, so it gets the large
+// index that keeps most lookups to one or two memory reads; a List's own
+// ranges are few and there may be thousands of Lists, so their index grows
+// with the number of ranges and stays small.
+const (
+	tagBuckets4    = 1 << 16
+	tagBuckets6    = 1 << 16
+	ownMinBuckets  = 16
+	ownMaxBuckets  = 1 << 12
+	ownBucketRatio = 4 // buckets per merged range, before rounding up
+)
+
+// matcher is the compiled form of a prefix set.
+type matcher struct {
+	v4   rangeSet[uint32]
+	v6   rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
+	wide wideSet          // IPv6 prefixes longer than /64
+}
+
+// compile merges prefixes (valid, canonical, IPv4-mapped ones already
+// unmapped) into a matcher. buckets picks the index size from the number of
+// merged ranges.
+func compile(prefixes []netip.Prefix, buckets func(ranges int) int) matcher {
+	var lo4, hi4 []uint32
+	var lo6, hi6 []uint64
+	var loW, hiW []u128
+	for _, p := range prefixes {
+		switch {
+		case p.Addr().Is4():
+			lo := binary.BigEndian.Uint32(p.Addr().AsSlice())
+			lo4 = append(lo4, lo)
+			hi4 = append(hi4, lo|uint32(lastHostBits32(p.Bits())))
+		case p.Bits() <= 64:
+			lo := u128Of(p.Addr()).hi
+			lo6 = append(lo6, lo)
+			hi6 = append(hi6, lo|lastHostBits64(p.Bits()))
+		default:
+			lo := u128Of(p.Addr())
+			loW = append(loW, lo)
+			hiW = append(hiW, u128{lo.hi, lo.lo | lastHostBits64(p.Bits()-64)})
+		}
+	}
+	var m matcher
+	lo4, hi4 = mergeRanges(lo4, hi4)
+	m.v4 = newRangeSet(lo4, hi4, buckets(len(lo4)))
+	lo6, hi6 = mergeRanges(lo6, hi6)
+	m.v6 = newRangeSet(lo6, hi6, buckets(len(lo6)))
+	m.wide.lo, m.wide.hi = mergeWide(loW, hiW)
+	return m
+}
+
+// lastHostBits32 returns the host-part mask of a /bits IPv4 prefix.
+func lastHostBits32(bits int) uint32 {
+	if bits >= 32 {
+		return 0
+	}
+	return ^uint32(0) >> bits
+}
+
+// lastHostBits64 returns the host-part mask of a /bits prefix of a 64-bit key.
+func lastHostBits64(bits int) uint64 {
+	if bits >= 64 {
+		return 0
+	}
+	return ^uint64(0) >> bits
+}
+
+// mergeRanges sorts ranges by lo and joins overlapping and adjacent ones.
+func mergeRanges[K rangeKey](lo, hi []K) ([]K, []K) {
+	if len(lo) == 0 {
+		return nil, nil
+	}
+	idx := make([]int, len(lo))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(lo[a], lo[b]) })
+	outLo := make([]K, 0, len(lo))
+	outHi := make([]K, 0, len(lo))
+	for _, i := range idx {
+		n := len(outLo)
+		if n > 0 && (outHi[n-1] == ^K(0) || lo[i] <= outHi[n-1]+1) {
+			outHi[n-1] = max(outHi[n-1], hi[i])
+			continue
+		}
+		outLo = append(outLo, lo[i])
+		outHi = append(outHi, hi[i])
+	}
+	return slices.Clip(outLo), slices.Clip(outHi)
+}
+
+// mergeWide is mergeRanges for 128-bit ranges.
+func mergeWide(lo, hi []u128) ([]u128, []u128) {
+	if len(lo) == 0 {
+		return nil, nil
+	}
+	idx := make([]int, len(lo))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(lo[a].hi, lo[b].hi); c != 0 {
+			return c
+		}
+		return cmp.Compare(lo[a].lo, lo[b].lo)
+	})
+	var outLo, outHi []u128
+	for _, i := range idx {
+		n := len(outLo)
+		if n > 0 {
+			next, wrapped := outHi[n-1].addOne()
+			if wrapped || !next.less(lo[i]) {
+				if outHi[n-1].less(hi[i]) {
+					outHi[n-1] = hi[i]
+				}
+				continue
+			}
+		}
+		outLo = append(outLo, lo[i])
+		outHi = append(outHi, hi[i])
+	}
+	return outLo, outHi
+}
+
+// normalize turns an IPv4-mapped IPv6 prefix of /96 or longer into the IPv4
+// prefix it maps, since addresses are unmapped before lookup.
+func normalize(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
+}
+
+// tagBuckets sizes a TagSet's index.
+func tagBuckets(int) int { return tagBuckets4 }
+
+// ownBuckets sizes a List's own index: about ownBucketRatio buckets per range.
+func ownBuckets(ranges int) int {
+	n := ownMinBuckets
+	for n < ranges*ownBucketRatio && n < ownMaxBuckets {
+		n <<= 1
+	}
+	return n
+}
+
+// TagSet is the compiled, immutable prefix set of one service-tag version.
+// It is built once and shared by every List that references it; it is safe
+// for concurrent use.
+type TagSet struct {
+	name         string
+	changeNumber int64
+	prefixes     []netip.Prefix // valid, masked, normalized; sorted
+	m            matcher
+}
+
+// NewTagSet compiles prefixes (canonical, any order, overlaps allowed).
+// Invalid prefixes are skipped, host bits are masked off and IPv4-mapped
+// IPv6 prefixes become IPv4 prefixes; Len reports what was kept. The
+// prefixes slice is not retained.
+func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet {
+	kept := make([]netip.Prefix, 0, len(prefixes))
+	for _, p := range prefixes {
+		if !p.IsValid() {
+			continue
+		}
+		kept = append(kept, normalize(p.Masked()))
+	}
+	slices.SortFunc(kept, comparePrefix)
+	kept = slices.Compact(kept)
+	return &TagSet{
+		name:         name,
+		changeNumber: changeNumber,
+		prefixes:     slices.Clip(kept),
+		m:            compile(kept, tagBuckets),
+	}
+}
+
+// comparePrefix orders prefixes by address, then by length.
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+// Name returns the tag's name as given to NewTagSet.
+func (t *TagSet) Name() string { return t.name }
+
+// ChangeNumber returns the tag version's change number.
+func (t *TagSet) ChangeNumber() int64 { return t.changeNumber }
+
+// Len reports the number of distinct prefixes compiled.
+func (t *TagSet) Len() int { return len(t.prefixes) }
+
+// Prefixes returns a copy of the compiled prefixes, sorted.
+func (t *TagSet) Prefixes() []netip.Prefix { return slices.Clone(t.prefixes) }
+
+// Ranges reports the number of merged IPv4 and IPv6 ranges.
+func (t *TagSet) Ranges() (v4, v6 int) {
+	return t.m.v4.len(), t.m.v6.len() + len(t.m.wide.lo)
+}
+
+// Builder collects entries; the zero value is ready to use. Mutators return
+// nothing: errors pile up and Build reports them all. A Builder is not safe
+// for concurrent use.
+type Builder struct {
+	entries []entry
+	errs    []error
+	all     bool
+}
+
+// entry is one item of the list: a prefix or a tag.
+type entry struct {
+	name   string
+	prefix netip.Prefix // when tag is nil
+	tag    *TagSet
+}
+
+// AddPrefix admits p; entry is the list item it came from (for Explain).
+// p must be valid and canonical (no host bits set).
+func (b *Builder) AddPrefix(p netip.Prefix, entry string) {
+	switch {
+	case !p.IsValid():
+		b.errs = append(b.errs, fmt.Errorf("add prefix %q of entry %q: %w", p.String(), entry, ErrInvalidPrefix))
+		return
+	case p.Masked() != p:
+		b.errs = append(b.errs, fmt.Errorf("add prefix %q of entry %q: %w (did you mean %q?)",
+			p.String(), entry, ErrHostBits, p.Masked().String()))
+		return
+	}
+	b.entries = append(b.entries, newPrefixEntry(normalize(p), entry))
+}
+
+func newPrefixEntry(p netip.Prefix, name string) entry { return entry{name: name, prefix: p} }
+
+// AddTag admits every prefix of t; entry is the list item (e.g. "AzureCloud").
+// The List references t; it does not copy it.
+func (b *Builder) AddTag(t *TagSet, entry string) {
+	if t == nil {
+		b.errs = append(b.errs, fmt.Errorf("add tag of entry %q: %w", entry, ErrNilTagSet))
+		return
+	}
+	b.entries = append(b.entries, newTagEntry(t, entry))
+}
+
+func newTagEntry(t *TagSet, name string) entry { return entry{name: name, tag: t} }
+
+// AllowAll makes the list admit every address (a disabled list).
+func (b *Builder) AllowAll() { b.all = true }
+
+// Build freezes what was added. It reports every invalid input at once,
+// joined with errors.Join. Like netipx.IPSetBuilder it still returns the
+// List of the valid inputs; a caller that must fail closed discards the
+// List whenever the error is non-nil. The Builder may be reused.
+func (b *Builder) Build() (*List, error) {
+	l := &List{all: b.all, entries: slices.Clone(b.entries)}
+	var own []netip.Prefix
+	for _, e := range b.entries {
+		if e.tag == nil {
+			own = append(own, e.prefix)
+			continue
+		}
+		if !slices.Contains(l.tags, e.tag) {
+			l.tags = append(l.tags, e.tag)
+		}
+	}
+	l.own = compile(own, ownBuckets)
+	if len(l.tags) > 0 {
+		l.tag = l.tags[0]
+		l.more = l.tags[1:]
+	}
+	return l, errors.Join(b.errs...)
+}
+
+// Errors returned, wrapped, by Build.
+var (
+	// ErrInvalidPrefix is returned when a prefix is the zero or an invalid netip.Prefix.
+	ErrInvalidPrefix = errors.New("invalid prefix")
+	// ErrHostBits is returned when a prefix has bits set past its length.
+	ErrHostBits = errors.New("prefix has host bits set")
+	// ErrNilTagSet is returned when AddTag is given a nil *TagSet.
+	ErrNilTagSet = errors.New("nil tag set")
+)

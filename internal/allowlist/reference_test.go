@@ -1,0 +1,25 @@
+package allowlist
+
+import "net/netip"
+
+// refList is the slow reference: a naive loop over the prefixes.
+type refList struct {
+	all      bool
+	prefixes []netip.Prefix
+}
+
+func (r *refList) contains(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	if r.all {
+		return true
+	}
+	for _, p := range r.prefixes {
+		if normalize(p).Contains(a) {
+			return true
+		}
+	}
+	return false
+}
