@@ -1,8 +1,5 @@
 package rangespec
 
-// CONTRACT SKELETON: the exported shapes other packages compile against.
-// The owner of this package replaces the bodies and may add to the API.
-
 import "net/netip"
 
 // Mode selects which of the four rule sets applies.
@@ -13,6 +10,29 @@ const (
 	ModePreviewCLI             // aks-preview client check
 	ModeServer                 // managed API (authoritative)
 	ModeStandalone             // standalone gateway config
+)
+
+// String names the mode for logs and test names.
+func (m Mode) String() string {
+	switch m {
+	case ModeCLI:
+		return "cli"
+	case ModePreviewCLI:
+		return "preview-cli"
+	case ModeServer:
+		return "server"
+	case ModeStandalone:
+		return "standalone"
+	}
+	return "mode(?)"
+}
+
+// Limits on the number of entries (list items as given, a tag counting as
+// one).
+const (
+	MaxEntries           = 200     // ModeServer (AKS)
+	MaxEntriesVnet       = 2000    // ModeServer with VnetIntegration (AKS)
+	MaxEntriesStandalone = 100_000 // ModeStandalone: a sanity cap only
 )
 
 // TagIndex resolves service-tag names. *servicetag.Catalog implements it.
@@ -33,14 +53,29 @@ type Options struct {
 	// Tags resolves names in ModeServer and ModeStandalone. nil means no
 	// catalog is loaded: every tag entry is refused.
 	Tags TagIndex
+	// Field names the list in server and standalone messages, as in
+	// `authorizedIPRanges[1] "10.0.0.0/8": …`. Empty means
+	// "authorizedIPRanges" (server) or "ranges" (standalone).
+	Field string
 }
 
-// Spec is a validated list.
+func (o Options) field() string {
+	switch {
+	case o.Field != "":
+		return o.Field
+	case o.Mode == ModeStandalone:
+		return "ranges"
+	}
+	return "authorizedIPRanges"
+}
+
+// Spec is a validated list. The zero Spec is an empty, enabled list, which
+// no parse returns: an empty list parses as Disabled.
 type Spec struct {
 	// Disabled is true for "" or an empty list: every client is allowed.
 	Disabled bool
 	// EgressOnly is true for exactly ["0.0.0.0/32"]: only the cluster's own
-	// egress (system) ranges pass.
+	// egress (system) ranges pass. Entries then holds that one entry.
 	EgressOnly bool
 	Entries    []Entry
 }
@@ -72,18 +107,38 @@ func (s Spec) Strings() []string {
 	return out
 }
 
-// Error is one rejected entry (Index -1 for a list-level rule).
-type Error struct {
-	Index   int
-	Entry   string
-	Code    string // ARM code, e.g. "InvalidParameter"
-	Message string // the exact user-facing text
+// Raws returns the entries as given (trimmed): what az sends on the wire,
+// since the CLI validators check items but send them unchanged.
+func (s Spec) Raws() []string {
+	out := make([]string, len(s.Entries))
+	for i, e := range s.Entries {
+		out[i] = e.Raw
+	}
+	return out
 }
 
-func (e *Error) Error() string { return e.Message }
+// Tags returns the tag names the list references, in order.
+func (s Spec) Tags() []string {
+	var out []string
+	for _, e := range s.Entries {
+		if e.IsTag() {
+			out = append(out, e.Tag)
+		}
+	}
+	return out
+}
 
-// ParseString parses the CLI form: one string split on ",".
-func ParseString(s string, opt Options) (Spec, error) { panic("unimplemented") }
-
-// ParseList parses the ARM array form.
-func ParseList(items []string, opt Options) (Spec, error) { panic("unimplemented") }
+// Equal reports whether s and t mean the same list: same flags and the same
+// normalised entries in the same order (Raw is ignored).
+func (s Spec) Equal(t Spec) bool {
+	if s.Disabled != t.Disabled || s.EgressOnly != t.EgressOnly || len(s.Entries) != len(t.Entries) {
+		return false
+	}
+	for i := range s.Entries {
+		a, b := s.Entries[i], t.Entries[i]
+		if a.Tag != b.Tag || a.Prefix != b.Prefix {
+			return false
+		}
+	}
+	return true
+}

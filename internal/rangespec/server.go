@@ -1,0 +1,190 @@
+package rangespec
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Exact texts of the AKS resource provider (aks-behaviour.md §1.5, §2.4).
+const (
+	MsgServerEgressMixed = "Setting apiServerAuthorizedIPRange to 0.0.0.0/32 is not allowed with other IP ranges. " +
+		"Refer to https://aka.ms/aks/auth-ip-ranges for more details"
+	msgServerTooMany = "The number of APIServer Authorized IP Ranges is greater than the allowed value %d."
+)
+
+// The feature a subscription registers before it may use tags, and the
+// commands that do it.
+const (
+	ServiceTagFeature = "Microsoft.ContainerService/EnableServiceTagAuthorizedIPPreview"
+	msgTagsNotEnabled = "service tags require the preview feature " + ServiceTagFeature +
+		`: register it with "az feature register --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview",` +
+		` wait until it is Registered, then re-register the provider with "az provider register --namespace Microsoft.ContainerService"`
+)
+
+// serverChecker applies the ModeServer and ModeStandalone rules.
+type serverChecker struct {
+	opt      Options
+	p        problems
+	firstTag string // canonical name of the first valid tag (server)
+}
+
+// parseServer checks every item, then returns the normalised, deduplicated
+// list or every problem. Duplicates (same normalised form, e.g. 1.2.3.4
+// and 1.2.3.4/32, or AzureCloud and azurecloud) are accepted and kept once,
+// at the first position; the limit counts the items as given.
+func parseServer(items []string, opt Options) (Spec, error) {
+	c := &serverChecker{opt: opt}
+	c.listRules(items)
+	entries := make([]Entry, 0, len(items))
+	for i, item := range items {
+		if e, ok := c.entry(i, item); ok {
+			entries = append(entries, e)
+		}
+	}
+	if err := c.p.err(); err != nil {
+		return Spec{}, err
+	}
+	spec := Spec{Entries: dedupe(entries)}
+	spec.EgressOnly = len(spec.Entries) == 1 && !spec.Entries[0].IsTag() && spec.Entries[0].Prefix == egressOnlyPrefix
+	return spec, nil
+}
+
+func (c *serverChecker) server() bool { return c.opt.Mode == ModeServer }
+
+// name prefixes a message with the entry it is about.
+func (c *serverChecker) name(i int, item string) string {
+	return fmt.Sprintf("%s[%d] %q: ", c.opt.field(), i, item)
+}
+
+func (c *serverChecker) listRules(items []string) {
+	if c.server() && c.opt.PrivateCluster {
+		c.p.add(-1, "", ErrPrivateCluster, MsgPrivateCluster)
+	}
+	limit := MaxEntriesStandalone
+	if c.server() {
+		limit = MaxEntries
+		if c.opt.VnetIntegration {
+			limit = MaxEntriesVnet
+		}
+	}
+	if len(items) > limit {
+		if c.server() {
+			c.p.add(-1, "", ErrTooMany, msgServerTooMany, limit)
+		} else {
+			c.p.add(-1, "", ErrTooMany, "%s: %d entries is more than the allowed %d", c.opt.field(), len(items), limit)
+		}
+	}
+	if len(items) < 2 {
+		return
+	}
+	for i, item := range items {
+		if p, ok := parseAddress(item); ok && p == egressOnlyPrefix {
+			if c.server() {
+				c.p.add(-1, item, ErrEgressMixed, MsgServerEgressMixed)
+			} else {
+				c.p.add(-1, item, ErrEgressMixed, "%s0.0.0.0/32 (egress only) is not allowed with other ranges", c.name(i, item))
+			}
+			return
+		}
+	}
+}
+
+// entry checks one item; ok reports whether it is valid.
+func (c *serverChecker) entry(i int, item string) (Entry, bool) {
+	if item == "" {
+		c.p.add(i, item, ErrEmptyEntry, "%sempty entry: remove it, or send an empty list to disable authorized IP ranges", c.name(i, item))
+		return Entry{}, false
+	}
+	p, ok := parseAddress(item)
+	switch {
+	case ok && p != p.Masked():
+		c.p.add(i, item, ErrHostBits, "%shost bits are set: the range starts at its network address, %q", c.name(i, item), p.Masked().String())
+	case ok && c.server() && p != egressOnlyPrefix && !serverIsGlobal(p):
+		c.p.add(i, item, ErrNotGlobal, "%smust be global non-reserved addresses or CIDRs", c.name(i, item))
+	case ok:
+		return Entry{Raw: item, Prefix: p}, true
+	case tagShaped(item):
+		return c.tag(i, item)
+	default:
+		c.p.add(i, item, ErrInvalidRange, "%snot a valid IP address, CIDR or service tag name", c.name(i, item))
+	}
+	return Entry{}, false
+}
+
+// tag resolves a tag entry, applying the tag rules in order: feature gate,
+// VNet integration (server), catalog loaded, name known, only one (server).
+func (c *serverChecker) tag(i int, item string) (Entry, bool) {
+	n := c.name(i, item)
+	switch {
+	case c.server() && !c.opt.ServiceTagsEnabled:
+		c.p.add(i, item, ErrTagsNotEnabled, "%s%s", n, msgTagsNotEnabled)
+		return Entry{}, false
+	case c.server() && c.opt.VnetIntegration:
+		c.p.add(i, item, ErrTagWithVnetIntegration, "%sservice tags are not supported with API server VNet integration (enableVnetIntegration is true)", n)
+		return Entry{}, false
+	case c.opt.Tags == nil:
+		c.p.add(i, item, ErrNoCatalog, "%sno service-tag data is loaded, so service tag names cannot be resolved; use IP addresses or CIDRs, or retry once the catalog is available", n)
+		return Entry{}, false
+	}
+	canonical, ok := c.opt.Tags.LookupTag(item)
+	if !ok {
+		c.p.add(i, item, ErrUnknownTag, "%sunknown service tag%s", n, didYouMean(item, c.opt.Tags.TagNames()))
+		return Entry{}, false
+	}
+	if c.server() {
+		if c.firstTag != "" && c.firstTag != canonical {
+			c.p.add(i, item, ErrTooManyTags, "%sonly one service tag is allowed in %s; %q is already given", n, c.opt.field(), c.firstTag)
+			return Entry{}, false
+		}
+		c.firstTag = canonical
+	}
+	return Entry{Raw: item, Tag: canonical}, true
+}
+
+// parseAddress reads an IP address (as a /32 or /128) or a CIDR in Go's
+// strict syntax (no leading zeros, no zones); host bits are left for the
+// caller to check.
+func parseAddress(s string) (netip.Prefix, bool) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p, err == nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true
+}
+
+// tagShaped reports whether s can be a service-tag name: an ASCII letter,
+// then ASCII letters, digits, '.', '-' or '_'. Anything else that is not an
+// address (1.2.3.4/33, 01.2.3.4, fe80::1%eth0) is reported as an invalid
+// range rather than as an unknown tag.
+func tagShaped(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		b := s[i]
+		if !isLetter(b) && (b < '0' || b > '9') && b != '.' && b != '-' && b != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+
+func dedupe(entries []Entry) []Entry {
+	seen := make(map[string]bool, len(entries))
+	out := entries[:0]
+	for _, e := range entries {
+		k := e.String()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
