@@ -1,0 +1,240 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/state"
+)
+
+// clusterRequest is the PUT body of a managed cluster.
+type clusterRequest struct {
+	Location string            `json:"location"`
+	Tags     map[string]string `json:"tags"`
+	SKU      json.RawMessage   `json:"sku"`
+	Identity *struct {
+		Type string `json:"type"`
+	} `json:"identity"`
+	Properties map[string]json.RawMessage `json:"properties"`
+}
+
+// accessRequest is properties.apiServerAccessProfile as sent.
+type accessRequest struct {
+	AuthorizedIPRanges             []string `json:"authorizedIPRanges"`
+	EnablePrivateCluster           bool     `json:"enablePrivateCluster"`
+	EnableVnetIntegration          bool     `json:"enableVnetIntegration"`
+	SubnetID                       string   `json:"subnetId"`
+	PrivateDNSZone                 string   `json:"privateDNSZone"`
+	EnablePrivateClusterPublicFQDN *bool    `json:"enablePrivateClusterPublicFQDN"`
+	DisableRunCommand              *bool    `json:"disableRunCommand"`
+}
+
+// clusterSpec is what a PUT asks for, before validation of the ranges.
+type clusterSpec struct {
+	kubernetesVersion string
+	dnsPrefix         string
+	nodeResourceGroup string
+	agentPools        []map[string]any
+	networkProfile    map[string]any
+	access            accessRequest
+	extra             map[string]json.RawMessage
+}
+
+// readOnlyProperties are dropped from a PUT body: the server owns them (az
+// echoes a GET back on update).
+var readOnlyProperties = map[string]bool{
+	"provisioningstate": true, "powerstate": true, "fqdn": true, "azureportalfqdn": true, "privatefqdn": true,
+	"currentkubernetesversion": true, "maxagentpools": true, "identityprofile": true, "tagwallstatus": true,
+	"serviceprincipalprofile": true, "resourceuid": true,
+}
+
+var readOnlyPoolFields = []string{"provisioningState", "powerState", "currentOrchestratorVersion", "nodeImageVersion", "etag"}
+
+// parseClusterProperties splits the properties into the fields tagwall
+// models and the rest, which is kept and echoed back.
+func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, error) {
+	sp := &clusterSpec{extra: map[string]json.RawMessage{}}
+	for k, raw := range props {
+		var err error
+		switch lk := strings.ToLower(k); {
+		case readOnlyProperties[lk]:
+		case lk == "kubernetesversion":
+			err = json.Unmarshal(raw, &sp.kubernetesVersion)
+		case lk == "dnsprefix":
+			err = json.Unmarshal(raw, &sp.dnsPrefix)
+		case lk == "noderesourcegroup":
+			err = json.Unmarshal(raw, &sp.nodeResourceGroup)
+		case lk == "agentpoolprofiles":
+			err = json.Unmarshal(raw, &sp.agentPools)
+		case lk == "networkprofile":
+			err = json.Unmarshal(raw, &sp.networkProfile)
+		case lk == "apiserveraccessprofile":
+			if string(raw) != "null" {
+				err = json.Unmarshal(raw, &sp.access)
+			}
+		default:
+			sp.extra[k] = raw
+		}
+		if err != nil {
+			return nil, arm.InvalidRequestContent(fmt.Errorf("properties.%s: %w", k, err))
+		}
+	}
+	return sp, nil
+}
+
+// defaultPools fills in the agent pools' defaults.
+func defaultPools(pools []map[string]any, version string) []map[string]any {
+	if len(pools) == 0 {
+		pools = []map[string]any{{"name": "nodepool1", "count": 1, "vmSize": "Standard_DS2_v2", "mode": "System"}}
+	}
+	out := make([]map[string]any, 0, len(pools))
+	for _, p := range pools {
+		q := maps.Clone(p)
+		for _, f := range readOnlyPoolFields {
+			delete(q, f)
+		}
+		setDefault(q, "osType", "Linux")
+		setDefault(q, "type", "VirtualMachineScaleSets")
+		setDefault(q, "orchestratorVersion", version)
+		setDefault(q, "count", 1)
+		out = append(out, q)
+	}
+	return out
+}
+
+// setDefault sets m[k] when it is absent, null or "".
+func setDefault(m map[string]any, k string, v any) {
+	if cur, ok := m[k]; !ok || cur == nil || cur == "" {
+		m[k] = v
+	}
+}
+
+func defaultNetwork(np map[string]any, outboundIPID string) map[string]any {
+	np = maps.Clone(np)
+	if np == nil {
+		np = map[string]any{}
+	}
+	setDefault(np, "networkPlugin", "kubenet")
+	setDefault(np, "loadBalancerSku", "standard")
+	setDefault(np, "outboundType", "loadBalancer")
+	setDefault(np, "podCidr", "10.244.0.0/16")
+	setDefault(np, "serviceCidr", "10.0.0.0/16")
+	setDefault(np, "dnsServiceIP", "10.0.0.10")
+	setDefault(np, "ipFamilies", []any{"IPv4"})
+	setDefault(np, "loadBalancerProfile", map[string]any{
+		"managedOutboundIPs":   map[string]any{"count": 1},
+		"effectiveOutboundIPs": []any{map[string]any{"id": outboundIPID}},
+	})
+	return np
+}
+
+// clusterJSON is the ARM ManagedCluster body of a stored cluster.
+func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
+	id := arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name)
+	props := map[string]any{}
+	for k, v := range mc.Extra {
+		props[k] = v
+	}
+	setDefault(props, "enableRBAC", true)
+	pools := make([]map[string]any, len(mc.AgentPools))
+	for i, p := range mc.AgentPools {
+		q := maps.Clone(p)
+		q["provisioningState"] = mc.ProvisioningState
+		q["powerState"] = map[string]any{"code": "Running"}
+		q["currentOrchestratorVersion"] = q["orchestratorVersion"]
+		q["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202501.01.0"
+		pools[i] = q
+	}
+	kubeletRID := "/subscriptions/" + mc.Subscription + "/resourcegroups/" + mc.NodeResourceGroup +
+		"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + mc.Name + "-agentpool"
+	access := map[string]any{"enablePrivateCluster": mc.Access.EnablePrivateCluster}
+	if len(mc.Access.AuthorizedIPRanges) > 0 {
+		access["authorizedIPRanges"] = mc.Access.AuthorizedIPRanges
+	}
+	if mc.Access.EnableVnetIntegration {
+		access["enableVnetIntegration"] = true
+	}
+	if mc.Access.SubnetID != "" {
+		access["subnetId"] = mc.Access.SubnetID
+	}
+	if mc.Access.PrivateDNSZone != "" {
+		access["privateDNSZone"] = mc.Access.PrivateDNSZone
+	}
+	if mc.Access.EnablePrivateClusterPublicFQDN != nil {
+		access["enablePrivateClusterPublicFQDN"] = *mc.Access.EnablePrivateClusterPublicFQDN
+	}
+	if mc.Access.DisableRunCommand != nil {
+		access["disableRunCommand"] = *mc.Access.DisableRunCommand
+	}
+	status := map[string]any{"degraded": mc.Status.Degraded, "enforcedServiceTags": mc.Status.EnforcedServiceTags}
+	if mc.Status.Message != "" {
+		status["message"] = mc.Status.Message
+	}
+	if mc.Status.EnforcedServiceTags == nil {
+		status["enforcedServiceTags"] = map[string]int64{}
+	}
+	maps.Copy(props, map[string]any{
+		"provisioningState":        mc.ProvisioningState,
+		"powerState":               map[string]any{"code": "Running"},
+		"kubernetesVersion":        mc.KubernetesVersion,
+		"currentKubernetesVersion": mc.KubernetesVersion,
+		"dnsPrefix":                mc.DNSPrefix,
+		"fqdn":                     mc.FQDN,
+		"azurePortalFQDN":          mc.FQDN,
+		"agentPoolProfiles":        pools,
+		"servicePrincipalProfile":  map[string]any{"clientId": "msi"},
+		"identityProfile": map[string]any{"kubeletidentity": map[string]any{
+			"resourceId": kubeletRID, "clientId": mc.KubeletID, "objectId": mc.KubeletID}},
+		"networkProfile":         mc.NetworkProfile,
+		"nodeResourceGroup":      mc.NodeResourceGroup,
+		"maxAgentPools":          100,
+		"apiServerAccessProfile": access,
+		"tagwallStatus":          status,
+	})
+	sku := json.RawMessage(`{"name":"Base","tier":"Free"}`)
+	if len(mc.SKU) > 0 && string(mc.SKU) != "null" {
+		sku = mc.SKU
+	}
+	body := map[string]any{
+		"id": id, "name": mc.Name, "type": "Microsoft.ContainerService/ManagedClusters", "location": mc.Location,
+		"sku":        sku,
+		"identity":   map[string]any{"type": mc.IdentityType, "principalId": mc.PrincipalID, "tenantId": mc.TenantID},
+		"properties": props,
+	}
+	if etag != "" {
+		body["eTag"] = etag
+	}
+	if mc.Tags != nil {
+		body["tags"] = mc.Tags
+	}
+	return body
+}
+
+// etagOf is the entity tag of a record at revision rev.
+func etagOf(rev int64) string { return fmt.Sprintf("%d", rev) }
+
+// checkPreconditions applies If-Match / If-None-Match to a resource whose
+// current revision is rev (0: absent).
+func checkPreconditions(r *http.Request, rev int64) error {
+	fail := arm.Errorf(http.StatusPreconditionFailed, "PreconditionFailed", "The condition specified by the If-Match or If-None-Match header was not met.")
+	if m := r.Header.Get("If-Match"); m != "" {
+		if rev == 0 || (m != "*" && normETag(m) != etagOf(rev)) {
+			return fail
+		}
+	}
+	if m := r.Header.Get("If-None-Match"); m != "" {
+		if rev != 0 && (m == "*" || normETag(m) == etagOf(rev)) {
+			return fail
+		}
+	}
+	return nil
+}
+
+func normETag(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "W/")
+	return strings.Trim(s, `"`)
+}

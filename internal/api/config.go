@@ -1,0 +1,134 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// Config configures the handler. Store and Auth are required.
+type Config struct {
+	Store        store.Store
+	Catalog      func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
+	Auth         Authenticator
+	FeatureDelay time.Duration // Registering → Registered after this (0: 2m; negative: at once)
+	DNSSuffix    string        // fqdn suffix (default "hcp.tagwall.local")
+	// Kubeconfig renders a cluster's kubeconfig (the server wiring owns the
+	// CAs and the front-door address). nil: credentials are refused.
+	Kubeconfig func(ctx context.Context, c *state.ManagedCluster, admin bool) ([]byte, error)
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// Subscriptions are listed by GET /subscriptions (az login needs one).
+	Subscriptions []Subscription
+	// ServiceTagPageSize is the number of tags per discovery page (default 500).
+	ServiceTagPageSize int
+	// DefaultKubernetesVersion fills kubernetesVersion "" (default "1.31.5").
+	DefaultKubernetesVersion string
+}
+
+// Subscription is one entry of GET /subscriptions.
+type Subscription struct {
+	ID          string
+	DisplayName string
+	TenantID    string
+}
+
+type server struct {
+	cfg    Config
+	log    *slog.Logger
+	routes []route
+}
+
+// New returns the control-plane handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: config has no Store")
+	}
+	if cfg.Auth == nil {
+		return nil, errors.New("api: config has no Auth")
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = func() *servicetag.Catalog { return nil }
+	}
+	if cfg.FeatureDelay == 0 {
+		cfg.FeatureDelay = 2 * time.Minute
+	}
+	if cfg.DNSSuffix == "" {
+		cfg.DNSSuffix = "hcp.tagwall.local"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ServiceTagPageSize <= 0 {
+		cfg.ServiceTagPageSize = 500
+	}
+	if cfg.DefaultKubernetesVersion == "" {
+		cfg.DefaultKubernetesVersion = "1.31.5"
+	}
+	s := &server{cfg: cfg, log: cfg.Logger}
+	s.register()
+	return s, nil
+}
+
+func (s *server) register() {
+	s.routes = append(s.routes, route{method: http.MethodGet, pattern: []string{"metadata", "endpoints"}, public: true, h: s.metadataEndpoints})
+	s.add(http.MethodGet, "subscriptions", arm.SubscriptionsVersions, s.listSubscriptions)
+	s.add(http.MethodGet, "subscriptions/{sub}", arm.SubscriptionsVersions, s.getSubscription)
+	s.registerFeatures()
+	s.registerProviders()
+	s.registerGroups()
+	s.registerClusters()
+	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
+	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
+}
+
+// now is the handler's clock.
+func (s *server) now() time.Time { return s.cfg.Now().UTC() }
+
+// getRecord reads key into v and returns its ModRevision; (0, nil) and v
+// untouched when the key is absent.
+func (s *server) getRecord(ctx context.Context, key string, v any) (int64, error) {
+	kv, err := s.cfg.Store.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return kv.ModRevision, state.Decode(key, kv.Value, v)
+}
+
+// putRecord writes v: a Create when rev is 0, else an Update conditioned on
+// rev. It returns the new revision.
+func (s *server) putRecord(ctx context.Context, key string, rev int64, v any) (int64, error) {
+	b, err := state.Encode(v)
+	if err != nil {
+		return 0, err
+	}
+	if rev == 0 {
+		return s.cfg.Store.Create(ctx, key, b)
+	}
+	return s.cfg.Store.Update(ctx, key, b, rev)
+}
+
+// retry runs f up to 5 times while it fails with a store conflict.
+func retry(f func() error) error {
+	var err error
+	for range 5 {
+		err = f()
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrExists) {
+			return err
+		}
+	}
+	return err
+}

@@ -1,0 +1,22 @@
+// Package api serves tagwall's ARM-compatible control plane over HTTP:
+// Microsoft.Features registrations, resource-provider registration, resource
+// groups, Microsoft.ContainerService/managedClusters (create/update as a
+// long-running operation, get, list, delete, tags, credentials), async
+// operation status, the Microsoft.Network service-tag discovery API and
+// /metadata/endpoints.
+//
+// The handler only validates and stores desired state (package state) in a
+// store.Store; it never touches the gateway. The controller package turns
+// what is stored into routes and completes operations. Paths match
+// case-insensitively, as ARM's do, while names keep the caller's casing.
+// Every request but GET /metadata/endpoints needs a bearer token accepted by
+// Config.Auth; a rejected request writes nothing. Every error leaves through
+// arm.WriteError as an ARM error envelope. The handler is safe for
+// concurrent use; concurrent writers to one resource are serialised by the
+// store's compare-and-swap.
+//
+// Deleting a resource group that still holds clusters marks every cluster
+// Deleting (each with its own operation), removes the group at once and
+// answers 200: the clusters disappear once the controller has removed their
+// routes.
+package api

@@ -1,0 +1,353 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// Route is one cluster's front-door entry. The wiring fills the upstream.
+type Route struct {
+	ClusterID string          // ARM resource ID
+	SNI       string          // the cluster's fqdn
+	Allow     *allowlist.List // who may connect
+	Version   string          // changes whenever Allow does
+}
+
+// Config configures a Controller. Store and Apply are required.
+type Config struct {
+	Store        store.Store
+	Catalog      func() *servicetag.Catalog // the catalog in force (nil result: none)
+	SystemRanges []netip.Prefix             // admitted by every cluster besides its own list
+	Apply        func(routes []Route)       // the whole table, after every change, from one goroutine
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Controller reconciles stored clusters into routes. Use New, then Run.
+type Controller struct {
+	cfg       Config
+	catalogCh chan struct{}
+
+	mu       sync.Mutex
+	applied  int64         // store revision the routes reflect
+	progress chan struct{} // closed and replaced when applied moves
+
+	// Owned by the Run goroutine.
+	clusters map[string]*clusterEntry
+	ops      map[string]map[string]*opEntry // cluster key → op id → op
+	features map[string]*featureEntry
+	routes   map[string]Route
+	tags     tagCache
+	retry    map[string]bool
+	dirty    bool
+	catalog  *servicetag.Catalog
+	post     []func(ctx context.Context)
+}
+
+type clusterEntry struct {
+	mc  state.ManagedCluster
+	rev int64
+}
+
+type opEntry struct {
+	op  state.Operation
+	rev int64
+}
+
+type featureEntry struct {
+	f   state.Feature
+	rev int64
+}
+
+// New returns a Controller; it does nothing until Run.
+func New(cfg Config) (*Controller, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("controller: config has no Store")
+	}
+	if cfg.Apply == nil {
+		return nil, errors.New("controller: config has no Apply")
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = func() *servicetag.Catalog { return nil }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for i, p := range cfg.SystemRanges {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("controller: system range %d is invalid", i)
+		}
+		cfg.SystemRanges[i] = p.Masked()
+	}
+	return &Controller{
+		cfg: cfg, catalogCh: make(chan struct{}, 1), progress: make(chan struct{}),
+		tags: newTagCache(),
+	}, nil
+}
+
+// CatalogChanged tells the controller that the catalog in force changed:
+// clusters whose tags' changeNumbers changed are recompiled. It never
+// blocks.
+func (c *Controller) CatalogChanged() {
+	select {
+	case c.catalogCh <- struct{}{}:
+	default:
+	}
+}
+
+// WaitApplied returns when the routes reflect store revision rev (every
+// change up to rev has been applied), or ctx's error.
+func (c *Controller) WaitApplied(ctx context.Context, rev int64) error {
+	for {
+		c.mu.Lock()
+		done, ch := c.applied >= rev, c.progress
+		c.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Controller) setApplied(rev int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rev > c.applied {
+		c.applied = rev
+		close(c.progress)
+		c.progress = make(chan struct{})
+	}
+}
+
+// Run lists and watches the store until ctx ends; it returns nil then.
+func (c *Controller) Run(ctx context.Context) error {
+	var rev int64
+	needList := true
+	var events <-chan store.Event
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for ctx.Err() == nil {
+		if needList {
+			r, err := c.relist(ctx)
+			if err != nil {
+				c.cfg.Logger.Warn("controller list", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			rev, needList = r, false
+		}
+		if events == nil {
+			ch, err := c.cfg.Store.Watch(ctx, state.Prefix, rev)
+			if errors.Is(err, store.ErrCompacted) {
+				needList = true
+				continue
+			}
+			if err != nil {
+				c.cfg.Logger.Warn("controller watch", "from", rev, "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			events = ch
+		}
+		c.resetTimer(timer)
+		select {
+		case <-ctx.Done():
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			rev = c.handleBatch(ctx, ev, events)
+		case <-c.catalogCh:
+			c.catalogChanged()
+			c.flush(ctx)
+		case <-timer.C:
+			c.tick(ctx)
+			c.flush(ctx)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// handleBatch handles ev and whatever else is already queued, applies once,
+// and returns the last revision seen.
+func (c *Controller) handleBatch(ctx context.Context, ev store.Event, events <-chan store.Event) int64 {
+	c.catalog = c.cfg.Catalog()
+	rev := ev.KV.ModRevision
+	c.handle(ev)
+drain:
+	for n := 0; n < 512; n++ {
+		select {
+		case ev2, ok := <-events:
+			if !ok {
+				break drain
+			}
+			c.handle(ev2)
+			rev = ev2.KV.ModRevision
+		default:
+			break drain
+		}
+	}
+	c.flush(ctx)
+	c.setApplied(rev)
+	return rev
+}
+
+// relist rebuilds every map from a full listing and reconciles everything.
+func (c *Controller) relist(ctx context.Context) (int64, error) {
+	kvs, rev, err := c.cfg.Store.List(ctx, state.Prefix)
+	if err != nil {
+		return 0, err
+	}
+	c.clusters = map[string]*clusterEntry{}
+	c.ops = map[string]map[string]*opEntry{}
+	c.features = map[string]*featureEntry{}
+	c.retry = map[string]bool{}
+	if c.routes == nil {
+		c.routes = map[string]Route{}
+	}
+	c.catalog = c.cfg.Catalog()
+	for _, kv := range kvs {
+		c.load(kv)
+	}
+	for key := range c.routes {
+		if _, ok := c.clusters[key]; !ok {
+			delete(c.routes, key)
+		}
+	}
+	for key := range c.clusters {
+		c.reconcile(key)
+	}
+	c.failOrphans()
+	c.dirty = true
+	c.flush(ctx)
+	c.setApplied(rev)
+	return rev, nil
+}
+
+// handle folds one event into the maps and reconciles what it touched.
+func (c *Controller) handle(ev store.Event) {
+	key := ev.KV.Key
+	if ev.Type == store.EventDelete {
+		switch {
+		case strings.HasPrefix(key, state.ClustersPrefix):
+			delete(c.clusters, key)
+			if _, ok := c.routes[key]; ok {
+				delete(c.routes, key)
+				c.dirty = true
+			}
+			c.finishDeletes(key)
+		case strings.HasPrefix(key, state.OperationsPrefix):
+			for _, m := range c.ops {
+				for id := range m {
+					if state.OperationKey(id) == key {
+						delete(m, id)
+					}
+				}
+			}
+		case strings.HasPrefix(key, state.FeaturesPrefix):
+			delete(c.features, key)
+		}
+		return
+	}
+	c.load(ev.KV)
+	switch {
+	case strings.HasPrefix(key, state.ClustersPrefix):
+		c.reconcile(key)
+	case strings.HasPrefix(key, state.OperationsPrefix):
+		var op state.Operation
+		if state.Decode(key, ev.KV.Value, &op) == nil {
+			c.reconcile(op.ClusterKey)
+		}
+	}
+}
+
+// load decodes one key into the maps.
+func (c *Controller) load(kv store.KV) {
+	switch {
+	case strings.HasPrefix(kv.Key, state.ClustersPrefix):
+		var mc state.ManagedCluster
+		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
+			c.cfg.Logger.Error("controller", "err", err)
+			return
+		}
+		c.clusters[kv.Key] = &clusterEntry{mc: mc, rev: kv.ModRevision}
+	case strings.HasPrefix(kv.Key, state.OperationsPrefix):
+		var op state.Operation
+		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
+			c.cfg.Logger.Error("controller", "err", err)
+			return
+		}
+		m := c.ops[op.ClusterKey]
+		if op.Status != "InProgress" {
+			if m != nil {
+				delete(m, op.ID)
+			}
+			return
+		}
+		if m == nil {
+			m = map[string]*opEntry{}
+			c.ops[op.ClusterKey] = m
+		}
+		m[op.ID] = &opEntry{op: op, rev: kv.ModRevision}
+	case strings.HasPrefix(kv.Key, state.FeaturesPrefix):
+		var f state.Feature
+		if err := state.Decode(kv.Key, kv.Value, &f); err != nil {
+			c.cfg.Logger.Error("controller", "err", err)
+			return
+		}
+		c.features[kv.Key] = &featureEntry{f: f, rev: kv.ModRevision}
+	}
+}
+
+// flush calls Apply when the table changed, then runs the writes that
+// must follow an applied table.
+func (c *Controller) flush(ctx context.Context) {
+	if c.dirty {
+		c.cfg.Apply(c.table())
+		c.dirty = false
+	}
+	post := c.post
+	c.post = nil
+	for _, f := range post {
+		f(ctx)
+	}
+}
+
+// table returns the routes sorted by cluster ID.
+func (c *Controller) table() []Route {
+	out := make([]Route, 0, len(c.routes))
+	for _, r := range c.routes {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ClusterID < out[j].ClusterID })
+	return out
+}

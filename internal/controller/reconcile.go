@@ -1,0 +1,306 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// compiled is a cluster's desired route and status.
+type compiled struct {
+	version string
+	status  state.ClusterStatus
+	tags    []resolution
+}
+
+// plan resolves a cluster's tags and names the route version (cheap: no
+// compilation). Generation covers the ranges; the tag changeNumbers and
+// degraded notes cover the catalog.
+func (c *Controller) plan(mc *state.ManagedCluster) compiled {
+	p := compiled{status: state.ClusterStatus{}}
+	var b strings.Builder
+	fmt.Fprintf(&b, "g%d", mc.Generation)
+	var notes []string
+	for _, r := range mc.Access.AuthorizedIPRanges {
+		if _, err := netip.ParsePrefix(r); err == nil {
+			continue
+		}
+		res := c.tags.resolve(c.catalog, r)
+		p.tags = append(p.tags, res)
+		if res.set != nil {
+			if p.status.EnforcedServiceTags == nil {
+				p.status.EnforcedServiceTags = map[string]int64{}
+			}
+			p.status.EnforcedServiceTags[res.name] = res.cn
+			fmt.Fprintf(&b, "/%s@%d", res.name, res.cn)
+		} else {
+			fmt.Fprintf(&b, "/%s@none", r)
+		}
+		if res.note != "" {
+			notes = append(notes, res.note)
+			b.WriteString("!")
+		}
+	}
+	if len(notes) > 0 {
+		p.status.Degraded, p.status.Message = true, strings.Join(notes, "; ")
+	}
+	p.version = b.String()
+	return p
+}
+
+// compile builds the cluster's allowlist.
+func (c *Controller) compile(mc *state.ManagedCluster, p compiled) (*allowlist.List, error) {
+	var b allowlist.Builder
+	ranges := mc.Access.AuthorizedIPRanges
+	switch {
+	case len(ranges) == 0:
+		b.AllowAll()
+	case len(ranges) == 1 && ranges[0] == "0.0.0.0/32":
+		// only the system ranges below
+	default:
+		ti := 0
+		for _, r := range ranges {
+			if pfx, err := netip.ParsePrefix(r); err == nil {
+				b.AddPrefix(pfx, r)
+				continue
+			}
+			if res := p.tags[ti]; res.set != nil {
+				b.AddTag(res.set, r)
+			}
+			ti++
+		}
+	}
+	for _, s := range c.cfg.SystemRanges {
+		b.AddPrefix(s, "system")
+	}
+	return b.Build()
+}
+
+// reconcile brings one cluster's route and records toward what is stored.
+func (c *Controller) reconcile(key string) {
+	e, ok := c.clusters[key]
+	if !ok {
+		c.finishDeletes(key)
+		return
+	}
+	mc := &e.mc
+	if mc.ProvisioningState == state.Deleting {
+		if _, ok := c.routes[key]; ok {
+			delete(c.routes, key)
+			c.dirty = true
+		}
+		rev := e.rev
+		c.post = append(c.post, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) })
+		return
+	}
+	p := c.plan(mc)
+	cur, have := c.routes[key]
+	if !have || cur.Version != p.version || cur.SNI != mc.FQDN {
+		list, err := c.compile(mc, p)
+		if err != nil {
+			c.cfg.Logger.Error("compile allowlist", "cluster", key, "err", err)
+			c.post = append(c.post, func(ctx context.Context) { c.markFailed(ctx, key, err) })
+			return
+		}
+		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
+			SNI: mc.FQDN, Allow: list, Version: p.version}
+		c.dirty = true
+	}
+	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
+	if pending || !sameStatus(mc.Status, p.status) {
+		status := p.status
+		c.post = append(c.post, func(ctx context.Context) { c.markSucceeded(ctx, key, status) })
+		return
+	}
+	c.finishOps(key, mc.AppliedGeneration, nil)
+}
+
+func sameStatus(a, b state.ClusterStatus) bool {
+	return a.Degraded == b.Degraded && a.Message == b.Message && maps.Equal(a.EnforcedServiceTags, b.EnforcedServiceTags)
+}
+
+// markSucceeded records that the route for the cluster's generation is
+// installed, then completes its operations.
+func (c *Controller) markSucceeded(ctx context.Context, key string, status state.ClusterStatus) {
+	e, ok := c.clusters[key]
+	if !ok || e.mc.ProvisioningState == state.Deleting {
+		return
+	}
+	mc := e.mc
+	mc.ProvisioningState, mc.AppliedGeneration, mc.Status = state.Succeeded, mc.Generation, status
+	if err := c.writeCluster(ctx, e, &mc); err != nil {
+		return
+	}
+	c.finishOps(key, mc.AppliedGeneration, nil)
+}
+
+func (c *Controller) markFailed(ctx context.Context, key string, cause error) {
+	e, ok := c.clusters[key]
+	if !ok {
+		return
+	}
+	mc := e.mc
+	if mc.ProvisioningState == state.Failed && mc.Status.Message == cause.Error() {
+		c.finishOps(key, mc.Generation, &state.OperationError{Code: "AllowlistCompileFailed", Message: cause.Error()})
+		return
+	}
+	mc.ProvisioningState = state.Failed
+	mc.Status = state.ClusterStatus{Degraded: true, Message: cause.Error()}
+	if err := c.writeCluster(ctx, e, &mc); err != nil {
+		return
+	}
+	c.finishOps(key, mc.Generation, &state.OperationError{Code: "AllowlistCompileFailed", Message: cause.Error()})
+}
+
+// writeCluster writes mc over e with CAS. A conflict is not an error to
+// report: the newer write arrives through the watch.
+func (c *Controller) writeCluster(ctx context.Context, e *clusterEntry, mc *state.ManagedCluster) error {
+	b, err := state.Encode(mc)
+	if err != nil {
+		return err
+	}
+	rev, err := c.cfg.Store.Update(ctx, mc.Key(), b, e.rev)
+	if err != nil {
+		c.noteWriteError(mc.Key(), err)
+		return err
+	}
+	e.mc, e.rev = *mc, rev
+	return nil
+}
+
+func (c *Controller) noteWriteError(key string, err error) {
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	c.cfg.Logger.Warn("controller write", "key", key, "err", err)
+	c.retry[key] = true
+}
+
+// deleteCluster removes a Deleting cluster once its route is gone.
+func (c *Controller) deleteCluster(ctx context.Context, key string, rev int64) {
+	if _, err := c.cfg.Store.Delete(ctx, key, rev); err != nil {
+		c.noteWriteError(key, err)
+		return
+	}
+	delete(c.clusters, key)
+	c.finishDeletes(key)
+}
+
+// finishDeletes completes the delete operations of a cluster that is gone.
+func (c *Controller) finishDeletes(key string) {
+	for id, oe := range c.ops[key] {
+		if oe.op.Kind == state.OpDelete {
+			c.completeOp(key, id, nil)
+		}
+	}
+}
+
+// finishOps completes create/update operations up to generation gen.
+func (c *Controller) finishOps(key string, gen int64, opErr *state.OperationError) {
+	for id, oe := range c.ops[key] {
+		if oe.op.Kind != state.OpDelete && oe.op.Generation <= gen {
+			c.completeOp(key, id, opErr)
+		}
+	}
+}
+
+// completeOp writes the operation's terminal status (CAS, one re-read on
+// conflict).
+func (c *Controller) completeOp(key, id string, opErr *state.OperationError) {
+	oe := c.ops[key][id]
+	delete(c.ops[key], id)
+	ctx := context.Background()
+	for range 2 {
+		op := oe.op
+		op.Status, op.EndTime = arm.StatusSucceeded, c.cfg.Now().UTC()
+		if opErr != nil {
+			op.Status, op.Error = arm.StatusFailed, opErr
+		}
+		b, err := state.Encode(op)
+		if err != nil {
+			return
+		}
+		_, err = c.cfg.Store.Update(ctx, state.OperationKey(id), b, oe.rev)
+		if !errors.Is(err, store.ErrConflict) {
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				c.cfg.Logger.Warn("complete operation", "id", id, "err", err)
+			}
+			return
+		}
+		kv, err := c.cfg.Store.Get(ctx, state.OperationKey(id))
+		if err != nil || state.Decode(kv.Key, kv.Value, &oe.op) != nil || oe.op.Status != arm.StatusInProgress {
+			return
+		}
+		oe.rev = kv.ModRevision
+	}
+}
+
+// failOrphans fails operations (older than a minute) whose cluster never
+// took them: a crash between the two writes of a PUT leaves one behind.
+func (c *Controller) failOrphans() {
+	now := c.cfg.Now()
+	for key, m := range c.ops {
+		e, ok := c.clusters[key]
+		for id, oe := range m {
+			if now.Sub(oe.op.StartTime) < time.Minute {
+				continue
+			}
+			switch {
+			case oe.op.Kind == state.OpDelete && !ok:
+				c.completeOp(key, id, nil)
+			case oe.op.Kind != state.OpDelete && (!ok || e.mc.Generation < oe.op.Generation):
+				c.completeOp(key, id, &state.OperationError{Code: "OperationAbandoned", Message: "The operation was interrupted; retry it."})
+			}
+		}
+	}
+}
+
+// catalogChanged recompiles the clusters that reference tags.
+func (c *Controller) catalogChanged() {
+	c.catalog = c.cfg.Catalog()
+	used := map[tagKey]bool{}
+	for key, e := range c.clusters {
+		if hasTag(e.mc.Access.AuthorizedIPRanges) {
+			c.reconcile(key)
+		}
+	}
+	for _, e := range c.clusters {
+		for _, r := range e.mc.Access.AuthorizedIPRanges {
+			if _, err := netip.ParsePrefix(r); err != nil {
+				if tag, ok := lookup(c, r); ok {
+					used[tag] = true
+				}
+			}
+		}
+	}
+	c.tags.prune(used)
+}
+
+func lookup(c *Controller, name string) (tagKey, bool) {
+	if c.catalog == nil {
+		return tagKey{}, false
+	}
+	t, ok := c.catalog.Lookup(name)
+	if !ok {
+		return tagKey{}, false
+	}
+	return tagKey{strings.ToLower(t.Name), t.ChangeNumber}, true
+}
+
+func hasTag(ranges []string) bool {
+	for _, r := range ranges {
+		if _, err := netip.ParsePrefix(r); err != nil {
+			return true
+		}
+	}
+	return false
+}
