@@ -85,21 +85,22 @@ func FirstError(err error) *Error {
 	return nil
 }
 
-// Errors returns every *Error in err, in order.
+// Errors returns every *Error in err, in order, looking through wraps
+// (fmt.Errorf with %w) and joins.
 func Errors(err error) []*Error {
-	if err == nil {
+	switch e := err.(type) {
+	case nil:
 		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	case *Error:
+		return []*Error{e}
+	case interface{ Unwrap() []error }:
 		var out []*Error
-		for _, e := range j.Unwrap() {
-			out = append(out, Errors(e)...)
+		for _, inner := range e.Unwrap() {
+			out = append(out, Errors(inner)...)
 		}
 		return out
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return []*Error{e}
+	case interface{ Unwrap() error }:
+		return Errors(e.Unwrap())
 	}
 	return nil
 }
