@@ -1,0 +1,71 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// Watch streams changes to keys with the prefix after fromRev. See
+// store.Store. A compaction detected after Watch returned closes the
+// channel; watching again then returns store.ErrCompacted.
+func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan store.Event, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, fmt.Errorf("watch %q from %d: %w", prefix, fromRev, err)
+	}
+	if err := s.checkCompacted(ctx, fromRev); err != nil {
+		return nil, fmt.Errorf("watch %q from %d: %w", prefix, fromRev, err)
+	}
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	stop := context.AfterFunc(s.done, cancel)
+	wch := s.client.Watch(wctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(fromRev+1))
+	out := make(chan store.Event, 16)
+	go func() {
+		defer close(out)
+		defer stop()
+		defer cancel()
+		s.forward(wctx, wch, out)
+	}()
+	return out, nil
+}
+
+// checkCompacted fails with ErrCompacted if revision fromRev+1 is no longer
+// readable. A revision in the future is fine: the watch waits for it.
+func (s *Store) checkCompacted(ctx context.Context, fromRev int64) error {
+	_, err := s.client.Get(ctx, s.prefix+"\x00", clientv3.WithRev(fromRev+1), clientv3.WithCountOnly())
+	if err == nil || errors.Is(err, rpctypes.ErrFutureRev) {
+		return nil
+	}
+	return s.mapErr(ctx, err)
+}
+
+// forward copies etcd watch responses to out until the watch ends, fails
+// or is compacted.
+func (s *Store) forward(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event) {
+	for resp := range wch {
+		if resp.Canceled || resp.CompactRevision != 0 || resp.Err() != nil {
+			return
+		}
+		for _, ev := range resp.Events {
+			e := store.Event{Type: store.EventPut}
+			if ev.Type == mvccpb.DELETE {
+				e.Type = store.EventDelete
+				e.KV = s.kv(ev.Kv.Key, nil, 0, ev.Kv.ModRevision)
+				e.KV.Value = nil
+			} else {
+				e.KV = s.kv(ev.Kv.Key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision)
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
