@@ -37,23 +37,46 @@ func NewCatalog(doc *Document) *Catalog {
 		if _, dup := c.byName[key]; !dup {
 			c.byName[key] = int32(i)
 		}
-		c.indexPrefixes(int32(i), t.Prefixes)
 	}
+	c.indexPrefixes()
 	c.rank = nameRanks(doc.Tags)
 	return c
 }
 
-func (c *Catalog) indexPrefixes(id int32, prefixes []netip.Prefix) {
-	for _, p := range prefixes {
-		if !p.IsValid() {
-			continue
-		}
-		c.byPrefix.Modify(p.Masked(), func(ids []int32, _ bool) ([]int32, bool) {
-			if n := len(ids); n > 0 && ids[n-1] == id {
-				return ids, false // a prefix listed twice in one tag
+// prefixTag is one (prefix, tag index) pair of the reverse index.
+type prefixTag struct {
+	pfx netip.Prefix
+	id  int32
+}
+
+// indexPrefixes inserts every distinct prefix once, with the ids of all
+// tags listing it sliced from one shared backing array.
+func (c *Catalog) indexPrefixes() {
+	pairs := make([]prefixTag, 0, c.doc.PrefixCount())
+	for i := range c.doc.Tags {
+		for _, p := range c.doc.Tags[i].Prefixes {
+			if p.IsValid() {
+				pairs = append(pairs, prefixTag{p.Masked(), int32(i)})
 			}
-			return append(ids, id), false
-		})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b prefixTag) int {
+		if c := comparePrefix(a.pfx, b.pfx); c != 0 {
+			return c
+		}
+		return int(a.id) - int(b.id)
+	})
+	ids := make([]int32, 0, len(pairs))
+	for i := 0; i < len(pairs); {
+		start := len(ids)
+		j := i
+		for ; j < len(pairs) && pairs[j].pfx == pairs[i].pfx; j++ {
+			if n := len(ids); n == start || ids[n-1] != pairs[j].id {
+				ids = append(ids, pairs[j].id)
+			}
+		}
+		c.byPrefix.Insert(pairs[i].pfx, ids[start:len(ids):len(ids)])
+		i = j
 	}
 }
 
