@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/server"
+)
+
+func init() { subcommands = append(subcommands, newServeCmd) }
+
+// serveFlags are the raw flag values of `tagwall serve`.
+type serveFlags struct {
+	cfg            server.Config
+	trusted        []string
+	systemRanges   []string
+	upstreams      []string
+	logLevel       string
+	clientConfig   string
+	noClientConfig bool
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the control plane: ARM API, controller, front door and stand-in API servers",
+		Long: `Run tagwall's control plane in one process: the ARM-compatible API (HTTPS),
+the controller, the front door (TLS/SNI gateway) and a stand-in kube-apiserver
+per cluster. With no flags it keeps its state in the data dir, generates a CA,
+an API certificate, an admin token and a default subscription at first start,
+and writes the client config the tagwall CLI reads.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return usageError(err)
+			}
+			cfg.Logger = newLogger(cmd.ErrOrStderr(), f.logLevel)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			m := server.NewMain(cfg)
+			if err := m.Run(ctx); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			cfg.Logger.Info("shutting down")
+			return m.Close()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "state directory (default $XDG_STATE_HOME/tagwall or ~/.local/state/tagwall)")
+	fl.StringVar(&f.cfg.APIAddr, "api-addr", server.DefaultAPIAddr, "ARM API listen address (HTTPS)")
+	fl.StringVar(&f.cfg.GatewayAddr, "gateway-addr", server.DefaultGatewayAddr, "front door listen address")
+	fl.StringVar(&f.cfg.GatewayAdvertise, "gateway-advertise", "", "front door host:port written into kubeconfigs (default: the listen address)")
+	fl.StringVar(&f.cfg.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, `metrics, /healthz and /readyz listen address ("-" disables)`)
+	fl.StringSliceVar(&f.trusted, "trusted-proxies", nil, "CIDRs whose PROXY protocol headers are believed (none by default)")
+	fl.StringVar(&f.cfg.TLSCertFile, "tls-cert", "", "API certificate (PEM chain) instead of the generated one")
+	fl.StringVar(&f.cfg.TLSKeyFile, "tls-key", "", "key of --tls-cert")
+	fl.StringVar(&f.cfg.TokenFile, "token-file", "", "read the admin bearer token from this file instead of generating one")
+	fl.StringVar(&f.cfg.Subscription, "subscription", "", "default subscription id (default: generated at first start and kept)")
+	fl.StringArrayVar(&f.cfg.ServiceTags, "service-tags", nil, "service-tag source, a file or URL (repeatable; default: the Azure Public download page)")
+	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
+	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
+	fl.StringSliceVar(&f.systemRanges, "system-ranges", nil, "CIDRs every cluster admits besides its own list")
+	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
+	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
+	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// config turns the flags into a server.Config.
+func (f *serveFlags) config() (server.Config, error) {
+	cfg := f.cfg
+	var err error
+	if cfg.DataDir == "" {
+		if cfg.DataDir, err = server.DefaultDataDir(); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.TrustedProxies, err = parsePrefixes("--trusted-proxies", f.trusted); err != nil {
+		return cfg, err
+	}
+	if cfg.SystemRanges, err = parsePrefixes("--system-ranges", f.systemRanges); err != nil {
+		return cfg, err
+	}
+	for _, s := range f.upstreams {
+		u, err := server.ParseUpstream(s)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Upstreams = append(cfg.Upstreams, u)
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		return cfg, err
+	}
+	switch {
+	case f.noClientConfig:
+	case f.clientConfig != "":
+		cfg.ClientConfigPath = f.clientConfig
+	default:
+		if cfg.ClientConfigPath, err = clientconfig.DefaultPath(); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// parsePrefixes parses CIDRs (a bare address is its /32 or /128).
+func parsePrefixes(flag string, in []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s %q: %w", flag, s, err)
+		}
+		if p != p.Masked() {
+			return nil, fmt.Errorf("parse %s %q: host bits set (did you mean %s?)", flag, s, p.Masked())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("parse --log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLevel(level)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

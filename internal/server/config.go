@@ -1,0 +1,149 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultAPIAddr            = "127.0.0.1:8443"
+	DefaultGatewayAddr        = "127.0.0.1:6443"
+	DefaultMetricsAddr        = "127.0.0.1:9100"
+	DefaultServiceTagsRefresh = 24 * time.Hour
+	DefaultFeatureDelay       = 2 * time.Minute
+	DefaultDNSSuffix          = "hcp.tagwall.local"
+	// AzurePublicDownloadPage is the official page of the Azure Public
+	// service-tag file; the JSON link on it is followed.
+	AzurePublicDownloadPage = "https://www.microsoft.com/en-us/download/details.aspx?id=56519"
+)
+
+// Config is everything `tagwall serve` is told. Zero fields take defaults.
+type Config struct {
+	DataDir     string // required
+	APIAddr     string // HTTPS ARM API
+	GatewayAddr string // the front door
+	MetricsAddr string // Prometheus /metrics, /healthz, /readyz; "-" disables
+
+	// GatewayAdvertise is the front door's host:port put in kubeconfigs;
+	// default: the bound gateway address (an unspecified host becomes
+	// 127.0.0.1).
+	GatewayAdvertise string
+
+	TrustedProxies []netip.Prefix // peers allowed to send PROXY headers
+	TLSCertFile    string         // API certificate instead of the generated one
+	TLSKeyFile     string
+	TokenFile      string // read the admin token from here instead of generating one
+	Subscription   string // default subscription id (else generated and kept)
+
+	ServiceTags        []string // sources (paths or URLs); none: AzurePublicDownloadPage
+	ServiceTagsRefresh time.Duration
+	FeatureDelay       time.Duration
+	SystemRanges       []netip.Prefix // admitted by every cluster besides its own list
+	Upstreams          []Upstream     // clusters served by a real kube-apiserver
+	DNSSuffix          string
+
+	// ClientConfigPath is where the client config is written; "" skips it.
+	ClientConfigPath string
+
+	// DisableController runs the API without the controller, so nothing
+	// moves out of Creating/Registering (restart tests; a read-only API).
+	DisableController bool
+
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Upstream points one cluster at a real kube-apiserver.
+type Upstream struct {
+	Cluster string // resource id (case-insensitive) or cluster name
+	Addr    string // host:port
+	CAFile  string // the server's CA, put in kubeconfigs ("" = system roots)
+}
+
+// ParseUpstream parses `CLUSTER=HOST:PORT[,ca=FILE]`.
+func ParseUpstream(s string) (Upstream, error) {
+	id, rest, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(id) == "" {
+		return Upstream{}, fmt.Errorf("parse upstream %q: want CLUSTER=HOST:PORT[,ca=FILE]", s)
+	}
+	parts := strings.Split(rest, ",")
+	u := Upstream{Cluster: strings.TrimSpace(id), Addr: strings.TrimSpace(parts[0])}
+	if _, port, err := net.SplitHostPort(u.Addr); err != nil || port == "" {
+		return Upstream{}, fmt.Errorf("parse upstream %q: address %q is not host:port", s, u.Addr)
+	}
+	for _, opt := range parts[1:] {
+		k, v, _ := strings.Cut(opt, "=")
+		switch strings.TrimSpace(k) {
+		case "ca":
+			if v == "" {
+				return Upstream{}, fmt.Errorf("parse upstream %q: empty ca file", s)
+			}
+			u.CAFile = v
+		default:
+			return Upstream{}, fmt.Errorf("parse upstream %q: unknown option %q (known: ca)", s, k)
+		}
+	}
+	return u, nil
+}
+
+// matches reports whether u names the cluster with this resource id.
+func (u Upstream) matches(clusterID string) bool {
+	if strings.EqualFold(u.Cluster, clusterID) {
+		return true
+	}
+	name := clusterID[strings.LastIndex(clusterID, "/")+1:]
+	return !strings.Contains(u.Cluster, "/") && strings.EqualFold(u.Cluster, name)
+}
+
+// DefaultDataDir is $XDG_STATE_HOME/tagwall, else ~/.local/state/tagwall.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "tagwall"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("locate data dir: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "tagwall"), nil
+}
+
+func (c *Config) setDefaults() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("configure server: a data dir is required")
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return fmt.Errorf("configure server: --tls-cert and --tls-key go together")
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.APIAddr, DefaultAPIAddr)
+	def(&c.GatewayAddr, DefaultGatewayAddr)
+	def(&c.MetricsAddr, DefaultMetricsAddr)
+	def(&c.DNSSuffix, DefaultDNSSuffix)
+	if c.ServiceTagsRefresh <= 0 {
+		c.ServiceTagsRefresh = DefaultServiceTagsRefresh
+	}
+	if c.FeatureDelay == 0 {
+		c.FeatureDelay = DefaultFeatureDelay
+	}
+	if len(c.ServiceTags) == 0 {
+		c.ServiceTags = []string{AzurePublicDownloadPage}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+// Package server is `tagwall serve` as a library: one process running the
+// ARM-compatible API, the controller, the front door (gateway), a stand-in
+// kube-apiserver per cluster, the service-tag catalog refresher and a
+// metrics/health listener, all wired from one typed Config.
+//
+// Main follows the wtf layout: the command line is parsed elsewhere
+// (cmd/tagwall/serve.go) into a Config; Run starts everything and returns
+// once every listener is bound (use 127.0.0.1:0 addresses and t.TempDir()
+// in tests); Close stops it all gracefully. A Main is used once.
+//
+// The data dir holds everything that must survive a restart:
+//
+//	tagwall.db             the bbolt store (desired state)
+//	token                  the admin bearer token (0600), unless TokenFile is set
+//	subscription           the default subscription GUID
+//	pki/ca.crt, ca.key     the CA of the API endpoint (key 0600)
+//	pki/api.crt, api.key   the API server certificate (SAN 127.0.0.1, ::1, localhost)
+//	clusters/<hash>/       per-cluster CA (ca.crt, ca.key) and stand-in token
+//	servicetags/<hash>.json the last good document of each service-tag source
+//
+// Cluster credentials: every cluster gets its own CA, made the first time
+// it is needed and kept in the data dir, so a kubeconfig handed out once
+// stays valid across restarts and one cluster's CA cannot vouch for
+// another. The stand-in serves a leaf for the cluster FQDN signed by it.
+package server

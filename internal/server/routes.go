@@ -1,0 +1,54 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/tagwall/tagwall/internal/controller"
+	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/standin"
+)
+
+// apply is the controller's Apply: it makes the stand-in fleet match the
+// route table (one stand-in per cluster not served by an --upstream), then
+// swaps the front door's routes. Upstreams come only from the operator's
+// configuration and the fleet, never from the API caller. It runs on the
+// controller's goroutine, so stand-ins are up before the controller marks
+// an operation Succeeded.
+func (m *Main) apply(routes []controller.Route) {
+	var want []standin.Cluster
+	for _, r := range routes {
+		if _, ok := m.upstreamFor(r.ClusterID); !ok {
+			want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
+		}
+	}
+	addrs, err := m.fleet.Sync(want)
+	if err != nil {
+		m.log.Error("start stand-in api servers", "err", err)
+	}
+	gw := make([]gateway.Route, 0, len(routes))
+	for _, r := range routes {
+		up := ""
+		if u, ok := m.upstreamFor(r.ClusterID); ok {
+			up = u.Addr
+		} else if a, ok := addrs[r.ClusterID]; ok {
+			up = a
+		} else {
+			continue // no upstream: leave it unrouted (connections denied, no-route)
+		}
+		gw = append(gw, gateway.Route{
+			Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Upstream: up, Allow: r.Allow, Version: r.Version,
+		})
+	}
+	m.gw.SetRoutes(gw)
+	m.routeCount.Store(int64(len(gw)))
+	m.log.Debug("applied routes", "routes", len(gw), "standins", len(want))
+}
+
+// provisionStandin gives a new stand-in its cluster's CA and token.
+func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
+	cred, err := m.creds.get(c.ID)
+	if err != nil {
+		return standin.Config{}, err
+	}
+	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now}, nil
+}
