@@ -1,0 +1,280 @@
+package gwconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tagwall/tagwall/internal/gateway"
+)
+
+// DefaultRefresh is the service-tag refresh interval when none is given.
+const DefaultRefresh = time.Hour
+
+// File is the YAML document, field for field. docs/gateway.md documents
+// every key.
+type File struct {
+	Listen             string             `yaml:"listen"`
+	Metrics            string             `yaml:"metrics"`
+	ProxyProtocol      ProxyProtocol      `yaml:"proxyProtocol"`
+	ClientHelloTimeout time.Duration      `yaml:"clientHelloTimeout"`
+	DialTimeout        time.Duration      `yaml:"dialTimeout"`
+	RevokeExisting     *bool              `yaml:"revokeExisting"`
+	AuditAllowed       bool               `yaml:"auditAllowed"`
+	ServiceTags        []ServiceTagSource `yaml:"serviceTags"`
+	Routes             []RouteConfig      `yaml:"routes"`
+}
+
+// ProxyProtocol says who may send a PROXY protocol header.
+type ProxyProtocol struct {
+	TrustedPeers []string `yaml:"trustedPeers"` // CIDRs or addresses
+	Required     bool     `yaml:"required"`
+}
+
+// ServiceTagSource is one service-tag document: a path (relative to the
+// config file's directory) or an http(s) URL.
+type ServiceTagSource struct {
+	Source  string        `yaml:"source"`
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// RouteConfig is one route.
+type RouteConfig struct {
+	Name               string   `yaml:"name"` // defaults to sni, or "default"
+	SNI                string   `yaml:"sni"`  // "" or absent: the default route
+	Upstream           string   `yaml:"upstream"`
+	AuthorizedIPRanges []string `yaml:"authorizedIPRanges"`
+	AllowAll           bool     `yaml:"allowAll"`
+}
+
+// Config is a parsed, structurally valid File. Its ranges are checked by
+// Compile, which needs the service-tag catalogs.
+type Config struct {
+	File
+	// Dir is the directory relative source paths are resolved against.
+	Dir     string
+	trusted []netip.Prefix
+}
+
+// Load reads and parses the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load gateway config %s: %w", path, err)
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Dir = filepath.Dir(path)
+	return c, nil
+}
+
+// Parse decodes data strictly (unknown keys and trailing documents are
+// errors), applies defaults and validates every field, reporting all
+// problems at once. name is used in messages only.
+func Parse(name string, data []byte) (*Config, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("parse gateway config %s: empty file", name)
+		}
+		return nil, fmt.Errorf("parse gateway config %s: %w", name, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse gateway config %s: more than one YAML document", name)
+	}
+	c := &Config{File: f, Dir: "."}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("parse gateway config %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// validate checks every field, fills defaults, and joins every problem.
+func (c *Config) validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Listen == "" {
+		add("listen: required (host:port)")
+	} else if err := checkHostPort(c.Listen); err != nil {
+		add("listen %q: %w", c.Listen, err)
+	}
+	if c.Metrics != "" {
+		if err := checkHostPort(c.Metrics); err != nil {
+			add("metrics %q: %w", c.Metrics, err)
+		}
+	}
+	for i, s := range c.ProxyProtocol.TrustedPeers {
+		p, err := parsePrefixOrAddr(s)
+		if err != nil {
+			add("proxyProtocol.trustedPeers[%d] %q: %w", i, s, err)
+			continue
+		}
+		c.trusted = append(c.trusted, p)
+	}
+	if c.ProxyProtocol.Required && len(c.trusted) == 0 {
+		add("proxyProtocol.required: needs at least one trustedPeers entry")
+	}
+	if c.ClientHelloTimeout < 0 {
+		add("clientHelloTimeout %q: must not be negative", c.ClientHelloTimeout)
+	}
+	if c.DialTimeout < 0 {
+		add("dialTimeout %q: must not be negative", c.DialTimeout)
+	}
+	errs = append(errs, c.validateSources()...)
+	errs = append(errs, c.validateRoutes()...)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateSources() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i := range c.ServiceTags {
+		s := &c.ServiceTags[i]
+		switch {
+		case strings.TrimSpace(s.Source) == "":
+			errs = append(errs, fmt.Errorf("serviceTags[%d].source: required (path or URL)", i))
+		case seen[s.Source]:
+			errs = append(errs, fmt.Errorf("serviceTags[%d].source %q: listed twice", i, s.Source))
+		}
+		seen[s.Source] = true
+		if s.Refresh < 0 {
+			errs = append(errs, fmt.Errorf("serviceTags[%d].refresh %q: must not be negative", i, s.Refresh))
+		} else if s.Refresh == 0 {
+			s.Refresh = DefaultRefresh
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateRoutes() []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(c.Routes) == 0 {
+		add("routes: at least one route is required")
+	}
+	names, snis := map[string]int{}, map[string]int{}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		r.SNI = strings.ToLower(strings.TrimSpace(r.SNI))
+		if err := checkSNI(r.SNI); err != nil {
+			add("routes[%d].sni %q: %w", i, r.SNI, err)
+		}
+		if r.Name == "" {
+			r.Name = r.SNI
+			if r.Name == "" {
+				r.Name = "default"
+			}
+		}
+		if j, ok := names[r.Name]; ok {
+			add("routes[%d].name %q: already used by routes[%d]", i, r.Name, j)
+		}
+		names[r.Name] = i
+		if j, ok := snis[r.SNI]; ok {
+			add("routes[%d].sni %q: already used by routes[%d]", i, r.SNI, j)
+		}
+		snis[r.SNI] = i
+		if r.Upstream == "" {
+			add("routes[%d].upstream: required (host:port)", i)
+		} else if err := checkHostPort(r.Upstream); err != nil {
+			add("routes[%d].upstream %q: %w", i, r.Upstream, err)
+		}
+		switch {
+		case r.AllowAll && len(r.AuthorizedIPRanges) > 0:
+			add("routes[%d] %q: allowAll and authorizedIPRanges exclude each other", i, r.Name)
+		case !r.AllowAll && len(r.AuthorizedIPRanges) == 0:
+			add("routes[%d] %q: authorizedIPRanges is empty: list the allowed ranges, or set allowAll: true to admit every client", i, r.Name)
+		}
+	}
+	return errs
+}
+
+// Gateway returns the gateway.Config the file describes (no Logger or
+// Registerer: the caller supplies those).
+func (c *Config) Gateway() gateway.Config {
+	return gateway.Config{
+		TrustedProxies:     append([]netip.Prefix(nil), c.trusted...),
+		RequireProxyHeader: c.ProxyProtocol.Required,
+		ClientHelloTimeout: c.ClientHelloTimeout,
+		DialTimeout:        c.DialTimeout,
+		RevokeExisting:     c.RevokeExisting,
+		AuditAllowed:       c.AuditAllowed,
+	}
+}
+
+// SourceLocation resolves a source as given in the file: URLs unchanged,
+// relative paths against Dir.
+func (c *Config) SourceLocation(s ServiceTagSource) string {
+	if strings.HasPrefix(s.Source, "http://") || strings.HasPrefix(s.Source, "https://") || filepath.IsAbs(s.Source) {
+		return s.Source
+	}
+	return filepath.Join(c.Dir, s.Source)
+}
+
+func checkHostPort(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+func parsePrefixOrAddr(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if p != p.Masked() {
+			return netip.Prefix{}, fmt.Errorf("host bits set: use %s", p.Masked())
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// checkSNI accepts "" (the default route) and DNS names: ASCII letters,
+// digits, '-', '_' and '.', at most 253 characters, no empty label and no
+// trailing dot (crypto/tls refuses one).
+func checkSNI(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > 253 {
+		return errors.New("longer than 253 characters")
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 {
+			return errors.New("not a DNS name (empty or over-long label)")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("not a DNS name (character %q)", r)
+			}
+		}
+	}
+	return nil
+}

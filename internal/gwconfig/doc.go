@@ -1,0 +1,20 @@
+// Package gwconfig is the standalone gateway's YAML configuration: it
+// parses a file strictly (unknown keys are errors), validates every field
+// and reports all problems at once, resolves each route's
+// authorizedIPRanges (addresses, CIDRs, private ranges and any number of
+// service tags, rangespec.ModeStandalone) against the union of the
+// configured service-tag catalogs, and compiles gateway.Routes.
+//
+// A route with an empty or absent authorizedIPRanges is refused unless it
+// says allowAll: true: the configuration fails closed. A tag that no
+// configured source knows is an error.
+//
+// Runner keeps a running gateway in step with the file: Reload reads,
+// validates and compiles the file and swaps the routes in only when all of
+// it is good, so a broken edit leaves the running configuration in force;
+// Watch reloads on file changes (the directory is watched, since editors
+// replace files) and on demand (SIGHUP in the command). Service-tag sources
+// refresh on their own interval through servicetag.Keeper, keeping the last
+// good document, and routes are recompiled when a document changes.
+// Changes to listen and metrics need a restart; Reload logs that.
+package gwconfig
