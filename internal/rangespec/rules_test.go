@@ -203,18 +203,18 @@ var ruleCases = []ruleCase{
 	{name: "standalone/several tags, no feature gate", opt: optStandalone, in: "AzureCloud,storage,20.20.20.20", want: []string{"AzureCloud", "Storage", "20.20.20.20/32"}},
 	{name: "standalone/no 200 limit", opt: optStandalone, list: nAddrs(2001), want: nAddrsWant(2001)},
 	{name: "standalone/sanity cap", opt: optStandalone, list: nAddrs(MaxEntriesStandalone + 1), index: -1, reason: ErrTooMany,
-		err: "ranges: 100001 entries is more than the allowed 100000"},
+		err: "authorizedIPRanges: 100001 entries is more than the allowed 100000"},
 	{name: "standalone/host bits", opt: optStandalone, in: "10.1.2.3/8", index: 0, reason: ErrHostBits,
-		err: `ranges[0] "10.1.2.3/8": host bits are set: the range starts at its network address, "10.0.0.0/8"`},
+		err: `authorizedIPRanges[0] "10.1.2.3/8": host bits are set: the range starts at its network address, "10.0.0.0/8"`},
 	{name: "standalone/unknown tag", opt: optStandalone, in: "Storage.WestU", index: 0, reason: ErrUnknownTag,
-		err: `ranges[0] "Storage.WestU": unknown service tag; did you mean "Storage.WestUS"?`},
+		err: `authorizedIPRanges[0] "Storage.WestU": unknown service tag; did you mean "Storage.WestUS"?`},
 	{name: "standalone/no catalog", opt: with(optStandalone, func(o *Options) { o.Tags = nil }), in: "AzureCloud", reason: ErrNoCatalog, errSub: "no service-tag data is loaded"},
 	{name: "standalone/tag with VNet flag is fine", opt: with(optStandalone, func(o *Options) { o.VnetIntegration = true }), in: "AzureCloud", want: []string{"AzureCloud"}},
 	{name: "standalone/private cluster flag ignored", opt: with(optStandalone, func(o *Options) { o.PrivateCluster = true }), in: "10.0.0.0/8", want: []string{"10.0.0.0/8"}},
 	{name: "standalone/empty item", opt: optStandalone, in: "10.0.0.0/8,,", reason: ErrEmptyEntry, index: 1, nerr: 2},
 	{name: "standalone/egress with others", opt: optStandalone, in: "10.0.0.0/8,0.0.0.0/32", reason: ErrEgressMixed, index: -1,
-		err: `ranges[1] "0.0.0.0/32": 0.0.0.0/32 (egress only) is not allowed with other ranges`},
-	{name: "standalone/invalid", opt: optStandalone, in: "10.0.0.0/33", reason: ErrInvalidRange, errSub: `ranges[0] "10.0.0.0/33": not a valid`},
+		err: `authorizedIPRanges[1] "0.0.0.0/32": 0.0.0.0/32 (egress only) is not allowed with other ranges`},
+	{name: "standalone/invalid", opt: optStandalone, in: "10.0.0.0/33", reason: ErrInvalidRange, errSub: `authorizedIPRanges[0] "10.0.0.0/33": not a valid`},
 }
 
 func nAddrsWant(n int) []string {

@@ -55,16 +55,13 @@ type Options struct {
 	Tags TagIndex
 	// Field names the list in server and standalone messages, as in
 	// `authorizedIPRanges[1] "10.0.0.0/8": …`. Empty means
-	// "authorizedIPRanges" (server) or "ranges" (standalone).
+	// "authorizedIPRanges" (the ARM property and the standalone YAML key).
 	Field string
 }
 
 func (o Options) field() string {
-	switch {
-	case o.Field != "":
+	if o.Field != "" {
 		return o.Field
-	case o.Mode == ModeStandalone:
-		return "ranges"
 	}
 	return "authorizedIPRanges"
 }
