@@ -102,8 +102,11 @@ func rangeError(re *rangespec.Error) *Error {
 	if code == "" {
 		code = "InvalidParameter"
 	}
-	return &Error{Status: http.StatusBadRequest, Code: code, Message: re.Message,
-		Target: "properties.apiServerAccessProfile.authorizedIPRanges"}
+	target := "properties.apiServerAccessProfile.authorizedIPRanges"
+	if re.Index >= 0 {
+		target += fmt.Sprintf("[%d]", re.Index)
+	}
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: re.Message, Target: target}
 }
 
 // rangeErrors collects every *rangespec.Error in err's tree, in order.
