@@ -10,7 +10,10 @@
 // Create is a transaction on CreateRevision == 0, Update and Delete on
 // ModRevision == ifRev; Watch uses etcd watches from fromRev+1 and reports
 // etcd compaction as store.ErrCompacted. The etcd client resumes watches
-// across reconnects and fails over between endpoints on its own.
+// across reconnects and fails over between endpoints on its own. Watches
+// require a leader: a member cut off from the quorum ends its watches (the
+// channel closes, and the caller watches again from its last revision)
+// rather than going silent.
 //
 // The caller owns the *clientv3.Client: Close stops the store's watches but
 // leaves the client open.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +40,8 @@ func startCluster(tb testing.TB, n int) []*member {
 		cfg := embed.NewConfig()
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = tb.TempDir()
-		cfg.LogLevel = "error"
+		cfg.LogLevel = "warn"
+		cfg.LogOutputs = []string{filepath.Join(cfg.Dir, "etcd.log")}
 		cfg.TickMs, cfg.ElectionMs = 50, 500
 		peer, client := freeURL(tb), freeURL(tb)
 		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}

@@ -36,9 +36,17 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 }
 
 // checkCompacted fails with ErrCompacted if revision fromRev+1 is no longer
-// readable. A revision in the future is fine: the watch waits for it.
+// readable. A revision at or past the current one cannot be compacted; it
+// is not read (etcd would answer "future revision").
 func (s *Store) checkCompacted(ctx context.Context, fromRev int64) error {
-	_, err := s.client.Get(ctx, s.prefix+"\x00", clientv3.WithRev(fromRev+1), clientv3.WithCountOnly())
+	cur, err := s.client.Get(ctx, s.prefix+"\x00", clientv3.WithCountOnly())
+	if err != nil {
+		return s.mapErr(ctx, err)
+	}
+	if fromRev >= cur.Header.Revision {
+		return nil
+	}
+	_, err = s.client.Get(ctx, s.prefix+"\x00", clientv3.WithRev(fromRev+1), clientv3.WithCountOnly())
 	if err == nil || errors.Is(err, rpctypes.ErrFutureRev) {
 		return nil
 	}
