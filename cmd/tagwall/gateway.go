@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/gwconfig"
+)
+
+func init() { subcommands = append(subcommands, newGatewayCmd) }
+
+// gatewayFlags are the raw flag values of `tagwall gateway`.
+type gatewayFlags struct {
+	config          string
+	check           bool
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+func newGatewayCmd() *cobra.Command {
+	var f gatewayFlags
+	cmd := &cobra.Command{
+		Use:   "gateway --config FILE",
+		Short: "Run the standalone front door (SNI routing, authorized IP ranges with service tags) from a YAML file",
+		Long: `Run the TLS/SNI front door on its own, in front of any kube-apiserver or TLS
+service, configured by a YAML file (see docs/gateway.md). Each connection's
+ClientHello is read, routed by server name and admitted only when the client
+address (taken from a PROXY protocol header when the peer is trusted) is in the
+route's authorizedIPRanges: addresses, CIDRs and service tags.
+
+The file is reloaded on SIGHUP and whenever it changes; an invalid file is
+refused and the running configuration stays in force. Audit lines (one per
+denied connection) and logs are JSON on stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runGateway(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "gateway YAML file (required)")
+	fl.BoolVar(&f.check, "check", false, "validate the file and load its service-tag sources, then exit")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long live connections may finish after SIGINT/SIGTERM")
+	return cmd
+}
+
+func runGateway(cmd *cobra.Command, f gatewayFlags) error {
+	if f.config == "" {
+		return usageError(errors.New("gateway: --config FILE is required"))
+	}
+	level, err := parseLevel(f.logLevel)
+	if err != nil {
+		return usageError(err)
+	}
+	raw, err := os.ReadFile(f.config)
+	if err != nil {
+		return usageError(fmt.Errorf("gateway: %w", err))
+	}
+	cfg, err := gwconfig.Parse(f.config, raw)
+	if err != nil {
+		return usageError(err)
+	}
+	cfg.Dir = filepath.Dir(f.config)
+	log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gcfg := cfg.Gateway()
+	gcfg.Logger, gcfg.Registerer = log, reg
+	gw, err := gateway.New(gcfg)
+	if err != nil {
+		return usageError(err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runner := gwconfig.NewRunner(f.config, gw, log)
+	if err := runner.Start(ctx, cfg, raw); err != nil {
+		return usageError(fmt.Errorf("gateway: %w", err))
+	}
+	if f.check {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(cfg.ServiceTags))
+		return nil
+	}
+	return serveGateway(ctx, gw, runner, cfg, reg, log, f.shutdownTimeout)
+}
+
+// serveGateway listens, serves until ctx ends, then shuts down gracefully.
+func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Runner, cfg *gwconfig.Config,
+	reg *prometheus.Registry, log *slog.Logger, shutdownTimeout time.Duration) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listen %s: %w", cfg.Listen, err)
+	}
+	var metricsSrv *http.Server
+	if cfg.Metrics != "" {
+		mln, err := net.Listen("tcp", cfg.Metrics)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("gateway: metrics listen %s: %w", cfg.Metrics, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go metricsSrv.Serve(mln)
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		if err := runner.Watch(ctx, hup); err != nil {
+			log.Error("config watch stopped: reload with SIGHUP only", "error", err)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := runner.Reload(ctx, true); err != nil {
+						log.Error("gateway config rejected: the running configuration stays in force", "error", err)
+					}
+				}
+			}
+		}
+	}()
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(ln) }()
+	log.Info("gateway listening", "addr", ln.Addr().String(), "routes", len(cfg.Routes))
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("gateway: serve %s: %w", cfg.Listen, err)
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(sctx)
+	}
+	if err := gw.Shutdown(sctx); err != nil {
+		log.Warn("shutdown: live connections closed at the deadline", "error", err)
+	}
+	return nil
+}
