@@ -142,7 +142,7 @@ func (s *seed) kubeconfig(t *testing.T) []byte {
 // TestSeedJourney is the seed document's journey with the Azure SDK for Go
 // as the client, then clients through the front door.
 func TestSeedJourney(t *testing.T) {
-	cfg := testConfig(t, t.TempDir())
+	cfg := publicConfig(t, t.TempDir())
 	cfg.SystemRanges = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	m := start(t, cfg)
 	s := newSeed(t, m)
@@ -213,6 +213,26 @@ func TestSeedJourney(t *testing.T) {
 	}
 
 	t.Run("kubectl", func(t *testing.T) { kubectlVersion(t, kc) })
+
+	// Deleting the cluster removes its route and stops its stand-in.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dp, err := s.clusters.BeginDelete(ctx, rg, clusterName, nil)
+	if err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := dp.PollUntilDone(ctx, pollFast); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	eventually(t, 5*time.Second, "stand-in stopped after delete", func() error {
+		if n := m.fleet.Len(); n != 0 {
+			return errorf("%d stand-ins running", n)
+		}
+		return nil
+	})
+	if body, err := frontDoorGet(m.GatewayAddr(), "20.20.20.20", fqdn, caPEM, "/version"); err == nil {
+		t.Fatalf("deleted cluster still answers: %s", body)
+	}
 }
 
 func checkAccess(t *testing.T, addr string, allowed bool, body string, err error) {

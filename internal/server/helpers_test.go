@@ -27,19 +27,24 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// publicTags is the real Azure Public document the tests load.
-const publicTags = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
+// Real service-tag documents the tests load: the Azure Public one where
+// the AzureCloud tag matters, the small AzureGermany one elsewhere (it
+// parses in a fraction of the time, which counts under -race).
+const (
+	publicTags  = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
+	germanyTags = "../../../shared/testdata/servicetags/azure-germany-2022-03-07.json"
+)
 
-func requireTestdata(tb testing.TB) string {
+func requireTestdata(tb testing.TB, path string) string {
 	tb.Helper()
-	if _, err := os.Stat(publicTags); err != nil {
+	if _, err := os.Stat(path); err != nil {
 		tb.Fatalf("service-tag test data missing (it lives in the repo's sibling shared/): %v", err)
 	}
-	return publicTags
+	return path
 }
 
-// testConfig is a Config on loopback :0 ports in dir, trusting PROXY
-// headers from 127.0.0.1.
+// testConfig is a Config with the small real document, on loopback :0
+// ports in dir, trusting PROXY headers from 127.0.0.1.
 func testConfig(tb testing.TB, dir string) Config {
 	tb.Helper()
 	return Config{
@@ -48,7 +53,7 @@ func testConfig(tb testing.TB, dir string) Config {
 		GatewayAddr:      "127.0.0.1:0",
 		MetricsAddr:      "127.0.0.1:0",
 		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		ServiceTags:      []string{requireTestdata(tb)},
+		ServiceTags:      []string{requireTestdata(tb, germanyTags)},
 		FeatureDelay:     time.Second,
 		ClientConfigPath: filepath.Join(dir, "client", "config.json"),
 		Logger:           testLogger(tb),
@@ -240,3 +245,11 @@ func toJSON(v any) string {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// publicConfig is testConfig with the real Azure Public document.
+func publicConfig(tb testing.TB, dir string) Config {
+	tb.Helper()
+	cfg := testConfig(tb, dir)
+	cfg.ServiceTags = []string{requireTestdata(tb, publicTags)}
+	return cfg
+}

@@ -83,11 +83,11 @@ func TestOfflineServiceTags(t *testing.T) {
 func TestReadyzLoaded(t *testing.T) {
 	m := start(t, testConfig(t, t.TempDir()))
 	code, body := get(t, "http://"+m.MetricsAddr()+"/readyz")
-	if code != 200 || !strings.Contains(body, "changeNumber 373, 3039 tags") {
+	if code != 200 || !strings.Contains(body, "cloud AzureGermany, changeNumber 193, 79 tags") {
 		t.Fatalf("readyz %d:\n%s", code, body)
 	}
 	_, metrics := get(t, "http://"+m.MetricsAddr()+"/metrics")
-	for _, want := range []string{`tagwall_servicetag_loaded{source="` + publicTags + `"} 1`, `tagwall_servicetag_change_number{source="` + publicTags + `"} 373`} {
+	for _, want := range []string{`tagwall_servicetag_loaded{source="` + germanyTags + `"} 1`, `tagwall_servicetag_change_number{source="` + germanyTags + `"} 193`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
