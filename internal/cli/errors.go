@@ -68,12 +68,15 @@ func parseARMError(status int, body []byte) *ARMError {
 	}
 	if e.Code == "" {
 		e.Code = strings.ReplaceAll(http.StatusText(status), " ", "")
+		if e.Code == "" {
+			e.Code = fmt.Sprintf("HTTP%d", status)
+		}
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(string(body))
 		}
-		if e.Message == "" {
-			e.Message = fmt.Sprintf("Operation returned an invalid status '%s'", http.StatusText(status))
-		}
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("Operation returned an invalid status '%d'", status)
 	}
 	return e
 }
