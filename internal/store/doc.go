@@ -5,6 +5,7 @@
 // revision (compare-and-swap); and a Watch streams every change after a
 // given revision, so a watcher that was disconnected resumes without loss.
 //
-// Implementations live in their own packages (boltstore, etcdstore) and pass
-// the conformance suite in storetest.
+// Implementations live in their own packages (boltstore, etcdstore, and
+// memstore, the in-memory reference that also serves other packages' unit
+// tests) and pass the conformance suite in storetest.
 package store
