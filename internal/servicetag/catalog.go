@@ -61,8 +61,8 @@ func (c *Catalog) indexPrefixes() {
 		}
 	}
 	slices.SortFunc(pairs, func(a, b prefixTag) int {
-		if c := comparePrefix(a.pfx, b.pfx); c != 0 {
-			return c
+		if d := comparePrefix(a.pfx, b.pfx); d != 0 {
+			return d
 		}
 		return int(a.id) - int(b.id)
 	})

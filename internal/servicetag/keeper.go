@@ -21,8 +21,11 @@ type Keeper struct {
 
 	cur atomic.Pointer[Catalog]
 
-	mu  sync.Mutex // serialises installs; guards sum
+	mu  sync.Mutex // serialises installs; guards sum and dataErr
 	sum [sha256.Size]byte
+	// dataErr is why the last document the source returned was rejected
+	// (nil when it was accepted); a later notModified repeats it.
+	dataErr error
 
 	stmu   sync.Mutex
 	status Status
@@ -82,7 +85,9 @@ func (k *Keeper) Status() Status {
 // put in force. A lower changeNumber than the one in force is rejected
 // (ErrRegression) unless force is true. On any error the previous Catalog
 // stays in force and Status records the error. changed is false when the
-// source reported no change or returned the document already in force.
+// source reported no change or returned the document already in force. When
+// the source reports notModified after its last document was rejected, the
+// rejection is returned again.
 func (k *Keeper) Refresh(ctx context.Context, force bool) (changed bool, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -93,8 +98,13 @@ func (k *Keeper) Refresh(ctx context.Context, force bool) (changed bool, err err
 		return false, err
 	}
 	data, notModified, err := k.src.Fetch(ctx)
-	if err == nil && !notModified {
+	switch {
+	case err != nil:
+	case notModified:
+		err = k.dataErr // the source still serves the document rejected last time
+	default:
 		changed, err = k.install(k.src.String(), data, force, true)
+		k.dataErr = err
 	}
 	k.record(start, err)
 	return changed, err

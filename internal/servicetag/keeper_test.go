@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +72,7 @@ func TestKeeperKeepsLastGood(t *testing.T) {
 		{"same bytes again", fetchResult{data: good}, false, false, "", 400},
 		{"not modified", fetchResult{notModified: true}, false, false, "", 400},
 		{"html error page", fetchResult{data: html}, false, false, "looks like HTML", 400},
+		{"html still served", fetchResult{notModified: true}, false, false, "looks like HTML", 400},
 		{"truncated", fetchResult{data: newer[:len(newer)/2]}, false, false, "unexpected end of JSON input", 400},
 		{"fetch error", fetchResult{err: errors.New("connection refused")}, false, false, "connection refused", 400},
 		{"regression", fetchResult{data: older}, false, false, "changeNumber regression from 400 to 391", 400},
@@ -207,5 +210,43 @@ func TestKeeperRun(t *testing.T) {
 	}
 	if k.Current() == nil {
 		t.Error("Run never put a document in force after the failed first attempt")
+	}
+}
+
+// TestKeeperOverHTTP runs a Keeper against a loopback server that first
+// serves a real document, then answers 304, then an HTML page with 200,
+// then a 500.
+func TestKeeperOverHTTP(t *testing.T) {
+	cs := &conditionalServer{}
+	good := string(sharedFile(t, "azure-germany-2022-03-07.json"))
+	cs.body.Store(&good)
+	srv := httptest.NewServer(cs)
+	defer srv.Close()
+	src, err := NewSource(srv.URL + "/ServiceTags_AzureGermany.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewKeeper(src)
+	ctx := context.Background()
+	if changed, err := k.Refresh(ctx, false); !changed || err != nil {
+		t.Fatalf("first Refresh = %v, %v", changed, err)
+	}
+	if changed, err := k.Refresh(ctx, false); changed || err != nil {
+		t.Fatalf("304 Refresh = %v, %v", changed, err)
+	}
+	html := string(sharedFile(t, "cloudflare-ips-v4-error500-2024-10-29.html"))
+	cs.body.Store(&html)
+	if _, err := k.Refresh(ctx, false); !errors.Is(err, ErrNotJSON) || !strings.Contains(err.Error(), srv.URL) {
+		t.Fatalf("HTML Refresh = %v", err)
+	}
+	cs.status.Store(http.StatusInternalServerError)
+	if _, err := k.Refresh(ctx, false); err == nil || !strings.Contains(err.Error(), "status 500") {
+		t.Fatalf("500 Refresh = %v", err)
+	}
+	if got := k.Current().Document(); got.Cloud != "AzureGermany" || got.ChangeNumber != 193 {
+		t.Errorf("in force: %s", got)
+	}
+	if st := k.Status(); st.LastError == nil || st.LastSuccess.IsZero() || st.Tags != 79 {
+		t.Errorf("status = %+v", st)
 	}
 }

@@ -115,6 +115,7 @@ func (s *HTTPSource) Fetch(ctx context.Context) ([]byte, bool, error) {
 		req.Header.Set("If-Modified-Since", lastModified)
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "tagwall-servicetag")
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, false, fmt.Errorf("fetch service tags %q: %w", s.url, err)
