@@ -29,8 +29,10 @@ type serveFlags struct {
 	noClientConfig bool
 }
 
-func newServeCmd() *cobra.Command {
-	var f serveFlags
+func newServeCmd() *cobra.Command { return newServeCmdWith(&serveFlags{}) }
+
+// newServeCmdWith builds the command, parsing its flags into f.
+func newServeCmdWith(f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the control plane: ARM API, controller, front door and stand-in API servers",

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,13 +79,16 @@ func (c *catalogs) rebuild() {
 // document under dir.
 func newCatalogs(sources []string, cacheDir string, onChange func()) (*catalogs, error) {
 	c := &catalogs{onChange: onChange}
+	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create service-tag cache dir: %w", err)
+	}
 	for _, s := range sources {
 		src, err := newSource(s)
 		if err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256([]byte(s))
-		cache := cacheDir + "/" + hex.EncodeToString(sum[:8]) + ".json"
+		cache := filepath.Join(cacheDir, hex.EncodeToString(sum[:8])+".json")
 		c.keepers = append(c.keepers, servicetag.NewKeeper(src,
 			servicetag.WithCacheFile(cache), servicetag.WithOnChange(c.changed)))
 	}

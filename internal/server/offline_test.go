@@ -144,3 +144,38 @@ func TestUpstreamOverride(t *testing.T) {
 		t.Fatalf("%d stand-ins started for an upstream cluster", m.fleet.Len())
 	}
 }
+
+// TestCacheReloadedAtStart: the last good document is kept in the data dir
+// and put in force at the next start even when the source is gone.
+func TestCacheReloadedAtStart(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "ServiceTags_AzureGermany.json")
+	data, err := os.ReadFile(requireTestdata(t, germanyTags))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.ServiceTags = []string{src}
+	m1 := start(t, cfg)
+	if m1.Catalog() == nil {
+		t.Fatal("no catalog after the first start")
+	}
+	if err := m1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	m2 := start(t, cfg)
+	cat := m2.Catalog()
+	if cat == nil || cat.Document().ChangeNumber != 193 {
+		t.Fatalf("catalog after restart without the source: %v", cat)
+	}
+	_, body := get(t, "http://"+m2.MetricsAddr()+"/readyz")
+	if !strings.Contains(body, "[+]servicetags "+src+" loaded") || !strings.Contains(body, "last refresh failed") {
+		t.Fatalf("readyz:\n%s", body)
+	}
+}

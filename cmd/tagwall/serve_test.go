@@ -1,0 +1,75 @@
+package main
+
+import (
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/server"
+)
+
+func TestServeFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", filepath.Join(t.TempDir(), "state"))
+	t.Setenv("TAGWALL_CONFIG", filepath.Join(t.TempDir(), "cc.json"))
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(t *testing.T, c server.Config)
+		wantErr string
+	}{
+		{name: "defaults", args: nil, check: func(t *testing.T, c server.Config) {
+			if !strings.HasSuffix(c.DataDir, filepath.Join("state", "tagwall")) || c.APIAddr != "127.0.0.1:8443" ||
+				c.GatewayAddr != "127.0.0.1:6443" || c.MetricsAddr != "127.0.0.1:9100" || len(c.TrustedProxies) != 0 ||
+				c.ServiceTagsRefresh != 24*time.Hour || c.FeatureDelay != 2*time.Minute || !strings.HasSuffix(c.ClientConfigPath, "cc.json") {
+				t.Fatalf("defaults: %+v", c)
+			}
+		}},
+		{name: "everything", args: []string{"--data-dir", "/d", "--trusted-proxies", "127.0.0.1,10.0.0.0/8", "--system-ranges", "203.0.113.0/24",
+			"--upstream", "c1=127.0.0.1:7443,ca=/ca.pem", "--upstream", "c2=[::1]:7444", "--service-tags", "a.json", "--service-tags", "https://x/y.json",
+			"--feature-registration-delay", "5s", "--client-config", "/cc", "--subscription", "s", "--log-level", "debug"},
+			check: func(t *testing.T, c server.Config) {
+				if c.DataDir != "/d" || len(c.TrustedProxies) != 2 || c.TrustedProxies[0] != netip.MustParsePrefix("127.0.0.1/32") ||
+					len(c.SystemRanges) != 1 || len(c.Upstreams) != 2 || c.Upstreams[0].CAFile != "/ca.pem" ||
+					len(c.ServiceTags) != 2 || c.FeatureDelay != 5*time.Second || c.ClientConfigPath != "/cc" || c.Subscription != "s" {
+					t.Fatalf("parsed: %+v", c)
+				}
+			}},
+		{name: "no client config", args: []string{"--no-client-config"}, check: func(t *testing.T, c server.Config) {
+			if c.ClientConfigPath != "" {
+				t.Fatalf("client config %q", c.ClientConfigPath)
+			}
+		}},
+		{name: "host bits", args: []string{"--trusted-proxies", "127.0.0.1/8"}, wantErr: "did you mean 127.0.0.0/8"},
+		{name: "bad cidr", args: []string{"--system-ranges", "nope"}, wantErr: `--system-ranges "nope"`},
+		{name: "bad upstream", args: []string{"--upstream", "c1"}, wantErr: "CLUSTER=HOST:PORT"},
+		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &serveFlags{}
+			if err := newServeCmdWith(f).ParseFlags(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := f.config()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestServeBadFlagExitsTwo(t *testing.T) {
+	code, _, stderr := tagwall(t, "serve", "--trusted-proxies", "not-a-cidr", "--data-dir", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, "--trusted-proxies") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+}
