@@ -116,7 +116,7 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/providers/microsoft.features/"):
 		f.features(w, r, seg)
 	case strings.HasPrefix(p, "/providers/microsoft.network/locations/"):
-		writeJSON(w, 200, readFixture(f.t, "servicetags.json"))
+		f.serviceTags(w, r)
 	case strings.HasPrefix(p, "/providers/microsoft.containerservice/locations/"):
 		f.operation(w, seg[len(seg)-1])
 	case strings.Contains(p, "/providers/microsoft.containerservice/managedclusters"):
@@ -358,4 +358,18 @@ func cloneMap(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// serviceTags answers in two pages, as tagwall's server does for the real
+// document: the first value, then the rest behind nextLink.
+func (f *fakeARM) serviceTags(w http.ResponseWriter, r *http.Request) {
+	doc := readFixture(f.t, "servicetags.json")
+	vals := doc["values"].([]any)
+	if r.URL.Query().Get("$skipToken") == "" {
+		doc["values"] = vals[:1]
+		doc["nextLink"] = f.srv.URL + r.URL.Path + "?api-version=2022-01-01&$skipToken=1"
+	} else {
+		doc["values"] = vals[1:]
+	}
+	writeJSON(w, 200, doc)
 }

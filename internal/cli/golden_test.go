@@ -183,6 +183,7 @@ var goldenCases = []goldenCase{
 	// network
 	{name: "network_list_service_tags", args: "network list-service-tags --location eastus"},
 	{name: "network_list_service_tags_query", args: "network list-service-tags --location eastus --query values[?name=='AzureCloud'].properties.addressPrefixes[] -o tsv"},
+	{name: "network_list_service_tags_count", args: "network list-service-tags -l eastus --query {count:length(values),next:nextLink}"},
 	{name: "network_list_service_tags_missing_location", args: "network list-service-tags", code: 2},
 	// extension
 	{name: "extension_list", args: "extension list --query [].{name:name,version:version,preview:preview}", preview: true},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -125,8 +126,13 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// pyFloat formats f as Python's repr(float) does for the common cases.
+// pyFloat formats a float64. Such values only come from JMESPath functions
+// (go-jmespath computes in float64 where Python's jmespath keeps ints, e.g.
+// length()), so integral values print as ints; others as Python's repr.
 func pyFloat(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
 	s := strconv.FormatFloat(f, 'g', -1, 64)
 	if !bytes.ContainsAny([]byte(s), ".eEn") {
 		s += ".0"

@@ -20,7 +20,8 @@ var outputFormats = []string{"json", "jsonc", "table", "tsv", "yaml", "yamlc", "
 type tableTransform func(any) any
 
 // printResult renders v in format after applying query (JMESPath, "" for
-// none). A nil result prints nothing, as az prints nothing for None.
+// none). A nil result, also one a query produced, prints nothing, as knack
+// prints nothing for None.
 func printResult(w io.Writer, v any, format, query string, table tableTransform) error {
 	if query != "" {
 		r, err := jmespath.Search(query, v)
@@ -30,7 +31,7 @@ func printResult(w io.Writer, v any, format, query string, table tableTransform)
 		v = r
 		table = nil
 	}
-	if v == nil && query == "" {
+	if v == nil {
 		return nil
 	}
 	switch format {

@@ -176,8 +176,12 @@ func TestSeedJourney(t *testing.T) {
 		t.Errorf("update replace: %q", out)
 	}
 	out, _ = tw(t, env, 0, "aks", "update", "-g", "myResourceGroup", "-n", "myAKSCluster", "--api-server-authorized-ip-ranges", "", "--query", "apiServerAccessProfile.authorizedIpRanges")
-	if out != "null\n" && out != "[]\n" {
+	if out != "" && out != "[]\n" { // None prints nothing
 		t.Errorf("update disable: %q", out)
+	}
+	out, _ = tw(t, env, 0, "network", "list-service-tags", "--location", "eastus", "--query", "values[?name=='AzureCloud.eastus'].name | [0]", "-o", "tsv")
+	if out != "AzureCloud.eastus\n" {
+		t.Errorf("list-service-tags (all pages): %q", out)
 	}
 	tw(t, env, 0, "aks", "delete", "-g", "myResourceGroup", "-n", "myAKSCluster", "--yes")
 	tw(t, env, 3, "aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster")
