@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -68,7 +67,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.DialTimeout = DefaultDialTimeout
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	trusted := make([]netip.Prefix, len(c.TrustedProxies))
 	for i, p := range c.TrustedProxies {

@@ -1,0 +1,272 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Benchmarks run on loopback only and are bounded by -benchtime; see
+// docs/bench/gateway.md for the figures and the command.
+
+// benchUpstream accepts connections, reads want bytes, answers one byte
+// and closes: one "request" per connection.
+func benchUpstream(tb testing.TB, want int) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				buf := make([]byte, want)
+				if _, err := io.ReadFull(c, buf); err == nil {
+					c.Write([]byte{1})
+				}
+				c.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// plainForwarder is the reference: a Go TCP forwarder without any check,
+// copying between raw TCP connections as the gateway does.
+func plainForwarder(tb testing.TB, upstream string) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", upstream)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				done := make(chan struct{})
+				go func() { io.Copy(c, u); c.(*net.TCPConn).CloseWrite(); close(done) }()
+				io.Copy(u, c)
+				u.(*net.TCPConn).CloseWrite()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// benchGateway starts a gateway with one route admitting 20.20.20.0/24
+// and the real AzureCloud tag.
+func benchGateway(tb testing.TB, upstream string) string {
+	tb.Helper()
+	g, err := New(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g.SetRoutes([]Route{{Name: "prod", SNI: prodSNI, Upstream: upstream, Allow: list(tb, "20.20.20.0/24", azureCloud(tb)), Version: "1"}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go g.Serve(ln)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		g.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}
+
+// oneRequest dials addr, writes pre, and waits for the one-byte answer.
+func oneRequest(tb testing.TB, addr string, pre []byte) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(pre); err != nil {
+		tb.Fatal(err)
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func BenchmarkConnRate(b *testing.B) {
+	hello := clientHelloBytes(b, prodSNI)
+	header := proxyHeader(b, 2, netip.MustParseAddrPort("20.20.20.20:1000"))
+	up := benchUpstream(b, len(hello))
+	cases := []struct {
+		name string
+		addr string
+		pre  []byte
+	}{
+		{"tagwall", benchGateway(b, up), append(append([]byte{}, header...), hello...)},
+		{"plainforward", plainForwarder(b, up), hello},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(2)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					oneRequest(b, tc.addr, tc.pre)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conn/s")
+		})
+	}
+}
+
+// BenchmarkConnRateUnderDeniedFlood measures the allowed-connection rate
+// with no flood and while a paced flood of denied connections (8.8.8.8,
+// reset by the gateway) runs against the same gateway. The flood client
+// shares the machine's CPUs with the gateway and the measured clients.
+func BenchmarkConnRateUnderDeniedFlood(b *testing.B) {
+	hello := clientHelloBytes(b, prodSNI)
+	up := benchUpstream(b, len(hello))
+	gw := benchGateway(b, up)
+	allowed := append(proxyHeader(b, 2, netip.MustParseAddrPort("20.20.20.20:1000")), hello...)
+	denied := append(proxyHeader(b, 2, netip.MustParseAddrPort("8.8.8.8:1000")), hello...)
+	for _, rate := range []int{0, 1000, 3000} {
+		b.Run(fmt.Sprintf("flood=%d/s", rate), func(b *testing.B) {
+			b.ReportAllocs()
+			stop := make(chan struct{})
+			var floods atomic.Int64
+			var wg sync.WaitGroup
+			if rate > 0 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					flood(gw, denied, rate, stop, &floods)
+				}()
+			}
+			b.SetParallelism(2)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					oneRequest(b, gw, allowed)
+				}
+			})
+			b.StopTimer()
+			el := b.Elapsed().Seconds()
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/el, "conn/s")
+			b.ReportMetric(float64(floods.Load())/el, "denied/s")
+		})
+	}
+}
+
+// flood opens denied connections at about rate per second until stop.
+func flood(addr string, pre []byte, rate int, stop <-chan struct{}, n *atomic.Int64) {
+	const batch = 10 // connections per tick, so the ticker stays coarse
+	t := time.NewTicker(time.Second * batch / time.Duration(rate))
+	defer t.Stop()
+	var buf [1]byte
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		for range batch {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				continue
+			}
+			c.Write(pre)
+			c.Read(buf[:]) // the gateway resets the connection
+			c.Close()
+			n.Add(1)
+		}
+	}
+}
+
+// benchSink accepts one connection at a time and counts the bytes it
+// reads, reporting each connection's total on the returned channel.
+func benchSink(tb testing.TB, skip int) (string, <-chan int64) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	totals := make(chan int64, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				if skip > 0 {
+					io.ReadFull(c, make([]byte, skip))
+				}
+				n, _ := io.Copy(io.Discard, c.(*net.TCPConn))
+				c.Close()
+				totals <- n
+			}()
+		}
+	}()
+	return ln.Addr().String(), totals
+}
+
+func BenchmarkThroughput(b *testing.B) {
+	const chunk = 256 << 10
+	hello := clientHelloBytes(b, prodSNI)
+	data := make([]byte, chunk)
+	run := func(b *testing.B, addr string, pre []byte, totals <-chan int64) {
+		b.ReportAllocs()
+		b.SetBytes(chunk)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(pre) > 0 {
+			c.Write(pre)
+		}
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Write(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.(*net.TCPConn).CloseWrite()
+		n := <-totals
+		b.StopTimer()
+		c.Close()
+		if n != int64(b.N)*chunk {
+			b.Fatalf("sink read %d bytes, want %d", n, int64(b.N)*chunk)
+		}
+	}
+	b.Run("direct", func(b *testing.B) {
+		addr, totals := benchSink(b, 0)
+		run(b, addr, nil, totals)
+	})
+	b.Run("tagwall", func(b *testing.B) {
+		addr, totals := benchSink(b, len(hello))
+		gw := benchGateway(b, addr)
+		run(b, gw, append(proxyHeader(b, 2, netip.MustParseAddrPort("20.20.20.20:1000")), hello...), totals)
+	})
+}
