@@ -205,20 +205,30 @@ func TestMarshalDownloadRoundTrip(t *testing.T) {
 	}
 }
 
+// checkRoundTrip marshals doc in both formats and checks that Parse gives
+// the same document back.
 func checkRoundTrip(tb testing.TB, doc *Document) {
 	tb.Helper()
-	out, err := MarshalDownload(doc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	again, err := Parse("remarshalled", out)
-	if err != nil {
-		tb.Fatalf("re-parse: %v\n%s", err, out)
-	}
-	want := *doc
-	want.Format = FormatDownload
-	if !reflect.DeepEqual(again, &want) {
-		tb.Fatalf("round trip changed the document:\n got %+v\nwant %+v", again, &want)
+	for _, format := range []Format{FormatDownload, FormatDiscovery} {
+		var out []byte
+		var err error
+		if format == FormatDownload {
+			out, err = MarshalDownload(doc)
+		} else {
+			out, err = MarshalDiscovery(doc, "00000000-0000-0000-0000-000000000000")
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		again, err := Parse("remarshalled", out)
+		if err != nil {
+			tb.Fatalf("re-parse %v: %v\n%s", format, err, out)
+		}
+		want := *doc
+		want.Format = format
+		if !reflect.DeepEqual(again, &want) {
+			tb.Fatalf("%v round trip changed the document:\n got %+v\nwant %+v", format, again, &want)
+		}
 	}
 }
 
@@ -228,5 +238,23 @@ func TestValidateHandBuilt(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "addressPrefixes[0] is not a valid prefix") ||
 		!strings.Contains(err.Error(), `"10.0.0.0/8"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestMarshalDiscoveryShape(t *testing.T) {
+	doc, err := Parse("tiny", []byte(tinyDiscovery))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := MarshalDiscovery(doc, "sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name":"Public"`, `"id":"/subscriptions/sub/providers/Microsoft.Network/serviceTags/Public"`,
+		`"type":"Microsoft.Network/serviceTags"`, `"changeNumber":"63"`, `"changeNumber":"7"`, `"nextLink":null`,
+		`"addressPrefixes":["13.64.39.16/32"]`, `"networkFeatures":[]`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
 	}
 }
