@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -92,11 +93,13 @@ func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool
 		Contexts: []namedContext{{Name: ctxName, Context: contextInfo{Cluster: c.Name, User: user}}},
 		Users:    []namedUser{{Name: user, User: userInfo{Token: cred.Token}}},
 	}
-	b, err := yaml.Marshal(kc)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(kc); err != nil {
 		return nil, fmt.Errorf("build kubeconfig for %q: %w", id, err)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // upstreamFor returns the --upstream that names the cluster.
