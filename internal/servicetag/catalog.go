@@ -14,9 +14,10 @@ type Catalog struct {
 	doc    *Document
 	byName map[string]int32 // lower-case name → index into doc.Tags
 	names  []string         // document order
-	rank   []int32          // index → position in name order
-	// byPrefix maps every distinct prefix to the tags listing it, so
-	// Containing walks only the prefixes covering an address.
+	byRank []int32          // position in name order → index
+	// byPrefix maps every distinct prefix to the name-order ranks of the
+	// tags listing it, so Containing walks only the prefixes covering an
+	// address and sorts plain integers.
 	byPrefix *bart.Table[[]int32]
 }
 
@@ -38,8 +39,8 @@ func NewCatalog(doc *Document) *Catalog {
 			c.byName[key] = int32(i)
 		}
 	}
-	c.indexPrefixes()
-	c.rank = nameRanks(doc.Tags)
+	rank := c.rankByName()
+	c.indexPrefixes(rank)
 	return c
 }
 
@@ -49,14 +50,14 @@ type prefixTag struct {
 	id  int32
 }
 
-// indexPrefixes inserts every distinct prefix once, with the ids of all
+// indexPrefixes inserts every distinct prefix once, with the ranks of all
 // tags listing it sliced from one shared backing array.
-func (c *Catalog) indexPrefixes() {
+func (c *Catalog) indexPrefixes(rank []int32) {
 	pairs := make([]prefixTag, 0, c.doc.PrefixCount())
 	for i := range c.doc.Tags {
 		for _, p := range c.doc.Tags[i].Prefixes {
 			if p.IsValid() {
-				pairs = append(pairs, prefixTag{p.Masked(), int32(i)})
+				pairs = append(pairs, prefixTag{p.Masked(), rank[i]})
 			}
 		}
 	}
@@ -80,15 +81,17 @@ func (c *Catalog) indexPrefixes() {
 	}
 }
 
-// nameRanks returns, for each tag index, its position in name order.
-func nameRanks(tags []Tag) []int32 {
-	order := make([]int32, len(tags))
-	for i := range order {
-		order[i] = int32(i)
+// rankByName fills c.byRank and returns its inverse: for each tag index,
+// its position in name order.
+func (c *Catalog) rankByName() []int32 {
+	tags := c.doc.Tags
+	c.byRank = make([]int32, len(tags))
+	for i := range c.byRank {
+		c.byRank[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(tags[a].Name, tags[b].Name) })
+	slices.SortStableFunc(c.byRank, func(a, b int32) int { return strings.Compare(tags[a].Name, tags[b].Name) })
 	rank := make([]int32, len(tags))
-	for pos, i := range order {
+	for pos, i := range c.byRank {
 		rank[i] = int32(pos)
 	}
 	return rank
@@ -131,8 +134,8 @@ func (c *Catalog) Containing(addr netip.Addr) []*Tag {
 		return nil
 	}
 	out := make([]*Tag, len(ids))
-	for i, id := range ids {
-		out[i] = &c.doc.Tags[id]
+	for i, r := range ids {
+		out[i] = &c.doc.Tags[c.byRank[r]]
 	}
 	return out
 }
@@ -144,14 +147,14 @@ func (c *Catalog) ContainingNames(addr netip.Addr) []string {
 		return nil
 	}
 	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = c.doc.Tags[id].Name
+	for i, r := range ids {
+		out[i] = c.doc.Tags[c.byRank[r]].Name
 	}
 	return out
 }
 
-// containingIDs returns the ids of the tags containing addr, deduplicated,
-// in name order.
+// containingIDs returns the name-order ranks of the tags containing addr,
+// deduplicated and sorted.
 func (c *Catalog) containingIDs(addr netip.Addr) []int32 {
 	addr = addr.Unmap()
 	if !addr.IsValid() {
@@ -164,6 +167,6 @@ func (c *Catalog) containingIDs(addr netip.Addr) []int32 {
 	if len(ids) == 0 {
 		return nil
 	}
-	slices.SortFunc(ids, func(a, b int32) int { return int(c.rank[a]) - int(c.rank[b]) })
+	slices.Sort(ids)
 	return slices.Compact(ids)
 }

@@ -13,7 +13,8 @@
 // cap, is reported in one *DocumentError naming the file, the tag and the
 // entry; an HTML error page or other non-JSON is ErrNotJSON, nothing at all
 // is ErrEmpty. MarshalDownload writes the download format back, and Parse of
-// its output is equal to the input apart from Format.
+// its output is equal to the input apart from Format; MarshalDiscovery
+// writes the body the ARM serviceTags discovery API returns.
 //
 // A Catalog is an immutable index over one Document: case-insensitive lookup
 // by name (it implements rangespec.TagIndex) and an indexed reverse lookup,
