@@ -139,7 +139,19 @@ func (a *app) aksUpdate(ctx context.Context, c *cobra.Command, f *aksFlags) (any
 		}
 		return nil, userError("%s private cluster requires enabling apiserver vnet integration(--enable-apiserver-vnet-integration).", verb)
 	}
-	if setRanges {
+	applyUpdate(mc, access, f, changed)
+	dropReadOnly(mc)
+	r, err := cl.do(ctx, http.MethodPut, cl.url(clusterPath(cl, f), apiAKS), mc)
+	if err != nil {
+		return nil, err
+	}
+	return a.finishLRO(ctx, c, cl, f, r)
+}
+
+// applyUpdate changes the GET body as the update flags say; fields of
+// flags not given stay as they are.
+func applyUpdate(mc, access map[string]any, f *aksFlags, changed func(string) bool) {
+	if changed("api-server-authorized-ip-ranges") {
 		access["authorizedIPRanges"] = splitRanges(f.ranges)
 	}
 	if f.vnetIntegration {
@@ -157,12 +169,6 @@ func (a *app) aksUpdate(ctx context.Context, c *cobra.Command, f *aksFlags) (any
 	if changed("tags") {
 		mc["tags"] = parseTags(f.tags)
 	}
-	dropReadOnly(mc)
-	r, err := cl.do(ctx, http.MethodPut, cl.url(clusterPath(cl, f), apiAKS), mc)
-	if err != nil {
-		return nil, err
-	}
-	return a.finishLRO(ctx, c, cl, f, r)
 }
 
 // objectAt returns m[k] as an object, creating it when absent.
