@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/rangespec"
 	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store"
 )
 
 const clusterType = "Microsoft.ContainerService/managedClusters"
@@ -132,35 +134,50 @@ func (s *server) putCluster(c *call) error {
 	if _, _, err := s.loadGroup(c); err != nil {
 		return err
 	}
-	old, rev, err := s.loadCluster(c)
-	if err != nil {
-		return err
-	}
-	if err := checkPreconditions(c.r, rev); err != nil {
-		return err
-	}
-	if rev != 0 && old.ProvisioningState == state.Deleting {
-		return arm.Errorf(http.StatusConflict, "OperationNotAllowed",
-			"Operation is not allowed: the managed cluster '%s' is being deleted.", c.v("name"))
-	}
-	if req.Location == "" && rev == 0 {
-		return arm.Errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
-	}
 	sp, err := parseClusterProperties(req.Properties)
 	if err != nil {
 		return err
 	}
-	ranges, err := s.validateRanges(c, sp)
-	if err != nil {
+	var (
+		mc     state.ManagedCluster
+		op     *state.Operation
+		status int
+		newRev int64
+	)
+	// Without If-Match a conflict (e.g. the controller recording a status)
+	// is retried on a fresh read; with If-Match it is the caller's 412.
+	err = retry(func() error {
+		old, rev, err := s.loadCluster(c)
+		if err != nil {
+			return err
+		}
+		if err := checkPreconditions(c.r, rev); err != nil {
+			return err
+		}
+		if rev != 0 && old.ProvisioningState == state.Deleting {
+			return arm.Errorf(http.StatusConflict, "OperationNotAllowed",
+				"Operation is not allowed: the managed cluster '%s' is being deleted.", c.v("name"))
+		}
+		if req.Location == "" && rev == 0 {
+			return arm.Errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
+		}
+		ranges, err := s.validateRanges(c, sp)
+		if err != nil {
+			return err
+		}
+		mc = s.desiredCluster(c, &req, sp, ranges, &old, rev != 0)
+		op = s.newOperation(c, &mc, state.OpCreate)
+		status = http.StatusCreated
+		if rev != 0 {
+			op.Kind, status = state.OpUpdate, http.StatusOK
+		}
+		newRev, err = s.writeWithOperation(c, &mc, rev, op)
+		if err != nil && c.r.Header.Get("If-Match") != "" && errors.Is(err, store.ErrConflict) {
+			return arm.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
+				"The condition specified by the If-Match or If-None-Match header was not met.")
+		}
 		return err
-	}
-	mc := s.desiredCluster(c, &req, sp, ranges, &old, rev != 0)
-	op := s.newOperation(c, &mc, state.OpCreate)
-	status := http.StatusCreated
-	if rev != 0 {
-		op.Kind, status = state.OpUpdate, http.StatusOK
-	}
-	newRev, err := s.writeWithOperation(c, &mc, rev, op)
+	})
 	if err != nil {
 		return err
 	}
