@@ -29,7 +29,10 @@ func New() *Store {
 	return &Store{kv: map[string]store.KV{}, changed: make(chan struct{})}
 }
 
-func (s *Store) check() error {
+func (s *Store) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.closed {
 		return store.ErrClosed
 	}
@@ -37,29 +40,31 @@ func (s *Store) check() error {
 }
 
 // Get implements store.Store.
-func (s *Store) Get(_ context.Context, key string) (store.KV, error) {
+func (s *Store) Get(ctx context.Context, key string) (store.KV, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return store.KV{}, err
 	}
 	kv, ok := s.kv[key]
 	if !ok {
 		return store.KV{}, store.ErrNotFound
 	}
+	kv.Value = append([]byte(nil), kv.Value...)
 	return kv, nil
 }
 
 // List implements store.Store.
-func (s *Store) List(_ context.Context, prefix string) ([]store.KV, int64, error) {
+func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return nil, 0, err
 	}
 	var out []store.KV
 	for k, kv := range s.kv {
 		if strings.HasPrefix(k, prefix) {
+			kv.Value = append([]byte(nil), kv.Value...)
 			out = append(out, kv)
 		}
 	}
@@ -89,10 +94,10 @@ func (s *Store) write(typ store.EventType, key string, value []byte) int64 {
 }
 
 // Create implements store.Store.
-func (s *Store) Create(_ context.Context, key string, value []byte) (int64, error) {
+func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	if _, ok := s.kv[key]; ok {
@@ -102,10 +107,10 @@ func (s *Store) Create(_ context.Context, key string, value []byte) (int64, erro
 }
 
 // Update implements store.Store.
-func (s *Store) Update(_ context.Context, key string, value []byte, ifRev int64) (int64, error) {
+func (s *Store) Update(ctx context.Context, key string, value []byte, ifRev int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	kv, ok := s.kv[key]
@@ -119,20 +124,20 @@ func (s *Store) Update(_ context.Context, key string, value []byte, ifRev int64)
 }
 
 // Put implements store.Store.
-func (s *Store) Put(_ context.Context, key string, value []byte) (int64, error) {
+func (s *Store) Put(ctx context.Context, key string, value []byte) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	return s.write(store.EventPut, key, value), nil
 }
 
 // Delete implements store.Store.
-func (s *Store) Delete(_ context.Context, key string, ifRev int64) (int64, error) {
+func (s *Store) Delete(ctx context.Context, key string, ifRev int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	kv, ok := s.kv[key]
@@ -157,7 +162,7 @@ func (s *Store) Compact() {
 // Watch implements store.Store.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan store.Event, error) {
 	s.mu.Lock()
-	if err := s.check(); err != nil {
+	if err := s.check(ctx); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
@@ -179,7 +184,9 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 			var batch []store.Event
 			for i := next - s.compacted - 1; i < int64(len(s.log)); i++ {
 				if strings.HasPrefix(s.log[i].KV.Key, prefix) {
-					batch = append(batch, s.log[i])
+					ev := s.log[i]
+					ev.KV.Value = append([]byte(nil), ev.KV.Value...)
+					batch = append(batch, ev)
 				}
 			}
 			next = s.rev + 1
@@ -203,10 +210,10 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 }
 
 // Revision implements store.Store.
-func (s *Store) Revision(context.Context) (int64, error) {
+func (s *Store) Revision(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rev, s.check()
+	return s.rev, s.check(ctx)
 }
 
 // Close implements store.Store.
