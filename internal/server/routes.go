@@ -1,7 +1,12 @@
 package server
 
 import (
+	"context"
 	"strings"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/state"
 
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
@@ -50,5 +55,27 @@ func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
 	if err != nil {
 		return standin.Config{}, err
 	}
-	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now}, nil
+	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID)}, nil
+}
+
+// clusterVersion reads the cluster's kubernetesVersion from the store, so
+// its stand-in reports it on /version ("" when unknown: the stand-in's
+// default). It is read when the stand-in starts.
+func (m *Main) clusterVersion(clusterID string) string {
+	id, err := arm.ParseResourceID(clusterID)
+	if err != nil || len(id.Names) == 0 {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, 2*time.Second)
+	defer cancel()
+	key := state.ClusterKey(id.SubscriptionID, id.ResourceGroup, id.Names[len(id.Names)-1])
+	kv, err := m.store.Get(ctx, key)
+	if err != nil {
+		return ""
+	}
+	var mc state.ManagedCluster
+	if state.Decode(key, kv.Value, &mc) != nil {
+		return ""
+	}
+	return mc.KubernetesVersion
 }
