@@ -27,6 +27,9 @@ type Config struct {
 	Now        func() time.Time
 	// Subscriptions are listed by GET /subscriptions (az login needs one).
 	Subscriptions []Subscription
+	// SubscriptionSource, when set, is asked instead of Subscriptions on
+	// every GET /subscriptions, /subscriptions/{sub} and /tenants.
+	SubscriptionSource func(ctx context.Context) ([]Subscription, error)
 	// ServiceTagPageSize is the number of tags per discovery page (default 500).
 	ServiceTagPageSize int
 	// DefaultKubernetesVersion fills kubernetesVersion "" (default "1.31.5").
@@ -84,6 +87,7 @@ func (s *server) register() {
 	s.routes = append(s.routes, route{method: http.MethodGet, pattern: []string{"metadata", "endpoints"}, public: true, h: s.metadataEndpoints})
 	s.add(http.MethodGet, "subscriptions", arm.SubscriptionsVersions, s.listSubscriptions)
 	s.add(http.MethodGet, "subscriptions/{sub}", arm.SubscriptionsVersions, s.getSubscription)
+	s.add(http.MethodGet, "tenants", arm.SubscriptionsVersions, s.listTenants)
 	s.registerFeatures()
 	s.registerProviders()
 	s.registerGroups()

@@ -64,9 +64,22 @@ func subscriptionJSON(sub Subscription) subscriptionBody {
 	}
 }
 
+// subscriptions returns the configured subscriptions (from
+// SubscriptionSource when set).
+func (s *server) subscriptions(c *call) ([]Subscription, error) {
+	if s.cfg.SubscriptionSource == nil {
+		return s.cfg.Subscriptions, nil
+	}
+	return s.cfg.SubscriptionSource(c.r.Context())
+}
+
 func (s *server) listSubscriptions(c *call) error {
+	subs, err := s.subscriptions(c)
+	if err != nil {
+		return err
+	}
 	out := []subscriptionBody{}
-	for _, sub := range s.cfg.Subscriptions {
+	for _, sub := range subs {
 		if c.principal.Allows(sub.ID) {
 			out = append(out, subscriptionJSON(sub))
 		}
@@ -76,12 +89,41 @@ func (s *server) listSubscriptions(c *call) error {
 }
 
 func (s *server) getSubscription(c *call) error {
-	for _, sub := range s.cfg.Subscriptions {
+	subs, err := s.subscriptions(c)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
 		if strings.EqualFold(sub.ID, c.v("sub")) {
 			arm.WriteJSON(c.w, http.StatusOK, subscriptionJSON(sub))
 			return nil
 		}
 	}
 	arm.WriteJSON(c.w, http.StatusOK, subscriptionJSON(Subscription{ID: c.v("sub"), DisplayName: "tagwall"}))
+	return nil
+}
+
+// listTenants answers GET /tenants: the tenants of the subscriptions the
+// caller may use, in the shape az login reads when no --tenant is given.
+func (s *server) listTenants(c *call) error {
+	subs, err := s.subscriptions(c)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	seen := map[string]bool{}
+	for _, sub := range subs {
+		t := strings.ToLower(sub.TenantID)
+		if t == "" || seen[t] || !c.principal.Allows(sub.ID) {
+			continue
+		}
+		seen[t] = true
+		out = append(out, map[string]any{
+			"id": "/tenants/" + sub.TenantID, "tenantId": sub.TenantID, "tenantCategory": "Home",
+			"displayName": "tagwall", "defaultDomain": "tagwall.local", "domains": []string{"tagwall.local"},
+			"tenantType": "AAD", "countryCode": "US",
+		})
+	}
+	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"value": out})
 	return nil
 }
