@@ -33,6 +33,9 @@ type Config struct {
 	Apply        func(routes []Route)       // the whole table, after every change, from one goroutine
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Claims makes the store writes happen once among replicas sharing
+	// the store; nil: LocalClaims (one process).
+	Claims Claims
 }
 
 // Controller reconciles stored clusters into routes. Use New, then Run.
@@ -67,8 +70,9 @@ type opEntry struct {
 }
 
 type featureEntry struct {
-	f   state.Feature
-	rev int64
+	f       state.Feature
+	rev     int64
+	retryAt time.Time // local: not before this (zero: at the deadline)
 }
 
 // New returns a Controller; it does nothing until Run.
@@ -87,6 +91,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Claims == nil {
+		cfg.Claims = LocalClaims{}
 	}
 	for i, p := range cfg.SystemRanges {
 		if !p.IsValid() {

@@ -99,7 +99,7 @@ func (c *Controller) reconcile(key string) {
 			c.dirty = true
 		}
 		rev := e.rev
-		c.post = append(c.post, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) })
+		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) }))
 		return
 	}
 	p := c.plan(mc)
@@ -108,7 +108,7 @@ func (c *Controller) reconcile(key string) {
 		list, err := c.compile(mc, p)
 		if err != nil {
 			c.cfg.Logger.Error("compile allowlist", "cluster", key, "err", err)
-			c.post = append(c.post, func(ctx context.Context) { c.markFailed(ctx, key, err) })
+			c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markFailed(ctx, key, err) }))
 			return
 		}
 		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
@@ -118,7 +118,7 @@ func (c *Controller) reconcile(key string) {
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
 	if pending || !sameStatus(mc.Status, p.status) {
 		status := p.status
-		c.post = append(c.post, func(ctx context.Context) { c.markSucceeded(ctx, key, status) })
+		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markSucceeded(ctx, key, status) }))
 		return
 	}
 	c.finishOps(key, mc.AppliedGeneration, nil)
