@@ -14,7 +14,6 @@ import (
 // ranges are few and there may be thousands of Lists, so their index grows
 // with the number of ranges and stays small.
 const (
-	tagBuckets4    = 1 << 16
 	tagBuckets6    = 1 << 16
 	ownMinBuckets  = 16
 	ownMaxBuckets  = 1 << 12
@@ -23,15 +22,19 @@ const (
 
 // matcher is the compiled form of a prefix set.
 type matcher struct {
+	d4   *dir4 // when set, used for IPv4 instead of v4's index
 	v4   rangeSet[uint32]
 	v6   rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
 	wide wideSet          // IPv6 prefixes longer than /64
+	// v6any holds the upper halves of v6 and wide together, when wide is
+	// not empty: a key outside it is a miss after one lookup.
+	v6any rangeSet[uint64]
 }
 
 // compile merges prefixes (valid, canonical, IPv4-mapped ones already
-// unmapped) into a matcher. buckets picks the index size from the number of
+// unmapped) into a matcher. sz picks the index sizes from the number of
 // merged ranges.
-func compile(prefixes []netip.Prefix, buckets func(ranges int) int) matcher {
+func compile(prefixes []netip.Prefix, sz sizing) matcher {
 	var lo4, hi4 []uint32
 	var lo6, hi6 []uint64
 	var loW, hiW []u128
@@ -53,10 +56,23 @@ func compile(prefixes []netip.Prefix, buckets func(ranges int) int) matcher {
 	}
 	var m matcher
 	lo4, hi4 = mergeRanges(lo4, hi4)
-	m.v4 = newRangeSet(lo4, hi4, buckets(len(lo4)))
+	if sz.dense4 {
+		m.d4 = newDir4(lo4, hi4)
+	}
+	m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
 	lo6, hi6 = mergeRanges(lo6, hi6)
-	m.v6 = newRangeSet(lo6, hi6, buckets(len(lo6)))
-	m.wide.lo, m.wide.hi = mergeWide(loW, hiW)
+	m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
+	loW, hiW = mergeWide(loW, hiW)
+	m.wide = wideSet{lo: loW, hi: hiW}
+	if len(loW) > 0 {
+		loA, hiA := slices.Clone(lo6), slices.Clone(hi6)
+		for i := range loW {
+			loA = append(loA, loW[i].hi)
+			hiA = append(hiA, hiW[i].hi)
+		}
+		loA, hiA = mergeRanges(loA, hiA)
+		m.v6any = newRangeSet(loA, hiA, sz.buckets6(len(loA)))
+	}
 	return m
 }
 
@@ -142,8 +158,18 @@ func normalize(p netip.Prefix) netip.Prefix {
 	return p
 }
 
-// tagBuckets sizes a TagSet's index.
-func tagBuckets(int) int { return tagBuckets4 }
+// sizing chooses the lookup structures of a matcher.
+type sizing struct {
+	dense4             bool // build a dir4 for IPv4
+	buckets4, buckets6 func(ranges int) int
+}
+
+var (
+	tagSizing = sizing{dense4: true, buckets4: fixedBuckets(ownMinBuckets), buckets6: fixedBuckets(tagBuckets6)}
+	ownSizing = sizing{buckets4: ownBuckets, buckets6: ownBuckets}
+)
+
+func fixedBuckets(n int) func(int) int { return func(int) int { return n } }
 
 // ownBuckets sizes a List's own index: about ownBucketRatio buckets per range.
 func ownBuckets(ranges int) int {
@@ -182,7 +208,7 @@ func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet
 		name:         name,
 		changeNumber: changeNumber,
 		prefixes:     slices.Clip(kept),
-		m:            compile(kept, tagBuckets),
+		m:            compile(kept, tagSizing),
 	}
 }
 
@@ -275,7 +301,7 @@ func (b *Builder) Build() (*List, error) {
 			l.tags = append(l.tags, e.tag)
 		}
 	}
-	l.own = compile(own, ownBuckets)
+	l.own = compile(own, ownSizing)
 	if len(l.tags) > 0 {
 		l.tag = l.tags[0]
 		l.more = l.tags[1:]

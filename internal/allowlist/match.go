@@ -42,41 +42,56 @@ func (l *List) Contains(a netip.Addr) bool {
 	if l.all {
 		return true
 	}
-	return l.contains6(u128Of(a))
+	return l.contains6(addrHalves(&a))
 }
 
 // contains4 checks the tag first: with a large tag most admitted addresses
 // are the tag's, and a miss must look in both anyway.
 func (l *List) contains4(k uint32) bool {
 	if t := l.tag; t != nil {
-		if t.m.v4.contains(k) {
+		if t.m.contains4(k) {
 			return true
 		}
 		for _, t := range l.more {
-			if t.m.v4.contains(k) {
+			if t.m.contains4(k) {
 				return true
 			}
 		}
 	}
-	return l.own.v4.contains(k)
+	return l.own.contains4(k)
 }
 
-func (l *List) contains6(k u128) bool {
+func (m *matcher) contains4(k uint32) bool {
+	if m.d4 != nil {
+		return m.d4.contains(k)
+	}
+	return m.v4.contains(k)
+}
+
+func (l *List) contains6(hi, lo uint64) bool {
 	if t := l.tag; t != nil {
-		if t.m.contains6(k) {
+		if t.m.contains6(hi, lo) {
 			return true
 		}
 		for _, t := range l.more {
-			if t.m.contains6(k) {
+			if t.m.contains6(hi, lo) {
 				return true
 			}
 		}
 	}
-	return l.own.contains6(k)
+	return l.own.contains6(hi, lo)
 }
 
-func (m *matcher) contains6(k u128) bool {
-	return m.v6.contains(k.hi) || m.wide.contains(k)
+// contains6 looks the upper half of the address up first: the lower half
+// matters only to prefixes longer than /64, which are rare and few.
+func (m *matcher) contains6(hi, lo uint64) bool {
+	if len(m.wide.lo) == 0 {
+		return m.v6.contains(hi)
+	}
+	if !m.v6any.contains(hi) {
+		return false
+	}
+	return m.v6.contains(hi) || m.wide.contains(u128{hi, lo})
 }
 
 // Contains reports whether a is in the tag's prefixes, with the same
@@ -89,9 +104,9 @@ func (t *TagSet) Contains(a netip.Addr) bool {
 	switch {
 	case a.Is4():
 		b := a.As4()
-		return t.m.v4.contains(binary.BigEndian.Uint32(b[:]))
+		return t.m.contains4(binary.BigEndian.Uint32(b[:]))
 	case a.Is6():
-		return t.m.contains6(u128Of(a))
+		return t.m.contains6(addrHalves(&a))
 	}
 	return false
 }

@@ -4,33 +4,50 @@ package allowlist
 // whole IPv4 address, or the upper 64 bits of an IPv6 address.
 type rangeKey interface{ ~uint32 | ~uint64 }
 
-// Bucket index entries: the low 30 bits hold the first candidate range, the
-// top two bits record a bucket whose answer does not depend on the address.
+// Bucket index entries: the top two bits say how to read the rest. A search
+// entry holds its first candidate range in the low 24 bits and the number of
+// further candidates in the 6 bits above; a child entry holds the log2 of the
+// child's bucket count in bits 26-29 and the child's offset in idx below.
 const (
-	bucketDecided = 1 << 31 // every address of the bucket has the same answer
-	bucketIn      = 1 << 30 // ... and that answer is "admitted"
-	bucketMask    = bucketIn - 1
-	maxRanges     = bucketMask // ranges one rangeSet can index
+	bucketSearch = 0 << 30 // search the candidates
+	bucketChild  = 1 << 30 // look the key up in a child index
+	bucketOut    = 2 << 30 // no key of the bucket is in the set
+	bucketIn     = 3 << 30 // every key of the bucket is in the set
+	kindMask     = 3 << 30
+	firstMask    = 1<<24 - 1
+	childMask    = 1<<26 - 1
+	maxRanges    = firstMask // ranges one rangeSet can index
+	maxIndex     = childMask // index entries one rangeSet can hold
+
+	// A bucket with more than maxCandidates candidates gets a child index
+	// over its keys: service tags crowd thousands of prefixes into a few /24s
+	// of IPv6 space, which a flat index cannot split. Each level narrows the
+	// buckets, so the nesting ends (at worst with one key per bucket).
+	maxCandidates = 4
+	maxChildBits  = 12
 )
 
 // rangeSet is a sorted set of disjoint, non-adjacent [lo, hi] ranges with a
 // bucket index over [base, base+span].
 //
-// Bucket b covers keys base+b<<shift ... base+(b+1)<<shift-1. Its entry names
-// j0, the last range whose lo is at or below the bucket's first key (one
-// always exists: lo[0] == base). The candidates for a key in bucket b are
-// lo[j0 ... j0'] where j0' is the next bucket's j0; a branch-free binary
-// search finds the last candidate whose lo is at or below the key, and the
-// key is admitted when it is at or below that range's hi. Buckets that no
-// range starts in and that one range covers entirely or not at all carry
-// their answer in the entry itself, so most lookups read one word.
+// Bucket b of the root covers keys base+b<<shift ... base+(b+1)<<shift-1;
+// a child index splits one bucket of its parent into 2^bits buckets the same
+// way. A bucket's candidates are the ranges from j0, the last range whose lo
+// is at or below the bucket's first key (one always exists: lo[0] == base),
+// to the last whose lo is in the bucket. Buckets that one range covers
+// entirely or not at all carry their answer in the entry itself, so most
+// lookups read one word; crowded buckets point to a child index; the others
+// hold at most maxCandidates+1 candidates, and a branch-free binary search
+// finds the last whose lo is at or below the key, which is admitted when it
+// is at or below that range's hi. All levels live in one idx slice, so a
+// step down reads nothing but the next entry.
 //
 // The zero value is the empty set.
 type rangeSet[K rangeKey] struct {
 	base  K
-	span  K // highest hi - base
+	span  K // highest key that can match - base
 	shift uint8
-	idx   []uint32 // len buckets+1
+	idx   []uint32
 	lo    []K
 	hi    []K
 }
@@ -41,30 +58,41 @@ func (r *rangeSet[K]) contains(k K) bool {
 	if off > r.span || len(r.idx) == 0 {
 		return false
 	}
-	b := off >> r.shift
-	e := r.idx[b]
-	if e&bucketDecided != 0 {
-		return e&bucketIn != 0
-	}
-	j := int(e & bucketMask)
-	n := int(r.idx[b+1]&bucketMask) - j + 1
-	lo := r.lo[j : j+n]
-	i := 0
-	for n > 1 {
-		half := n >> 1
-		if lo[i+half] <= k {
-			i += half
+	shift, pos := r.shift, uint32(0)
+	for {
+		e := r.idx[pos+uint32(off>>shift)]
+		switch e & kindMask {
+		case bucketOut:
+			return false
+		case bucketIn:
+			return true
+		case bucketChild:
+			off &= K(1)<<shift - 1
+			shift -= uint8(e>>26) & 15
+			pos = e & childMask
+			continue
 		}
-		n -= half
+		j := int(e & firstMask)
+		n := int(e>>24)&63 + 1
+		lo := r.lo[j : j+n]
+		i := 0
+		for n > 1 {
+			half := n >> 1
+			if lo[i+half] <= k {
+				i += half
+			}
+			n -= half
+		}
+		return k <= r.hi[j+i]
 	}
-	return k <= r.hi[j+i]
 }
 
 // len reports the number of merged ranges.
 func (r *rangeSet[K]) len() int { return len(r.lo) }
 
 // newRangeSet indexes sorted, disjoint, non-adjacent ranges with at most
-// maxBuckets buckets (a power of two). The slices are kept, not copied.
+// maxBuckets root buckets (a power of two, at least 2). The slices are kept,
+// not copied.
 func newRangeSet[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
 	if len(lo) == 0 {
 		return rangeSet[K]{}
@@ -76,42 +104,66 @@ func newRangeSet[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
 	for (r.span >> r.shift) >= K(maxBuckets) {
 		r.shift++
 	}
-	nb := int(r.span>>r.shift) + 1
-	r.idx = make([]uint32, nb+1)
-	j := 0
-	for b := 0; b <= nb; b++ {
-		if b == nb {
-			r.idx[b] = uint32(len(lo) - 1)
-			break
-		}
-		start := r.base + K(b)<<r.shift
-		for j+1 < len(lo) && lo[j+1] <= start {
-			j++
-		}
-		r.idx[b] = uint32(j)
-	}
-	for b := 0; b < nb; b++ {
-		r.idx[b] = r.classify(b)
+	r.index(0, r.span, r.shift, 0)
+	if len(r.idx) > maxIndex {
+		panic("allowlist: index too large")
 	}
 	return r
 }
 
-// classify returns bucket b's entry with the decided flags filled in.
-func (r *rangeSet[K]) classify(b int) uint32 {
-	j := r.idx[b]
-	if r.idx[b+1]&bucketMask != j {
-		return j
+// index appends the index of keys base+from ... base+from+span, split into
+// buckets of 2^shift keys, and returns its offset in idx. j is the last
+// range whose lo is at or below base+from.
+func (r *rangeSet[K]) index(from, span K, shift uint8, j int) uint32 {
+	nb := int(span>>shift) + 1
+	pos := len(r.idx)
+	r.idx = append(r.idx, make([]uint32, nb)...)
+	first := make([]uint32, nb+1) // j0 of each bucket, and of the one after
+	for b := range nb {
+		start := r.base + from + K(b)<<shift
+		for j+1 < len(r.lo) && r.lo[j+1] <= start {
+			j++
+		}
+		first[b] = uint32(j)
 	}
-	start := r.base + K(b)<<r.shift
-	last := start + (K(1)<<r.shift - 1)
-	if b == len(r.idx)-2 {
-		last = r.base + r.span
+	last := r.base + from + span
+	for j+1 < len(r.lo) && r.lo[j+1] <= last {
+		j++
 	}
-	switch h := r.hi[j]; {
-	case h >= last && r.lo[j] <= start:
-		return j | bucketDecided | bucketIn
-	case h < start && (j+1 >= uint32(len(r.lo)) || r.lo[j+1] > last):
-		return j | bucketDecided
+	first[nb] = uint32(j)
+	for b := range nb {
+		bfrom := from + K(b)<<shift
+		bspan := min(K(1)<<shift-1, span-K(b)<<shift)
+		r.idx[pos+b] = r.classify(bfrom, bspan, shift, first[b], first[b+1])
 	}
-	return j
+	return uint32(pos)
+}
+
+// classify returns the entry of the bucket of keys base+from ...
+// base+from+span whose candidates are lo[j ... next] (next included when
+// its lo is in the bucket), building a child index when it is crowded.
+func (r *rangeSet[K]) classify(from, span K, shift uint8, j, next uint32) uint32 {
+	start := r.base + from
+	last := start + span
+	if r.lo[next] > last {
+		next--
+	}
+	if next == j {
+		switch h := r.hi[j]; {
+		case h >= last:
+			return bucketIn
+		case h < start:
+			return bucketOut
+		}
+		return j | bucketSearch
+	}
+	if next-j <= maxCandidates || shift == 0 {
+		return j | (next-j)<<24
+	}
+	bits := uint8(1)
+	for 1<<bits < 4*int(next-j+1) && bits < maxChildBits && bits < shift {
+		bits++
+	}
+	pos := r.index(from, span, shift-bits, int(j))
+	return bucketChild | uint32(bits)<<26 | pos
 }

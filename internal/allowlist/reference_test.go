@@ -5,7 +5,15 @@ import "net/netip"
 // refList is the slow reference: a naive loop over the prefixes.
 type refList struct {
 	all      bool
-	prefixes []netip.Prefix
+	prefixes []netip.Prefix // normalized
+}
+
+func newRef(prefixes []netip.Prefix) *refList {
+	r := &refList{prefixes: make([]netip.Prefix, len(prefixes))}
+	for i, p := range prefixes {
+		r.prefixes[i] = normalize(p)
+	}
+	return r
 }
 
 func (r *refList) contains(a netip.Addr) bool {
@@ -17,7 +25,7 @@ func (r *refList) contains(a netip.Addr) bool {
 		return true
 	}
 	for _, p := range r.prefixes {
-		if normalize(p).Contains(a) {
+		if p.Contains(a) {
 			return true
 		}
 	}

@@ -1,0 +1,224 @@
+package allowlist
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"github.com/gaissmai/bart"
+	"go4.org/netipx"
+)
+
+// benchQueries is the number of distinct addresses each benchmark cycles
+// through: enough to defeat the branch predictor, few enough to stay cached.
+const benchQueries = 1 << 12
+
+// dataset is one benchmark input: the tag part (compiled into a TagSet)
+// and the own part (added as prefixes).
+type dataset struct {
+	name string
+	tag  []netip.Prefix
+	own  []netip.Prefix
+}
+
+func (d dataset) all() []netip.Prefix {
+	return append(append([]netip.Prefix(nil), d.tag...), d.own...)
+}
+
+func benchDatasets(b *testing.B) []dataset {
+	r := rand.New(rand.NewPCG(2025, 10))
+	return []dataset{
+		{name: "azurecloud+200", tag: loadTag(b, "AzureCloud"), own: randomGlobalPrefixes(r, 200)},
+		{name: "small-20", own: randomGlobalPrefixes(r, 20)},
+	}
+}
+
+// queries returns benchQueries addresses of one family, half of them in the
+// set (a random address of a random prefix) and half not (half uniformly
+// random, half just outside a random prefix).
+func queries(r *rand.Rand, prefixes []netip.Prefix, ref *netipx.IPSet, v6 bool) []netip.Addr {
+	var fam []netip.Prefix
+	for _, p := range prefixes {
+		if p.Addr().Is6() == v6 {
+			fam = append(fam, p)
+		}
+	}
+	out := make([]netip.Addr, 0, benchQueries)
+	for len(out) < benchQueries {
+		p := fam[r.IntN(len(fam))]
+		if len(out)%2 == 0 {
+			out = append(out, randomIn(r, p))
+			continue
+		}
+		var a netip.Addr
+		switch {
+		case len(out)%4 == 1 && v6:
+			a = randomAddr6(r)
+		case len(out)%4 == 1:
+			a = randomAddr4(r)
+		default:
+			a = lastAddr(p).Next()
+		}
+		if a.IsValid() && !ref.Contains(a) {
+			out = append(out, a)
+		}
+	}
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+func BenchmarkContains(b *testing.B) {
+	for _, d := range benchDatasets(b) {
+		all := d.all()
+		var sb netipx.IPSetBuilder
+		fast := new(bart.Fast[struct{}])
+		for _, p := range all {
+			sb.AddPrefix(p)
+			fast.Insert(p, struct{}{})
+		}
+		set, err := sb.IPSet()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var lb Builder
+		if len(d.tag) > 0 {
+			lb.AddTag(NewTagSet("AzureCloud", 272, d.tag), "AzureCloud")
+		}
+		for _, p := range d.own {
+			lb.AddPrefix(p, p.String())
+		}
+		list, err := lb.Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ref := newRef(all)
+		impls := []struct {
+			name     string
+			contains func(netip.Addr) bool
+		}{
+			{"tagwall", list.Contains},
+			{"bart", fast.Contains},
+			{"netipx", set.Contains},
+			{"linear", ref.contains},
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		for _, fam := range []string{"v4", "v6"} {
+			qs := queries(r, all, set, fam == "v6")
+			for _, im := range impls {
+				b.Run(d.name+"/"+fam+"/"+im.name, func(b *testing.B) {
+					benchContains(b, im.contains, qs)
+				})
+			}
+		}
+	}
+}
+
+var benchSink int
+
+func benchContains(b *testing.B, contains func(netip.Addr) bool, qs []netip.Addr) {
+	b.ReportAllocs()
+	hits := 0
+	for i := 0; b.Loop(); i++ {
+		if contains(qs[i&(benchQueries-1)]) {
+			hits++
+		}
+	}
+	benchSink = hits
+}
+
+func BenchmarkCompile(b *testing.B) {
+	tag := loadTag(b, "AzureCloud")
+	own := randomGlobalPrefixes(rand.New(rand.NewPCG(2025, 10)), 200)
+	b.Run("NewTagSet/azurecloud", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			NewTagSet("AzureCloud", 272, tag)
+		}
+	})
+	ts := NewTagSet("AzureCloud", 272, tag)
+	b.Run("Build/azurecloud+200", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var lb Builder
+			lb.AddTag(ts, "AzureCloud")
+			for _, p := range own {
+				lb.AddPrefix(p, p.String())
+			}
+			if _, err := lb.Build(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("NewTagSet+Build/azurecloud+200", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var lb Builder
+			lb.AddTag(NewTagSet("AzureCloud", 272, tag), "AzureCloud")
+			for _, p := range own {
+				lb.AddPrefix(p, p.String())
+			}
+			if _, err := lb.Build(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// buildManyLists builds n Lists that all reference tag, each with 1 to 20
+// own CIDRs, and returns them with the heap bytes they hold.
+func buildManyLists(tb testing.TB, tag *TagSet, n int) ([]*List, uint64) {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(3, 3))
+	pool := randomGlobalPrefixes(r, 4000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	lists := make([]*List, n)
+	for i := range lists {
+		var lb Builder
+		lb.AddTag(tag, tag.Name())
+		for range 1 + r.IntN(20) {
+			p := pool[r.IntN(len(pool))]
+			lb.AddPrefix(p, p.String())
+		}
+		l, err := lb.Build()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lists[i] = l
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(lists)
+	return lists, after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+}
+
+func BenchmarkMemory(b *testing.B) {
+	tag := NewTagSet("AzureCloud", 272, loadTag(b, "AzureCloud"))
+	const n = 10000
+	var total uint64
+	for b.Loop() {
+		_, total = buildManyLists(b, tag, n)
+	}
+	b.ReportMetric(float64(total)/n, "bytes/list")
+	b.ReportMetric(float64(total)/(1<<20), "MiB/10k-lists")
+}
+
+func TestMemory10kLists(t *testing.T) {
+	var before, after runtime.MemStats
+	prefixes := loadTag(t, "AzureCloud")
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tag := NewTagSet("AzureCloud", 272, prefixes)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	tagBytes := after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+	const n = 10000
+	_, total := buildManyLists(t, tag, n)
+	t.Logf("TagSet AzureCloud: %d bytes; %d lists: %d bytes (%.1f MiB), %d bytes/list",
+		tagBytes, n, total, float64(total)/(1<<20), total/n)
+	if total+tagBytes > 64<<20 {
+		t.Errorf("10,000 lists referencing AzureCloud hold %d bytes, want at most 64 MiB", total+tagBytes)
+	}
+}
