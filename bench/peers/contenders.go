@@ -40,7 +40,8 @@ var contenderNames = []string{nameTagwall, nameHAProxy, nameNginx}
 type contender struct {
 	name      string
 	api, bulk string
-	dir       string
+	dir       string // configuration
+	logDir    string // output and error logs
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	withKids  bool // count the children's memory too (nginx workers)
@@ -53,7 +54,7 @@ type binaries struct {
 
 // settings is what every config template sees.
 type settings struct {
-	Dir, API, Bulk            string
+	Dir, LogDir, API, Bulk    string
 	UpstreamTLS, UpstreamBulk string
 	Threads                   int
 	StreamModule, ServiceTags string
@@ -126,8 +127,15 @@ func startContender(name, root string, bin binaries, s settings) (*contender, er
 	if err != nil {
 		return nil, err
 	}
-	s.Dir, s.API = dir, api
-	c := &contender{name: name, api: api, dir: dir}
+	// Logs go to a subdirectory: tagwall watches its config directory
+	// (not recursively), and a log write next to the config would wake the
+	// watcher on every denied connection.
+	logDir := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logDir, 0o755); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	s.Dir, s.LogDir, s.API = dir, logDir, api
+	c := &contender{name: name, api: api, dir: dir, logDir: logDir}
 	var args []string
 	switch name {
 	case nameTagwall:
@@ -149,7 +157,7 @@ func startContender(name, root string, bin binaries, s settings) (*contender, er
 		s.Bulk = c.bulk
 		c.withKids = true
 		err = render(dir, "nginx.conf", nginxTmpl, s)
-		args = []string{bin.nginx, "-e", filepath.Join(dir, "error.log"), "-p", dir,
+		args = []string{bin.nginx, "-e", filepath.Join(logDir, "error.log"), "-p", dir,
 			"-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;"}
 	default:
 		return nil, fmt.Errorf("start %q: unknown contender", name)
@@ -168,7 +176,7 @@ func startContender(name, root string, bin binaries, s settings) (*contender, er
 // exec starts the process with its output in dir/out.log, GOMAXPROCS=2
 // for tagwall, in its own process group, killed if the harness dies.
 func (c *contender) exec(args []string) error {
-	out, err := os.Create(filepath.Join(c.dir, "out.log"))
+	out, err := os.Create(filepath.Join(c.logDir, "out.log"))
 	if err != nil {
 		return fmt.Errorf("start %s: %w", c.name, err)
 	}
@@ -189,7 +197,7 @@ func (c *contender) exec(args []string) error {
 func (c *contender) logTail() string {
 	var b strings.Builder
 	for _, f := range []string{"out.log", "error.log"} {
-		data, err := os.ReadFile(filepath.Join(c.dir, f))
+		data, err := os.ReadFile(filepath.Join(c.logDir, f))
 		if err != nil || len(data) == 0 {
 			continue
 		}

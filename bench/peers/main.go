@@ -30,6 +30,7 @@ type options struct {
 	nginx        string
 	streamModule string
 	command      string // the command line recorded in the report
+	keep         bool   // keep the contenders' config and log directories
 }
 
 func defaultOptions() options {
@@ -63,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", o.seed, "seed for the random CIDRs and client addresses")
 	fs.StringVar(&o.haproxy, "haproxy", o.haproxy, "haproxy binary")
 	fs.StringVar(&o.nginx, "nginx", o.nginx, "nginx binary")
+	fs.BoolVar(&o.keep, "keep", false, "keep the contenders' config and log directories (the path is printed)")
 	fs.StringVar(&o.streamModule, "stream-module", o.streamModule, "nginx stream module to load")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -102,7 +102,11 @@ func run(ctx context.Context, o options, log io.Writer) (outputs, error) {
 	if err != nil {
 		return outputs{}, err
 	}
-	defer os.RemoveAll(root)
+	if o.keep {
+		fmt.Fprintf(log, "keeping configs and logs in %s\n", root)
+	} else {
+		defer os.RemoveAll(root)
+	}
 	bin, err := resolveBinaries(o)
 	if err != nil {
 		return outputs{}, err
