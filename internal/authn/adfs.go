@@ -1,0 +1,156 @@
+package authn
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/tagwall/tagwall/internal/api"
+	"github.com/tagwall/tagwall/internal/arm"
+)
+
+// Wrap returns a handler that serves /adfs/… and /tagwall/… (matched
+// case-insensitively) and passes every other request to next. auth
+// authenticates the /tagwall/… administration calls, which need a
+// principal of every subscription.
+func (s *Service) Wrap(next http.Handler, auth api.Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		switch strings.ToLower(segs[0]) {
+		case "adfs":
+			s.serveADFS(w, r, segs[1:])
+		case "tagwall":
+			s.serveAdmin(w, r, segs[1:], auth)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// serveADFS answers the ADFS-style endpoints under /adfs. An optional
+// tenant segment ("adfs" or the tenant id) is accepted before the rest, as
+// az's tenant validator asks for /adfs/adfs/.well-known/openid-configuration.
+func (s *Service) serveADFS(w http.ResponseWriter, r *http.Request, segs []string) {
+	if len(segs) > 0 && (strings.EqualFold(segs[0], "adfs") || strings.EqualFold(segs[0], s.cfg.Tenant)) {
+		segs = segs[1:]
+	}
+	rest := strings.ToLower(strings.Join(segs, "/"))
+	switch {
+	case rest == ".well-known/openid-configuration" && isGet(r):
+		arm.WriteJSON(w, http.StatusOK, s.openIDConfiguration(arm.BaseURL(r)))
+	case rest == "discovery/keys" && isGet(r):
+		arm.WriteJSON(w, http.StatusOK, map[string]any{"keys": []any{s.key.jwk()}})
+	case rest == "oauth2/token" && r.Method == http.MethodPost:
+		s.token(w, r)
+	case rest == "oauth2/token":
+		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "MSIS9921: the token endpoint accepts only POST")
+	case rest == "oauth2/authorize" || rest == "oauth2/devicecode":
+		oauthError(w, http.StatusBadRequest, "unsupported_response_type",
+			"tagwall issues tokens to service principals only (grant_type=client_credentials)")
+	default:
+		oauthError(w, http.StatusNotFound, "invalid_request", "no such ADFS endpoint: "+r.URL.Path)
+	}
+}
+
+func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+
+func (s *Service) openIDConfiguration(base string) map[string]any {
+	iss := Issuer(base)
+	return map[string]any{
+		"issuer":                                iss,
+		"access_token_issuer":                   iss,
+		"authorization_endpoint":                iss + "/oauth2/authorize",
+		"token_endpoint":                        iss + "/oauth2/token",
+		"device_authorization_endpoint":         iss + "/oauth2/devicecode",
+		"jwks_uri":                              iss + "/discovery/keys",
+		"response_types_supported":              []string{"code"},
+		"grant_types_supported":                 []string{"client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"ES256"},
+		"access_token_signing_alg_values":       []string{"ES256"},
+		"scopes_supported":                      []string{"openid"},
+	}
+}
+
+// token is the client-credentials grant (RFC 6749 §4.4): the client
+// authenticates with client_id + client_secret in the form or with HTTP
+// Basic, and asks for this API (scope "<audience>/.default", or ADFS's
+// resource parameter; neither means this API).
+func (s *Service) token(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "MSIS9602: the request body is not a valid form")
+		return
+	}
+	f := r.PostForm
+	if gt := f.Get("grant_type"); gt != "client_credentials" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type",
+			"MSIS9611: the grant type '"+gt+"' is not supported; use client_credentials")
+		return
+	}
+	id, secret := f.Get("client_id"), f.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		id, secret = u, p
+	}
+	if id == "" || secret == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "MSIS9609: client_id and client_secret are required")
+		return
+	}
+	base := arm.BaseURL(r)
+	if !wantsThisAPI(f.Get("scope"), f.Get("resource"), Audience(base)) {
+		oauthError(w, http.StatusBadRequest, "invalid_scope",
+			"MSIS9602: the requested scope is not this API; ask for '"+Audience(base)+"/.default'")
+		return
+	}
+	sp, err := s.checkSecret(r.Context(), id, secret)
+	if err != nil {
+		if !errors.Is(err, ErrPrincipalNotFound) && !errors.Is(err, errBadSecret) {
+			s.log.Error("token request", "client_id", id, "err", err)
+			oauthError(w, http.StatusInternalServerError, "server_error", "MSIS9999: the token could not be issued")
+			return
+		}
+		oauthError(w, http.StatusUnauthorized, "invalid_client",
+			"MSIS9607: The 'client_id' or 'client_secret' is invalid for client '"+id+"'.")
+		return
+	}
+	tok, life, err := s.Issue(sp.ClientID, base)
+	if err != nil {
+		s.log.Error("token request", "client_id", id, "err", err)
+		oauthError(w, http.StatusInternalServerError, "server_error", "MSIS9999: the token could not be issued")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	arm.WriteJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok, "token_type": "Bearer", "expires_in": life, "resource": Audience(base),
+		"scope": Audience(base) + "/.default",
+	})
+}
+
+// wantsThisAPI reports whether the scope list or resource names the
+// audience (trailing slashes ignored), or names nothing.
+func wantsThisAPI(scope, resource, audience string) bool {
+	want := strings.TrimRight(audience, "/")
+	if scope == "" && resource == "" {
+		return true
+	}
+	if resource != "" {
+		return strings.EqualFold(strings.TrimRight(resource, "/"), want)
+	}
+	for _, sc := range strings.Fields(scope) {
+		if res, ok := strings.CutSuffix(sc, ".default"); ok && strings.EqualFold(strings.TrimRight(res, "/"), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// oauthError writes an OAuth 2 error response (RFC 6749 §5.2).
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
