@@ -14,7 +14,7 @@ import (
 // ranges are few and there may be thousands of Lists, so their index grows
 // with the number of ranges and stays small.
 const (
-	tagBuckets6    = 1 << 16
+	tagBuckets6    = 1 << 12
 	ownMinBuckets  = 16
 	ownMaxBuckets  = 1 << 12
 	ownBucketRatio = 4 // buckets per merged range, before rounding up
@@ -35,13 +35,20 @@ type matcher struct {
 // unmapped) into a matcher. sz picks the index sizes from the number of
 // merged ranges.
 func compile(prefixes []netip.Prefix, sz sizing) matcher {
-	var lo4, hi4 []uint32
-	var lo6, hi6 []uint64
+	n4 := 0
+	for _, p := range prefixes {
+		if p.Addr().Is4() {
+			n4++
+		}
+	}
+	lo4, hi4 := make([]uint32, 0, n4), make([]uint32, 0, n4)
+	lo6, hi6 := make([]uint64, 0, len(prefixes)-n4), make([]uint64, 0, len(prefixes)-n4)
 	var loW, hiW []u128
 	for _, p := range prefixes {
 		switch {
 		case p.Addr().Is4():
-			lo := binary.BigEndian.Uint32(p.Addr().AsSlice())
+			b := p.Addr().As4()
+			lo := binary.BigEndian.Uint32(b[:])
 			lo4 = append(lo4, lo)
 			hi4 = append(hi4, lo|uint32(lastHostBits32(p.Bits())))
 		case p.Bits() <= 64:
@@ -58,8 +65,10 @@ func compile(prefixes []netip.Prefix, sz sizing) matcher {
 	lo4, hi4 = mergeRanges(lo4, hi4)
 	if sz.dense4 {
 		m.d4 = newDir4(lo4, hi4)
+		m.v4 = rangeSet[uint32]{lo: lo4, hi: hi4} // kept for Ranges and String
+	} else {
+		m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
 	}
-	m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
 	lo6, hi6 = mergeRanges(lo6, hi6)
 	m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
 	loW, hiW = mergeWide(loW, hiW)
@@ -97,21 +106,22 @@ func mergeRanges[K rangeKey](lo, hi []K) ([]K, []K) {
 	if len(lo) == 0 {
 		return nil, nil
 	}
-	idx := make([]int, len(lo))
-	for i := range idx {
-		idx[i] = i
+	type pair struct{ lo, hi K }
+	ps := make([]pair, len(lo))
+	for i := range lo {
+		ps[i] = pair{lo[i], hi[i]}
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(lo[a], lo[b]) })
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.lo, b.lo) })
 	outLo := make([]K, 0, len(lo))
 	outHi := make([]K, 0, len(lo))
-	for _, i := range idx {
+	for _, p := range ps {
 		n := len(outLo)
-		if n > 0 && (outHi[n-1] == ^K(0) || lo[i] <= outHi[n-1]+1) {
-			outHi[n-1] = max(outHi[n-1], hi[i])
+		if n > 0 && (outHi[n-1] == ^K(0) || p.lo <= outHi[n-1]+1) {
+			outHi[n-1] = max(outHi[n-1], p.hi)
 			continue
 		}
-		outLo = append(outLo, lo[i])
-		outHi = append(outHi, hi[i])
+		outLo = append(outLo, p.lo)
+		outHi = append(outHi, p.hi)
 	}
 	return slices.Clip(outLo), slices.Clip(outHi)
 }
@@ -165,7 +175,7 @@ type sizing struct {
 }
 
 var (
-	tagSizing = sizing{dense4: true, buckets4: fixedBuckets(ownMinBuckets), buckets6: fixedBuckets(tagBuckets6)}
+	tagSizing = sizing{dense4: true, buckets6: fixedBuckets(tagBuckets6)}
 	ownSizing = sizing{buckets4: ownBuckets, buckets6: ownBuckets}
 )
 
@@ -186,14 +196,15 @@ func ownBuckets(ranges int) int {
 type TagSet struct {
 	name         string
 	changeNumber int64
-	prefixes     []netip.Prefix // valid, masked, normalized; sorted
+	prefixes     []netip.Prefix // valid, masked, normalized; in the given order
 	m            matcher
 }
 
 // NewTagSet compiles prefixes (canonical, any order, overlaps allowed).
 // Invalid prefixes are skipped, host bits are masked off and IPv4-mapped
 // IPv6 prefixes become IPv4 prefixes; Len reports what was kept. The
-// prefixes slice is not retained.
+// prefixes slice is not retained. Compiling AzureCloud (13,062 prefixes)
+// takes a few milliseconds, once per tag version.
 func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet {
 	kept := make([]netip.Prefix, 0, len(prefixes))
 	for _, p := range prefixes {
@@ -202,8 +213,6 @@ func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet
 		}
 		kept = append(kept, normalize(p.Masked()))
 	}
-	slices.SortFunc(kept, comparePrefix)
-	kept = slices.Compact(kept)
 	return &TagSet{
 		name:         name,
 		changeNumber: changeNumber,
@@ -212,24 +221,16 @@ func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet
 	}
 }
 
-// comparePrefix orders prefixes by address, then by length.
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
-}
-
 // Name returns the tag's name as given to NewTagSet.
 func (t *TagSet) Name() string { return t.name }
 
 // ChangeNumber returns the tag version's change number.
 func (t *TagSet) ChangeNumber() int64 { return t.changeNumber }
 
-// Len reports the number of distinct prefixes compiled.
+// Len reports the number of prefixes compiled.
 func (t *TagSet) Len() int { return len(t.prefixes) }
 
-// Prefixes returns a copy of the compiled prefixes, sorted.
+// Prefixes returns a copy of the compiled prefixes, in the order given.
 func (t *TagSet) Prefixes() []netip.Prefix { return slices.Clone(t.prefixes) }
 
 // Ranges reports the number of merged IPv4 and IPv6 ranges.

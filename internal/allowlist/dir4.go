@@ -28,7 +28,7 @@ func (d *dir4) contains(k uint32) bool {
 func newDir4(lo, hi []uint32) *dir4 {
 	d := &dir4{
 		l1: new([1 << 16]uint32),
-		l2: make([]uint32, 2*256, 2*256+256*len(lo)),
+		l2: make([]uint32, 2*256, 2*256+256*min(len(lo), 64)),
 		l3: make([]uint64, 2*4),
 	}
 	for i := 256; i < 512; i++ {
@@ -37,24 +37,32 @@ func newDir4(lo, hi []uint32) *dir4 {
 	for i := 4; i < 8; i++ {
 		d.l3[i] = ^uint64(0)
 	}
+	// Visit only the /16 blocks the ranges touch, in order; the others
+	// stay 0, the empty node.
 	c := rangeCursor{lo: lo, hi: hi}
-	for b := range uint32(1 << 16) {
-		s := b << 16
-		switch c.classify(s, s|0xffff) {
-		case blockFull:
-			d.l1[b] = 1
-		case blockPartial:
-			d.l1[b] = d.node(c, s)
+	next := 0 // the first block not visited yet
+	for j := range lo {
+		for b := max(int(lo[j]>>16), next); b <= int(hi[j]>>16); b++ {
+			s := uint32(b) << 16
+			switch c.classify(s, s|0xffff) {
+			case blockFull:
+				d.l1[b] = 1
+			case blockPartial:
+				d.l1[b] = d.node(c, s)
+			}
+			next = b + 1
 		}
 	}
 	return d
 }
 
+var zeroNode [256]uint32
+
 // node adds the l2 node for the partly covered /16 at s and returns its number.
 func (d *dir4) node(c rangeCursor, s uint32) uint32 {
 	n := uint32(len(d.l2) >> 8)
 	base := len(d.l2)
-	d.l2 = append(d.l2, make([]uint32, 256)...)
+	d.l2 = append(d.l2, zeroNode[:]...)
 	for i := range uint32(256) {
 		t := s | i<<8
 		switch c.classify(t, t|0xff) {
