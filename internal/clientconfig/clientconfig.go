@@ -24,6 +24,10 @@ type Config struct {
 	Subscription string `json:"subscription"` // default subscription id
 	Tenant       string `json:"tenant,omitempty"`
 	GatewayAddr  string `json:"gatewayAddr,omitempty"` // the front door, host:port
+	// ClientID and ClientSecret are the admin service principal, for
+	// az login --service-principal (see tagwall az-env).
+	ClientID     string `json:"clientId,omitempty"`
+	ClientSecret string `json:"clientSecret,omitempty"`
 }
 
 // DefaultPath returns where the client config lives when no path is given.

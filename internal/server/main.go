@@ -16,13 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tagwall/tagwall/internal/api"
+	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
-	"github.com/tagwall/tagwall/internal/store/boltstore"
 )
 
 // Main is one `tagwall serve` process.
@@ -38,11 +38,15 @@ type Main struct {
 	caFile                      string
 
 	store store.Store
+	dist  distState // the store's mode: claims, probe, shared service tags
 	cats  *catalogs
 	creds *clusterCreds
-	fleet *standin.Fleet
-	gw    *gateway.Gateway
-	ctrl  *controller.Controller
+	authn *authn.Service
+
+	adminID, adminSecret string // the admin service principal
+	fleet                *standin.Fleet
+	gw                   *gateway.Gateway
+	ctrl                 *controller.Controller
 
 	apiLn, gwLn, metricsLn net.Listener
 	apiSrv, metricsSrv     *http.Server
@@ -74,6 +78,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
 	if err := m.loadIdentity(); err != nil {
 		return err
 	}
@@ -82,12 +89,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.caFile = caFile
-	st, err := boltstore.Open(m.path(storeFile))
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+	if err := m.startAuthn(); err != nil {
+		return err
 	}
-	m.store = st
 	m.creds = &clusterCreds{dir: m.path("clusters"), now: m.cfg.Now, cache: map[string]*clusterCred{}}
+	m.shareCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
 	m.reg = m.newRegistry()
 	if err := m.startGateway(); err != nil {
@@ -138,7 +144,7 @@ func (m *Main) startGateway() error {
 // startControlPlane loads the catalogs and starts the controller and the
 // front door's accept loop.
 func (m *Main) startControlPlane(ctx context.Context) error {
-	cats, err := newCatalogs(m.cfg.ServiceTags, m.path("servicetags"), m.catalogChanged)
+	cats, err := m.newCatalogsFor()
 	if err != nil {
 		return err
 	}
@@ -147,13 +153,14 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		ctrl, err := controller.New(controller.Config{
 			Store: m.store, Catalog: m.cats.Current, SystemRanges: m.cfg.SystemRanges,
 			Apply: m.apply, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
+			Claims: m.dist.claims,
 		})
 		if err != nil {
 			return fmt.Errorf("configure controller: %w", err)
 		}
 		m.ctrl = ctrl
 	}
-	m.startCatalogs(ctx)
+	m.startCatalogsFor(ctx)
 	ln, err := net.Listen("tcp", m.cfg.GatewayAddr)
 	if err != nil {
 		return fmt.Errorf("listen front door: %w", err)
@@ -188,10 +195,10 @@ func (m *Main) catalogChanged() {
 
 func (m *Main) startAPI(cert tls.Certificate) error {
 	h, err := api.New(api.Config{
-		Store: m.store, Catalog: m.cats.Current, Auth: api.StaticToken{Token: m.token},
+		Store: m.store, Catalog: m.cats.Current, Auth: m.authenticator(),
 		FeatureDelay: m.cfg.FeatureDelay, DNSSuffix: m.cfg.DNSSuffix, Kubeconfig: m.Kubeconfig,
 		Logger: m.log.With("component", "api"), Now: m.cfg.Now,
-		Subscriptions: []api.Subscription{{ID: m.subscription, DisplayName: "tagwall", TenantID: m.tenant}},
+		SubscriptionSource: m.authn.APISubscriptions,
 	})
 	if err != nil {
 		return fmt.Errorf("configure api: %w", err)
@@ -202,7 +209,7 @@ func (m *Main) startAPI(cert tls.Certificate) error {
 	}
 	m.apiLn = ln
 	m.apiSrv = &http.Server{
-		Handler:           h,
+		Handler:           m.withIdentity(h),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
@@ -239,7 +246,7 @@ func (m *Main) writeClientConfig() error {
 	}
 	err := clientconfig.Save(m.cfg.ClientConfigPath, clientconfig.Config{
 		Endpoint: m.APIURL(), CAFile: m.caFile, Token: m.token, Subscription: m.subscription,
-		Tenant: m.tenant, GatewayAddr: m.gatewayAdvertise(),
+		Tenant: m.tenant, GatewayAddr: m.gatewayAdvertise(), ClientID: m.adminID, ClientSecret: m.adminSecret,
 	})
 	if err != nil {
 		return err
@@ -278,9 +285,7 @@ func (m *Main) close() error {
 	if m.fleet != nil {
 		errs = append(errs, m.fleet.Close())
 	}
-	if m.store != nil {
-		errs = append(errs, m.store.Close())
-	}
+	errs = append(errs, m.closeStore(ctx)...)
 	return errors.Join(errs...)
 }
 
