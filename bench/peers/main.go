@@ -19,6 +19,7 @@ type options struct {
 	duration     time.Duration // per measurement
 	rounds       int
 	conc, flood  int
+	floodRate    float64
 	smoke        bool
 	outDir       string // docs directory: bench/peers.md and img/peers.svg go under it
 	tagwall      string // tagwall binary; built when empty
@@ -35,7 +36,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		duration: 2 * time.Second, rounds: 5, conc: 16, flood: 16,
+		duration: 2 * time.Second, rounds: 5, conc: 16, flood: 16, floodRate: 1000,
 		outDir:       "docs",
 		serviceTags:  "../shared/testdata/servicetags/azure-public-2025-10-13.json",
 		tag:          "AzureCloud",
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", o.rounds, "round-robin rounds; the report takes the median")
 	fs.IntVar(&o.conc, "concurrency", o.conc, "client goroutines for the connection-rate measurements")
 	fs.IntVar(&o.flood, "flood", o.flood, "client goroutines sending denied connections during the flood measurement")
+	fs.Float64Var(&o.floodRate, "flood-rate", o.floodRate, "denied connections per second in the flood, the same for every contender (0: as fast as the proxy closes them)")
 	fs.BoolVar(&o.smoke, "smoke", false, "a few tiny rounds; write to a temporary directory instead of -out")
 	fs.StringVar(&o.outDir, "out", o.outDir, "docs directory: writes bench/peers.md and img/peers.svg under it")
 	fs.StringVar(&o.tagwall, "tagwall", "", "tagwall binary (default: go build ./cmd/tagwall into a temporary directory)")
@@ -73,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if o.smoke {
-		o.duration, o.rounds, o.conc, o.flood = 300*time.Millisecond, 1, 4, 4
+		o.duration, o.rounds, o.conc, o.flood, o.floodRate = 300*time.Millisecond, 1, 4, 4, 200
 		outSet := false
 		fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
 		if !outSet {

@@ -16,6 +16,7 @@ type workload struct {
 	deniedPre   [][]byte // PROXY v2 header with a denied address + ClientHello
 	bulkPre     []byte   // PROXY v2 header (allowed) + ClientHello for the bulk route
 	conc, flood int      // allowed and flooding client goroutines
+	floodRate   float64  // denied connections per second in the flood; 0: as fast as they close
 	d           time.Duration
 }
 
@@ -23,6 +24,7 @@ type workload struct {
 type loopResult struct {
 	ok, errs, leaks int
 	rate            float64 // successful operations per second
+	elapsed         time.Duration
 	lats            []time.Duration
 	firstErr        error
 }
@@ -82,7 +84,8 @@ func loop(n int, d time.Duration, stop <-chan struct{}, op func(g, i int) (time.
 		}()
 	}
 	wg.Wait()
-	res.rate = float64(res.ok) / time.Since(start).Seconds()
+	res.elapsed = time.Since(start)
+	res.rate = float64(res.ok) / res.elapsed.Seconds()
 	return res
 }
 
@@ -102,16 +105,61 @@ func (w *workload) denied(c *contender, d time.Duration, stop <-chan struct{}, n
 	})
 }
 
-// underFlood measures the allowed rate while w.flood goroutines send
-// denied connections.
-func (w *workload) underFlood(c *contender) (allowed, flood loopResult) {
-	stop := make(chan struct{})
-	done := make(chan loopResult)
-	go func() { done <- w.denied(c, 0, stop, w.flood) }()
-	time.Sleep(50 * time.Millisecond) // let the flood start
-	allowed = w.allowed(c, w.d)
-	close(stop)
-	return allowed, <-done
+// floodLoop sends denied connections from w.flood goroutines until stop
+// is closed, paced to w.floodRate in total when it is set (a goroutine
+// that falls behind sends as fast as the proxy closes).
+func (w *workload) floodLoop(c *contender, stop <-chan struct{}) loopResult {
+	if w.floodRate <= 0 {
+		return w.denied(c, 0, stop, w.flood)
+	}
+	start := time.Now()
+	every := time.Duration(float64(w.flood) / w.floodRate * float64(time.Second))
+	return loop(w.flood, 0, stop, func(g, i int) (time.Duration, error) {
+		next := start.Add(time.Duration(i)*every + time.Duration(g)*every/time.Duration(w.flood))
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-stop:
+				return 0, nil
+			case <-time.After(d):
+			}
+		}
+		return 0, w.cl.denied(c.api, pick(w.deniedPre, g, i))
+	})
+}
+
+// floodSlices is how many alternating slices the allowed and the
+// under-flood measurements are cut into, so a change in the machine's
+// background load falls on both alike.
+const floodSlices = 4
+
+// allowedAndFlood measures the allowed rate alone and while w.flood
+// goroutines send denied connections, in alternating slices of
+// w.d/floodSlices each; the results pool the slices.
+func (w *workload) allowedAndFlood(c *contender) (alone, flooded, flood loopResult) {
+	slice := w.d / floodSlices
+	for range floodSlices {
+		alone = pool(alone, w.allowed(c, slice))
+		stop := make(chan struct{})
+		done := make(chan loopResult)
+		go func() { done <- w.floodLoop(c, stop) }()
+		time.Sleep(20 * time.Millisecond) // let the flood start
+		a := w.allowed(c, slice)
+		close(stop)
+		flooded, flood = pool(flooded, a), pool(flood, <-done)
+	}
+	return alone, flooded, flood
+}
+
+// pool adds one slice's counts and time to acc.
+func pool(acc, r loopResult) loopResult {
+	acc.ok, acc.errs, acc.leaks = acc.ok+r.ok, acc.errs+r.errs, acc.leaks+r.leaks
+	acc.elapsed += r.elapsed
+	acc.rate = float64(acc.ok) / acc.elapsed.Seconds()
+	acc.lats = append(acc.lats, r.lats...)
+	if acc.firstErr == nil {
+		acc.firstErr = r.firstErr
+	}
+	return acc
 }
 
 // sample is one round's figures for one contender.
@@ -119,6 +167,7 @@ type sample struct {
 	allowed, denied, bulk float64 // conn/s, conn/s, bytes/s
 	p50, p99              time.Duration
 	flood, drop           float64 // allowed conn/s under the flood; drop in % of allowed
+	floodDenied           float64 // denied conn/s achieved by the flood
 	errs, leaks           int
 	firstErr              error
 }
@@ -126,14 +175,13 @@ type sample struct {
 // measure takes one round of every figure for c.
 func (w *workload) measure(c *contender) sample {
 	var s sample
-	a := w.allowed(c, w.d)
+	a, fa, fd := w.allowedAndFlood(c)
 	s.allowed, s.p50, s.p99 = a.rate, percentile(a.lats, 50), percentile(a.lats, 99)
 	dn := w.denied(c, w.d, nil, w.conc)
 	s.denied = dn.rate
 	bulk, err := bulk(c.bulk, w.bulkPre, w.d)
 	s.bulk = bulk
-	fa, fd := w.underFlood(c)
-	s.flood = fa.rate
+	s.flood, s.floodDenied = fa.rate, fd.rate
 	if s.allowed > 0 {
 		s.drop = 100 * (s.allowed - s.flood) / s.allowed
 	}

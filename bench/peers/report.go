@@ -12,6 +12,7 @@ type summary struct {
 	allowed, denied, bulk float64 // conn/s, conn/s, bytes/s
 	p50, p99              float64 // ms
 	flood, drop           float64 // conn/s, %
+	floodDenied           float64 // conn/s
 	mem                   float64 // bytes, peak RSS
 	errs, leaks           int
 	firstErr              error
@@ -27,14 +28,15 @@ func summarize(samples []sample, mem int64) summary {
 		return median(xs)
 	}
 	s := summary{
-		allowed: col(func(s sample) float64 { return s.allowed }),
-		denied:  col(func(s sample) float64 { return s.denied }),
-		bulk:    col(func(s sample) float64 { return s.bulk }),
-		p50:     col(func(s sample) float64 { return ms(s.p50) }),
-		p99:     col(func(s sample) float64 { return ms(s.p99) }),
-		flood:   col(func(s sample) float64 { return s.flood }),
-		drop:    col(func(s sample) float64 { return s.drop }),
-		mem:     float64(mem),
+		allowed:     col(func(s sample) float64 { return s.allowed }),
+		denied:      col(func(s sample) float64 { return s.denied }),
+		bulk:        col(func(s sample) float64 { return s.bulk }),
+		p50:         col(func(s sample) float64 { return ms(s.p50) }),
+		p99:         col(func(s sample) float64 { return ms(s.p99) }),
+		flood:       col(func(s sample) float64 { return s.flood }),
+		drop:        col(func(s sample) float64 { return s.drop }),
+		floodDenied: col(func(s sample) float64 { return s.floodDenied }),
+		mem:         float64(mem),
 	}
 	for _, x := range samples {
 		s.errs += x.errs
@@ -80,6 +82,8 @@ var metrics = []metric{
 		value: func(s summary) float64 { return s.p99 }, format: "%.2f"},
 	{label: "allowed connections under denied flood", unit: "conn/s", higher: true, plot: true, ratio: true,
 		value: func(s summary) float64 { return s.flood }, format: "%.0f"},
+	{label: "denied flood achieved", unit: "conn/s", higher: true, ratio: true,
+		value: func(s summary) float64 { return s.floodDenied }, format: "%.0f"},
 	{label: "allowed rate drop under flood", unit: "%",
 		value: func(s summary) float64 { return s.drop }, format: "%.1f",
 		target: "≤ 10 %",
