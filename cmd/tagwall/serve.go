@@ -78,6 +78,13 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")
+	fl.StringSliceVar(&f.cfg.Etcd.Endpoints, "etcd-endpoints", nil, "etcd members, host:port or URL, comma-separated (with --store etcd)")
+	fl.StringVar(&f.cfg.Etcd.CAFile, "etcd-ca", "", "CA file that verifies the etcd members (TLS)")
+	fl.StringVar(&f.cfg.Etcd.CertFile, "etcd-cert", "", "client certificate for etcd")
+	fl.StringVar(&f.cfg.Etcd.KeyFile, "etcd-key", "", "key of --etcd-cert")
+	fl.StringVar(&f.cfg.Etcd.Prefix, "etcd-prefix", server.DefaultEtcdPrefix, "every key tagwall writes to etcd starts with this")
+	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
 }
 
@@ -105,6 +112,16 @@ func (f *serveFlags) config() (server.Config, error) {
 	}
 	if _, err := parseLevel(f.logLevel); err != nil {
 		return cfg, err
+	}
+	switch {
+	case cfg.Store != server.StoreBolt && cfg.Store != server.StoreEtcd:
+		return cfg, fmt.Errorf("parse --store %q: want bolt or etcd", cfg.Store)
+	case cfg.Store == server.StoreEtcd && len(cfg.Etcd.Endpoints) == 0:
+		return cfg, fmt.Errorf("--store etcd needs --etcd-endpoints")
+	case cfg.Store != server.StoreEtcd && len(cfg.Etcd.Endpoints) > 0:
+		return cfg, fmt.Errorf("--etcd-endpoints needs --store etcd")
+	case (cfg.Etcd.CertFile == "") != (cfg.Etcd.KeyFile == ""):
+		return cfg, fmt.Errorf("--etcd-cert and --etcd-key go together")
 	}
 	switch {
 	case f.noClientConfig:

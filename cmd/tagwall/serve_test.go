@@ -45,6 +45,24 @@ func TestServeFlags(t *testing.T) {
 		{name: "bad cidr", args: []string{"--system-ranges", "nope"}, wantErr: `--system-ranges "nope"`},
 		{name: "bad upstream", args: []string{"--upstream", "c1"}, wantErr: "CLUSTER=HOST:PORT"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},
+		{name: "etcd", args: []string{"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379,127.0.0.1:2381", "--etcd-prefix", "/x/",
+			"--etcd-ca", "/ca", "--etcd-cert", "/c", "--etcd-key", "/k", "--claim-ttl", "3s"},
+			check: func(t *testing.T, c server.Config) {
+				e := c.Etcd
+				if c.Store != server.StoreEtcd || len(e.Endpoints) != 2 || e.Endpoints[1] != "127.0.0.1:2381" || e.Prefix != "/x/" ||
+					e.CAFile != "/ca" || e.CertFile != "/c" || e.KeyFile != "/k" || c.ClaimTTL != 3*time.Second {
+					t.Fatalf("parsed: %+v", c)
+				}
+			}},
+		{name: "bolt by default", args: nil, check: func(t *testing.T, c server.Config) {
+			if c.Store != server.StoreBolt || c.Etcd.Prefix != server.DefaultEtcdPrefix || c.ClaimTTL != server.DefaultClaimTTL {
+				t.Fatalf("store defaults: %+v", c)
+			}
+		}},
+		{name: "etcd without endpoints", args: []string{"--store", "etcd"}, wantErr: "--etcd-endpoints"},
+		{name: "endpoints without etcd", args: []string{"--etcd-endpoints", "127.0.0.1:2379"}, wantErr: "--store etcd"},
+		{name: "unknown store", args: []string{"--store", "redis"}, wantErr: `--store "redis"`},
+		{name: "etcd cert without key", args: []string{"--store", "etcd", "--etcd-endpoints", "h:1", "--etcd-cert", "/c"}, wantErr: "--etcd-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

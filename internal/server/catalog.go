@@ -78,6 +78,12 @@ func (c *catalogs) rebuild() {
 // newCatalogs builds a Keeper per source, each caching its last good
 // document under dir.
 func newCatalogs(sources []string, cacheDir string, onChange func()) (*catalogs, error) {
+	return newCatalogsWith(sources, cacheDir, onChange, nil)
+}
+
+// newCatalogsWith is newCatalogs with each source passed through wrap
+// (when not nil) before its Keeper is made.
+func newCatalogsWith(sources []string, cacheDir string, onChange func(), wrap func(servicetag.Source) servicetag.Source) (*catalogs, error) {
 	c := &catalogs{onChange: onChange}
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create service-tag cache dir: %w", err)
@@ -86,6 +92,9 @@ func newCatalogs(sources []string, cacheDir string, onChange func()) (*catalogs,
 		src, err := newSource(s)
 		if err != nil {
 			return nil, err
+		}
+		if wrap != nil {
+			src = wrap(src)
 		}
 		sum := sha256.Sum256([]byte(s))
 		cache := filepath.Join(cacheDir, hex.EncodeToString(sum[:8])+".json")

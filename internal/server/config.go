@@ -52,6 +52,16 @@ type Config struct {
 	// ClientConfigPath is where the client config is written; "" skips it.
 	ClientConfigPath string
 
+	// Store is StoreBolt (default: the data dir's file) or StoreEtcd:
+	// several replicas share the state in etcd (Etcd says where), each
+	// serving the API and the front door.
+	Store string
+	Etcd  EtcdConfig
+	// ClaimTTL is the lease of a claim on once-only work (operations,
+	// feature timers, service-tag refreshes): a dead replica's work moves
+	// to another within about this long. Default DefaultClaimTTL.
+	ClaimTTL time.Duration
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool
@@ -130,6 +140,17 @@ func (c *Config) setDefaults() error {
 	def(&c.GatewayAddr, DefaultGatewayAddr)
 	def(&c.MetricsAddr, DefaultMetricsAddr)
 	def(&c.DNSSuffix, DefaultDNSSuffix)
+	def(&c.Store, StoreBolt)
+	def(&c.Etcd.Prefix, DefaultEtcdPrefix)
+	switch {
+	case c.Store != StoreBolt && c.Store != StoreEtcd:
+		return fmt.Errorf("configure server: store %q: want %s or %s", c.Store, StoreBolt, StoreEtcd)
+	case c.Store == StoreEtcd && len(c.Etcd.Endpoints) == 0:
+		return fmt.Errorf("configure server: store %s needs etcd endpoints", StoreEtcd)
+	}
+	if c.ClaimTTL <= 0 {
+		c.ClaimTTL = DefaultClaimTTL
+	}
 	if c.ServiceTagsRefresh <= 0 {
 		c.ServiceTagsRefresh = DefaultServiceTagsRefresh
 	}

@@ -128,6 +128,9 @@ func (m *Main) path(rel string) string { return filepath.Join(m.cfg.DataDir, fil
 type clusterCreds struct {
 	dir string
 	now func() time.Time
+	// share, in distributed mode, makes a cluster's files the same on
+	// every replica (Main.shareClusterCreds); create makes them locally.
+	share func(clusterID, dir string, create func() error) error
 
 	mu    sync.Mutex
 	cache map[string]*clusterCred
@@ -153,6 +156,18 @@ func (cc *clusterCreds) get(clusterID string) (*clusterCred, error) {
 		return c, nil
 	}
 	dir := clusterDir(cc.dir, clusterID)
+	if cc.share != nil {
+		err := cc.share(clusterID, dir, func() error {
+			if _, _, err := pki.LoadOrCreateCA(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"), "tagwall cluster ca", cc.now()); err != nil {
+				return err
+			}
+			_, _, err := readOrCreate(filepath.Join(dir, "token"), newToken)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cluster credentials %q: %w", clusterID, err)
+		}
+	}
 	ca, _, err := pki.LoadOrCreateCA(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"), "tagwall cluster ca", cc.now())
 	if err != nil {
 		return nil, fmt.Errorf("cluster credentials %q: %w", clusterID, err)

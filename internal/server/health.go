@@ -29,6 +29,8 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	ready = true
 	if rev, err := m.store.Revision(ctx); err != nil {
 		lines, ready = append(lines, check{"store", false, err.Error()}), false
+		// Fail static: the front door keeps what it had (see storeDown).
+		lines = append(lines, check{"frontdoor", true, m.storeDownDetail()})
 	} else {
 		lines = append(lines, check{"store", true, fmt.Sprintf("ok (revision %d)", rev)})
 	}
@@ -105,10 +107,13 @@ var (
 		"Number of cluster routes the controller last applied to the front door.", nil, nil)
 	descStandins = prometheus.NewDesc("tagwall_standin_servers",
 		"Number of running stand-in API servers.", nil, nil)
+	descStoreUp = prometheus.NewDesc("tagwall_store_up",
+		"1 when the last store probe (every second) succeeded, else 0; while 0 the front door keeps enforcing the last state it applied.",
+		[]string{"backend"}, nil)
 )
 
 func (c *serveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLoaded, descRefreshOK, descCatalogTags, descClusters, descStandins} {
+	for _, d := range []*prometheus.Desc{descLoaded, descRefreshOK, descCatalogTags, descClusters, descStandins, descStoreUp} {
 		ch <- d
 	}
 }
@@ -132,6 +137,7 @@ func (c *serveCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descCatalogTags, prometheus.GaugeValue, float64(tags))
 	ch <- prometheus.MustNewConstMetric(descClusters, prometheus.GaugeValue, float64(c.m.routeCount.Load()))
 	ch <- prometheus.MustNewConstMetric(descStandins, prometheus.GaugeValue, float64(c.m.fleet.Len()))
+	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, b2f(c.m.dist.storeUp.Load()), c.m.cfg.Store)
 }
 
 func (m *Main) metricsHandler(reg *prometheus.Registry) http.Handler {

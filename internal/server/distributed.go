@@ -1,0 +1,292 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/tagwall/tagwall/internal/controller"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/store"
+	"github.com/tagwall/tagwall/internal/store/boltstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore"
+)
+
+// Store backends of Config.Store.
+const (
+	StoreBolt = "bolt"
+	StoreEtcd = "etcd"
+)
+
+// Defaults of the distributed mode.
+const (
+	DefaultEtcdPrefix = "/tagwall/"
+	DefaultClaimTTL   = 10 * time.Second
+	// maxEtcdMessage bounds one etcd request or response: a stored
+	// service-tag document is gzipped (~0.5 MB for Azure Public) but a
+	// merged or future one may be larger.
+	maxEtcdMessage = 16 << 20
+)
+
+// EtcdConfig says how to reach the etcd cluster of the distributed mode.
+type EtcdConfig struct {
+	Endpoints []string // host:port or URLs of the members
+	CAFile    string   // verifies the members (TLS when any of the three is set)
+	CertFile  string   // client certificate
+	KeyFile   string
+	Prefix    string // every key lives under it; default DefaultEtcdPrefix
+}
+
+// distState is Main's distributed-mode state.
+type distState struct {
+	etcd    *clientv3.Client  // distributed mode only
+	claims  controller.Claims // once-only work among replicas (LocalClaims on bbolt)
+	storeUp atomic.Bool       // the last store probe succeeded
+	shared  []sharedKeeper    // distributed mode: one per service-tag source
+}
+
+// openStore opens the configured store: the data dir's bbolt file, or
+// etcd (then also the claims that make once-only work happen once, and
+// the identity every replica shares), and starts the store probe.
+func (m *Main) openStore(ctx context.Context) error {
+	if err := m.openBackend(); err != nil {
+		return err
+	}
+	m.wg.Go(func() { m.probeStore(m.ctx, time.Second) })
+	if !m.distributed() {
+		return nil
+	}
+	err := m.shareFiles(ctx, sharedIdentityKey, m.cfg.DataDir, m.identityFiles(), func() error {
+		if err := m.loadIdentity(); err != nil {
+			return err
+		}
+		_, _, err := m.loadAPICert()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("share the server identity through etcd: %w", err)
+	}
+	return nil
+}
+
+// shareCreds makes cluster credentials the same on every replica.
+func (m *Main) shareCreds() {
+	if m.distributed() {
+		m.creds.share = m.shareClusterCreds
+	}
+}
+
+// newCatalogsFor builds the catalogs; in distributed mode every source is
+// wrapped in a sharedSource.
+func (m *Main) newCatalogsFor() (*catalogs, error) {
+	var wrap func(servicetag.Source) servicetag.Source
+	if m.distributed() {
+		wrap = func(s servicetag.Source) servicetag.Source {
+			ss := newSharedSource(s)
+			m.dist.shared = append(m.dist.shared, sharedKeeper{src: ss})
+			return ss
+		}
+	}
+	cats, err := newCatalogsWith(m.cfg.ServiceTags, m.path("servicetags"), m.catalogChanged, wrap)
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.dist.shared {
+		m.dist.shared[i].k = cats.keepers[i]
+	}
+	return cats, nil
+}
+
+// startCatalogsFor loads and refreshes the catalogs: each replica on its
+// own, or in distributed mode through the store.
+func (m *Main) startCatalogsFor(ctx context.Context) {
+	if m.distributed() {
+		m.startSharedCatalogs(ctx)
+		return
+	}
+	m.startCatalogs(ctx)
+}
+
+// closeStore releases the claims, then closes the store and the etcd
+// client.
+func (m *Main) closeStore(ctx context.Context) []error {
+	if c, ok := m.dist.claims.(*etcdClaims); ok {
+		c.Close(ctx)
+	}
+	var errs []error
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	if m.dist.etcd != nil {
+		errs = append(errs, m.dist.etcd.Close())
+	}
+	return errs
+}
+
+// openBackend opens the store backend.
+func (m *Main) openBackend() error {
+	if m.cfg.Store != StoreEtcd {
+		st, err := boltstore.Open(m.path(storeFile))
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		m.store, m.dist.claims = st, controller.LocalClaims{}
+		m.dist.storeUp.Store(true)
+		return nil
+	}
+	e := m.cfg.Etcd
+	ccfg := clientv3.Config{
+		Endpoints:          e.Endpoints,
+		DialTimeout:        5 * time.Second,
+		DialKeepAliveTime:  5 * time.Second,
+		MaxCallSendMsgSize: maxEtcdMessage,
+		MaxCallRecvMsgSize: maxEtcdMessage,
+		Logger:             zap.NewNop(),
+	}
+	if e.CAFile != "" || e.CertFile != "" || e.KeyFile != "" {
+		tc, err := (transport.TLSInfo{TrustedCAFile: e.CAFile, CertFile: e.CertFile, KeyFile: e.KeyFile}).ClientConfig()
+		if err != nil {
+			return fmt.Errorf("open etcd store %s: tls: %w", strings.Join(e.Endpoints, ","), err)
+		}
+		tc.MinVersion = tls.VersionTLS12
+		ccfg.TLS = tc
+	}
+	client, err := clientv3.New(ccfg)
+	if err != nil {
+		return fmt.Errorf("open etcd store %s: %w", strings.Join(e.Endpoints, ","), err)
+	}
+	m.dist.etcd = client
+	m.store = etcdstore.New(client, e.Prefix)
+	m.dist.claims = newEtcdClaims(etcdstore.NewClaimer(client, e.Prefix+"claims/", m.cfg.ClaimTTL))
+	m.dist.storeUp.Store(true)
+	return nil
+}
+
+// distributed reports whether replicas share the store (etcd mode).
+func (m *Main) distributed() bool { return m.cfg.Store == StoreEtcd }
+
+// probeStore keeps storeUp current (tagwall_store_up, /readyz) until ctx
+// ends: a store read every interval, bounded by the interval.
+func (m *Main) probeStore(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		rev, err := m.store.Revision(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if up := err == nil; up != m.dist.storeUp.Load() {
+			if up {
+				m.log.Info("store reachable again", "revision", rev)
+			} else {
+				m.log.Warn("store unreachable: the front door keeps enforcing the last state it applied (fail static)", "err", err)
+			}
+			m.dist.storeUp.Store(up)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// etcdClaims is controller.Claims on an etcdstore.Claimer. A claim stays
+// held (its lease kept alive) until Release, Close, or the lease's end;
+// holding it again costs nothing.
+type etcdClaims struct {
+	claimer *etcdstore.Claimer
+
+	mu     sync.Mutex
+	held   map[string]*etcdstore.Claim
+	closed atomic.Bool
+}
+
+func newEtcdClaims(c *etcdstore.Claimer) *etcdClaims {
+	return &etcdClaims{claimer: c, held: map[string]*etcdstore.Claim{}}
+}
+
+// Claim reports whether this replica holds name, taking it when free.
+func (e *etcdClaims) Claim(ctx context.Context, name string) (bool, error) {
+	if e.closed.Load() {
+		return false, nil
+	}
+	e.mu.Lock()
+	if c := e.held[name]; c != nil {
+		select {
+		case <-c.Done(): // the lease ended: another replica may own it now
+			delete(e.held, name)
+		default:
+			e.mu.Unlock()
+			return true, nil
+		}
+	}
+	e.mu.Unlock()
+	c, ok, err := e.claimer.TryClaimLease(ctx, name)
+	if !ok {
+		return false, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.held[name]; old != nil || e.closed.Load() { // a concurrent Claim won, or Close ran
+		go c.Release()
+		return old != nil, nil
+	}
+	e.held[name] = c
+	return true, nil
+}
+
+// Release gives name up in the background (it never blocks on etcd).
+func (e *etcdClaims) Release(name string) {
+	e.mu.Lock()
+	c := e.held[name]
+	delete(e.held, name)
+	e.mu.Unlock()
+	if c != nil {
+		go c.Release()
+	}
+}
+
+// Close releases every claim (a graceful stop hands work over at once
+// instead of after the lease TTL), waiting up to ctx for etcd.
+func (e *etcdClaims) Close(ctx context.Context) {
+	e.closed.Store(true)
+	e.mu.Lock()
+	held := e.held
+	e.held = map[string]*etcdstore.Claim{}
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range held {
+		wg.Go(c.Release)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+var (
+	_ controller.Claims = (*etcdClaims)(nil)
+	_ store.Store       = (*etcdstore.Store)(nil)
+)
+
+// storeDownDetail is the /readyz line while the store is unreachable.
+// /readyz then answers 503: this replica cannot take API writes, so a
+// load balancer should send API calls elsewhere; its front door keeps
+// enforcing the routes it last applied (never opens, never empties), so
+// connections it still receives get the same answer as before.
+func (m *Main) storeDownDetail() string {
+	return fmt.Sprintf("fail static: enforcing the last applied state (%d routes) until the store is back", m.routeCount.Load())
+}
