@@ -248,8 +248,9 @@ func FuzzContains(f *testing.F) {
 			bl.check(t, a)
 		}
 		for _, tag := range bl.tags {
+			ref := newRef(tag.prefixes)
 			for _, a := range addrs {
-				want := newRef(tag.prefixes).contains(a)
+				want := ref.contains(a)
 				if got := tag.Contains(a); got != want {
 					t.Fatalf("TagSet %s Contains(%v) = %v, want %v", tag.Name(), a, got, want)
 				}
