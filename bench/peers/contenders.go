@@ -299,3 +299,46 @@ func (c *contender) stop() {
 		<-c.exited
 	}
 }
+
+// clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ,
+// 100 on every Linux architecture Go supports).
+const clockTick = 10 * time.Millisecond
+
+// cpuTime returns the CPU time (user + system) the contender's processes
+// have used so far.
+func (c *contender) cpuTime() time.Duration {
+	var total time.Duration
+	for _, pid := range c.pids() {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		if t, err := parseStatCPU(string(data)); err == nil {
+			total += t
+		}
+	}
+	return total
+}
+
+// parseStatCPU returns utime + stime from a /proc/PID/stat line. The
+// command name (field 2) may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("parse /proc stat: no command name")
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc stat: %d fields after the command name, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // fields 14 (utime) and 15 (stime)
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("parse /proc stat: cpu field %q", s)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}

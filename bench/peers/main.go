@@ -36,7 +36,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		duration: 2 * time.Second, rounds: 5, conc: 16, flood: 16, floodRate: 1000,
+		duration: 2 * time.Second, rounds: 7, conc: 16, flood: 16, floodRate: 1000,
 		outDir:       "docs",
 		serviceTags:  "../shared/testdata/servicetags/azure-public-2025-10-13.json",
 		tag:          "AzureCloud",

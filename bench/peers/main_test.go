@@ -332,3 +332,37 @@ func TestReportFromFixedFigures(t *testing.T) {
 		t.Errorf("plot lacks the clipped-bar label 5.0▲")
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		name    string
+		stat    string
+		want    time.Duration
+		wantErr string
+	}{
+		{name: "ordinary", stat: "4242 (nginx) S 1 4242 4242 0 -1 4194560 300 0 0 0 150 37 0 0 20 0 1 0 100 1000 200\n", want: 1870 * time.Millisecond},
+		{name: "name with spaces and parens", stat: "7 (a) b (c)) R 1 7 7 0 -1 0 0 0 0 0 2 3 0 0 20 0 1 0\n", want: 50 * time.Millisecond},
+		{name: "no name", stat: "7 a R 1", wantErr: "no command name"},
+		{name: "short", stat: "7 (x) R 1 2 3", wantErr: "want at least 13"},
+		{name: "bad number", stat: "7 (x) R 1 7 7 0 -1 0 0 0 0 0 x 3 0", wantErr: `cpu field "x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStatCPU(tc.stat)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("parseStatCPU = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if self, err := os.ReadFile("/proc/self/stat"); err == nil {
+		if _, err := parseStatCPU(string(self)); err != nil {
+			t.Errorf("own /proc/self/stat: %v", err)
+		}
+	}
+}

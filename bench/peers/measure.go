@@ -135,10 +135,12 @@ const floodSlices = 4
 // allowedAndFlood measures the allowed rate alone and while w.flood
 // goroutines send denied connections, in alternating slices of
 // w.d/floodSlices each; the results pool the slices.
-func (w *workload) allowedAndFlood(c *contender) (alone, flooded, flood loopResult) {
+func (w *workload) allowedAndFlood(c *contender) (alone, flooded, flood loopResult, cpu time.Duration) {
 	slice := w.d / floodSlices
 	for range floodSlices {
+		before := c.cpuTime()
 		alone = pool(alone, w.allowed(c, slice))
+		cpu += c.cpuTime() - before
 		stop := make(chan struct{})
 		done := make(chan loopResult)
 		go func() { done <- w.floodLoop(c, stop) }()
@@ -147,7 +149,7 @@ func (w *workload) allowedAndFlood(c *contender) (alone, flooded, flood loopResu
 		close(stop)
 		flooded, flood = pool(flooded, a), pool(flood, <-done)
 	}
-	return alone, flooded, flood
+	return alone, flooded, flood, cpu
 }
 
 // pool adds one slice's counts and time to acc.
@@ -168,6 +170,7 @@ type sample struct {
 	p50, p99              time.Duration
 	flood, drop           float64 // allowed conn/s under the flood; drop in % of allowed
 	floodDenied           float64 // denied conn/s achieved by the flood
+	cpuAllowed, cpuDenied float64 // proxy CPU µs per allowed and per denied connection
 	errs, leaks           int
 	firstErr              error
 }
@@ -175,10 +178,13 @@ type sample struct {
 // measure takes one round of every figure for c.
 func (w *workload) measure(c *contender) sample {
 	var s sample
-	a, fa, fd := w.allowedAndFlood(c)
+	a, fa, fd, cpuA := w.allowedAndFlood(c)
 	s.allowed, s.p50, s.p99 = a.rate, percentile(a.lats, 50), percentile(a.lats, 99)
+	before := c.cpuTime()
 	dn := w.denied(c, w.d, nil, w.conc)
+	cpuD := c.cpuTime() - before
 	s.denied = dn.rate
+	s.cpuAllowed, s.cpuDenied = perConn(cpuA, a.ok), perConn(cpuD, dn.ok)
 	bulk, err := bulk(c.bulk, w.bulkPre, w.d)
 	s.bulk = bulk
 	s.flood, s.floodDenied = fa.rate, fd.rate
@@ -196,6 +202,14 @@ func (w *workload) measure(c *contender) sample {
 		s.errs++
 	}
 	return s
+}
+
+// perConn returns cpu per connection in µs, 0 for no connections.
+func perConn(cpu time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(cpu) / float64(time.Microsecond) / float64(n)
 }
 
 // percentile returns the p-th percentile (nearest rank) of ds.

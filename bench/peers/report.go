@@ -13,6 +13,7 @@ type summary struct {
 	p50, p99              float64 // ms
 	flood, drop           float64 // conn/s, %
 	floodDenied           float64 // conn/s
+	cpuAllowed, cpuDenied float64 // µs per connection
 	mem                   float64 // bytes, peak RSS
 	errs, leaks           int
 	firstErr              error
@@ -36,6 +37,8 @@ func summarize(samples []sample, mem int64) summary {
 		flood:       col(func(s sample) float64 { return s.flood }),
 		drop:        col(func(s sample) float64 { return s.drop }),
 		floodDenied: col(func(s sample) float64 { return s.floodDenied }),
+		cpuAllowed:  col(func(s sample) float64 { return s.cpuAllowed }),
+		cpuDenied:   col(func(s sample) float64 { return s.cpuDenied }),
 		mem:         float64(mem),
 	}
 	for _, x := range samples {
@@ -88,6 +91,10 @@ var metrics = []metric{
 		value: func(s summary) float64 { return s.drop }, format: "%.1f",
 		target: "≤ 10 %",
 		met:    func(tw, _, _ summary) bool { return tw.drop <= 10 }},
+	{label: "proxy CPU per allowed connection", unit: "µs", plot: true, ratio: true,
+		value: func(s summary) float64 { return s.cpuAllowed }, format: "%.0f"},
+	{label: "proxy CPU per denied connection", unit: "µs", plot: true, ratio: true,
+		value: func(s summary) float64 { return s.cpuDenied }, format: "%.1f"},
 	{label: "peak memory (VmHWM)", unit: "MiB", plot: true, ratio: true,
 		value: func(s summary) float64 { return s.mem / (1 << 20) }, format: "%.1f"},
 }

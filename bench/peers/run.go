@@ -176,8 +176,9 @@ func rounds(o options, w *workload, cs map[string]*contender, log io.Writer) map
 		for _, n := range rotate(contenderNames, r) {
 			s := w.measure(cs[n])
 			samples[n] = append(samples[n], s)
-			fmt.Fprintf(log, "round %d %-8s allowed %7.0f/s denied %7.0f/s bulk %5.2f GiB/s p50 %5.2fms p99 %6.2fms flood %7.0f/s (%+.1f%%, %.0f denied/s) errs %d leaks %d\n",
-				r+1, n, s.allowed, s.denied, s.bulk/(1<<30), ms(s.p50), ms(s.p99), s.flood, -s.drop, s.floodDenied, s.errs, s.leaks)
+			fmt.Fprintf(log, "round %d %-8s allowed %7.0f/s denied %7.0f/s bulk %5.2f GiB/s p50 %5.2fms p99 %6.2fms flood %7.0f/s (%+.1f%%, %.0f denied/s) cpu/conn %.0fµs allowed %.1fµs denied errs %d leaks %d\n",
+				r+1, n, s.allowed, s.denied, s.bulk/(1<<30), ms(s.p50), ms(s.p99), s.flood, -s.drop, s.floodDenied,
+				s.cpuAllowed, s.cpuDenied, s.errs, s.leaks)
 		}
 	}
 	return samples
@@ -219,6 +220,7 @@ func notes(o options, a *allowlist) []string {
 		fmt.Sprintf("Flood: the allowed measurement repeated while %d more goroutines send denied connections, %s; allowed-alone and under-flood windows alternate in %d slices within each round, and the drop is relative to the same round's allowed rate. The flood's client work shares the 2 cores with the allowed client.", o.flood, floodPace(o.floodRate), floodSlices),
 		"Throughput: one allowed connection to a bulk upstream that, after the ClientHello, streams zeros with no TLS record layer, so the figure is the proxy's forwarding path alone.",
 		"Routing differs: tagwall has one listener and routes by SNI (api and bulk routes), so it reads the ClientHello before deciding; HAProxy and nginx do not route by SNI and have one listener per upstream with the flat prefix list. HAProxy decides right after the PROXY header (`tcp-request session reject if !{ src -f allow.lst }`: `tcp-request connection` rules run before the PROXY header is read and would only see 127.0.0.1); nginx checks `allow`/`deny` (a linear list of " + fmt.Sprint(len(a.all())) + " rules) after `set_real_ip_from`.",
+		"Proxy CPU per connection: user + system time of the proxy's processes (/proc/PID/stat, all threads; nginx master + workers) during the allowed-alone slices and the denied measurement, divided by the connections completed. It depends far less on the machine's background load and on the shared client than the rates do.",
 		"Logging differs: tagwall writes one JSON audit line per denied connection and nginx one error-log line (`access forbidden by rule`), both to a file; HAProxy has no log target configured and logs nothing.",
 		"Processes: tagwall with GOMAXPROCS=2, HAProxy with `nbthread 2`, nginx with `worker_processes 2`; peak memory is VmHWM from /proc/PID/status after the run (nginx: master + workers summed). The Go client and both upstreams run in the harness process on the same 2 cores, so connection rates are bounded by the client's TLS work as much as by the proxy.",
 	}

@@ -13,10 +13,10 @@ var colours = []string{"#2b6cb0", "#a0aec0", "#38a169"}
 
 // plot geometry, in SVG user units.
 const (
-	plotW, plotH       = 980.0, 440.0
+	plotW, plotH       = 1200.0, 470.0
 	marginL, marginR   = 56.0, 16.0
-	marginT, marginB   = 64.0, 96.0
-	barW, barGap       = 30.0, 4.0
+	marginT, marginB   = 64.0, 110.0
+	barW, barGap       = 28.0, 3.0
 	maxRatioShown      = 4.0
 	minRatioAxisHeight = 1.5
 )
@@ -80,7 +80,7 @@ func writeSVG(w io.Writer, sums map[string]summary, title string) {
 		if m.higher {
 			better = "higher is better"
 		}
-		lines := append(wrap(m.label+" ("+m.unit+")", 20), better)
+		lines := append(wrap(m.label+" ("+m.unit+")", 17), better)
 		for k, l := range lines {
 			fmt.Fprintf(w, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11">%s</text>`+"\n",
 				cx, y(0)+16+float64(k)*14, html.EscapeString(l))
