@@ -302,8 +302,28 @@ func TestAdminAPI(t *testing.T) {
 		})
 	}
 	subs, err := f.svc.Subscriptions(context.Background())
-	if err != nil || len(subs) != 3 || subs[0].ID != subA {
-		t.Errorf("subscriptions %v %v: want 3, oldest first", subs, err)
+	if err != nil || len(subs) != 3 {
+		t.Errorf("subscriptions %v %v: want 3", subs, err)
+	}
+}
+
+func TestSubscriptionsOldestFirst(t *testing.T) {
+	f := newFixture(t) // subA and subB at one instant: ties sort by id
+	ctx := context.Background()
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.svc.CreateSubscription(ctx, "00000000-0000-0000-0000-000000000009", "late"); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := f.svc.Subscriptions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range subs {
+		got = append(got, s.ID)
+	}
+	if want := []string{subA, subB, "00000000-0000-0000-0000-000000000009"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("order %v, want %v", got, want)
 	}
 }
 
