@@ -15,6 +15,7 @@
 //	subscription           the default subscription GUID
 //	pki/ca.crt, ca.key     the CA of the API endpoint (key 0600)
 //	pki/api.crt, api.key   the API server certificate (SAN 127.0.0.1, ::1, localhost)
+//	pki/token-signing.key  the P-256 key signing /adfs access tokens (package authn)
 //	clusters/<hash>/       per-cluster CA (ca.crt, ca.key) and stand-in token
 //	servicetags/<hash>.json the last good document of each service-tag source
 //
