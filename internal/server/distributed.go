@@ -13,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/store"
@@ -68,7 +69,12 @@ func (m *Main) openStore(ctx context.Context) error {
 		if err := m.loadIdentity(); err != nil {
 			return err
 		}
-		_, _, err := m.loadAPICert()
+		if _, _, err := m.loadAPICert(); err != nil {
+			return err
+		}
+		// The /adfs token-signing key: a token one replica issues must
+		// verify on every other.
+		_, err := authn.New(authn.Config{Store: m.store, KeyFile: m.path(tokenKeyFile), Tenant: m.tenant})
 		return err
 	})
 	if err != nil {
@@ -119,6 +125,11 @@ func (m *Main) startCatalogsFor(ctx context.Context) {
 // client.
 func (m *Main) closeStore(ctx context.Context) []error {
 	if c, ok := m.dist.claims.(*etcdClaims); ok {
+		if !m.dist.storeUp.Load() { // nothing to tell an unreachable etcd: the leases expire
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			cancel()
+		}
 		c.Close(ctx)
 	}
 	var errs []error

@@ -163,6 +163,12 @@ func scrape(t *testing.T, m *Main, path string) (int, string) {
 func TestFleet(t *testing.T) {
 	members := startEtcd(t, 3)
 	eps := etcdEndpoints(members)
+	var stopping []<-chan struct{}
+	t.Cleanup(func() { // after the replicas (their clients) are closed
+		for _, done := range stopping {
+			<-done
+		}
+	})
 	ms := startFleet(t, 3, func(int) Config { return fleetConfig(t, eps) })
 	a, b, c := ms[0], ms[1], ms[2]
 	caA, _ := os.ReadFile(a.CAFile())
@@ -170,6 +176,10 @@ func TestFleet(t *testing.T) {
 		ca, _ := os.ReadFile(m.CAFile())
 		if m.Token() != a.Token() || m.Subscription() != a.Subscription() || !bytes.Equal(ca, caA) {
 			t.Fatal("replicas do not share the token, subscription and API CA")
+		}
+		k1, _ := os.ReadFile(a.path(tokenKeyFile))
+		if k2, _ := os.ReadFile(m.path(tokenKeyFile)); len(k1) == 0 || !bytes.Equal(k1, k2) {
+			t.Fatal("replicas do not share the token-signing key")
 		}
 	}
 	sa, sb, sc := newSeed(t, a), newSeed(t, b), newSeed(t, c)
@@ -184,7 +194,7 @@ func TestFleet(t *testing.T) {
 	})
 
 	t.Run("operation claimed by a dead replica", func(t *testing.T) {
-		ghostClaim(t, eps, "ops/"+state.ClusterKey(a.Subscription(), rg, one.name), 3*time.Second)
+		ghostClaim(t, eps, "ops/"+state.ClusterKey(a.Subscription(), rg, one.name), 2*time.Second)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		p, err := sc.clusters.BeginCreateOrUpdate(ctx, rg, one.name, fleetSpec(one.name, "20.20.20.20"), nil)
@@ -237,7 +247,7 @@ func TestFleet(t *testing.T) {
 
 	clusters := []*fleetCluster{one, {name: "two"}, {name: "three"}}
 	t.Run("one etcd member down", func(t *testing.T) {
-		members[0].stop()
+		stopping = append(stopping, members[0].stopAsync())
 		clusters[1].putVia(t, sb, "20.20.20.20")
 		clusters[2].putVia(t, sc, "8.8.8.8")
 		one.putVia(t, sb, "8.8.8.8")
@@ -267,7 +277,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("etcd down: fail static", func(t *testing.T) {
 		for _, mb := range members {
-			mb.stop()
+			stopping = append(stopping, mb.stopAsync())
 		}
 		for _, m := range live {
 			eventually(t, 10*time.Second, "tagwall_store_up 0", func() error {

@@ -92,6 +92,23 @@ func (m *etcdMember) stop() {
 	}
 }
 
+// stopAsync starts stopping the member and returns at once: the member
+// refuses new requests right away, while its Close waits out the open
+// watch streams (seconds, unless their clients go first). Wait on the
+// channel after closing the clients.
+func (m *etcdMember) stopAsync() <-chan struct{} {
+	done := make(chan struct{})
+	e := m.etcd
+	m.etcd = nil
+	go func() {
+		defer close(done)
+		if e != nil {
+			e.Close()
+		}
+	}()
+	return done
+}
+
 func etcdEndpoints(members []*etcdMember) []string {
 	var eps []string
 	for _, m := range members {

@@ -17,7 +17,7 @@ import (
 
 // Keys of the files replicas share in distributed mode, so that any
 // replica behind the load balancer answers as the same server: one admin
-// token, subscription, tenant and API CA, and one CA and token per
+// token, subscription, tenant, API CA and /adfs token-signing key, and one CA and token per
 // cluster (a kubeconfig from one replica works against every front door).
 // They hold private keys: the etcd cluster must be access-controlled
 // (client certificates) like any secret store.
@@ -29,7 +29,7 @@ const (
 // identityFiles are the data-dir files of the shared identity; the API
 // leaf certificate stays per replica (issued from the shared CA).
 func (m *Main) identityFiles() []string {
-	files := []string{"tenant", caCertFile, caKeyFile}
+	files := []string{"tenant", caCertFile, caKeyFile, tokenKeyFile}
 	if m.cfg.TokenFile == "" {
 		files = append(files, tokenFile)
 	}
