@@ -366,3 +366,17 @@ func TestParseStatCPU(t *testing.T) {
 		}
 	}
 }
+
+func TestSummarizeRange(t *testing.T) {
+	s := summarize([]sample{{allowed: 100, p50: time.Millisecond}, {allowed: 500, p50: time.Millisecond}, {allowed: 300, p50: time.Millisecond}}, 1<<20)
+	if got := cell(metrics[0], s); got != "300 (100–500)" {
+		t.Errorf("allowed cell = %q", got)
+	}
+	for _, m := range metrics {
+		if strings.HasPrefix(m.label, "time to first byte p50") {
+			if got := cell(m, s); got != "1.00" {
+				t.Errorf("p50 cell = %q, want no range when the rounds agree", got)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,16 +18,29 @@ type summary struct {
 	mem                   float64 // bytes, peak RSS
 	errs, leaks           int
 	firstErr              error
+	lo, hi                *summary // the smallest and largest figure of each kind over the rounds
 }
 
-// summarize takes the median of each figure over samples.
+// summarize takes the median of each figure over samples, and the range
+// in lo and hi.
 func summarize(samples []sample, mem int64) summary {
-	col := func(f func(sample) float64) float64 {
+	s := reduce(samples, mem, median)
+	lo, hi := reduce(samples, mem, slices.Min[[]float64]), reduce(samples, mem, slices.Max[[]float64])
+	s.lo, s.hi = &lo, &hi
+	return s
+}
+
+// reduce applies f to each figure's values over samples.
+func reduce(samples []sample, mem int64, f func([]float64) float64) summary {
+	col := func(get func(sample) float64) float64 {
+		if len(samples) == 0 {
+			return 0
+		}
 		xs := make([]float64, len(samples))
 		for i, s := range samples {
-			xs[i] = f(s)
+			xs[i] = get(s)
 		}
-		return median(xs)
+		return f(xs)
 	}
 	s := summary{
 		allowed:     col(func(s sample) float64 { return s.allowed }),
@@ -114,11 +128,11 @@ func writeMarkdown(w io.Writer, sums map[string]summary, info runInfo, svgPath s
 	tw, hp, ng := sums[nameTagwall], sums[nameHAProxy], sums[nameNginx]
 	fmt.Fprintf(w, "## Front door vs HAProxy and nginx (bench/peers)\n\n")
 	fmt.Fprintf(w, "Same allowlist (%s), same TLS upstream, same Go client, loopback only. "+
-		"Medians over the rounds; ratios are tagwall ÷ peer (for latency and memory lower is better).\n\n", info.prefixes)
+		"Medians over the rounds, with the range over the rounds in parentheses; ratios are tagwall ÷ peer (for latency, CPU and memory lower is better).\n\n", info.prefixes)
 	fmt.Fprintf(w, "| metric | tagwall | HAProxy | nginx | tagwall / HAProxy | tagwall / nginx | target | met |\n")
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, m := range metrics {
-		v := func(s summary) string { return fmt.Sprintf(m.format, m.value(s)) }
+		v := func(s summary) string { return cell(m, s) }
 		r1, r2 := "—", "—"
 		if m.ratio {
 			r1, r2 = ratio(m.value(tw), m.value(hp)), ratio(m.value(tw), m.value(ng))
@@ -167,4 +181,18 @@ func ratio(a, b float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// cell formats m's median for s, followed by its range over the rounds
+// when the rounds differ.
+func cell(m metric, s summary) string {
+	v := fmt.Sprintf(m.format, m.value(s))
+	if s.lo == nil || s.hi == nil {
+		return v
+	}
+	lo, hi := fmt.Sprintf(m.format, m.value(*s.lo)), fmt.Sprintf(m.format, m.value(*s.hi))
+	if lo == hi {
+		return v
+	}
+	return fmt.Sprintf("%s (%s–%s)", v, lo, hi)
 }
