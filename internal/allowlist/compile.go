@@ -26,10 +26,20 @@ type matcher struct {
 	v4   rangeSet[uint32]
 	v6   rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
 	wide wideSet          // IPv6 prefixes longer than /64
-	// v6any holds the upper halves of v6 and wide together, when wide is
-	// not empty: a key outside it is a miss after one lookup.
+	// v6any holds the upper halves of v6 and wide together in mode6Both:
+	// a key outside it is a miss after one lookup.
 	v6any rangeSet[uint64]
+	mode6 uint8 // which of v6, wide and v6any to consult
 }
+
+// IPv6 lookup modes.
+const (
+	mode6Upper = iota // only v6: no prefix longer than /64 (the zero value)
+	mode6Wide         // only wide: few ranges, all in 128-bit form
+	mode6Both         // v6any, then v6 or wide
+
+	smallWide = 16 // most ranges for mode6Wide
+)
 
 // compile merges prefixes (valid, canonical, IPv4-mapped ones already
 // unmapped) into a matcher. sz picks the index sizes from the number of
@@ -70,10 +80,22 @@ func compile(prefixes []netip.Prefix, sz sizing) matcher {
 		m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
 	}
 	lo6, hi6 = mergeRanges(lo6, hi6)
-	m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
 	loW, hiW = mergeWide(loW, hiW)
-	m.wide = wideSet{lo: loW, hi: hiW}
-	if len(loW) > 0 {
+	switch {
+	case len(loW) == 0:
+		m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
+	case len(lo6)+len(loW) <= smallWide:
+		// Few ranges: one 128-bit search beats three lookups.
+		for i := range lo6 {
+			loW = append(loW, u128{lo6[i], 0})
+			hiW = append(hiW, u128{hi6[i], ^uint64(0)})
+		}
+		m.wide = wideSet{}
+		m.wide.lo, m.wide.hi = mergeWide(loW, hiW)
+		m.mode6 = mode6Wide
+	default:
+		m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
+		m.wide = wideSet{lo: loW, hi: hiW}
 		loA, hiA := slices.Clone(lo6), slices.Clone(hi6)
 		for i := range loW {
 			loA = append(loA, loW[i].hi)
@@ -81,6 +103,7 @@ func compile(prefixes []netip.Prefix, sz sizing) matcher {
 		}
 		loA, hiA = mergeRanges(loA, hiA)
 		m.v6any = newRangeSet(loA, hiA, sz.buckets6(len(loA)))
+		m.mode6 = mode6Both
 	}
 	return m
 }

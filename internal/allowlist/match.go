@@ -85,8 +85,11 @@ func (l *List) contains6(hi, lo uint64) bool {
 // contains6 looks the upper half of the address up first: the lower half
 // matters only to prefixes longer than /64, which are rare and few.
 func (m *matcher) contains6(hi, lo uint64) bool {
-	if len(m.wide.lo) == 0 {
+	switch m.mode6 {
+	case mode6Upper:
 		return m.v6.contains(hi)
+	case mode6Wide:
+		return m.wide.contains(u128{hi, lo})
 	}
 	if !m.v6any.contains(hi) {
 		return false
