@@ -18,6 +18,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/tagwall/tagwall/internal/state"
@@ -80,7 +81,7 @@ func fleetSpec(name string, ranges ...string) armcontainerservice.ManagedCluster
 
 // putVia creates or updates the cluster through s and waits for its
 // operation; on success it records the acknowledged list.
-func (c *fleetCluster) putVia(t *testing.T, s *seed, ranges ...string) {
+func (c *fleetCluster) putVia(t testing.TB, s *seed, ranges ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -135,6 +136,30 @@ func ghostClaim(t *testing.T, eps []string, name string, ttl time.Duration) {
 	}
 }
 
+// newSeedTB is newSeed for tests and benchmarks.
+func newSeedTB(tb testing.TB, m *Main) *seed {
+	tb.Helper()
+	opts := sdkOptions(tb, m)
+	cred := staticCred(m.Token())
+	s := &seed{m: m, http: apiClient(tb, m.CAFile())}
+	var err error
+	if s.clusters, err = armcontainerservice.NewManagedClustersClient(m.Subscription(), cred, opts); err != nil {
+		tb.Fatal(err)
+	}
+	if s.groups, err = armresources.NewResourceGroupsClient(m.Subscription(), cred, opts); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func (s *seed) createGroupTB(tb testing.TB) {
+	tb.Helper()
+	_, err := s.groups.CreateOrUpdate(context.Background(), rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil)
+	if err != nil {
+		tb.Fatalf("group create: %v", err)
+	}
+}
+
 func (s *seed) provisioningState(t *testing.T, name string) string {
 	t.Helper()
 	resp, err := s.clusters.Get(context.Background(), rg, name, nil)
@@ -161,16 +186,22 @@ func scrape(t *testing.T, m *Main, path string) (int, string) {
 // losing etcd keeps every front door enforcing the last state; no
 // acknowledged write is lost.
 func TestFleet(t *testing.T) {
+	t0 := time.Now()
 	members := startEtcd(t, 3)
+	t.Logf("etcd up after %v", time.Since(t0))
 	eps := etcdEndpoints(members)
 	var stopping []<-chan struct{}
 	t.Cleanup(func() { // after the replicas (their clients) are closed
+		t1 := time.Now()
 		for _, done := range stopping {
 			<-done
 		}
+		t.Logf("etcd stopped in %v", time.Since(t1))
 	})
 	ms := startFleet(t, 3, func(int) Config { return fleetConfig(t, eps) })
 	a, b, c := ms[0], ms[1], ms[2]
+	t.Logf("fleet up after %v", time.Since(t0))
+	t.Cleanup(func() { t.Logf("closing replicas at %v", time.Since(t0)) })
 	caA, _ := os.ReadFile(a.CAFile())
 	for _, m := range ms[1:] {
 		ca, _ := os.ReadFile(m.CAFile())
