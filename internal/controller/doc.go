@@ -19,4 +19,12 @@
 // prefixes (known to this process) and marks the cluster degraded; it never
 // admits everyone and never silently drops to empty. CatalogChanged
 // recompiles only clusters whose tags' changeNumbers changed.
+//
+// Several controllers may watch one store (replicas on etcd): each applies
+// every route locally, and the store writes that must happen once
+// (operation completion, feature timers) are taken under Config.Claims
+// and are compare-and-swap, so a double attempt is harmless. A claim held
+// elsewhere is retried every second, so work left by a dead replica is
+// finished once its claim's lease expires. Losing the store never changes
+// the applied routes (fail static).
 package controller

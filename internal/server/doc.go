@@ -23,4 +23,17 @@
 // it is needed and kept in the data dir, so a kubeconfig handed out once
 // stays valid across restarts and one cluster's CA cannot vouch for
 // another. The stand-in serves a leaf for the cluster FQDN signed by it.
+//
+// Distributed mode (Config.Store = StoreEtcd, docs/deployment.md): several
+// Mains share one etcd. The first to start stores the identity (token,
+// subscription, tenant, API CA, token-signing key) and each cluster's CA and
+// token under shared/, and the others copy them into their data dirs, so
+// any replica answers as the same server. Every replica runs the API, the
+// controller and the front door; once-only store writes are claimed with
+// etcd leases (controller.Claims). One replica at a time, the holder of
+// servicetags/refresh/<hash>, fetches each service-tag source and stores
+// the validated document gzipped under servicetags/<hash>; every replica
+// puts the stored document in force from its watch. A replica cut off from
+// etcd keeps enforcing what it last applied (fail static); /readyz then
+// answers 503 with a detail line and tagwall_store_up is 0.
 package server
