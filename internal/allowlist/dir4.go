@@ -26,19 +26,15 @@ func (d *dir4) contains(k uint32) bool {
 
 // newDir4 builds the table from sorted, disjoint, non-adjacent ranges.
 func newDir4(lo, hi []uint32) *dir4 {
-	d := &dir4{
-		l1: new([1 << 16]uint32),
-		l2: make([]uint32, 2*256, 2*256+256*min(len(lo), 64)),
-		l3: make([]uint64, 2*4),
-	}
-	for i := 256; i < 512; i++ {
-		d.l2[i] = 1
-	}
-	for i := 4; i < 8; i++ {
-		d.l3[i] = ^uint64(0)
-	}
+	d := &dir4{l1: new([1 << 16]uint32)}
 	// Visit only the /16 blocks the ranges touch, in order; the others
-	// stay 0, the empty node.
+	// stay 0, the empty node. Partly covered blocks are noted first so that
+	// l2 is allocated once, at its final size.
+	type partial struct {
+		block uint32
+		c     rangeCursor
+	}
+	var parts []partial
 	c := rangeCursor{lo: lo, hi: hi}
 	next := 0 // the first block not visited yet
 	for j := range lo {
@@ -48,10 +44,21 @@ func newDir4(lo, hi []uint32) *dir4 {
 			case blockFull:
 				d.l1[b] = 1
 			case blockPartial:
-				d.l1[b] = d.node(c, s)
+				parts = append(parts, partial{uint32(b), c})
 			}
 			next = b + 1
 		}
+	}
+	d.l2 = make([]uint32, 2*256, (2+len(parts))*256)
+	for i := 256; i < 512; i++ {
+		d.l2[i] = 1
+	}
+	d.l3 = make([]uint64, 2*4, (2+4*len(parts))*4)
+	for i := 4; i < 8; i++ {
+		d.l3[i] = ^uint64(0)
+	}
+	for _, p := range parts {
+		d.l1[p.block] = d.node(p.c, p.block<<16)
 	}
 	return d
 }
