@@ -244,7 +244,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("feature timer claimed by a dead replica", func(t *testing.T) {
 		key := state.FeatureKey(a.Subscription(), state.ContainerService, state.FeatureServiceTags)
-		ghostClaim(t, eps, "timers/"+key, 3*time.Second)
+		ghostClaim(t, eps, "timers/"+key, 4*time.Second)
 		if st := sa.featureState(t, "register"); st != "Registering" {
 			t.Fatalf("after register: %s", st)
 		}
@@ -258,7 +258,7 @@ func TestFleet(t *testing.T) {
 			}
 			return f.State
 		}
-		time.Sleep(1500 * time.Millisecond) // past the 1 s delay, inside the ghost's lease
+		time.Sleep(1300 * time.Millisecond) // past the 1 s delay, well inside the ghost's lease
 		if st := stored(); st != state.FeatureRegistering {
 			t.Fatalf("stored feature %s while the dead owner's claim lasts, want Registering", st)
 		}

@@ -156,8 +156,8 @@ func TestDecodeShared(t *testing.T) {
 // it accepts matches its checksum.
 func FuzzDecodeShared(f *testing.F) {
 	f.Add(encodeShared(f, []byte(`{"changeNumber":1}`))) // a good value
-	f.Add([]byte(`{"gzip":""}`))                          // empty gzip
-	f.Add([]byte(`null`))                                 // JSON null
+	f.Add([]byte(`{"gzip":""}`))                         // empty gzip
+	f.Add([]byte(`null`))                                // JSON null
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var d sharedDoc
 		raw, err := decodeShared(in, &d)
