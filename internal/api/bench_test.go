@@ -14,9 +14,9 @@ import (
 
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/controller"
-	"github.com/tagwall/tagwall/internal/state/memstore"
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 )
 
 // benchPlane is a handler and a running controller; Apply signals when a

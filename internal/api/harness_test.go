@@ -18,8 +18,8 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
-	"github.com/tagwall/tagwall/internal/state/memstore"
 	"github.com/tagwall/tagwall/internal/store"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/state"
-	"github.com/tagwall/tagwall/internal/state/memstore"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 )
 
 // fakeClaims is a claim table shared by several controllers: owner names

@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -11,8 +12,8 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
-	"github.com/tagwall/tagwall/internal/state/memstore"
 	"github.com/tagwall/tagwall/internal/store"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 )
 
 const sub = "00000000-1111-2222-3333-444444444444"
@@ -253,7 +254,7 @@ func TestDelete(t *testing.T) {
 	}
 	eventually(t, "record removed", func() bool {
 		_, err := h.st.Get(ctx, mc.Key())
-		return err == store.ErrNotFound
+		return errors.Is(err, store.ErrNotFound)
 	})
 	eventually(t, "delete op Succeeded", func() bool {
 		kv, err := h.st.Get(ctx, state.OperationKey("op-del"))
