@@ -80,7 +80,8 @@ func Save(path string, c Config) error {
 		return fmt.Errorf("save client config %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
+	err = tmp.Chmod(0o600)
+	if err == nil {
 		_, err = tmp.Write(append(b, '\n'))
 	}
 	if cerr := tmp.Close(); err == nil {
