@@ -23,7 +23,7 @@ func ParseResourceID(id string) (ResourceID, error) {
 	var out ResourceID
 	segs := strings.Split(strings.Trim(id, "/"), "/")
 	if len(segs) < 2 || !strings.EqualFold(segs[0], "subscriptions") || segs[1] == "" {
-		return out, fmt.Errorf("parse resource id %q: want /subscriptions/{id}/...", id)
+		return out, fmt.Errorf("parse resource id %q: want /subscriptions/{id}/{...}", id)
 	}
 	out.SubscriptionID = segs[1]
 	segs = segs[2:]
