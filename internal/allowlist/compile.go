@@ -14,6 +14,7 @@ import (
 // ranges are few and there may be thousands of Lists, so their index grows
 // with the number of ranges and stays small.
 const (
+	tagBuckets4    = 1 << 16 // only when the DIR table cannot be built
 	tagBuckets6    = 1 << 12
 	ownMinBuckets  = 16
 	ownMaxBuckets  = 1 << 12
@@ -75,6 +76,8 @@ func compile(prefixes []netip.Prefix, sz sizing) matcher {
 	lo4, hi4 = mergeRanges(lo4, hi4)
 	if sz.dense4 {
 		m.d4 = newDir4(lo4, hi4)
+	}
+	if m.d4 != nil {
 		m.v4 = rangeSet[uint32]{lo: lo4, hi: hi4} // kept for Ranges and String
 	} else {
 		m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
@@ -198,7 +201,7 @@ type sizing struct {
 }
 
 var (
-	tagSizing = sizing{dense4: true, buckets6: fixedBuckets(tagBuckets6)}
+	tagSizing = sizing{dense4: true, buckets4: fixedBuckets(tagBuckets4), buckets6: fixedBuckets(tagBuckets6)}
 	ownSizing = sizing{buckets4: ownBuckets, buckets6: ownBuckets}
 )
 

@@ -331,3 +331,25 @@ func TestContainsAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestTagSetManyBlocks covers the fallback from the DIR table to the range
+// index when more /16 blocks are partly covered than 16-bit node numbers
+// can name.
+func TestTagSetManyBlocks(t *testing.T) {
+	var prefixes []netip.Prefix
+	for b := range 1 << 16 {
+		prefixes = append(prefixes, netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(b >> 8), byte(b), 7, 0}), 24))
+	}
+	tag := NewTagSet("many", 1, prefixes)
+	if tag.m.d4 != nil {
+		t.Fatal("DIR table built with more nodes than 16 bits can number")
+	}
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{{"0.0.7.0", true}, {"255.255.7.255", true}, {"20.20.6.255", false}, {"20.20.8.0", false}} {
+		if got := tag.Contains(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Contains(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
