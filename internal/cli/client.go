@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -225,10 +224,4 @@ func logHeaders(w io.Writer, h http.Header) {
 		}
 		fmt.Fprintf(w, "%s    '%s': '%s'\n", debugPrefix, k, v)
 	}
-}
-
-// isConnError reports whether err is a "cannot reach" error.
-func isConnError(err error) bool {
-	var ce *cliError
-	return errors.As(err, &ce) && strings.HasPrefix(ce.msg, "cannot reach")
 }

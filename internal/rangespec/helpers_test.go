@@ -2,7 +2,6 @@ package rangespec
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -34,10 +33,4 @@ func nAddrs(n int) []string {
 		out[i] = fmt.Sprintf("20.%d.%d.%d", i>>16&255, i>>8&255, i&255)
 	}
 	return out
-}
-
-func sortedCopy(s []string) []string {
-	c := append([]string(nil), s...)
-	sort.Strings(c)
-	return c
 }
