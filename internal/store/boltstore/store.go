@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/tagwall/tagwall/internal/store"
 )
@@ -140,7 +141,7 @@ func (s *Store) check(ctx context.Context) error {
 
 // mapErr turns bbolt's "not open" into store.ErrClosed.
 func mapErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return store.ErrClosed
 	}
 	return err
