@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -36,9 +37,21 @@ type Config struct {
 	RevokeExisting *bool
 	// AuditAllowed writes an audit line for admitted connections too.
 	AuditAllowed bool
-	// Logger receives the audit lines (use a slog.JSONHandler) and
-	// operational messages. nil discards them.
+	// Logger receives the audit lines (use a slog.JSONHandler) unless
+	// Audit is set, and operational messages. nil discards them.
 	Logger *slog.Logger
+	// Audit, when set, receives the audit lines instead of Logger: the same
+	// JSON line slog.NewJSONHandler would write at level INFO (time, level,
+	// msg, route, client, peer, sni, reason, version), encoded without
+	// reflection into a bounded buffer that is written at most
+	// AuditFlushInterval after a line enters it, when it fills (the
+	// connection that fills it blocks: no line is dropped), and by
+	// FlushAudit and Shutdown. Writes never split a line. Audit must not be
+	// written concurrently by others unless it is safe for that (os.File is).
+	Audit io.Writer
+	// AuditFlushInterval bounds how long an audit line waits in the buffer.
+	// Zero means DefaultAuditFlushInterval; at most MaxAuditFlushInterval.
+	AuditFlushInterval time.Duration
 	// Registerer receives the gateway's metrics. nil means no metrics.
 	Registerer prometheus.Registerer
 }
@@ -57,6 +70,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DialTimeout < 0 {
 		errs = append(errs, fmt.Errorf("dial timeout %q: must not be negative", c.DialTimeout))
 	}
+	if c.AuditFlushInterval < 0 || c.AuditFlushInterval > MaxAuditFlushInterval {
+		errs = append(errs, fmt.Errorf("audit flush interval %q: must be between 0 and %s", c.AuditFlushInterval, MaxAuditFlushInterval))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
@@ -65,6 +81,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.AuditFlushInterval == 0 {
+		c.AuditFlushInterval = DefaultAuditFlushInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -73,9 +72,12 @@ func (g *Gateway) handle(c *net.TCPConn) {
 	}
 	e.allowed.Inc()
 	if g.cfg.AuditAllowed {
-		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, string(pre.sni), e.Version)
+		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}
 	c.SetReadDeadline(time.Time{})
+	// Listen leaves keepalive off at accept; admitted clients get it (Go's
+	// defaults) so a dead client releases its upstream.
+	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
 	up, err := g.dialUpstream(lc, e)
 	if err != nil {
 		e.dialErr.Inc()
@@ -183,7 +185,7 @@ func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.
 	} else {
 		g.metrics.preRouteCounter(reason).Inc()
 	}
-	g.audit("denied", e, reason, client, peer, string(sni), versionOf(e))
+	g.audit("denied", e, reason, client, peer, sni, versionOf(e))
 }
 
 // closeLive closes lc under its shard lock.
@@ -194,11 +196,17 @@ func (g *Gateway) closeLive(lc *liveConn) {
 	s.mu.Unlock()
 }
 
-// audit writes one audit line.
-func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni, version string) {
+// audit writes one audit line: through the buffered encoder when
+// Config.Audit is set, else through the Logger.
+func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte, version string) {
 	route := ""
 	if e != nil {
 		route = e.Name
+	}
+	if g.auditW != nil {
+		g.auditW.add(&auditRecord{time: time.Now(), msg: msg, route: route, client: client,
+			peer: peer, sni: sni, reason: reason, version: version})
+		return
 	}
 	clientStr := ""
 	if client.IsValid() {
@@ -208,22 +216,34 @@ func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.A
 		slog.String("route", route),
 		slog.String("client", clientStr),
 		slog.String("peer", peer.String()),
-		slog.String("sni", sni),
+		slog.String("sni", string(sni)),
 		slog.String("reason", reason),
 		slog.String("version", version),
 	)
 }
 
 // dialUpstream connects to e's upstream and attaches the connection to lc.
+// An IP literal upstream (resolved once, in buildTable) is dialed without
+// going through the resolver.
 func (g *Gateway) dialUpstream(lc *liveConn, e *routeEntry) (*net.TCPConn, error) {
-	c, err := g.dialer.Dial("tcp", e.Upstream)
-	if err != nil {
-		return nil, err
-	}
-	up, ok := c.(*net.TCPConn)
-	if !ok {
-		c.Close()
-		return nil, errors.New("upstream " + e.Upstream + " is not a tcp connection")
+	var up *net.TCPConn
+	if e.upAddr.IsValid() {
+		c, err := g.dialer.DialTCP(context.Background(), "tcp", netip.AddrPort{}, e.upAddr)
+		if err != nil {
+			return nil, err
+		}
+		up = c
+	} else {
+		c, err := g.dialer.Dial("tcp", e.Upstream)
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := c.(*net.TCPConn)
+		if !ok {
+			c.Close()
+			return nil, errors.New("upstream " + e.Upstream + " is not a tcp connection")
+		}
+		up = tc
 	}
 	if !g.live.attach(lc, up) {
 		return nil, errors.New("connection closed while dialing " + e.Upstream)
@@ -231,21 +251,22 @@ func (g *Gateway) dialUpstream(lc *liveConn, e *routeEntry) (*net.TCPConn, error
 	return up, nil
 }
 
-// splice copies both ways between the raw TCP connections, so the kernel
-// can splice, and half-closes each direction as it ends. An error on either
-// side ends both.
+// splice copies both ways between the raw TCP connections (pump: read and
+// write first, then the kernel's splice) and half-closes each direction as
+// it ends. An error on either side ends both. The upstream-to-client
+// direction runs on a pooled worker; this goroutine runs the other.
 func (g *Gateway) splice(lc *liveConn, client, up *net.TCPConn, e *routeEntry) {
 	done := make(chan int64, 1)
-	go func() {
-		n, err := io.Copy(client, up)
+	g.spawn(func() {
+		n, err := pump(client, up)
 		if err != nil {
 			g.closeLive(lc)
 		} else {
 			client.CloseWrite()
 		}
 		done <- n
-	}()
-	n, err := io.Copy(up, client)
+	})
+	n, err := pump(up, client)
 	if err != nil {
 		g.closeLive(lc)
 	} else {

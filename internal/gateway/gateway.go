@@ -21,7 +21,15 @@ type Gateway struct {
 	dialer  net.Dialer
 	table   atomic.Pointer[table]
 	live    registry
-	states  sync.Pool // *connState
+	states  sync.Pool    // *connState
+	auditW  *auditWriter // nil: audit through log
+
+	// Workers: goroutines that outlive one connection, so their grown
+	// stacks are reused (see spawn).
+	work     chan func()
+	idle     atomic.Int32
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	mu        sync.Mutex // guards listeners, closing and handlers.Add
 	listeners map[net.Listener]struct{}
@@ -41,11 +49,18 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
 	g := &Gateway{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		metrics:   m,
-		dialer:    net.Dialer{Timeout: cfg.DialTimeout},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		metrics: m,
+		// Keepalive on the upstream side is left to the client side: a dead
+		// client is found by its keepalive, an upstream by the client.
+		dialer:    net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: -1},
 		listeners: make(map[net.Listener]struct{}),
+		work:      make(chan func()),
+		quit:      make(chan struct{}),
+	}
+	if cfg.Audit != nil {
+		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval)
 	}
 	g.live.init()
 	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
@@ -120,7 +135,39 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			tc.Close()
 			return net.ErrClosed
 		}
-		go g.handle(tc)
+		g.spawn(func() { g.handle(tc) })
+	}
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for work.
+const maxIdleWorkers = 256
+
+// spawn runs fn on an idle worker, or on a new one. A worker that finishes
+// waits for more work unless maxIdleWorkers already wait; the workers exit
+// at Shutdown. Reusing goroutines saves the stack growth (copystack) every
+// new connection goroutine otherwise pays on the dial and copy paths.
+func (g *Gateway) spawn(fn func()) {
+	select {
+	case g.work <- fn:
+	default:
+		go g.worker(fn)
+	}
+}
+
+func (g *Gateway) worker(fn func()) {
+	for {
+		fn()
+		if g.idle.Add(1) > maxIdleWorkers {
+			g.idle.Add(-1)
+			return
+		}
+		select {
+		case fn = <-g.work:
+			g.idle.Add(-1)
+		case <-g.quit:
+			g.idle.Add(-1)
+			return
+		}
 	}
 }
 
@@ -142,8 +189,9 @@ func (g *Gateway) startHandler() bool {
 }
 
 // Shutdown stops every Serve loop, lets live connections run until they end
-// or ctx is done, then closes those left. It returns ctx.Err() when it had
-// to close connections, nil otherwise.
+// or ctx is done, then closes those left, and writes the buffered audit
+// lines. It returns ctx.Err() when it had to close connections, else the
+// audit write error if any, nil otherwise.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
@@ -156,12 +204,36 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.handlers.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
+		g.live.each(func(lc *liveConn) { lc.close() })
+		<-done
+		err = ctx.Err()
 	}
-	g.live.each(func(lc *liveConn) { lc.close() })
-	<-done
-	return ctx.Err()
+	g.quitOnce.Do(func() { close(g.quit) })
+	if ferr := g.FlushAudit(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// FlushAudit writes the audit lines buffered so far (Config.Audit) and
+// returns the first write error since the last call. Without Config.Audit
+// it does nothing.
+func (g *Gateway) FlushAudit() error {
+	if g.auditW == nil {
+		return nil
+	}
+	return g.auditW.flush()
+}
+
+// Listen announces a TCP listener for Serve without the per-connection
+// keepalive setsockopts net.Listen applies to every accepted connection:
+// most front-door connections are denied and closed at once, and the
+// gateway enables keepalive on admitted connections itself.
+func Listen(ctx context.Context, network, address string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(ctx, network, address)
 }

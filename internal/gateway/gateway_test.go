@@ -99,6 +99,9 @@ func expectOneAudit(t *testing.T, gw *testGateway, want map[string]string) {
 		t.Fatal("no audit line")
 	}
 	time.Sleep(20 * time.Millisecond) // a second line would show up by now
+	if err := gw.FlushAudit(); err != nil {
+		t.Fatal(err)
+	}
 	lines := gw.audit.lines(t)
 	if len(lines) != 1 {
 		t.Fatalf("audit lines = %v, want exactly one", lines)
@@ -194,25 +197,29 @@ func TestDenials(t *testing.T) {
 			reason: ReasonBadProxyHeader, client: "127.0.0.1",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			up := startUpstream(t, "prod")
-			gw := startGateway(t, tt.cfg, Route{Name: "prod", SNI: prodSNI, Upstream: up.addr, Allow: list(t, "0.0.0.0/0", "127.0.0.0/8"), Version: "1"})
-			c, err := net.Dial("tcp", gw.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			tt.send(t, c)
-			expectClosed(t, c)
-			expectOneAudit(t, gw, map[string]string{"msg": "denied", "route": "", "reason": tt.reason, "client": tt.client, "sni": tt.sni})
-			if n := metricValue(t, gw.metrics.conns.WithLabelValues("", DecisionDenied, tt.reason)); n != 1 {
-				t.Errorf("tagwall_gateway_connections_total{reason=%q} = %v, want 1", tt.reason, n)
-			}
-			if n := up.ln.n.Load(); n != 0 {
-				t.Errorf("upstream accepted %d connections, want 0", n)
-			}
-		})
+	for _, via := range []string{"buffer", "slog"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				defer func(v string) { auditVia = v }(auditVia)
+				auditVia = via
+				up := startUpstream(t, "prod")
+				gw := startGateway(t, tt.cfg, Route{Name: "prod", SNI: prodSNI, Upstream: up.addr, Allow: list(t, "0.0.0.0/0", "127.0.0.0/8"), Version: "1"})
+				c, err := net.Dial("tcp", gw.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				tt.send(t, c)
+				expectClosed(t, c)
+				expectOneAudit(t, gw, map[string]string{"msg": "denied", "route": "", "reason": tt.reason, "client": tt.client, "sni": tt.sni})
+				if n := metricValue(t, gw.metrics.conns.WithLabelValues("", DecisionDenied, tt.reason)); n != 1 {
+					t.Errorf("tagwall_gateway_connections_total{reason=%q} = %v, want 1", tt.reason, n)
+				}
+				if n := up.ln.n.Load(); n != 0 {
+					t.Errorf("upstream accepted %d connections, want 0", n)
+				}
+			})
+		}
 	}
 }
 
@@ -275,6 +282,9 @@ func TestRevocation(t *testing.T) {
 	}
 	if n := metricValue(t, gw.metrics.revoked.WithLabelValues("prod")); n != 1 {
 		t.Errorf("revoked = %v, want 1", n)
+	}
+	if err := gw.FlushAudit(); err != nil {
+		t.Fatal(err)
 	}
 	lines := gw.audit.lines(t)
 	if len(lines) != 1 || lines[0]["msg"] != "revoked" || lines[0]["client"] != "20.20.20.20" {

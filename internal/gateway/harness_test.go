@@ -137,11 +137,22 @@ type testGateway struct {
 	reg   *prometheus.Registry
 }
 
+// auditVia selects how startGateway captures audit lines: "buffer"
+// (Config.Audit, as `tagwall gateway` runs) or "slog" (Config.Logger).
+var auditVia = "buffer"
+
 func startGateway(tb testing.TB, cfg Config, routes ...Route) *testGateway {
 	tb.Helper()
 	audit := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	cfg.Logger = slog.New(slog.NewJSONHandler(audit, nil))
+	switch auditVia {
+	case "buffer":
+		cfg.Audit = audit
+	case "slog":
+		cfg.Logger = slog.New(slog.NewJSONHandler(audit, nil))
+	default:
+		tb.Fatalf("auditVia %q", auditVia)
+	}
 	cfg.Registerer = reg
 	if cfg.TrustedProxies == nil {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
@@ -151,7 +162,7 @@ func startGateway(tb testing.TB, cfg Config, routes ...Route) *testGateway {
 		tb.Fatal(err)
 	}
 	g.SetRoutes(routes)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}

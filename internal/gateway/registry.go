@@ -128,7 +128,7 @@ func (g *Gateway) revoke(t *table) {
 		}
 		lc.close()
 		lc.route.revoked.Inc()
-		g.audit("revoked", lc.route, ReasonRevoked, lc.addr, lc.peer, lc.sni, versionOf(e))
+		g.audit("revoked", lc.route, ReasonRevoked, lc.addr, lc.peer, []byte(lc.sni), versionOf(e))
 	})
 }
 

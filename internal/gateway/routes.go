@@ -25,6 +25,7 @@ type Route struct {
 // connection path never hashes label values.
 type routeEntry struct {
 	Route
+	upAddr   netip.AddrPort // Upstream when it is an IP literal, else zero
 	allowed  prometheus.Counter
 	denied   prometheus.Counter
 	dialErr  prometheus.Counter
@@ -86,6 +87,12 @@ func (g *Gateway) buildTable(routes []Route) (t *table, dups []string) {
 			continue
 		}
 		e := g.metrics.entry(r)
+		if ap, err := netip.ParseAddrPort(r.Upstream); err == nil {
+			e.upAddr = netip.AddrPortFrom(ap.Addr().WithZone(""), ap.Port())
+			if ap.Addr().Zone() != "" {
+				e.upAddr = netip.AddrPort{} // zoned: let the dialer resolve the zone
+			}
+		}
 		t.byName[r.Name] = e
 		if r.SNI == "" {
 			t.def = e
