@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
 	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 )
 
 // admits reports whether m's front door lets client reach the cluster:
@@ -40,8 +41,8 @@ func admits(gatewayAddr, client, fqdn string, pool *x509.CertPool) bool {
 // over b.N updates, each through the next replica. Run with a fixed count:
 // -bench FleetEnforce -benchtime 100x.
 func BenchmarkFleetEnforce(b *testing.B) {
-	members := startEtcd(b, 3)
-	eps := etcdEndpoints(members)
+	members := etcdtest.Start(b, 3)
+	eps := etcdtest.Endpoints(members)
 	ms := startFleet(b, 3, func(int) Config {
 		cfg := fleetConfig(b, eps)
 		cfg.Logger = testLogger(b)
@@ -118,8 +119,8 @@ func BenchmarkFleetEnforce(b *testing.B) {
 // PUTs from 8 concurrent clients, spread round-robin over the replicas)
 // with one replica and with three, on the same three-member etcd.
 func BenchmarkFleetWrites(b *testing.B) {
-	members := startEtcd(b, 3)
-	eps := etcdEndpoints(members)
+	members := etcdtest.Start(b, 3)
+	eps := etcdtest.Endpoints(members)
 	ms := startFleet(b, 3, func(int) Config { return fleetConfig(b, eps) })
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 )
 
 const fleetPrefix = "/tw/"
@@ -187,9 +188,9 @@ func scrape(t *testing.T, m *Main, path string) (int, string) {
 // acknowledged write is lost.
 func TestFleet(t *testing.T) {
 	t0 := time.Now()
-	members := startEtcd(t, 3)
+	members := etcdtest.Start(t, 3)
 	t.Logf("etcd up after %v", time.Since(t0))
-	eps := etcdEndpoints(members)
+	eps := etcdtest.Endpoints(members)
 	var stopping []<-chan struct{}
 	t.Cleanup(func() { // after the replicas (their clients) are closed
 		t1 := time.Now()
@@ -278,7 +279,7 @@ func TestFleet(t *testing.T) {
 
 	clusters := []*fleetCluster{one, {name: "two"}, {name: "three"}}
 	t.Run("one etcd member down", func(t *testing.T) {
-		stopping = append(stopping, members[0].stopAsync())
+		stopping = append(stopping, members[0].StopAsync())
 		clusters[1].putVia(t, sb, "20.20.20.20")
 		clusters[2].putVia(t, sc, "8.8.8.8")
 		one.putVia(t, sb, "8.8.8.8")
@@ -308,7 +309,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("etcd down: fail static", func(t *testing.T) {
 		for _, mb := range members {
-			stopping = append(stopping, mb.stopAsync())
+			stopping = append(stopping, mb.StopAsync())
 		}
 		for _, m := range live {
 			eventually(t, 10*time.Second, "tagwall_store_up 0", func() error {
@@ -358,8 +359,8 @@ func TestFleetSharesServiceTags(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	members := startEtcd(t, 1)
-	eps := etcdEndpoints(members)
+	members := etcdtest.Start(t, 1)
+	eps := etcdtest.Endpoints(members)
 	ms := startFleet(t, 3, func(int) Config {
 		cfg := fleetConfig(t, eps)
 		cfg.ServiceTags = []string{srv.URL + "/ServiceTags_AzureGovernment.json"}

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 )
 
 // benchValue is about the size of a stored managed-cluster document.
@@ -24,7 +25,7 @@ func benchStore(b *testing.B) *etcdstore.Store {
 	if eps := os.Getenv("TAGWALL_TEST_ETCD_ENDPOINTS"); eps != "" {
 		client = newClient(b, strings.Split(eps, ","))
 	} else {
-		client = newClient(b, endpoints(startCluster(b, 1)))
+		client = newClient(b, etcdtest.Endpoints(etcdtest.Start(b, 1)))
 	}
 	prefix := fmt.Sprintf("/tagwall-bench/%d/", time.Now().UnixNano())
 	b.Cleanup(func() { _, _ = client.Delete(context.Background(), prefix, clientv3.WithPrefix()) })

@@ -10,12 +10,13 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 )
 
 func TestClaimer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	eps := endpoints(startCluster(t, 1))
+	eps := etcdtest.Endpoints(etcdtest.Start(t, 1))
 	client := newClient(t, eps)
 	c := etcdstore.NewClaimer(client, "/claims/", time.Second)
 

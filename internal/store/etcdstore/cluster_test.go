@@ -8,6 +8,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 )
 
 // retry runs op until it succeeds or ctx ends: the client may need a
@@ -47,8 +48,8 @@ func nextEvent(ctx context.Context, tb testing.TB, ch <-chan store.Event) store.
 func TestWatchSurvivesRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	members := startCluster(t, 1)
-	client := newClient(t, endpoints(members))
+	members := etcdtest.Start(t, 1)
+	client := newClient(t, etcdtest.Endpoints(members))
 	s := etcdstore.New(client, "/r/")
 	ch, err := s.Watch(ctx, "", mustRev(ctx, t, s))
 	if err != nil {
@@ -58,8 +59,8 @@ func TestWatchSurvivesRestart(t *testing.T) {
 	if ev := nextEvent(ctx, t, ch); ev.KV.ModRevision != before {
 		t.Fatalf("event at %d, want %d", ev.KV.ModRevision, before)
 	}
-	members[0].stop()
-	if err := members[0].start(); err != nil {
+	members[0].Stop()
+	if err := members[0].Start(); err != nil {
 		t.Fatal(err)
 	}
 	after := retry(ctx, t, "Put after restart", func() (int64, error) {
@@ -76,8 +77,8 @@ func TestWatchSurvivesRestart(t *testing.T) {
 func TestClusterSurvivesMemberLoss(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	members := startCluster(t, 3)
-	client := newClient(t, endpoints(members))
+	members := etcdtest.Start(t, 3)
+	client := newClient(t, etcdtest.Endpoints(members))
 	s := etcdstore.New(client, "/ha/")
 	ch, err := s.Watch(ctx, "", mustRev(ctx, t, s))
 	if err != nil {
@@ -88,7 +89,7 @@ func TestClusterSurvivesMemberLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	members[0].stop() // the client's first endpoint
+	members[0].Stop() // the client's first endpoint
 	rev := retry(ctx, t, "Create after losing a member", func() (int64, error) {
 		return s.Create(ctx, "after-loss", []byte("ok"))
 	})

@@ -1,107 +1,14 @@
 package etcdstore_test
 
 import (
-	"fmt"
-	"net"
-	"net/url"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 )
 
-// member is one embedded etcd server on loopback.
-type member struct {
-	cfg  *embed.Config
-	etcd *embed.Etcd
-}
-
-func freeURL(tb testing.TB) url.URL {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return url.URL{Scheme: "http", Host: l.Addr().String()}
-}
-
-// startCluster starts n embedded etcd members on loopback in t.TempDir()
-// and stops them when the test ends.
-func startCluster(tb testing.TB, n int) []*member {
-	tb.Helper()
-	members := make([]*member, n)
-	var initial []string
-	for i := range members {
-		cfg := embed.NewConfig()
-		cfg.Name = fmt.Sprintf("m%d", i)
-		cfg.Dir = tb.TempDir()
-		cfg.LogLevel = "warn"
-		cfg.LogOutputs = []string{filepath.Join(cfg.Dir, "etcd.log")}
-		cfg.TickMs, cfg.ElectionMs = 50, 500
-		peer, client := freeURL(tb), freeURL(tb)
-		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-		cfg.InitialClusterToken = "tagwall-test"
-		initial = append(initial, cfg.Name+"="+peer.String())
-		members[i] = &member{cfg: cfg}
-	}
-	for _, m := range members {
-		m.cfg.InitialCluster = strings.Join(initial, ",")
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i, m := range members {
-		wg.Go(func() { errs[i] = m.start() })
-	}
-	wg.Wait()
-	for _, m := range members {
-		tb.Cleanup(m.stop)
-	}
-	for _, err := range errs {
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return members
-}
-
-// start starts (or restarts, on the same ports and data) the member and
-// waits until it serves.
-func (m *member) start() error {
-	e, err := embed.StartEtcd(m.cfg)
-	if err != nil {
-		return fmt.Errorf("start etcd %s: %w", m.cfg.Name, err)
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-		m.etcd = e
-		return nil
-	case <-time.After(30 * time.Second):
-		e.Close()
-		return fmt.Errorf("start etcd %s: not ready after 30s", m.cfg.Name)
-	}
-}
-
-func (m *member) stop() {
-	if m.etcd != nil {
-		m.etcd.Close()
-		m.etcd = nil
-	}
-}
-
-func endpoints(members []*member) []string {
-	var eps []string
-	for _, m := range members {
-		eps = append(eps, m.cfg.AdvertiseClientUrls[0].Host)
-	}
-	return eps
-}
-
+// newClient connects to eps (embedded members from etcdtest.Start, or an
+// external cluster) and closes the client when the test ends.
 func newClient(tb testing.TB, eps []string) *clientv3.Client {
 	tb.Helper()
 	c, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 5 * time.Second})

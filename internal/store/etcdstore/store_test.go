@@ -8,11 +8,12 @@ import (
 
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 	"github.com/tagwall/tagwall/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	client := newClient(t, endpoints(startCluster(t, 1)))
+	client := newClient(t, etcdtest.Endpoints(etcdtest.Start(t, 1)))
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return etcdstore.New(client, "/tagwall-test/"+t.Name()+"/")
 	})
@@ -21,7 +22,7 @@ func TestConformance(t *testing.T) {
 func TestNamespaces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	client := newClient(t, endpoints(startCluster(t, 1)))
+	client := newClient(t, etcdtest.Endpoints(etcdtest.Start(t, 1)))
 	a, b := etcdstore.New(client, "/a/"), etcdstore.New(client, "/b/")
 	if _, err := a.Create(ctx, "k", []byte("from a")); err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestNamespaces(t *testing.T) {
 func TestCompacted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	client := newClient(t, endpoints(startCluster(t, 1)))
+	client := newClient(t, etcdtest.Endpoints(etcdtest.Start(t, 1)))
 	s := etcdstore.New(client, "/c/")
 	first, _ := s.Put(ctx, "k", []byte("1"))
 	s.Put(ctx, "k", []byte("2"))
