@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +33,7 @@ type gatewayFlags struct {
 	check           bool
 	logLevel        string
 	shutdownTimeout time.Duration
+	pprof           string
 }
 
 func newGatewayCmd() *cobra.Command {
@@ -56,6 +60,7 @@ denied connection) and logs are JSON on stderr.`,
 	fl.BoolVar(&f.check, "check", false, "validate the file and load its service-tag sources, then exit")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long live connections may finish after SIGINT/SIGTERM")
+	fl.StringVar(&f.pprof, "pprof", "", "serve Go's /debug/pprof/ profiles on this host:port (no authentication: bind it to loopback)")
 	return cmd
 }
 
@@ -76,11 +81,18 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		return usageError(err)
 	}
 	cfg.Dir = filepath.Dir(f.config)
-	log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	stderr := &syncWriter{w: cmd.ErrOrStderr()}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gcfg := cfg.Gateway()
 	gcfg.Logger, gcfg.Registerer = log, reg
+	if level <= slog.LevelInfo {
+		// Audit lines are INFO records: the gateway's buffered encoder
+		// writes the same JSON lines as log would, batched (at most 100 ms
+		// late, flushed at shutdown).
+		gcfg.Audit = stderr
+	}
 	gw, err := gateway.New(gcfg)
 	if err != nil {
 		return usageError(err)
@@ -95,15 +107,57 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(cfg.ServiceTags))
 		return nil
 	}
-	return serveGateway(ctx, gw, runner, cfg, reg, log, f.shutdownTimeout)
+	return serveGateway(ctx, gw, runner, cfg, reg, log, f)
+}
+
+// syncWriter serialises writes from the logger and the audit buffer, so
+// lines never interleave whatever w is.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// servePprof serves net/http/pprof on addr until ctx ends.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("pprof listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 // serveGateway listens, serves until ctx ends, then shuts down gracefully.
 func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Runner, cfg *gwconfig.Config,
-	reg *prometheus.Registry, log *slog.Logger, shutdownTimeout time.Duration) error {
-	ln, err := net.Listen("tcp", cfg.Listen)
+	reg *prometheus.Registry, log *slog.Logger, f gatewayFlags) error {
+	shutdownTimeout := f.shutdownTimeout
+	// No keepalive setsockopts at accept: most connections a front door
+	// sees under attack are denied at once; admitted ones get keepalive.
+	ln, err := gateway.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", cfg.Listen, err)
+	}
+	if f.pprof != "" {
+		psrv, err := servePprof(ctx, f.pprof, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer psrv.Close()
 	}
 	var metricsSrv *http.Server
 	if cfg.Metrics != "" {
@@ -143,6 +197,7 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 	select {
 	case <-ctx.Done():
 	case err := <-served:
+		gw.FlushAudit()
 		return fmt.Errorf("gateway: serve %s: %w", cfg.Listen, err)
 	}
 	log.Info("shutting down", "timeout", shutdownTimeout)
@@ -151,8 +206,10 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(sctx)
 	}
-	if err := gw.Shutdown(sctx); err != nil {
+	if err := gw.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown: live connections closed at the deadline", "error", err)
+	} else if err != nil {
+		log.Error("shutdown", "error", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -109,7 +110,7 @@ routes:
 	var stdout, stderr lockedWriter
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run([]string{"gateway", "--config", cfgPath, "--shutdown-timeout", "1s"}, &stdout, &stderr)
+		exited <- run([]string{"gateway", "--config", cfgPath, "--shutdown-timeout", "1s", "--pprof", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
 	addrRE := regexp.MustCompile(`"msg":"gateway listening","addr":"([^"]+)"`)
 	var addr string
@@ -153,6 +154,19 @@ routes:
 	}
 	if _, ok := waitUntil(2*time.Second, func() bool { return strings.Contains(stderr.String(), `"msg":"denied"`) }); !ok {
 		t.Errorf("no audit line: %s", stderr.String())
+	}
+	if n := strings.Count(stderr.String(), `"msg":"denied","route":"api.prod.example.test","client":"8.8.8.8"`); n != 1 {
+		t.Errorf("%d audit lines for 8.8.8.8, want 1: %s", n, stderr.String())
+	}
+	if m := regexp.MustCompile(`"msg":"pprof listening","addr":"([^"]+)"`).FindStringSubmatch(stderr.String()); m == nil {
+		t.Errorf("no pprof listener: %s", stderr.String())
+	} else if resp, err := http.Get("http://" + m[1] + "/debug/pprof/cmdline"); err != nil {
+		t.Errorf("pprof: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /debug/pprof/cmdline: %s", resp.Status)
+		}
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	select {

@@ -161,7 +161,7 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		m.ctrl = ctrl
 	}
 	m.startCatalogsFor(ctx)
-	ln, err := net.Listen("tcp", m.cfg.GatewayAddr)
+	ln, err := gateway.Listen(context.Background(), "tcp", m.cfg.GatewayAddr) // no keepalive setsockopts per accepted connection
 	if err != nil {
 		return fmt.Errorf("listen front door: %w", err)
 	}
