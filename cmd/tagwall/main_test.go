@@ -8,16 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // shared is the real service-tag data beside the checkout (never copied in).
 func shared(tb testing.TB, name string) string {
 	tb.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "testdata", "servicetags", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("real service-tag data missing (CI must have ../shared): %v", err)
-	}
-	return p
+	return testutil.ServiceTags(tb, name)
 }
 
 // tagwall runs the CLI in-process and returns its exit status and output.

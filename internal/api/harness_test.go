@@ -10,22 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/memstore"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 const (
 	testToken = "test-token-0123456789"
 	testSub   = "00000000-1111-2222-3333-444444444444"
-	publicDoc = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
 )
 
 var (
@@ -37,13 +34,14 @@ var (
 // publicCatalog loads the real Azure Public document once.
 func publicCatalog(tb testing.TB) *servicetag.Catalog {
 	tb.Helper()
+	path := testutil.ServiceTags(tb, testutil.PublicTags)
 	catalogOnce.Do(func() {
-		data, err := os.ReadFile(publicDoc)
+		data, err := os.ReadFile(path)
 		if err != nil {
 			catalogErr = err
 			return
 		}
-		doc, err := servicetag.Parse(publicDoc, data)
+		doc, err := servicetag.Parse(path, data)
 		if err != nil {
 			catalogErr = err
 			return
@@ -142,21 +140,9 @@ func (e *env) route(sni string) (controller.Route, bool) {
 	return controller.Route{}, false
 }
 
-type staticCred struct{ token string }
-
-func (s staticCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: s.token, ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
-
 // clientOptions points an SDK client at the test server.
 func (e *env) clientOptions() *azarm.ClientOptions {
-	return &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
-		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: e.srv.URL + "/adfs/", Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-			cloud.ResourceManager: {Endpoint: e.srv.URL, Audience: e.srv.URL},
-		}},
-		Transport: e.srv.Client(),
-		Retry:     policy.RetryOptions{MaxRetries: -1},
-	}}
+	return testutil.SDKOptions(e.srv.URL, e.srv.Client())
 }
 
 // do sends a raw request with the token.

@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/tagwall/tagwall/internal/rangespec"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 type bearer struct{}
@@ -103,7 +104,7 @@ func TestSeedScenario(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := context.Background()
 	opts := e.clientOptions()
-	cred := staticCred{testToken}
+	cred := testutil.StaticToken(testToken)
 	groups, err := armresources.NewResourceGroupsClient(testSub, cred, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -20,13 +20,11 @@ import (
 	"testing"
 	"time"
 
-	proxyproto "github.com/pires/go-proxyproto"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagwall/tagwall/internal/server"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
-
-const publicTags = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
 
 // azEnv runs the az binary in an isolated, offline environment.
 type azEnv struct {
@@ -177,14 +175,12 @@ func redact(args []string) string {
 // real Azure Public service tags and PROXY headers trusted from 127.0.0.1.
 func startServer(tb testing.TB) *server.Main {
 	tb.Helper()
-	if _, err := os.Stat(publicTags); err != nil {
-		tb.Fatalf("service-tag test data missing (it lives in the repo's sibling shared/): %v", err)
-	}
+	tags := testutil.ServiceTags(tb, testutil.PublicTags)
 	dir := tb.TempDir()
 	m := server.NewMain(server.Config{
 		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		ServiceTags:    []string{publicTags}, FeatureDelay: 2 * time.Second,
+		ServiceTags:    []string{tags}, FeatureDelay: 2 * time.Second,
 		ClientConfigPath: filepath.Join(dir, "client.json"),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -240,19 +236,7 @@ func (f frontDoor) get(client string) (int, error) {
 		TLSClientConfig:   &tls.Config{RootCAs: f.pool, ServerName: f.sni},
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", f.addr)
-			if err != nil {
-				return nil, err
-			}
-			src := netip.MustParseAddr(client)
-			h := &proxyproto.Header{Version: 2, Command: proxyproto.PROXY, TransportProtocol: proxyproto.TCPv4,
-				SourceAddr:      &net.TCPAddr{IP: src.AsSlice(), Port: 40000},
-				DestinationAddr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(f.addr))}
-			if _, err := h.WriteTo(c); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return c, nil
+			return testutil.DialProxied(ctx, f.addr, client)
 		},
 	}
 	defer tr.CloseIdleConnections()

@@ -2,18 +2,16 @@ package aztest
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/server"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 const (
@@ -150,7 +148,7 @@ func refusals(t *testing.T, m *server.Main, az *azEnv) {
 		"rest", "--method", "get", "--url", groupURL, "--headers", "Authorization=Bearer "+expired)
 
 	// A second subscription and a principal of it only, through the admin API.
-	hc := httpClient(t, m.CAFile())
+	hc := testutil.HTTPSClient(t, m.CAFile())
 	var sub2 struct{ SubscriptionID string }
 	adminCall(t, hc, m, "/tagwall/subscriptions", `{"displayName":"second"}`, &sub2)
 	var sp struct{ AppID, Password string }
@@ -200,7 +198,7 @@ func azureCloudAddr(t *testing.T, m *server.Main) string {
 // next az update does not meet a running one.
 func waitSucceeded(t *testing.T, m *server.Main) {
 	t.Helper()
-	hc := httpClient(t, m.CAFile())
+	hc := testutil.HTTPSClient(t, m.CAFile())
 	u := m.APIURL() + strings.TrimPrefix(strings.Replace(clusterURL(), "{subscriptionId}", m.Subscription(), 1), "/")
 	waitFor(t, 20*time.Second, "cluster Succeeded", func() bool {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -227,17 +225,6 @@ func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func httpClient(t *testing.T, caFile string) *http.Client {
-	t.Helper()
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
 // adminCall POSTs body to an admin path with the admin token and decodes

@@ -14,20 +14,15 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/server"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
-
-// publicTags is the real Azure Public service-tag document (never copied
-// into the repo).
-const publicTags = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
 
 // liveServer runs `tagwall serve` in-process on loopback :0 ports with a
 // short feature-registration delay and returns an Env that finds it the way
 // a user's CLI does: through the client config serve writes.
 func liveServer(t *testing.T) Env {
 	t.Helper()
-	if _, err := os.Stat(publicTags); err != nil {
-		t.Fatalf("service-tag test data missing (it lives in the repo's sibling shared/): %v", err)
-	}
+	publicTags := testutil.ServiceTags(t, testutil.PublicTags)
 	dir := t.TempDir()
 	cfg := server.Config{
 		DataDir:          filepath.Join(dir, "data"),

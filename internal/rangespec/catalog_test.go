@@ -8,6 +8,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/rangespec"
 	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // realCatalog loads the published Azure Public document from the shared
@@ -15,7 +16,7 @@ import (
 // must always run these tests.
 func realCatalog(tb testing.TB) *servicetag.Catalog {
 	tb.Helper()
-	const path = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
+	path := testutil.ServiceTags(tb, testutil.PublicTags)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatalf("service-tag test data missing: %v", err)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 func TestPageSourceFindsJSONLink(t *testing.T) {
@@ -69,8 +71,8 @@ func TestIsDownloadPage(t *testing.T) {
 // TestCatalogsMerge: with several sources the catalog in force holds the
 // tags of all, the first source winning on a name both have.
 func TestCatalogsMerge(t *testing.T) {
-	germany := requireTestdata(t, germanyTags)
-	china := requireTestdata(t, "../../../shared/testdata/servicetags/azure-china-2026-07-13.json")
+	germany := testutil.ServiceTags(t, germanyTags)
+	china := testutil.ServiceTags(t, "azure-china-2026-07-13.json")
 	changes := 0
 	c, err := newCatalogs([]string{germany, china}, filepath.Join(t.TempDir(), "cache"), func() { changes++ })
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // admits reports whether m's front door lets client reach the cluster:
@@ -28,7 +29,7 @@ func admits(gatewayAddr, client, fqdn string, pool *x509.CertPool) bool {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := proxyHeader(client, gatewayAddr).WriteTo(c); err != nil {
+	if _, err := testutil.ProxyHeader(client, gatewayAddr).WriteTo(c); err != nil {
 		return false
 	}
 	tc := tls.Client(c, &tls.Config{RootCAs: pool, ServerName: fqdn})

@@ -24,6 +24,7 @@ import (
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
 	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 const fleetPrefix = "/tw/"
@@ -140,9 +141,10 @@ func ghostClaim(t *testing.T, eps []string, name string, ttl time.Duration) {
 // newSeedTB is newSeed for tests and benchmarks.
 func newSeedTB(tb testing.TB, m *Main) *seed {
 	tb.Helper()
-	opts := sdkOptions(tb, m)
-	cred := staticCred(m.Token())
-	s := &seed{m: m, http: apiClient(tb, m.CAFile())}
+	hc := testutil.HTTPSClient(tb, m.CAFile())
+	opts := testutil.SDKOptions(m.APIURL(), hc)
+	cred := testutil.StaticToken(m.Token())
+	s := &seed{m: m, http: hc}
 	var err error
 	if s.clusters, err = armcontainerservice.NewManagedClustersClient(m.Subscription(), cred, opts); err != nil {
 		tb.Fatal(err)
@@ -343,7 +345,7 @@ func derefAll(in []*string) []string {
 func TestFleetSharesServiceTags(t *testing.T) {
 	docs := map[string][]byte{}
 	for _, name := range []string{"azure-government-2026-05-04.json", "azure-government-2026-07-06.json", "azure-government-2026-07-13.json"} {
-		b, err := os.ReadFile(requireTestdata(t, "../../../shared/testdata/servicetags/"+name))
+		b, err := os.ReadFile(testutil.ServiceTags(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

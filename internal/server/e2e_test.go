@@ -17,6 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 const (
@@ -36,9 +38,10 @@ type seed struct {
 
 func newSeed(t *testing.T, m *Main) *seed {
 	t.Helper()
-	opts := sdkOptions(t, m)
-	cred := staticCred(m.Token())
-	s := &seed{m: m, http: apiClient(t, m.CAFile())}
+	hc := testutil.HTTPSClient(t, m.CAFile())
+	opts := testutil.SDKOptions(m.APIURL(), hc)
+	cred := testutil.StaticToken(m.Token())
+	s := &seed{m: m, http: hc}
 	var err error
 	if s.clusters, err = armcontainerservice.NewManagedClustersClient(m.Subscription(), cred, opts); err != nil {
 		t.Fatal(err)

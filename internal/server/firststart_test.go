@@ -12,6 +12,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/pki"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 func TestFirstStartWritesAndSecondReuses(t *testing.T) {
@@ -45,7 +46,7 @@ func TestFirstStartWritesAndSecondReuses(t *testing.T) {
 	if len(m1.Token()) < 32 || len(m1.Subscription()) != 36 {
 		t.Fatalf("token %q subscription %q", m1.Token(), m1.Subscription())
 	}
-	code, _ := call(t, apiClient(t, cc.CAFile), http.MethodGet, cc.Endpoint+"subscriptions?api-version=2022-12-01", cc.Token, nil)
+	code, _ := call(t, testutil.HTTPSClient(t, cc.CAFile), http.MethodGet, cc.Endpoint+"subscriptions?api-version=2022-12-01", cc.Token, nil)
 	if code != 200 {
 		t.Fatalf("GET /subscriptions with the client config: %d", code)
 	}
@@ -61,7 +62,7 @@ func TestFirstStartWritesAndSecondReuses(t *testing.T) {
 		t.Fatal("second start did not reuse the token, subscription or CA")
 	}
 	// The API certificate of the second start verifies with the CA of the first.
-	code, _ = call(t, apiClient(t, cc.CAFile), http.MethodGet, m2.APIURL()+"subscriptions?api-version=2022-12-01", tok, nil)
+	code, _ = call(t, testutil.HTTPSClient(t, cc.CAFile), http.MethodGet, m2.APIURL()+"subscriptions?api-version=2022-12-01", tok, nil)
 	if code != 200 {
 		t.Fatalf("second start: GET /subscriptions %d", code)
 	}
@@ -100,7 +101,7 @@ func TestTokenFileAndTLSFlags(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "token")); err == nil {
 		t.Fatal("generated a token although --token-file was given")
 	}
-	code, body := call(t, apiClient(t, caFile), http.MethodGet,
+	code, body := call(t, testutil.HTTPSClient(t, caFile), http.MethodGet,
 		m.APIURL()+"subscriptions?api-version=2022-12-01", "operator-token", nil)
 	if code != 200 || !strings.Contains(strings.ToLower(toJSON(body)), cfg.Subscription) {
 		t.Fatalf("GET /subscriptions with the operator's CA and token: %d %v", code, body)
@@ -116,7 +117,7 @@ func TestTokenFileAndTLSFlags(t *testing.T) {
 
 func TestUnauthenticatedWritesNothing(t *testing.T) {
 	m := start(t, testConfig(t, t.TempDir()))
-	c := apiClient(t, m.CAFile())
+	c := testutil.HTTPSClient(t, m.CAFile())
 	sub := m.APIURL() + "subscriptions/" + m.Subscription()
 	rev0, err := m.store.Revision(t.Context()) // the first start's identity records
 	if err != nil {

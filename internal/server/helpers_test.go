@@ -19,29 +19,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	proxyproto "github.com/pires/go-proxyproto"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
-// Real service-tag documents the tests load: the Azure Public one where
-// the AzureCloud tag matters, the small AzureGermany one elsewhere (it
-// parses in a fraction of the time, which counts under -race).
+// Real service-tag documents the tests load (testutil.ServiceTags finds
+// them): the Azure Public one where the AzureCloud tag matters, the small
+// AzureGermany one elsewhere (it parses in a fraction of the time, which
+// counts under -race).
 const (
-	publicTags  = "../../../shared/testdata/servicetags/azure-public-2025-10-13.json"
-	germanyTags = "../../../shared/testdata/servicetags/azure-germany-2022-03-07.json"
+	publicTags  = testutil.PublicTags
+	germanyTags = "azure-germany-2022-03-07.json"
 )
-
-func requireTestdata(tb testing.TB, path string) string {
-	tb.Helper()
-	if _, err := os.Stat(path); err != nil {
-		tb.Fatalf("service-tag test data missing (it lives in the repo's sibling shared/): %v", err)
-	}
-	return path
-}
 
 // testConfig is a Config with the small real document, on loopback :0
 // ports in dir, trusting PROXY headers from 127.0.0.1.
@@ -53,7 +43,7 @@ func testConfig(tb testing.TB, dir string) Config {
 		GatewayAddr:      "127.0.0.1:0",
 		MetricsAddr:      "127.0.0.1:0",
 		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		ServiceTags:      []string{requireTestdata(tb, germanyTags)},
+		ServiceTags:      []string{testutil.ServiceTags(tb, germanyTags)},
 		FeatureDelay:     time.Second,
 		ClientConfigPath: filepath.Join(dir, "client", "config.json"),
 		Logger:           testLogger(tb),
@@ -87,20 +77,6 @@ func start(tb testing.TB, cfg Config) *Main {
 	return m
 }
 
-// apiClient talks HTTPS to m's API, verifying with m's CA file.
-func apiClient(tb testing.TB, caFile string) *http.Client {
-	tb.Helper()
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		tb.Fatalf("no certificate in %s", caFile)
-	}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-}
-
 // call sends one ARM request and decodes the JSON answer (if any).
 func call(tb testing.TB, c *http.Client, method, url, token string, body any) (int, map[string]any) {
 	tb.Helper()
@@ -130,29 +106,6 @@ func call(tb testing.TB, c *http.Client, method, url, token string, body any) (i
 	return resp.StatusCode, out
 }
 
-// staticCred is an azcore.TokenCredential returning a fixed token.
-type staticCred string
-
-func (s staticCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: string(s), ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
-
-// sdkOptions points the Azure SDK at m: the cloud's ARM endpoint and
-// audience are m's API URL and the transport trusts m's CA.
-func sdkOptions(tb testing.TB, m *Main) *azarm.ClientOptions {
-	tb.Helper()
-	return &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
-		Cloud: cloud.Configuration{
-			ActiveDirectoryAuthorityHost: m.APIURL() + "adfs/",
-			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-				cloud.ResourceManager: {Endpoint: m.APIURL(), Audience: m.APIURL()},
-			},
-		},
-		Transport: apiClient(tb, m.CAFile()),
-		Retry:     policy.RetryOptions{MaxRetries: -1},
-	}}
-}
-
 // frontDoorGet does GET path on the cluster behind m's front door as a
 // client at addr (sent in a PROXY v2 header from 127.0.0.1), with SNI
 // fqdn, verifying with caPEM. It returns the body or the error.
@@ -165,15 +118,7 @@ func frontDoorGet(gatewayAddr, client, fqdn string, caPEM []byte, path string) (
 		TLSClientConfig:   &tls.Config{RootCAs: pool, ServerName: fqdn},
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", gatewayAddr)
-			if err != nil || client == "" {
-				return c, err
-			}
-			if _, err := proxyHeader(client, gatewayAddr).WriteTo(c); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return c, nil
+			return testutil.DialProxied(ctx, gatewayAddr, client)
 		},
 	}
 	defer tr.CloseIdleConnections()
@@ -188,20 +133,6 @@ func frontDoorGet(gatewayAddr, client, fqdn string, caPEM []byte, path string) (
 		return "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
 	}
 	return string(b), err
-}
-
-func proxyHeader(client, dst string) *proxyproto.Header {
-	src := netip.MustParseAddr(client)
-	d := net.TCPAddrFromAddrPort(netip.MustParseAddrPort(dst))
-	h := &proxyproto.Header{Version: 2, Command: proxyproto.PROXY,
-		SourceAddr: &net.TCPAddr{IP: src.AsSlice(), Port: 40000}, DestinationAddr: d}
-	if src.Is4() {
-		h.TransportProtocol = proxyproto.TCPv4
-	} else {
-		h.TransportProtocol = proxyproto.TCPv6
-		h.DestinationAddr = &net.TCPAddr{IP: net.IPv6loopback, Port: d.Port}
-	}
-	return h
 }
 
 // parseKubeconfig reads what Kubeconfig wrote.
@@ -250,6 +181,6 @@ func errorf(format string, args ...any) error { return fmt.Errorf(format, args..
 func publicConfig(tb testing.TB, dir string) Config {
 	tb.Helper()
 	cfg := testConfig(tb, dir)
-	cfg.ServiceTags = []string{requireTestdata(tb, publicTags)}
+	cfg.ServiceTags = []string{testutil.ServiceTags(tb, publicTags)}
 	return cfg
 }

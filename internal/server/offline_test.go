@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/pki"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -87,7 +88,8 @@ func TestReadyzLoaded(t *testing.T) {
 		t.Fatalf("readyz %d:\n%s", code, body)
 	}
 	_, metrics := get(t, "http://"+m.MetricsAddr()+"/metrics")
-	for _, want := range []string{`tagwall_servicetag_loaded{source="` + germanyTags + `"} 1`, `tagwall_servicetag_change_number{source="` + germanyTags + `"} 193`} {
+	src := testutil.ServiceTags(t, germanyTags)
+	for _, want := range []string{`tagwall_servicetag_loaded{source="` + src + `"} 1`, `tagwall_servicetag_change_number{source="` + src + `"} 193`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -149,7 +151,7 @@ func TestUpstreamOverride(t *testing.T) {
 // and put in force at the next start even when the source is gone.
 func TestCacheReloadedAtStart(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "ServiceTags_AzureGermany.json")
-	data, err := os.ReadFile(requireTestdata(t, germanyTags))
+	data, err := os.ReadFile(testutil.ServiceTags(t, germanyTags))
 	if err != nil {
 		t.Fatal(err)
 	}

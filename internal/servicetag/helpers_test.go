@@ -2,18 +2,17 @@ package servicetag
 
 import (
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
-// sharedDir holds the real published documents (see SOURCES.md there). They
-// are never copied into the repository; a missing file fails the test.
-const sharedDir = "../../../shared/testdata/servicetags"
-
+// sharedFile reads a real published document (see SOURCES.md beside it).
+// They are never copied into the repository; a missing file fails the test.
 func sharedFile(tb testing.TB, name string) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedDir, name))
+	data, err := os.ReadFile(testutil.ServiceTags(tb, name))
 	if err != nil {
 		tb.Fatalf("shared test data missing (CI must always have it): %v", err)
 	}

@@ -3,6 +3,8 @@ package servicetag
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // TestParseRealDocuments checks every Azure file against the counts in
@@ -67,7 +69,7 @@ func checkTagCounts(t *testing.T, cat *Catalog, name string, want [3]int) {
 
 // TestParseAllAzureFiles makes sure no Azure file is left untested.
 func TestParseAllAzureFiles(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(sharedDir, "azure-*"))
+	files, err := filepath.Glob(filepath.Join(testutil.ServiceTagsDir(t), "azure-*"))
 	if err != nil || len(files) < 12 {
 		t.Fatalf("glob shared azure files: %d files, %v (shared test data missing?)", len(files), err)
 	}
