@@ -12,10 +12,8 @@ import (
 
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
 	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
+	"github.com/tagwall/tagwall/internal/store/storetest"
 )
-
-// benchValue is about the size of a stored managed-cluster document.
-var benchValue = make([]byte, 2048)
 
 // benchStore returns a store on the etcd at TAGWALL_TEST_ETCD_ENDPOINTS if
 // set, otherwise on one embedded member, under a fresh prefix.
@@ -32,48 +30,8 @@ func benchStore(b *testing.B) *etcdstore.Store {
 	return etcdstore.New(client, prefix)
 }
 
-func BenchmarkPut(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := s.Put(ctx, fmt.Sprintf("k/%d", i%1000), benchValue); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
+func BenchmarkPut(b *testing.B) { storetest.BenchPut(b, benchStore(b)) }
 
-func BenchmarkGet(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	for i := range 1000 {
-		if _, err := s.Put(ctx, fmt.Sprintf("k/%d", i), benchValue); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := s.Get(ctx, fmt.Sprintf("k/%d", i%1000)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
+func BenchmarkGet(b *testing.B) { storetest.BenchGet(b, benchStore(b)) }
 
-func BenchmarkCAS(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	rev, err := s.Put(ctx, "cas", benchValue)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if rev, err = s.Update(ctx, "cas", benchValue, rev); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkCAS(b *testing.B) { storetest.BenchCAS(b, benchStore(b)) }
