@@ -1,8 +1,6 @@
 package allowlist
 
 import (
-	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -42,38 +40,11 @@ const (
 	smallWide = 16 // most ranges for mode6Wide
 )
 
-// compile merges prefixes (valid, canonical, IPv4-mapped ones already
-// unmapped) into a matcher. sz picks the index sizes from the number of
-// merged ranges.
-func compile(prefixes []netip.Prefix, sz sizing) matcher {
-	n4 := 0
-	for _, p := range prefixes {
-		if p.Addr().Is4() {
-			n4++
-		}
-	}
-	lo4, hi4 := make([]uint32, 0, n4), make([]uint32, 0, n4)
-	lo6, hi6 := make([]uint64, 0, len(prefixes)-n4), make([]uint64, 0, len(prefixes)-n4)
-	var loW, hiW []u128
-	for _, p := range prefixes {
-		switch {
-		case p.Addr().Is4():
-			b := p.Addr().As4()
-			lo := binary.BigEndian.Uint32(b[:])
-			lo4 = append(lo4, lo)
-			hi4 = append(hi4, lo|uint32(lastHostBits32(p.Bits())))
-		case p.Bits() <= 64:
-			lo := u128Of(p.Addr()).hi
-			lo6 = append(lo6, lo)
-			hi6 = append(hi6, lo|lastHostBits64(p.Bits()))
-		default:
-			lo := u128Of(p.Addr())
-			loW = append(loW, lo)
-			hiW = append(hiW, u128{lo.hi, lo.lo | lastHostBits64(p.Bits()-64)})
-		}
-	}
+// compile merges the collected ranges into a matcher; it sorts ks's slices
+// in place. sz picks the index sizes from the number of merged ranges.
+func compile(ks *keySet, sz sizing) matcher {
 	var m matcher
-	lo4, hi4 = mergeRanges(lo4, hi4)
+	lo4, hi4 := ks.merge4()
 	if sz.dense4 {
 		m.d4 = newDir4(lo4, hi4)
 	}
@@ -82,8 +53,8 @@ func compile(prefixes []netip.Prefix, sz sizing) matcher {
 	} else {
 		m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
 	}
-	lo6, hi6 = mergeRanges(lo6, hi6)
-	loW, hiW = mergeWide(loW, hiW)
+	lo6, hi6 := ks.merge6()
+	loW, hiW := mergeWide(ks.loW, ks.hiW)
 	switch {
 	case len(loW) == 0:
 		m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
@@ -127,64 +98,6 @@ func lastHostBits64(bits int) uint64 {
 	return ^uint64(0) >> bits
 }
 
-// mergeRanges sorts ranges by lo and joins overlapping and adjacent ones.
-func mergeRanges[K rangeKey](lo, hi []K) ([]K, []K) {
-	if len(lo) == 0 {
-		return nil, nil
-	}
-	type pair struct{ lo, hi K }
-	ps := make([]pair, len(lo))
-	for i := range lo {
-		ps[i] = pair{lo[i], hi[i]}
-	}
-	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.lo, b.lo) })
-	outLo := make([]K, 0, len(lo))
-	outHi := make([]K, 0, len(lo))
-	for _, p := range ps {
-		n := len(outLo)
-		if n > 0 && (outHi[n-1] == ^K(0) || p.lo <= outHi[n-1]+1) {
-			outHi[n-1] = max(outHi[n-1], p.hi)
-			continue
-		}
-		outLo = append(outLo, p.lo)
-		outHi = append(outHi, p.hi)
-	}
-	return slices.Clip(outLo), slices.Clip(outHi)
-}
-
-// mergeWide is mergeRanges for 128-bit ranges.
-func mergeWide(lo, hi []u128) ([]u128, []u128) {
-	if len(lo) == 0 {
-		return nil, nil
-	}
-	idx := make([]int, len(lo))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(lo[a].hi, lo[b].hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(lo[a].lo, lo[b].lo)
-	})
-	var outLo, outHi []u128
-	for _, i := range idx {
-		n := len(outLo)
-		if n > 0 {
-			next, wrapped := outHi[n-1].addOne()
-			if wrapped || !next.less(lo[i]) {
-				if outHi[n-1].less(hi[i]) {
-					outHi[n-1] = hi[i]
-				}
-				continue
-			}
-		}
-		outLo = append(outLo, lo[i])
-		outHi = append(outHi, hi[i])
-	}
-	return outLo, outHi
-}
-
 // normalize turns an IPv4-mapped IPv6 prefix of /96 or longer into the IPv4
 // prefix it maps, since addresses are unmapped before lookup.
 func normalize(p netip.Prefix) netip.Prefix {
@@ -222,7 +135,7 @@ func ownBuckets(ranges int) int {
 type TagSet struct {
 	name         string
 	changeNumber int64
-	prefixes     []netip.Prefix // valid, masked, normalized; in the given order
+	prefixes     []tagPrefix // valid, masked, normalized; in the given order
 	m            matcher
 }
 
@@ -230,20 +143,27 @@ type TagSet struct {
 // Invalid prefixes are skipped, host bits are masked off and IPv4-mapped
 // IPv6 prefixes become IPv4 prefixes; Len reports what was kept. The
 // prefixes slice is not retained. Compiling AzureCloud (13,062 prefixes)
-// takes a few milliseconds, once per tag version.
+// takes well under a millisecond, once per tag version.
 func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet {
-	kept := make([]netip.Prefix, 0, len(prefixes))
+	n4 := 0
 	for _, p := range prefixes {
-		if !p.IsValid() {
-			continue
+		if p.Addr().Is4() {
+			n4++
 		}
-		kept = append(kept, normalize(p.Masked()))
+	}
+	ks := newKeySet(n4, len(prefixes)-n4)
+	kept := make([]tagPrefix, 0, len(prefixes))
+	for _, p := range prefixes {
+		if tp, ok := toTagPrefix(p); ok {
+			kept = append(kept, tp)
+			ks.add(tp)
+		}
 	}
 	return &TagSet{
 		name:         name,
 		changeNumber: changeNumber,
 		prefixes:     slices.Clip(kept),
-		m:            compile(kept, tagSizing),
+		m:            compile(&ks, tagSizing),
 	}
 }
 
@@ -257,7 +177,13 @@ func (t *TagSet) ChangeNumber() int64 { return t.changeNumber }
 func (t *TagSet) Len() int { return len(t.prefixes) }
 
 // Prefixes returns a copy of the compiled prefixes, in the order given.
-func (t *TagSet) Prefixes() []netip.Prefix { return slices.Clone(t.prefixes) }
+func (t *TagSet) Prefixes() []netip.Prefix {
+	out := make([]netip.Prefix, len(t.prefixes))
+	for i, p := range t.prefixes {
+		out[i] = p.prefix()
+	}
+	return out
+}
 
 // Ranges reports the number of merged IPv4 and IPv6 ranges.
 func (t *TagSet) Ranges() (v4, v6 int) {
@@ -318,17 +244,18 @@ func (b *Builder) AllowAll() { b.all = true }
 // List whenever the error is non-nil. The Builder may be reused.
 func (b *Builder) Build() (*List, error) {
 	l := &List{all: b.all, entries: slices.Clone(b.entries)}
-	var own []netip.Prefix
+	var own keySet
 	for _, e := range b.entries {
 		if e.tag == nil {
-			own = append(own, e.prefix)
+			tp, _ := toTagPrefix(e.prefix) // valid: AddPrefix checked
+			own.add(tp)
 			continue
 		}
 		if !slices.Contains(l.tags, e.tag) {
 			l.tags = append(l.tags, e.tag)
 		}
 	}
-	l.own = compile(own, ownSizing)
+	l.own = compile(&own, ownSizing)
 	if len(l.tags) > 0 {
 		l.tag = l.tags[0]
 		l.more = l.tags[1:]

@@ -27,107 +27,111 @@ func (d *dir4) contains(k uint32) bool {
 
 // newDir4 builds the table from sorted, disjoint, non-adjacent ranges. It
 // returns nil when more than 65,534 /16 blocks are partly covered.
+//
+// A first pass counts the partly covered /16 and /24 blocks so that l2 and
+// l3 are allocated once at their final size; a second paints each range into
+// the table: whole /16s in l1, whole /24s of a node in l2, the rest as bits
+// of a bitmap. Nodes and bitmaps are numbered in address order.
 func newDir4(lo, hi []uint32) *dir4 {
-	d := &dir4{l1: new([1 << 16]uint16)}
-	// Visit only the /16 blocks the ranges touch, in order; the others
-	// stay 0, the empty node. Partly covered blocks are noted first so that
-	// l2 is allocated once, at its final size.
-	type partial struct {
-		block uint32
-		c     rangeCursor
-	}
-	var parts []partial
-	c := rangeCursor{lo: lo, hi: hi}
-	next := 0 // the first block not visited yet
-	for j := range lo {
-		for b := max(int(lo[j]>>16), next); b <= int(hi[j]>>16); b++ {
-			s := uint32(b) << 16
-			switch c.classify(s, s|0xffff) {
-			case blockFull:
-				d.l1[b] = 1
-			case blockPartial:
-				parts = append(parts, partial{uint32(b), c})
-			}
-			next = b + 1
-		}
-	}
-	if len(parts)+2 > 1<<16 {
+	nodes, maps := countDir4(lo, hi)
+	if nodes+2 > 1<<16 {
 		return nil // too many nodes for 16-bit node numbers
 	}
-	d.l2 = make([]uint32, 2*256, (2+len(parts))*256)
+	d := &dir4{
+		l1: new([1 << 16]uint16),
+		l2: make([]uint32, (2+nodes)*256),
+		l3: make([]uint64, (2+maps)*4),
+	}
 	for i := 256; i < 512; i++ {
 		d.l2[i] = 1
 	}
-	d.l3 = make([]uint64, 2*4, (2+4*len(parts))*4)
 	for i := 4; i < 8; i++ {
 		d.l3[i] = ^uint64(0)
 	}
-	for _, p := range parts {
-		d.l1[p.block] = uint16(d.node(p.c, p.block<<16))
+	p := dir4Painter{d: d, node: 2, bitmap: 2}
+	for j := range lo {
+		p.paint(uint64(lo[j]), uint64(hi[j]))
 	}
 	return d
 }
 
-var zeroNode [256]uint32
-
-// node adds the l2 node for the partly covered /16 at s and returns its number.
-func (d *dir4) node(c rangeCursor, s uint32) uint32 {
-	n := uint32(len(d.l2) >> 8)
-	base := len(d.l2)
-	d.l2 = append(d.l2, zeroNode[:]...)
-	for i := range uint32(256) {
-		t := s | i<<8
-		switch c.classify(t, t|0xff) {
-		case blockFull:
-			d.l2[base+int(i)] = 1
-		case blockPartial:
-			d.l2[base+int(i)] = d.bitmap(c, t)
-		}
-	}
-	return n
-}
-
-// bitmap adds the l3 bitmap for the partly covered /24 at t.
-func (d *dir4) bitmap(c rangeCursor, t uint32) uint32 {
-	m := uint32(len(d.l3) >> 2)
-	var w [4]uint64
-	for j := c.j; j < len(c.lo) && c.lo[j] <= t|0xff; j++ {
-		from, to := max(c.lo[j], t)&0xff, min(c.hi[j], t|0xff)&0xff
-		for a := from; ; a++ {
-			w[a>>6] |= 1 << (a & 63)
-			if a == to {
-				break
+// countDir4 returns the number of partly covered /16 and /24 blocks of
+// sorted, disjoint, non-adjacent ranges. A block one range covers entirely
+// is touched by no other range, so only the first and last blocks of each
+// range can be partly covered.
+func countDir4(lo, hi []uint32) (nodes, maps int) {
+	last16, last24 := int64(-1), int64(-1)
+	for j := range lo {
+		a, b := lo[j], hi[j]
+		for _, x := range [2]uint32{a, b} {
+			if s := x &^ 0xffff; (a > s || b < s|0xffff) && int64(x>>16) != last16 {
+				nodes++
+				last16 = int64(x >> 16)
+			}
+			if s := x &^ 0xff; (a > s || b < s|0xff) && int64(x>>8) != last24 {
+				maps++
+				last24 = int64(x >> 8)
 			}
 		}
 	}
-	d.l3 = append(d.l3, w[:]...)
-	return m
+	return nodes, maps
 }
 
-// Block classes.
-const (
-	blockEmpty = iota
-	blockFull
-	blockPartial
-)
-
-// rangeCursor walks sorted ranges as blocks are visited in increasing order.
-type rangeCursor struct {
-	lo, hi []uint32
-	j      int // first range whose hi is at or above the last block's start
+// dir4Painter fills a dir4 sized by countDir4.
+type dir4Painter struct {
+	d            *dir4
+	node, bitmap uint32 // the next free node and bitmap numbers
 }
 
-// classify reports how the ranges cover [s, e] and leaves the cursor at the
-// first range that ends at or after s. Calls must not go backwards in s.
-func (c *rangeCursor) classify(s, e uint32) int {
-	for c.j < len(c.hi) && c.hi[c.j] < s {
-		c.j++
+// paint adds the range [a, b] (64-bit so that the end of the address space
+// does not wrap).
+func (p *dir4Painter) paint(a, b uint64) {
+	l1 := p.d.l1
+	for a <= b {
+		end := a | 0xffff
+		if a&0xffff == 0 && b >= end {
+			l1[a>>16] = 1
+			a = end + 1
+			continue
+		}
+		n := uint32(l1[a>>16])
+		if n == 0 {
+			n = p.node
+			p.node++
+			l1[a>>16] = uint16(n)
+		}
+		a = p.paintNode(n, a, min(b, end)) + 1
 	}
-	switch {
-	case c.j == len(c.lo) || c.lo[c.j] > e:
-		return blockEmpty
-	case c.lo[c.j] <= s && c.hi[c.j] >= e:
-		return blockFull
+}
+
+// paintNode adds [a, e], which lies in one /16, to node n and returns e.
+func (p *dir4Painter) paintNode(n uint32, a, e uint64) uint64 {
+	l2 := p.d.l2[n<<8 : n<<8+256]
+	for a <= e {
+		end := a | 0xff
+		slot := a >> 8 & 0xff
+		if a&0xff == 0 && e >= end {
+			l2[slot] = 1
+			a = end + 1
+			continue
+		}
+		m := l2[slot]
+		if m == 0 {
+			m = p.bitmap
+			p.bitmap++
+			l2[slot] = m
+		}
+		to := min(e, end)
+		setBits((*[4]uint64)(p.d.l3[m<<2:m<<2+4]), uint32(a&0xff), uint32(to&0xff))
+		a = to + 1
 	}
-	return blockPartial
+	return e
+}
+
+// setBits sets bits from through to (0-255, from <= to) of a 256-bit bitmap.
+func setBits(w *[4]uint64, from, to uint32) {
+	for i := from >> 6; i <= to>>6; i++ {
+		lo, hi := max(from, i<<6)&63, min(to, i<<6|63)&63
+		w[i] |= ^uint64(0) >> (63 - (hi - lo)) << lo
+	}
 }

@@ -48,8 +48,8 @@ func (l *List) Explain(a netip.Addr) Decision {
 // match returns the most specific prefix of t that contains a.
 func (t *TagSet) match(a netip.Addr) (netip.Prefix, bool) {
 	var best netip.Prefix
-	for _, p := range t.prefixes {
-		if p.Contains(a) && (!best.IsValid() || p.Bits() > best.Bits()) {
+	for _, tp := range t.prefixes {
+		if p := tp.prefix(); p.Contains(a) && (!best.IsValid() || p.Bits() > best.Bits()) {
 			best = p
 		}
 	}

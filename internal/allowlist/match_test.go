@@ -248,7 +248,7 @@ func FuzzContains(f *testing.F) {
 			bl.check(t, a)
 		}
 		for _, tag := range bl.tags {
-			ref := newRef(tag.prefixes)
+			ref := newRef(tag.Prefixes())
 			for _, a := range addrs {
 				want := ref.contains(a)
 				if got := tag.Contains(a); got != want {

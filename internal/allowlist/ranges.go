@@ -1,6 +1,10 @@
 package allowlist
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+	"sync"
+)
 
 // rangeKey is the integer form of an address in one lookup structure: the
 // whole IPv4 address, or the upper 64 bits of an IPv6 address.
@@ -107,12 +111,22 @@ func newRangeSet[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
 	for (r.span >> r.shift) >= K(maxBuckets) {
 		r.shift++
 	}
+	// Build in pooled scratch memory, which grows with the nesting, and
+	// keep an exact-size copy: a TagSet's index is tens of thousands of
+	// entries, and growing it in place left three times that as garbage.
+	buf := idxPool.Get().(*[]uint32)
+	r.idx = (*buf)[:0]
 	r.index(0, r.span, r.shift, 0)
 	if len(r.idx) > maxIndex {
 		panic("allowlist: index too large")
 	}
+	*buf = r.idx[:0]
+	r.idx = slices.Clone(r.idx)
+	idxPool.Put(buf)
 	return r
 }
+
+var idxPool = sync.Pool{New: func() any { return new([]uint32) }}
 
 // index appends the index of keys base+from ... base+from+span, split into
 // buckets of 2^shift keys, and returns its offset in idx. j is the last
@@ -120,24 +134,28 @@ func newRangeSet[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
 func (r *rangeSet[K]) index(from, span K, shift uint8, j int) uint32 {
 	nb := int(span>>shift) + 1
 	pos := len(r.idx)
-	r.idx = append(r.idx, make([]uint32, nb)...)
-	first := make([]uint32, nb+1) // j0 of each bucket, and of the one after
-	for b := range nb {
-		start := r.base + from + K(b)<<shift
-		for j+1 < len(r.lo) && r.lo[j+1] <= start {
-			j++
-		}
-		first[b] = uint32(j)
-	}
+	r.idx = slices.Grow(r.idx, nb)[:pos+nb]
+	// j walks to the last range whose lo is at or below the bucket's first
+	// key (its j0), and next to that of the bucket after, or to the last
+	// range starting in the index for the last bucket.
 	last := r.base + from + span
-	for j+1 < len(r.lo) && r.lo[j+1] <= last {
+	for j+1 < len(r.lo) && r.lo[j+1] <= r.base+from {
 		j++
 	}
-	first[nb] = uint32(j)
 	for b := range nb {
+		next := j
+		limit := last
+		if b+1 < nb {
+			limit = r.base + from + K(b+1)<<shift
+		}
+		for next+1 < len(r.lo) && r.lo[next+1] <= limit {
+			next++
+		}
 		bfrom := from + K(b)<<shift
 		bspan := min(K(1)<<shift-1, span-K(b)<<shift)
-		r.idx[pos+b] = r.classify(bfrom, bspan, shift, first[b], first[b+1])
+		e := r.classify(bfrom, bspan, shift, uint32(j), uint32(next)) // may grow idx
+		r.idx[pos+b] = e
+		j = next
 	}
 	return uint32(pos)
 }

@@ -1,0 +1,195 @@
+package allowlist
+
+import (
+	"cmp"
+	"encoding/binary"
+	"net/netip"
+	"slices"
+)
+
+// tagPrefix is one valid, masked, normalized prefix in pointer-free form: a
+// netip.Prefix holds a pointer, which would cost write barriers while a
+// TagSet is compiled and a scan in every garbage collection while it lives.
+// An IPv4 address is in the low 32 bits of lo.
+type tagPrefix struct {
+	hi, lo uint64
+	bits   uint8
+	is4    bool
+}
+
+// toTagPrefix masks and normalizes p (see normalize). ok is false when p is
+// invalid.
+func toTagPrefix(p netip.Prefix) (tp tagPrefix, ok bool) {
+	if !p.IsValid() {
+		return tagPrefix{}, false
+	}
+	a, bits := p.Addr(), p.Bits()
+	if a.Is4In6() && bits >= 96 {
+		a, bits = a.Unmap(), bits-96
+	}
+	if a.Is4() {
+		b := a.As4()
+		lo := binary.BigEndian.Uint32(b[:]) &^ lastHostBits32(bits)
+		return tagPrefix{lo: uint64(lo), bits: uint8(bits), is4: true}, true
+	}
+	hi, lo := addrHalves(&a)
+	if bits <= 64 {
+		hi, lo = hi&^lastHostBits64(bits), 0
+	} else {
+		lo &^= lastHostBits64(bits - 64)
+	}
+	return tagPrefix{hi: hi, lo: lo, bits: uint8(bits)}, true
+}
+
+// prefix returns p as a netip.Prefix.
+func (p tagPrefix) prefix() netip.Prefix {
+	if p.is4 {
+		return netip.PrefixFrom(addr4(uint32(p.lo)), int(p.bits))
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], p.hi)
+	binary.BigEndian.PutUint64(b[8:], p.lo)
+	return netip.PrefixFrom(netip.AddrFrom16(b), int(p.bits))
+}
+
+// keySet collects prefixes as integer ranges, one slice per lookup
+// structure, for compile.
+type keySet struct {
+	k4       []uint64 // IPv4 ranges as lo<<32 | hi: sorting the keys sorts by lo
+	r6       []pair64 // IPv6 ranges of /64 and shorter, by their upper 64 bits
+	loW, hiW []u128   // IPv6 prefixes longer than /64
+}
+
+type pair64 struct{ lo, hi uint64 }
+
+// newKeySet returns a keySet with room for n4 IPv4 and n6 IPv6 prefixes.
+func newKeySet(n4, n6 int) keySet {
+	return keySet{k4: make([]uint64, 0, n4), r6: make([]pair64, 0, n6)}
+}
+
+// add adds a prefix made by toTagPrefix.
+func (ks *keySet) add(p tagPrefix) {
+	switch {
+	case p.is4:
+		lo := p.lo
+		ks.k4 = append(ks.k4, lo<<32|lo|uint64(lastHostBits32(int(p.bits))))
+	case p.bits <= 64:
+		ks.r6 = append(ks.r6, pair64{p.hi, p.hi | lastHostBits64(int(p.bits))})
+	default:
+		ks.loW = append(ks.loW, u128{p.hi, p.lo})
+		ks.hiW = append(ks.hiW, u128{p.hi, p.lo | lastHostBits64(int(p.bits)-64)})
+	}
+}
+
+// merge4 returns the IPv4 ranges sorted and merged (see mergeRanges). It
+// sorts ks.k4 in place: plain uint64 keys sort several times faster than
+// pairs through a comparison function.
+func (ks *keySet) merge4() (lo, hi []uint32) {
+	slices.Sort(ks.k4)
+	n := 0 // merged ranges, written back over the keys
+	for _, k := range ks.k4 {
+		l, h := uint32(k>>32), uint32(k)
+		if n > 0 {
+			plo, phi := uint32(ks.k4[n-1]>>32), uint32(ks.k4[n-1])
+			if phi == ^uint32(0) || l <= phi+1 {
+				ks.k4[n-1] = uint64(plo)<<32 | uint64(max(phi, h))
+				continue
+			}
+		}
+		ks.k4[n] = k
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	lo, hi = make([]uint32, n), make([]uint32, n)
+	for i, k := range ks.k4[:n] {
+		lo[i], hi[i] = uint32(k>>32), uint32(k)
+	}
+	return lo, hi
+}
+
+// merge6 is merge4 for the IPv6 ranges of /64 and shorter.
+func (ks *keySet) merge6() (lo, hi []uint64) {
+	r := ks.r6
+	if !slices.IsSortedFunc(r, comparePair64) {
+		slices.SortFunc(r, comparePair64)
+	}
+	n := 0
+	for _, p := range r {
+		if n > 0 && (r[n-1].hi == ^uint64(0) || p.lo <= r[n-1].hi+1) {
+			r[n-1].hi = max(r[n-1].hi, p.hi)
+			continue
+		}
+		r[n] = p
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	lo, hi = make([]uint64, n), make([]uint64, n)
+	for i, p := range r[:n] {
+		lo[i], hi[i] = p.lo, p.hi
+	}
+	return lo, hi
+}
+
+func comparePair64(a, b pair64) int { return cmp.Compare(a.lo, b.lo) }
+
+// mergeRanges sorts ranges by lo and joins overlapping and adjacent ones.
+func mergeRanges[K rangeKey](lo, hi []K) ([]K, []K) {
+	if len(lo) == 0 {
+		return nil, nil
+	}
+	type pair struct{ lo, hi K }
+	ps := make([]pair, len(lo))
+	for i := range lo {
+		ps[i] = pair{lo[i], hi[i]}
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.lo, b.lo) })
+	outLo := make([]K, 0, len(lo))
+	outHi := make([]K, 0, len(lo))
+	for _, p := range ps {
+		n := len(outLo)
+		if n > 0 && (outHi[n-1] == ^K(0) || p.lo <= outHi[n-1]+1) {
+			outHi[n-1] = max(outHi[n-1], p.hi)
+			continue
+		}
+		outLo = append(outLo, p.lo)
+		outHi = append(outHi, p.hi)
+	}
+	return slices.Clip(outLo), slices.Clip(outHi)
+}
+
+// mergeWide is mergeRanges for 128-bit ranges.
+func mergeWide(lo, hi []u128) ([]u128, []u128) {
+	if len(lo) == 0 {
+		return nil, nil
+	}
+	idx := make([]int, len(lo))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(lo[a].hi, lo[b].hi); c != 0 {
+			return c
+		}
+		return cmp.Compare(lo[a].lo, lo[b].lo)
+	})
+	var outLo, outHi []u128
+	for _, i := range idx {
+		n := len(outLo)
+		if n > 0 {
+			next, wrapped := outHi[n-1].addOne()
+			if wrapped || !next.less(lo[i]) {
+				if outHi[n-1].less(hi[i]) {
+					outHi[n-1] = hi[i]
+				}
+				continue
+			}
+		}
+		outLo = append(outLo, lo[i])
+		outHi = append(outHi, hi[i])
+	}
+	return outLo, outHi
+}
