@@ -30,16 +30,6 @@ func LookupFeature(namespace, name string) (ns, feature string, ok bool) {
 	return "", "", false
 }
 
-// LookupNamespace returns the canonical spelling of a feature namespace.
-func LookupNamespace(namespace string) (string, bool) {
-	for n := range KnownFeatures {
-		if strings.EqualFold(n, namespace) {
-			return n, true
-		}
-	}
-	return "", false
-}
-
 // ResourceType is one type a provider serves.
 type ResourceType struct {
 	ResourceType string
