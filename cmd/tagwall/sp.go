@@ -169,10 +169,16 @@ The password is printed once; the server keeps only a salted hash.
 }
 
 func newSPListCmd() *cobra.Command {
+	return newAdminListCmd[authn.PrincipalBody]("List service principals (never their secrets)", "/tagwall/servicePrincipals", "service principals")
+}
+
+// newAdminListCmd is a `list` subcommand: GET path on the admin API and
+// print the answer's value array as JSON.
+func newAdminListCmd[T any](short, path, what string) *cobra.Command {
 	var cfg string
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List service principals (never their secrets)",
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
@@ -180,10 +186,10 @@ func newSPListCmd() *cobra.Command {
 				return err
 			}
 			var out struct {
-				Value []authn.PrincipalBody `json:"value"`
+				Value []T `json:"value"`
 			}
-			if err := c.do(http.MethodGet, "/tagwall/servicePrincipals", nil, &out); err != nil {
-				return fmt.Errorf("list service principals: %w", err)
+			if err := c.do(http.MethodGet, path, nil, &out); err != nil {
+				return fmt.Errorf("list %s: %w", what, err)
 			}
 			return printJSON(cmd.OutOrStdout(), out.Value)
 		},

@@ -46,25 +46,5 @@ func newSubscriptionCreateCmd() *cobra.Command {
 }
 
 func newSubscriptionListCmd() *cobra.Command {
-	var cfg string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List subscriptions",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAdminClient(cfg)
-			if err != nil {
-				return err
-			}
-			var out struct {
-				Value []authn.SubscriptionBody `json:"value"`
-			}
-			if err := c.do(http.MethodGet, "/tagwall/subscriptions", nil, &out); err != nil {
-				return fmt.Errorf("list subscriptions: %w", err)
-			}
-			return printJSON(cmd.OutOrStdout(), out.Value)
-		},
-	}
-	configFlag(cmd, &cfg)
-	return cmd
+	return newAdminListCmd[authn.SubscriptionBody]("List subscriptions", "/tagwall/subscriptions", "subscriptions")
 }
