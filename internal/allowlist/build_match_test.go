@@ -42,8 +42,14 @@ func TestBuildersMatch(t *testing.T) {
 			if (got == nil) != (want == nil) {
 				t.Fatalf("newDir4 nil = %v, reference %v", got == nil, want == nil)
 			}
-			if got != nil && (*got.l1 != *want.l1 || !slices.Equal(got.l2, want.l2) || !slices.Equal(got.l3, want.l3)) {
+			if got != nil && (*got.l1 != *want.l1 || !slices.Equal(widen(got.l2), want.l2) || !slices.Equal(got.l3, want.l3)) {
 				t.Fatalf("DIR tables differ: l2 %d vs %d, l3 %d vs %d", len(got.l2), len(want.l2), len(got.l3), len(want.l3))
+			}
+			for _, nb := range []int{16, 1024, tagBuckets4} {
+				g, w := newRangeSet(lo4, hi4, nb), newRangeSetSlow(lo4, hi4, nb)
+				if g.base != w.base || g.span != w.span || g.shift != w.shift || !slices.Equal(g.idx, w.idx) {
+					t.Fatalf("IPv4 rangeSet with %d buckets differs: idx %d vs %d entries", nb, len(g.idx), len(w.idx))
+				}
 			}
 			lo6, hi6 := ks.merge6()
 			if !slices.Equal(lo6, wlo6) || !slices.Equal(hi6, whi6) {
@@ -85,3 +91,5 @@ func mapKeys[T, K any](in []T, f func(T) K) []K {
 	}
 	return out
 }
+
+func widen(s []uint16) []uint32 { return mapKeys(s, func(v uint16) uint32 { return uint32(v) }) }

@@ -67,10 +67,17 @@ func mergeWideSlow(lo, hi []u128) ([]u128, []u128) {
 	return outLo, outHi
 }
 
-// newDir4 builds the table from sorted, disjoint, non-adjacent ranges. It
+// dir4Slow is dir4 as it was, with 32-bit bitmap numbers in l2.
+type dir4Slow struct {
+	l1 *[1 << 16]uint16
+	l2 []uint32
+	l3 []uint64
+}
+
+// newDir4Slow builds the table from sorted, disjoint, non-adjacent ranges. It
 // returns nil when more than 65,534 /16 blocks are partly covered.
-func newDir4Slow(lo, hi []uint32) *dir4 {
-	d := &dir4{l1: new([1 << 16]uint16)}
+func newDir4Slow(lo, hi []uint32) *dir4Slow {
+	d := &dir4Slow{l1: new([1 << 16]uint16)}
 	// Visit only the /16 blocks the ranges touch, in order; the others
 	// stay 0, the empty node. Partly covered blocks are noted first so that
 	// l2 is allocated once, at its final size.
@@ -113,7 +120,7 @@ func newDir4Slow(lo, hi []uint32) *dir4 {
 var zeroNodeSlow [256]uint32
 
 // node adds the l2 node for the partly covered /16 at s and returns its number.
-func (d *dir4) nodeSlow(c rangeCursorSlow, s uint32) uint32 {
+func (d *dir4Slow) nodeSlow(c rangeCursorSlow, s uint32) uint32 {
 	n := uint32(len(d.l2) >> 8)
 	base := len(d.l2)
 	d.l2 = append(d.l2, zeroNodeSlow[:]...)
@@ -130,7 +137,7 @@ func (d *dir4) nodeSlow(c rangeCursorSlow, s uint32) uint32 {
 }
 
 // bitmap adds the l3 bitmap for the partly covered /24 at t.
-func (d *dir4) bitmapSlow(c rangeCursorSlow, t uint32) uint32 {
+func (d *dir4Slow) bitmapSlow(c rangeCursorSlow, t uint32) uint32 {
 	m := uint32(len(d.l3) >> 2)
 	var w [4]uint64
 	for j := c.j; j < len(c.lo) && c.lo[j] <= t|0xff; j++ {

@@ -135,7 +135,7 @@ func ownBuckets(ranges int) int {
 type TagSet struct {
 	name         string
 	changeNumber int64
-	prefixes     []tagPrefix // valid, masked, normalized; in the given order
+	prefixes     prefixList // valid, masked, normalized; in the given order
 	m            matcher
 }
 
@@ -151,19 +151,20 @@ func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet
 			n4++
 		}
 	}
-	ks := newKeySet(n4, len(prefixes)-n4)
-	kept := make([]tagPrefix, 0, len(prefixes))
+	ks := getKeySet(n4, len(prefixes)-n4)
+	defer putKeySet(ks)
+	kept := newPrefixList(len(prefixes))
 	for _, p := range prefixes {
 		if tp, ok := toTagPrefix(p); ok {
-			kept = append(kept, tp)
+			kept.add(tp)
 			ks.add(tp)
 		}
 	}
 	return &TagSet{
 		name:         name,
 		changeNumber: changeNumber,
-		prefixes:     slices.Clip(kept),
-		m:            compile(&ks, tagSizing),
+		prefixes:     kept,
+		m:            compile(ks, tagSizing),
 	}
 }
 
@@ -174,14 +175,15 @@ func (t *TagSet) Name() string { return t.name }
 func (t *TagSet) ChangeNumber() int64 { return t.changeNumber }
 
 // Len reports the number of prefixes compiled.
-func (t *TagSet) Len() int { return len(t.prefixes) }
+func (t *TagSet) Len() int { return t.prefixes.len() }
 
 // Prefixes returns a copy of the compiled prefixes, in the order given.
 func (t *TagSet) Prefixes() []netip.Prefix {
-	out := make([]netip.Prefix, len(t.prefixes))
-	for i, p := range t.prefixes {
-		out[i] = p.prefix()
-	}
+	out := make([]netip.Prefix, 0, t.prefixes.len())
+	t.prefixes.each(func(p netip.Prefix) bool {
+		out = append(out, p)
+		return true
+	})
 	return out
 }
 

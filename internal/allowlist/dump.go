@@ -29,7 +29,7 @@ func (l *List) String() string {
 	for _, t := range l.tags {
 		v4, v6 := t.Ranges()
 		fmt.Fprintf(&sb, "tag %s change %d: %d prefixes, %d IPv4 and %d IPv6 ranges\n",
-			t.name, t.changeNumber, len(t.prefixes), v4, v6)
+			t.name, t.changeNumber, t.prefixes.len(), v4, v6)
 	}
 	return sb.String()
 }
@@ -52,13 +52,4 @@ func writeRanges(sb *strings.Builder, name string, m *matcher) {
 
 func addr4(k uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)})
-}
-
-func addr6(k u128) netip.Addr {
-	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(k.hi >> (56 - 8*i))
-		b[8+i] = byte(k.lo >> (56 - 8*i))
-	}
-	return netip.AddrFrom16(b)
 }

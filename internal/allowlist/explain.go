@@ -48,10 +48,11 @@ func (l *List) Explain(a netip.Addr) Decision {
 // match returns the most specific prefix of t that contains a.
 func (t *TagSet) match(a netip.Addr) (netip.Prefix, bool) {
 	var best netip.Prefix
-	for _, tp := range t.prefixes {
-		if p := tp.prefix(); p.Contains(a) && (!best.IsValid() || p.Bits() > best.Bits()) {
+	t.prefixes.each(func(p netip.Prefix) bool {
+		if p.Contains(a) && (!best.IsValid() || p.Bits() > best.Bits()) {
 			best = p
 		}
-	}
+		return true
+	})
 	return best, best.IsValid()
 }

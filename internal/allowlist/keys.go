@@ -5,12 +5,11 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync"
 )
 
-// tagPrefix is one valid, masked, normalized prefix in pointer-free form: a
-// netip.Prefix holds a pointer, which would cost write barriers while a
-// TagSet is compiled and a scan in every garbage collection while it lives.
-// An IPv4 address is in the low 32 bits of lo.
+// tagPrefix is one valid, masked, normalized prefix as integers. An IPv4
+// address is in the low 32 bits of lo.
 type tagPrefix struct {
 	hi, lo uint64
 	bits   uint8
@@ -41,17 +40,6 @@ func toTagPrefix(p netip.Prefix) (tp tagPrefix, ok bool) {
 	return tagPrefix{hi: hi, lo: lo, bits: uint8(bits)}, true
 }
 
-// prefix returns p as a netip.Prefix.
-func (p tagPrefix) prefix() netip.Prefix {
-	if p.is4 {
-		return netip.PrefixFrom(addr4(uint32(p.lo)), int(p.bits))
-	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], p.hi)
-	binary.BigEndian.PutUint64(b[8:], p.lo)
-	return netip.PrefixFrom(netip.AddrFrom16(b), int(p.bits))
-}
-
 // keySet collects prefixes as integer ranges, one slice per lookup
 // structure, for compile.
 type keySet struct {
@@ -62,10 +50,24 @@ type keySet struct {
 
 type pair64 struct{ lo, hi uint64 }
 
-// newKeySet returns a keySet with room for n4 IPv4 and n6 IPv6 prefixes.
-func newKeySet(n4, n6 int) keySet {
-	return keySet{k4: make([]uint64, 0, n4), r6: make([]pair64, 0, n6)}
+// getKeySet returns an empty keySet from a pool, with room for n4 IPv4 and
+// n6 IPv6 prefixes. The keys are garbage once compile has merged them (a
+// few hundred KiB for a large tag), so a TagSet compile borrows them.
+func getKeySet(n4, n6 int) *keySet {
+	ks := keySetPool.Get().(*keySet)
+	ks.k4 = slices.Grow(ks.k4[:0], n4)
+	ks.r6 = slices.Grow(ks.r6[:0], n6)
+	ks.loW, ks.hiW = nil, nil
+	return ks
 }
+
+// putKeySet returns ks to the pool.
+func putKeySet(ks *keySet) {
+	ks.loW, ks.hiW = nil, nil // merged wide ranges may be kept by a matcher
+	keySetPool.Put(ks)
+}
+
+var keySetPool = sync.Pool{New: func() any { return new(keySet) }}
 
 // add adds a prefix made by toTagPrefix.
 func (ks *keySet) add(p tagPrefix) {

@@ -353,3 +353,27 @@ func TestTagSetManyBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestTagSetManyBitmaps covers the fallback from the DIR table to the range
+// index when more /24 blocks are partly covered than 16-bit bitmap numbers
+// can name, while the /16 blocks fit.
+func TestTagSetManyBitmaps(t *testing.T) {
+	// The lower half of every /24 of 300 /16s from 10.0.0.0 to 11.43.255.255.
+	prefixes := make([]netip.Prefix, 300<<8)
+	for i := range prefixes {
+		b := 10<<16 + i
+		prefixes[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(b >> 16), byte(b >> 8), byte(b), 0}), 25)
+	}
+	tag := NewTagSet("many", 1, prefixes)
+	if tag.m.d4 != nil {
+		t.Fatal("DIR table built with more bitmaps than 16 bits can number")
+	}
+	for _, tt := range []struct {
+		addr string
+		want bool
+	}{{"10.0.0.0", true}, {"10.0.0.127", true}, {"10.0.0.128", false}, {"11.43.255.127", true}, {"11.44.0.0", false}} {
+		if got := tag.Contains(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Contains(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}

@@ -131,53 +131,48 @@ var idxPool = sync.Pool{New: func() any { return new([]uint32) }}
 // index appends the index of keys base+from ... base+from+span, split into
 // buckets of 2^shift keys, and returns its offset in idx. j is the last
 // range whose lo is at or below base+from.
+//
+// Most buckets hold no range start: their only candidate is the range that
+// reaches into them, and they are classified in the loop; only buckets with
+// range starts go through crowded.
 func (r *rangeSet[K]) index(from, span K, shift uint8, j int) uint32 {
 	nb := int(span>>shift) + 1
 	pos := len(r.idx)
 	r.idx = slices.Grow(r.idx, nb)[:pos+nb]
-	// j walks to the last range whose lo is at or below the bucket's first
-	// key (its j0), and next to that of the bucket after, or to the last
-	// range starting in the index for the last bucket.
-	last := r.base + from + span
-	for j+1 < len(r.lo) && r.lo[j+1] <= r.base+from {
-		j++
-	}
+	lo, base := r.lo, r.base
 	for b := range nb {
-		next := j
-		limit := last
-		if b+1 < nb {
-			limit = r.base + from + K(b+1)<<shift
+		// Offsets from base: the bucket's first and last keys.
+		first := from + K(b)<<shift
+		last := first + min(K(1)<<shift-1, span-K(b)<<shift)
+		for j+1 < len(lo) && lo[j+1]-base <= first {
+			j++ // j: the last range whose lo is at or below first
 		}
-		for next+1 < len(r.lo) && r.lo[next+1] <= limit {
-			next++
+		var e uint32
+		if j+1 < len(lo) && lo[j+1]-base <= last {
+			next := j + 1 // the last range whose lo is in the bucket
+			for next+1 < len(lo) && lo[next+1]-base <= last {
+				next++
+			}
+			e = r.crowded(first, last-first, shift, uint32(j), uint32(next)) // may grow idx
+		} else {
+			switch h := r.hi[j] - base; {
+			case h >= last:
+				e = bucketIn
+			case h < first:
+				e = bucketOut
+			default:
+				e = uint32(j) | bucketSearch
+			}
 		}
-		bfrom := from + K(b)<<shift
-		bspan := min(K(1)<<shift-1, span-K(b)<<shift)
-		e := r.classify(bfrom, bspan, shift, uint32(j), uint32(next)) // may grow idx
 		r.idx[pos+b] = e
-		j = next
 	}
 	return uint32(pos)
 }
 
-// classify returns the entry of the bucket of keys base+from ...
-// base+from+span whose candidates are lo[j ... next] (next included when
-// its lo is in the bucket), building a child index when it is crowded.
-func (r *rangeSet[K]) classify(from, span K, shift uint8, j, next uint32) uint32 {
-	start := r.base + from
-	last := start + span
-	if r.lo[next] > last {
-		next--
-	}
-	if next == j {
-		switch h := r.hi[j]; {
-		case h >= last:
-			return bucketIn
-		case h < start:
-			return bucketOut
-		}
-		return j | bucketSearch
-	}
+// crowded returns the entry of the bucket of keys base+from ...
+// base+from+span whose candidates are lo[j ... next], j < next, building a
+// child index when there are too many to search.
+func (r *rangeSet[K]) crowded(from, span K, shift uint8, j, next uint32) uint32 {
 	if next-j <= maxCandidates || shift == 0 {
 		return j | (next-j)<<24
 	}
