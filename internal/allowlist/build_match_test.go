@@ -1,6 +1,7 @@
 package allowlist
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -21,6 +22,12 @@ func TestBuildersMatch(t *testing.T) {
 			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("11.0.0.1/32"),
 			netip.MustParsePrefix("128.0.0.0/1"), netip.MustParsePrefix("::/0"),
 		},
+	}
+	for i := range 20 {
+		n := 1 + r.IntN(3000)
+		inputs[fmt.Sprintf("random-%d", i)] = randomGlobalPrefixes(r, n)
+		inputs[fmt.Sprintf("clustered-%d", i)] = clusteredPrefixes(r, n)
+		inputs[fmt.Sprintf("dense-%d", i)] = densePrefixes(r, n)
 	}
 	for name, prefixes := range inputs {
 		t.Run(name, func(t *testing.T) {
@@ -93,3 +100,19 @@ func mapKeys[T, K any](in []T, f func(T) K) []K {
 }
 
 func widen(s []uint16) []uint32 { return mapKeys(s, func(v uint16) uint32 { return uint32(v) }) }
+
+// densePrefixes returns n random prefixes of /18 to /32 inside 10.0.0.0/14
+// and 2603:1000::/40 to /64 inside 2603:1000::/36: many partly covered
+// blocks and crowded buckets.
+func densePrefixes(r *rand.Rand, n int) []netip.Prefix {
+	out := make([]netip.Prefix, n)
+	for i := range out {
+		if i%2 == 0 {
+			a := 10<<24 | r.Uint32()>>14
+			out[i] = netip.PrefixFrom(addr4(a), 18+r.IntN(15)).Masked()
+			continue
+		}
+		out[i] = netip.PrefixFrom(addr6(u128{0x2603_1000_0000_0000 | r.Uint64()>>36, 0}), 40+r.IntN(25)).Masked()
+	}
+	return out
+}

@@ -133,40 +133,74 @@ var idxPool = sync.Pool{New: func() any { return new([]uint32) }}
 // range whose lo is at or below base+from.
 //
 // Most buckets hold no range start: their only candidate is the range that
-// reaches into them, and they are classified in the loop; only buckets with
-// range starts go through crowded.
+// reaches into them, so they are filled a run at a time (see fillRun); only
+// buckets with range starts are looked at one by one.
 func (r *rangeSet[K]) index(from, span K, shift uint8, j int) uint32 {
 	nb := int(span>>shift) + 1
 	pos := len(r.idx)
 	r.idx = slices.Grow(r.idx, nb)[:pos+nb]
 	lo, base := r.lo, r.base
-	for b := range nb {
+	for b := 0; b < nb; {
 		// Offsets from base: the bucket's first and last keys.
 		first := from + K(b)<<shift
 		last := first + min(K(1)<<shift-1, span-K(b)<<shift)
 		for j+1 < len(lo) && lo[j+1]-base <= first {
 			j++ // j: the last range whose lo is at or below first
 		}
-		var e uint32
 		if j+1 < len(lo) && lo[j+1]-base <= last {
 			next := j + 1 // the last range whose lo is in the bucket
 			for next+1 < len(lo) && lo[next+1]-base <= last {
 				next++
 			}
-			e = r.crowded(first, last-first, shift, uint32(j), uint32(next)) // may grow idx
-		} else {
-			switch h := r.hi[j] - base; {
-			case h >= last:
-				e = bucketIn
-			case h < first:
-				e = bucketOut
-			default:
-				e = uint32(j) | bucketSearch
+			e := r.crowded(first, last-first, shift, uint32(j), uint32(next)) // may grow idx
+			r.idx[pos+b] = e
+			b++
+			continue
+		}
+		// Buckets b up to the one where range j+1 starts have only j.
+		bn := nb
+		if j+1 < len(lo) {
+			if o := lo[j+1] - base - from; o <= span {
+				bn = int(o >> shift)
 			}
 		}
-		r.idx[pos+b] = e
+		r.fillRun(pos, b, bn, from, span, shift, j)
+		b = bn
 	}
 	return uint32(pos)
+}
+
+// fillRun sets the entries of buckets b ... bn-1 of the index at pos (keys
+// base+from ... base+from+span in buckets of 2^shift keys), whose only
+// candidate is range j, which starts at or before bucket b: the buckets up
+// to the one holding hi[j] are in the set, that one is in it or must be
+// searched, and the rest are out.
+func (r *rangeSet[K]) fillRun(pos, b, bn int, from, span K, shift uint8, j int) {
+	idx := r.idx[pos+b : pos+bn]
+	h := r.hi[j] - r.base
+	if h < from+K(b)<<shift {
+		fillEntries(idx, bucketOut)
+		return
+	}
+	q := (h - from) >> shift // the bucket holding hi[j]
+	if q >= K(bn) {
+		fillEntries(idx, bucketIn)
+		return
+	}
+	bh := int(q)
+	fillEntries(idx[:bh-b], bucketIn)
+	if h-from-K(bh)<<shift >= min(K(1)<<shift-1, span-K(bh)<<shift) {
+		idx[bh-b] = bucketIn // hi[j] is the bucket's last key
+	} else {
+		idx[bh-b] = uint32(j) | bucketSearch
+	}
+	fillEntries(idx[bh-b+1:], bucketOut)
+}
+
+func fillEntries(s []uint32, e uint32) {
+	for i := range s {
+		s[i] = e
+	}
 }
 
 // crowded returns the entry of the bucket of keys base+from ...
