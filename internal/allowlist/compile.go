@@ -145,15 +145,9 @@ type TagSet struct {
 // prefixes slice is not retained. Compiling AzureCloud (13,062 prefixes)
 // takes well under a millisecond, once per tag version.
 func NewTagSet(name string, changeNumber int64, prefixes []netip.Prefix) *TagSet {
-	n4 := 0
-	for _, p := range prefixes {
-		if p.Addr().Is4() {
-			n4++
-		}
-	}
-	ks := getKeySet(n4, len(prefixes)-n4)
+	ks := getKeySet()
 	defer putKeySet(ks)
-	kept := newPrefixList(len(prefixes))
+	kept := newPrefixList(prefixes)
 	for _, p := range prefixes {
 		if tp, ok := toTagPrefix(p); ok {
 			kept.add(tp)

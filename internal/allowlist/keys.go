@@ -2,7 +2,6 @@ package allowlist
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"sync"
@@ -17,21 +16,22 @@ type tagPrefix struct {
 }
 
 // toTagPrefix masks and normalizes p (see normalize). ok is false when p is
-// invalid.
+// invalid. It reads the address through addrHalves: netip keeps an IPv4
+// address in the low 32 bits, as the IPv4-mapped IPv6 address.
 func toTagPrefix(p netip.Prefix) (tp tagPrefix, ok bool) {
-	if !p.IsValid() {
+	bits := p.Bits() // -1 when p is invalid
+	if bits < 0 {
 		return tagPrefix{}, false
 	}
-	a, bits := p.Addr(), p.Bits()
-	if a.Is4In6() && bits >= 96 {
-		a, bits = a.Unmap(), bits-96
-	}
-	if a.Is4() {
-		b := a.As4()
-		lo := binary.BigEndian.Uint32(b[:]) &^ lastHostBits32(bits)
-		return tagPrefix{lo: uint64(lo), bits: uint8(bits), is4: true}, true
-	}
+	a := p.Addr()
 	hi, lo := addrHalves(&a)
+	if a.Is4() || bits >= 96 && hi == 0 && lo>>32 == 0xffff { // IPv4, or mapped
+		if !a.Is4() {
+			bits -= 96
+		}
+		v4 := uint32(lo) &^ lastHostBits32(bits)
+		return tagPrefix{lo: uint64(v4), bits: uint8(bits), is4: true}, true
+	}
 	if bits <= 64 {
 		hi, lo = hi&^lastHostBits64(bits), 0
 	} else {
@@ -50,13 +50,12 @@ type keySet struct {
 
 type pair64 struct{ lo, hi uint64 }
 
-// getKeySet returns an empty keySet from a pool, with room for n4 IPv4 and
-// n6 IPv6 prefixes. The keys are garbage once compile has merged them (a
-// few hundred KiB for a large tag), so a TagSet compile borrows them.
-func getKeySet(n4, n6 int) *keySet {
+// getKeySet returns an empty keySet from a pool. The keys are garbage once
+// compile has merged them (over 100 KiB for a large tag), so a TagSet
+// compile borrows them.
+func getKeySet() *keySet {
 	ks := keySetPool.Get().(*keySet)
-	ks.k4 = slices.Grow(ks.k4[:0], n4)
-	ks.r6 = slices.Grow(ks.r6[:0], n6)
+	ks.k4, ks.r6 = ks.k4[:0], ks.r6[:0]
 	ks.loW, ks.hiW = nil, nil
 	return ks
 }
@@ -87,7 +86,9 @@ func (ks *keySet) add(p tagPrefix) {
 // sorts ks.k4 in place: plain uint64 keys sort several times faster than
 // pairs through a comparison function.
 func (ks *keySet) merge4() (lo, hi []uint32) {
-	slices.Sort(ks.k4)
+	if !slices.IsSorted(ks.k4) { // service tags come sorted
+		slices.Sort(ks.k4)
+	}
 	n := 0 // merged ranges, written back over the keys
 	for _, k := range ks.k4 {
 		l, h := uint32(k>>32), uint32(k)
@@ -114,7 +115,7 @@ func (ks *keySet) merge4() (lo, hi []uint32) {
 // merge6 is merge4 for the IPv6 ranges of /64 and shorter.
 func (ks *keySet) merge6() (lo, hi []uint64) {
 	r := ks.r6
-	if !slices.IsSortedFunc(r, comparePair64) {
+	if !slices.IsSortedFunc(r, comparePair64) { // service tags come sorted
 		slices.SortFunc(r, comparePair64)
 	}
 	n := 0
