@@ -240,7 +240,8 @@ func (b *Builder) AllowAll() { b.all = true }
 // List whenever the error is non-nil. The Builder may be reused.
 func (b *Builder) Build() (*List, error) {
 	l := &List{all: b.all, entries: slices.Clone(b.entries)}
-	var own keySet
+	own := getKeySet()
+	defer putKeySet(own)
 	for _, e := range b.entries {
 		if e.tag == nil {
 			tp, _ := toTagPrefix(e.prefix) // valid: AddPrefix checked
@@ -251,7 +252,7 @@ func (b *Builder) Build() (*List, error) {
 			l.tags = append(l.tags, e.tag)
 		}
 	}
-	l.own = compile(&own, ownSizing)
+	l.own = compile(own, ownSizing)
 	if len(l.tags) > 0 {
 		l.tag = l.tags[0]
 		l.more = l.tags[1:]
