@@ -9,7 +9,7 @@ import (
 	"slices"
 )
 
-// mergeRanges sorts ranges by lo and joins overlapping and adjacent ones.
+// mergeRangesSlow sorts ranges by lo and joins overlapping and adjacent ones.
 func mergeRangesSlow[K rangeKey](lo, hi []K) ([]K, []K) {
 	if len(lo) == 0 {
 		return nil, nil
@@ -32,39 +32,6 @@ func mergeRangesSlow[K rangeKey](lo, hi []K) ([]K, []K) {
 		outHi = append(outHi, p.hi)
 	}
 	return slices.Clip(outLo), slices.Clip(outHi)
-}
-
-// mergeWide is mergeRanges for 128-bit ranges.
-func mergeWideSlow(lo, hi []u128) ([]u128, []u128) {
-	if len(lo) == 0 {
-		return nil, nil
-	}
-	idx := make([]int, len(lo))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(lo[a].hi, lo[b].hi); c != 0 {
-			return c
-		}
-		return cmp.Compare(lo[a].lo, lo[b].lo)
-	})
-	var outLo, outHi []u128
-	for _, i := range idx {
-		n := len(outLo)
-		if n > 0 {
-			next, wrapped := outHi[n-1].addOne()
-			if wrapped || !next.less(lo[i]) {
-				if outHi[n-1].less(hi[i]) {
-					outHi[n-1] = hi[i]
-				}
-				continue
-			}
-		}
-		outLo = append(outLo, lo[i])
-		outHi = append(outHi, hi[i])
-	}
-	return outLo, outHi
 }
 
 // dir4Slow is dir4 as it was, with 32-bit bitmap numbers in l2.
@@ -119,7 +86,7 @@ func newDir4Slow(lo, hi []uint32) *dir4Slow {
 
 var zeroNodeSlow [256]uint32
 
-// node adds the l2 node for the partly covered /16 at s and returns its number.
+// nodeSlow adds the l2 node for the partly covered /16 at s and returns its number.
 func (d *dir4Slow) nodeSlow(c rangeCursorSlow, s uint32) uint32 {
 	n := uint32(len(d.l2) >> 8)
 	base := len(d.l2)
@@ -136,7 +103,7 @@ func (d *dir4Slow) nodeSlow(c rangeCursorSlow, s uint32) uint32 {
 	return n
 }
 
-// bitmap adds the l3 bitmap for the partly covered /24 at t.
+// bitmapSlow adds the l3 bitmap for the partly covered /24 at t.
 func (d *dir4Slow) bitmapSlow(c rangeCursorSlow, t uint32) uint32 {
 	m := uint32(len(d.l3) >> 2)
 	var w [4]uint64
@@ -181,7 +148,7 @@ func (c *rangeCursorSlow) classify(s, e uint32) int {
 	return blockPartialSlow
 }
 
-// newRangeSet indexes sorted, disjoint, non-adjacent ranges with at most
+// newRangeSetSlow indexes sorted, disjoint, non-adjacent ranges with at most
 // maxBuckets root buckets (a power of two, at least 2). The slices are kept,
 // not copied.
 func newRangeSetSlow[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
@@ -202,7 +169,7 @@ func newRangeSetSlow[K rangeKey](lo, hi []K, maxBuckets int) rangeSet[K] {
 	return r
 }
 
-// index appends the index of keys base+from ... base+from+span, split into
+// indexSlow appends the index of keys base+from ... base+from+span, split into
 // buckets of 2^shift keys, and returns its offset in idx. j is the last
 // range whose lo is at or below base+from.
 func (r *rangeSet[K]) indexSlow(from, span K, shift uint8, j int) uint32 {
@@ -230,7 +197,7 @@ func (r *rangeSet[K]) indexSlow(from, span K, shift uint8, j int) uint32 {
 	return uint32(pos)
 }
 
-// classify returns the entry of the bucket of keys base+from ...
+// classifySlow returns the entry of the bucket of keys base+from ...
 // base+from+span whose candidates are lo[j ... next] (next included when
 // its lo is in the bucket), building a child index when it is crowded.
 func (r *rangeSet[K]) classifySlow(from, span K, shift uint8, j, next uint32) uint32 {

@@ -1,18 +1,9 @@
 package allowlist
 
-import (
-	"encoding/binary"
-	"math/bits"
-	"net/netip"
-)
+import "math/bits"
 
 // u128 is an IPv6 address as two big-endian halves.
 type u128 struct{ hi, lo uint64 }
-
-func u128Of(a netip.Addr) u128 {
-	b := a.As16()
-	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
-}
 
 // less reports whether x < y, without branches: the borrow out of x - y.
 func (x u128) less(y u128) bool {
