@@ -16,7 +16,7 @@
 // Structures (chosen by measurement, see match_bench_test.go and
 // docs/bench/allowlist.md): prefixes are merged into sorted, disjoint
 // [lo, hi] ranges. A TagSet's IPv4 ranges become a DIR-16-8-8 table, three
-// dependent loads with no data-dependent branch (AzureCloud: about 330 KiB).
+// dependent loads with no data-dependent branch (AzureCloud: about 231 KiB).
 // IPv6 ranges are keyed by their upper 64 bits (service tags use /64 or
 // shorter) in a rangeSet, a bucket index whose crowded buckets get nested
 // child indexes; prefixes longer than /64 go to a small 128-bit side set.
