@@ -131,7 +131,8 @@ func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*rout
 }
 
 // readPreamble reads the PROXY header (trusted peers) and the ClientHello.
-// A non-empty reason is a denial.
+// A non-empty reason is a denial; ReasonNotAuthorized here means no route
+// admits the client (decided before the ClientHello).
 func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string) {
 	pre := preamble{client: peer}
 	if g.cfg.trusts(peer) {
@@ -159,6 +160,12 @@ func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string
 	}
 	if !pre.client.IsValid() {
 		return pre, ReasonBadProxyHeader
+	}
+	// Early deny: an address no route admits is refused before its
+	// ClientHello is read (the audit line has no SNI and no route). A
+	// client some route admits is judged by its own route in decide.
+	if g.table.Load().earlyDenies(pre.client) {
+		return pre, ReasonNotAuthorized
 	}
 	sni, n, err := readClientHello(st.br, &st.scratch)
 	if err != nil {

@@ -4,6 +4,11 @@
 // to an upstream, and admits it only when the client address is in that
 // route's allowlist. It never terminates TLS.
 //
+// A client address that no route admits is denied right after the PROXY
+// header, before the ClientHello is read (reason not-authorized, no route
+// and no SNI in the audit line); see table.setEarly for when this check is
+// taken.
+//
 // A denied connection is closed at once with a reset and produces exactly
 // one audit line (slog, msg "denied", with route, client, peer, sni, reason
 // and version) and one count in tagwall_gateway_connections_total. An

@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
 )
 
 const (
@@ -122,19 +125,117 @@ func expectOneAudit(t *testing.T, gw *testGateway, want map[string]string) {
 	}
 }
 
+// TestDeniedNotAuthorized covers both places a not-authorized denial is
+// taken: before the ClientHello when no route admits the client (route and
+// sni empty), and after it when another route admits the client but the
+// route its SNI names does not.
 func TestDeniedNotAuthorized(t *testing.T) {
-	gw, prod, _ := twoRoutes(t, Config{})
-	c := dialAs(t, gw.addr, netip.MustParseAddr("8.8.8.8"), 2)
-	defer c.Close()
-	go httpsGet(c, prodSNI)
-	expectClosed(t, c)
-	expectOneAudit(t, gw, map[string]string{"msg": "denied", "route": "prod", "client": "8.8.8.8", "sni": prodSNI, "reason": ReasonNotAuthorized, "version": "1"})
-	if n := metricValue(t, gw.metrics.conns.WithLabelValues("prod", DecisionDenied, ReasonNotAuthorized)); n != 1 {
-		t.Errorf("denied count = %v, want 1", n)
+	tests := []struct {
+		name   string
+		client string
+		send   func(t *testing.T, c net.Conn) // after the PROXY header
+		want   map[string]string
+		route  string // label of the counted denial
+	}{
+		{
+			name: "no route admits, clienthello sent", client: "8.8.8.8",
+			send: func(t *testing.T, c net.Conn) { go httpsGet(c, prodSNI) },
+			want: map[string]string{"msg": "denied", "route": "", "client": "8.8.8.8", "sni": "", "reason": ReasonNotAuthorized, "version": ""},
+		},
+		{
+			name: "no route admits, PROXY header only", client: "8.8.8.8",
+			send: func(t *testing.T, c net.Conn) {},
+			want: map[string]string{"msg": "denied", "route": "", "client": "8.8.8.8", "sni": "", "reason": ReasonNotAuthorized, "version": ""},
+		},
+		{
+			name: "no route admits, IPv6", client: "2001:db8::1",
+			send: func(t *testing.T, c net.Conn) {},
+			want: map[string]string{"msg": "denied", "route": "", "client": "2001:db8::1", "sni": "", "reason": ReasonNotAuthorized, "version": ""},
+		},
+		{
+			name: "admitted by dev, sni names prod", client: "10.1.2.3",
+			send:  func(t *testing.T, c net.Conn) { go httpsGet(c, prodSNI) },
+			want:  map[string]string{"msg": "denied", "route": "prod", "client": "10.1.2.3", "sni": prodSNI, "reason": ReasonNotAuthorized, "version": "1"},
+			route: "prod",
+		},
+		{
+			name: "admitted by prod, sni names dev", client: "20.20.20.20",
+			send:  func(t *testing.T, c net.Conn) { go httpsGet(c, devSNI) },
+			want:  map[string]string{"msg": "denied", "route": "dev", "client": "20.20.20.20", "sni": devSNI, "reason": ReasonNotAuthorized, "version": "7"},
+			route: "dev",
+		},
 	}
-	time.Sleep(50 * time.Millisecond)
-	if n := prod.ln.n.Load(); n != 0 {
-		t.Errorf("upstream accepted %d connections for a denied client, want 0", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A long ClientHello timeout: an early denial must not wait for it.
+			gw, prod, dev := twoRoutes(t, Config{ClientHelloTimeout: time.Minute})
+			c := dialAs(t, gw.addr, netip.MustParseAddr(tt.client), 2)
+			defer c.Close()
+			tt.send(t, c)
+			expectClosed(t, c)
+			expectOneAudit(t, gw, tt.want)
+			if n := metricValue(t, gw.metrics.conns.WithLabelValues(tt.route, DecisionDenied, ReasonNotAuthorized)); n != 1 {
+				t.Errorf("denied count for route %q = %v, want 1", tt.route, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+			if n := prod.ln.n.Load() + dev.ln.n.Load(); n != 0 {
+				t.Errorf("upstreams accepted %d connections for a denied client, want 0", n)
+			}
+		})
+	}
+}
+
+// TestEarlyTable checks when a table takes the early check, against a slow
+// reference: "does any route admit the client".
+func TestEarlyTable(t *testing.T) {
+	a, b := list(t, "20.20.20.0/24"), list(t, "10.0.0.0/8", "2001:db8:1::/48")
+	var all allowlist.Builder
+	all.AllowAll()
+	allowAll, err := all.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([]Route, maxEarlyLists+1)
+	for i := range many {
+		many[i] = Route{Name: fmt.Sprint("r", i), SNI: fmt.Sprintf("r%d.example.test", i), Upstream: "127.0.0.1:1", Allow: list(t, fmt.Sprintf("20.0.%d.0/24", i))}
+	}
+	tests := []struct {
+		name   string
+		routes []Route
+		early  bool
+		lists  int
+	}{
+		{name: "empty table", routes: nil, early: false},
+		{name: "two lists", routes: []Route{{Name: "a", SNI: "a.test", Allow: a}, {Name: "b", Allow: b}}, early: true, lists: 2},
+		{name: "shared list counted once", routes: []Route{{Name: "a", SNI: "a.test", Allow: a}, {Name: "b", SNI: "b.test", Allow: a}}, early: true, lists: 1},
+		{name: "nil allow keeps the late decision", routes: []Route{{Name: "a", SNI: "a.test", Allow: a}, {Name: "b", SNI: "b.test"}}, early: false},
+		{name: "allow-all route", routes: []Route{{Name: "a", SNI: "a.test", Allow: a}, {Name: "b", Allow: allowAll}}, early: false},
+		{name: "too many lists", routes: many, early: false},
+		{name: "exactly the limit", routes: many[:maxEarlyLists], early: true, lists: maxEarlyLists},
+	}
+	addrs := []string{"20.20.20.20", "20.20.21.1", "10.9.9.9", "8.8.8.8", "20.0.3.4", "2001:db8:1::5", "2001:db8:2::5", "::1"}
+	g, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, _ := g.buildTable(tt.routes)
+			if tab.early != tt.early || len(tab.lists) != tt.lists {
+				t.Fatalf("early = %v with %d lists, want %v with %d", tab.early, len(tab.lists), tt.early, tt.lists)
+			}
+			for _, s := range addrs {
+				addr := netip.MustParseAddr(s)
+				anyAdmits := false
+				for _, e := range tab.byName {
+					anyAdmits = anyAdmits || e.admits(addr)
+				}
+				want := tt.early && !anyAdmits
+				if got := tab.earlyDenies(addr); got != want {
+					t.Errorf("earlyDenies(%s) = %v, want %v", s, got, want)
+				}
+			}
+		})
 	}
 }
 

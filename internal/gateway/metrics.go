@@ -37,6 +37,7 @@ type metrics struct {
 	revoked                                                                                *prometheus.CounterVec // route
 	tags                                                                                   *serviceTagCollector   // source
 	denyNoRoute, denyUntrusted, denyTimeout, denyBadHello, denyProxyRequired, denyBadProxy prometheus.Counter
+	denyEarly                                                                              prometheus.Counter // not-authorized before the ClientHello (route "")
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -78,6 +79,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.denyBadHello = m.conns.WithLabelValues("", DecisionDenied, ReasonBadClientHello)
 	m.denyProxyRequired = m.conns.WithLabelValues("", DecisionDenied, ReasonProxyHeaderRequired)
 	m.denyBadProxy = m.conns.WithLabelValues("", DecisionDenied, ReasonBadProxyHeader)
+	m.denyEarly = m.conns.WithLabelValues("", DecisionDenied, ReasonNotAuthorized)
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags} {
 			if err := reg.Register(c); err != nil {
@@ -102,6 +104,8 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 		return m.denyProxyRequired
 	case ReasonBadProxyHeader:
 		return m.denyBadProxy
+	case ReasonNotAuthorized:
+		return m.denyEarly
 	default:
 		return m.denyBadHello
 	}

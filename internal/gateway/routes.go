@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,56 @@ type table struct {
 	bySNI  map[string]*routeEntry
 	byName map[string]*routeEntry
 	def    *routeEntry // the route with SNI ""
+
+	// early: an address none of lists admits is denied before its
+	// ClientHello is read (see earlyDenies). Set only when every route
+	// has a list, none admits everyone, and there are at most
+	// maxEarlyLists distinct lists.
+	early bool
+	lists []*allowlist.List // distinct Allow lists of the routes
+}
+
+// maxEarlyLists bounds the Contains calls the early check makes per
+// connection; a larger table decides after the ClientHello only.
+const maxEarlyLists = 16
+
+// earlyDenies reports whether no route of t admits client, so the
+// connection can be refused before its ClientHello. It is false whenever
+// the early check is off for t.
+func (t *table) earlyDenies(client netip.Addr) bool {
+	if !t.early {
+		return false
+	}
+	for _, l := range t.lists {
+		if l.Contains(client) {
+			return false
+		}
+	}
+	return true
+}
+
+// setEarly decides whether t takes the early check and collects its lists.
+// A table with no route, a nil-Allow (deny-all) route or an allow-all
+// route keeps deciding after the ClientHello, so its denials name the
+// route (or no-route) as before.
+func (t *table) setEarly() {
+	t.early, t.lists = false, nil
+	if len(t.byName) == 0 {
+		return
+	}
+	var lists []*allowlist.List
+	for _, e := range t.byName {
+		if e.Allow == nil || e.Allow.AllowsAll() {
+			return
+		}
+		if !slices.Contains(lists, e.Allow) {
+			if len(lists) == maxEarlyLists {
+				return
+			}
+			lists = append(lists, e.Allow)
+		}
+	}
+	t.early, t.lists = true, lists
 }
 
 // lookup finds the route for a server name: the exact (ASCII
@@ -100,5 +151,6 @@ func (g *Gateway) buildTable(routes []Route) (t *table, dups []string) {
 			t.bySNI[r.SNI] = e
 		}
 	}
+	t.setEarly()
 	return t, dups
 }
