@@ -48,6 +48,11 @@ and writes the client config the tagwall CLI reads.`,
 				return usageError(err)
 			}
 			cfg.Logger = newLogger(cmd.ErrOrStderr(), f.logLevel)
+			if l, _ := parseLevel(f.logLevel); l <= slog.LevelInfo {
+				// Audit lines are INFO records: JSON, one per denied
+				// connection, written by the gateway's buffered encoder.
+				cfg.Audit = cmd.ErrOrStderr()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			m := server.NewMain(cfg)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -67,7 +68,11 @@ type Config struct {
 	DisableController bool
 
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Audit, when set, receives the front door's audit lines (one JSON
+	// line per denied connection) through the gateway's buffered encoder
+	// instead of Logger. nil sends them to Logger.
+	Audit io.Writer
+	Now   func() time.Time
 }
 
 // Upstream points one cluster at a real kube-apiserver.

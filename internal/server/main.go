@@ -132,6 +132,7 @@ func (m *Main) startGateway() error {
 	gw, err := gateway.New(gateway.Config{
 		TrustedProxies: m.cfg.TrustedProxies,
 		Logger:         m.log.With("component", "gateway"),
+		Audit:          m.cfg.Audit,
 		Registerer:     m.reg,
 	})
 	if err != nil {
