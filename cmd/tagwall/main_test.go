@@ -18,6 +18,15 @@ func shared(tb testing.TB, name string) string {
 	return testutil.ServiceTags(tb, name)
 }
 
+// tagJSON is one tag of `servicetags show -o json` (the download format).
+type tagJSON struct {
+	Name       string `json:"name"`
+	Properties struct {
+		ChangeNumber    int64    `json:"changeNumber"`
+		AddressPrefixes []string `json:"addressPrefixes"`
+	} `json:"properties"`
+}
+
 // tagwall runs the CLI in-process and returns its exit status and output.
 func tagwall(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()

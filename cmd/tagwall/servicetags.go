@@ -59,34 +59,6 @@ func loadDocument(ctx context.Context, pathOrURL string) (*servicetag.Document, 
 	return doc, nil
 }
 
-// tagJSON is a tag in the download document's own shape.
-type tagJSON struct {
-	Name       string `json:"name"`
-	ID         string `json:"id"`
-	Properties struct {
-		ChangeNumber    int64    `json:"changeNumber"`
-		Region          string   `json:"region"`
-		RegionID        int      `json:"regionId"`
-		Platform        string   `json:"platform"`
-		SystemService   string   `json:"systemService"`
-		AddressPrefixes []string `json:"addressPrefixes"`
-		NetworkFeatures []string `json:"networkFeatures"`
-	} `json:"properties"`
-}
-
-func toTagJSON(t *servicetag.Tag) tagJSON {
-	var j tagJSON
-	j.Name, j.ID = t.Name, t.ID
-	p := &j.Properties
-	p.ChangeNumber, p.Region, p.RegionID = t.ChangeNumber, t.Region, t.RegionID
-	p.Platform, p.SystemService, p.NetworkFeatures = t.Platform, t.SystemService, t.NetworkFeatures
-	p.AddressPrefixes = make([]string, len(t.Prefixes))
-	for i, pf := range t.Prefixes {
-		p.AddressPrefixes[i] = pf.String()
-	}
-	return j
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -124,7 +96,12 @@ func newServiceTagsShowCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if out == "json" {
-				return writeJSON(w, toTagJSON(tag))
+				b, err := servicetag.MarshalTag(tag)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(w, "%s\n", b)
+				return err
 			}
 			v4, v6 := countFamilies(tag.Prefixes)
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

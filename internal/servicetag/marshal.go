@@ -37,26 +37,39 @@ type downloadProps struct {
 func MarshalDownload(d *Document) ([]byte, error) {
 	out := downloadDoc{ChangeNumber: d.ChangeNumber, Cloud: d.Cloud, Values: make([]downloadTag, len(d.Tags))}
 	for i := range d.Tags {
-		t := &d.Tags[i]
-		prefixes := t.Prefixes
-		if prefixes == nil {
-			prefixes = []netip.Prefix{}
-		}
-		out.Values[i] = downloadTag{Name: t.Name, ID: t.ID, Properties: downloadProps{
-			ChangeNumber:    t.ChangeNumber,
-			Region:          t.Region,
-			RegionID:        t.RegionID,
-			Platform:        t.Platform,
-			SystemService:   t.SystemService,
-			AddressPrefixes: prefixes,
-			NetworkFeatures: t.NetworkFeatures,
-		}}
+		out.Values[i] = toDownloadTag(&d.Tags[i])
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("marshal service tags %s: %w", d.Cloud, err)
 	}
 	return b, nil
+}
+
+// MarshalTag writes one tag as it stands in the download format's values
+// array (two-space indentation).
+func MarshalTag(t *Tag) ([]byte, error) {
+	b, err := json.MarshalIndent(toDownloadTag(t), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal service tag %s: %w", t.Name, err)
+	}
+	return b, nil
+}
+
+func toDownloadTag(t *Tag) downloadTag {
+	prefixes := t.Prefixes
+	if prefixes == nil {
+		prefixes = []netip.Prefix{}
+	}
+	return downloadTag{Name: t.Name, ID: t.ID, Properties: downloadProps{
+		ChangeNumber:    t.ChangeNumber,
+		Region:          t.Region,
+		RegionID:        t.RegionID,
+		Platform:        t.Platform,
+		SystemService:   t.SystemService,
+		AddressPrefixes: prefixes,
+		NetworkFeatures: t.NetworkFeatures,
+	}}
 }
 
 // discoveryDoc and discoveryTag are the discovery-API response body as
