@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,12 +15,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pires/go-proxyproto"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 func TestGatewayBadInput(t *testing.T) {
@@ -61,23 +60,6 @@ func mustAbsPath(tb testing.TB, p string) string {
 	return a
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestGatewayRun runs the command for real: a client claiming 20.20.20.20
 // is let through to a TLS upstream, 8.8.8.8 is denied with an audit line,
 // and SIGTERM shuts it down with status 0.
@@ -107,7 +89,7 @@ routes:
     authorizedIPRanges: [AzureCloud, 20.20.20.20]
 `, mustAbsPath(t, shared(t, "azure-public-2025-10-13.json")), upLn.Addr()), 0o600)
 
-	var stdout, stderr lockedWriter
+	var stdout, stderr testutil.SyncBuffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- run([]string{"gateway", "--config", cfgPath, "--shutdown-timeout", "1s", "--pprof", "127.0.0.1:0"}, &stdout, &stderr)

@@ -76,7 +76,7 @@ func TestAllowedThroughTLS(t *testing.T) {
 	if prod.ln.n.Load() != 3 || dev.ln.n.Load() != 2 {
 		t.Errorf("upstream accepts prod=%d dev=%d, want 3 and 2", prod.ln.n.Load(), dev.ln.n.Load())
 	}
-	if lines := gw.audit.lines(t); len(lines) != 0 {
+	if lines := gw.audit.JSONLines(t); len(lines) != 0 {
 		t.Errorf("audit lines for allowed connections with AuditAllowed off: %v", lines)
 	}
 }
@@ -98,14 +98,14 @@ func expectClosed(t *testing.T, c net.Conn) {
 // expectOneAudit asserts exactly one audit line with the given fields.
 func expectOneAudit(t *testing.T, gw *testGateway, want map[string]string) {
 	t.Helper()
-	if _, ok := waitFor(2*time.Second, func() bool { return len(gw.audit.lines(t)) > 0 }); !ok {
+	if _, ok := waitFor(2*time.Second, func() bool { return len(gw.audit.JSONLines(t)) > 0 }); !ok {
 		t.Fatal("no audit line")
 	}
 	time.Sleep(20 * time.Millisecond) // a second line would show up by now
 	if err := gw.FlushAudit(); err != nil {
 		t.Fatal(err)
 	}
-	lines := gw.audit.lines(t)
+	lines := gw.audit.JSONLines(t)
 	if len(lines) != 1 {
 		t.Fatalf("audit lines = %v, want exactly one", lines)
 	}
@@ -387,7 +387,7 @@ func TestRevocation(t *testing.T) {
 	if err := gw.FlushAudit(); err != nil {
 		t.Fatal(err)
 	}
-	lines := gw.audit.lines(t)
+	lines := gw.audit.JSONLines(t)
 	if len(lines) != 1 || lines[0]["msg"] != "revoked" || lines[0]["client"] != "20.20.20.20" {
 		t.Errorf("audit = %v, want one revoked line for 20.20.20.20", lines)
 	}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,7 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -29,41 +27,11 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/tagwall/tagwall/internal/allowlist"
 	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // serviceTagsDir holds the real documents (never copied into the repo).
 const serviceTagsDir = "../../../shared/testdata/servicetags/"
-
-// syncBuffer is a goroutine-safe bytes.Buffer for log capture.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines returns the JSON log records written so far.
-func (s *syncBuffer) lines(tb testing.TB) []map[string]any {
-	tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			tb.Fatalf("audit line %q is not JSON: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // testCert returns a self-signed certificate for names and 127.0.0.1.
 func testCert(tb testing.TB, names ...string) tls.Certificate {
@@ -133,7 +101,7 @@ func startUpstream(tb testing.TB, name string) *upstream {
 type testGateway struct {
 	*Gateway
 	addr  string
-	audit *syncBuffer
+	audit *testutil.SyncBuffer
 	reg   *prometheus.Registry
 }
 
@@ -143,7 +111,7 @@ var auditVia = "buffer"
 
 func startGateway(tb testing.TB, cfg Config, routes ...Route) *testGateway {
 	tb.Helper()
-	audit := &syncBuffer{}
+	audit := &testutil.SyncBuffer{}
 	reg := prometheus.NewRegistry()
 	switch auditVia {
 	case "buffer":

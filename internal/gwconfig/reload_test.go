@@ -1,7 +1,6 @@
 package gwconfig
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -17,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/pires/go-proxyproto"
 
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // tlsUpstream is a TLS server that completes handshakes and echoes.
@@ -51,24 +50,6 @@ func tlsUpstream(tb testing.TB) string {
 		}
 	}()
 	return ln.Addr().String()
-}
-
-// lockedBuffer collects log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // session opens a TLS session through gw as client and reports whether
@@ -141,7 +122,7 @@ type running struct {
 	path string
 	addr string
 	hup  chan os.Signal
-	log  *lockedBuffer
+	log  *testutil.SyncBuffer
 	r    *Runner
 }
 
@@ -154,7 +135,7 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	gcfg := cfg.Gateway()
 	gcfg.Logger = log
