@@ -129,7 +129,9 @@ func startGateway(t *testing.T, cfg string) (string, *testutil.SyncBuffer) {
 	t.Helper()
 	var stdout, stderr testutil.SyncBuffer
 	exited := make(chan int, 1)
-	go func() { exited <- run([]string{"gateway", "--config", cfg, "--shutdown-timeout", "1s"}, &stdout, &stderr) }()
+	go func() {
+		exited <- run([]string{"gateway", "--config", cfg, "--shutdown-timeout", "1s"}, &stdout, &stderr)
+	}()
 	t.Cleanup(func() {
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		select {
