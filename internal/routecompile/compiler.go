@@ -214,6 +214,9 @@ func (c *Compiler) prepare(tags Tags, l List) (*pending, error) {
 		return p, err
 	}
 	for _, s := range c.opt.System {
+		if l.AllowAll {
+			break // admits everyone already
+		}
 		b.AddPrefix(s, "system")
 		p.res.Prefixes++
 		fmt.Fprintf(h, "system %s\n", s)

@@ -11,7 +11,7 @@
 // read as /32 or /128) and tag names, matched case-insensitively. AllowAll is
 // a disabled list (every address passes); exactly ["0.0.0.0/32"] admits only
 // Options.System (the cluster's own egress); Options.System is added to every
-// list under the entry name "system". An entry that is neither an address
+// list that is not AllowAll, under the entry name "system". An entry that is neither an address
 // nor tag-shaped, or a CIDR with host bits set, is an error naming the list
 // and the entry; nothing is then recorded for the list.
 //
