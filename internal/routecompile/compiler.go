@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -196,21 +197,20 @@ func (c *Compiler) Stats() Stats {
 
 // pending is a prepared, not yet recorded, compilation.
 type pending struct {
-	name     string
-	res      *Result
-	refs     []*cached
-	names    []string
-	good     map[string]*cached // lastGood updates: sets resolved now
-	created  []*cached          // sets this preparation added to the cache
-	tagsSeen map[string]bool
+	name    string
+	res     *Result
+	refs    []*cached
+	names   []string
+	good    map[string]*cached // lastGood updates: sets resolved now
+	created []*cached          // sets this preparation added to the cache
 }
 
 // prepare resolves and builds l without recording it. c.mu is held.
 func (c *Compiler) prepare(tags Tags, l List) (*pending, error) {
-	p := &pending{name: l.Name, res: &Result{}, good: map[string]*cached{}, tagsSeen: map[string]bool{}}
+	p := &pending{name: l.Name, res: &Result{}}
 	var b allowlist.Builder
-	h := sha256.New()
-	if err := c.addEntries(tags, l, p, &b, h); err != nil {
+	h := make([]byte, 0, 64*len(l.Entries)+64)
+	if err := c.addEntries(tags, l, p, &b, &h); err != nil {
 		return p, err
 	}
 	for _, s := range c.opt.System {
@@ -219,9 +219,11 @@ func (c *Compiler) prepare(tags Tags, l List) (*pending, error) {
 		}
 		b.AddPrefix(s, "system")
 		p.res.Prefixes++
-		fmt.Fprintf(h, "system %s\n", s)
+		h = s.AppendTo(append(h, "system "...))
+		h = append(h, '\n')
 	}
-	p.res.Version = hex.EncodeToString(h.Sum(nil))[:16]
+	sum := sha256.Sum256(h)
+	p.res.Version = hex.EncodeToString(sum[:8])
 	if prev := c.lists[l.Name]; prev != nil && prev.res.Version == p.res.Version {
 		p.res.Allow = prev.res.Allow
 		return p, nil
@@ -235,14 +237,14 @@ func (c *Compiler) prepare(tags Tags, l List) (*pending, error) {
 }
 
 // addEntries adds l's entries to b and their versions to h.
-func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builder, h interface{ Write([]byte) (int, error) }) error {
+func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builder, h *[]byte) error {
 	if l.AllowAll {
 		b.AllowAll()
-		_, _ = h.Write([]byte("allowAll\n"))
+		*h = append(*h, "allowAll\n"...)
 		return nil
 	}
 	if len(l.Entries) == 1 && l.Entries[0] == egressOnly {
-		_, _ = h.Write([]byte("egressOnly\n"))
+		*h = append(*h, "egressOnly\n"...)
 		return nil
 	}
 	var errs []error
@@ -254,7 +256,7 @@ func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builde
 		case isAddr:
 			b.AddPrefix(pfx, e)
 			p.res.Prefixes++
-			fmt.Fprintf(h, "%s\n", pfx)
+			*h = append(pfx.AppendTo(*h), '\n')
 		default:
 			c.addTag(tags, e, p, b, h)
 		}
@@ -264,10 +266,9 @@ func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builde
 
 // addTag resolves one tag entry: the data in force, else the last good
 // set, else nothing (admits nobody). Notes say which.
-func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder, h interface{ Write([]byte) (int, error) }) {
+func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder, h *[]byte) {
 	low := strings.ToLower(e)
-	if !p.tagsSeen[low] {
-		p.tagsSeen[low] = true
+	if !slices.Contains(p.names, low) {
 		p.names = append(p.names, low)
 	}
 	use := TagUse{Entry: e}
@@ -280,6 +281,9 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 	switch {
 	case ok:
 		set = c.get(t, p)
+		if p.good == nil {
+			p.good = map[string]*cached{}
+		}
 		p.good[low] = set
 		if sh, isSh := tags.(Shadower); isSh {
 			if w := sh.Shadowed(e); w != "" {
@@ -295,7 +299,7 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 		p.res.Notes = append(p.res.Notes, unknownNote(tags, e))
 	}
 	if set == nil {
-		fmt.Fprintf(h, "tag %s none\n", low)
+		*h = append(append(append(*h, "tag "...), low...), " none\n"...)
 		p.res.Tags = append(p.res.Tags, use)
 		return
 	}
@@ -304,7 +308,9 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 	p.res.Prefixes += set.set.Len()
 	p.refs = append(p.refs, set)
 	b.AddTag(set.set, e)
-	fmt.Fprintf(h, "tag %s %d %x\n", set.key.name, set.key.cn, set.key.fp)
+	*h = append(append(append(*h, "tag "...), set.key.name...), ' ')
+	*h = strconv.AppendInt(*h, set.key.cn, 10)
+	*h = append(hex.AppendEncode(append(*h, ' '), set.key.fp[:]), '\n')
 }
 
 func vanishedNote(tags Tags, e string, set *cached) string {
