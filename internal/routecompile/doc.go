@@ -10,10 +10,12 @@
 // and rangespec.Spec.Strings returns them: canonical CIDRs (a bare address is
 // read as /32 or /128) and tag names, matched case-insensitively. AllowAll is
 // a disabled list (every address passes); exactly ["0.0.0.0/32"] admits only
-// Options.System (the cluster's own egress); Options.System is added to every
-// list that is not AllowAll, under the entry name "system". An entry that is neither an address
-// nor tag-shaped, or a CIDR with host bits set, is an error naming the list
-// and the entry; nothing is then recorded for the list.
+// Options.System (the cluster's own egress); Options.System is added to
+// every list that is not AllowAll, under the entry name "system". Entries
+// name themselves in the allowlist (Explain, dumps) as given. An entry that
+// is neither an address nor tag-shaped, or a CIDR with host bits set, is an
+// error naming the list and the entry; nothing is then recorded for the
+// list.
 //
 // Tags. Tag names resolve through Tags, which *servicetag.Catalog satisfies
 // (so does a merged view of several sources). A nil Tags means no data is
