@@ -68,6 +68,14 @@ func (c *Compiler) sweep(candidates []*cached) {
 	}
 }
 
+// unmemo forgets the tag pointer s was last resolved from.
+func (c *Compiler) unmemo(s *cached) {
+	if s.ptr != nil && c.byPtr[s.ptr] == s {
+		delete(c.byPtr, s.ptr)
+	}
+	s.ptr = nil
+}
+
 func (c *Compiler) remove(s *cached) {
 	if c.sets[s.key] == s {
 		delete(c.sets, s.key)

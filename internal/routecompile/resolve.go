@@ -113,6 +113,7 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 		set = p.good[low]
 	case c.lastGood[low] != nil:
 		set, use.Stale = c.lastGood[low], true
+		c.unmemo(set) // its document is no longer in force: do not keep it alive
 		p.res.Notes = append(p.res.Notes, vanishedNote(tags, e, set))
 	default:
 		p.res.Notes = append(p.res.Notes, unknownNote(tags, e))
