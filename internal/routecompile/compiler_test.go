@@ -285,3 +285,35 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestVersion: the version changes exactly with what the allowlist holds,
+// entry names included.
+func TestVersion(t *testing.T) {
+	c := newCompiler(t)
+	v := func(tags routecompile.Tags, entries ...string) string {
+		return mustCompile(t, c, tags, routecompile.List{Name: "v", Entries: entries}).Version
+	}
+	base := v(pub, "AzureCloud", "20.20.20.20/32")
+	tests := []struct {
+		name    string
+		tags    routecompile.Tags
+		entries []string
+		same    bool
+	}{
+		{name: "same list", tags: pub, entries: []string{"AzureCloud", "20.20.20.20/32"}, same: true},
+		{name: "same tag version in a new catalog", tags: catalog("Public", 9, tag("AzureCloud", 5, "20.0.0.0/11", "2603:1000::/40")), entries: []string{"AzureCloud", "20.20.20.20/32"}, same: true},
+		{name: "vanished: last good, same prefixes", tags: catalog("Public", 9), entries: []string{"AzureCloud", "20.20.20.20/32"}, same: true},
+		{name: "entry spelled differently", tags: pub, entries: []string{"azurecloud", "20.20.20.20/32"}},
+		{name: "bare address", tags: pub, entries: []string{"AzureCloud", "20.20.20.20"}},
+		{name: "order", tags: pub, entries: []string{"20.20.20.20/32", "AzureCloud"}},
+		{name: "new changeNumber", tags: catalog("Public", 9, tag("AzureCloud", 6, "20.0.0.0/11", "2603:1000::/40")), entries: []string{"AzureCloud", "20.20.20.20/32"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := v(tt.tags, tt.entries...); (got == base) != tt.same {
+				t.Fatalf("version %s, base %s, want same=%v", got, base, tt.same)
+			}
+			v(pub, "AzureCloud", "20.20.20.20/32") // back to base
+		})
+	}
+}

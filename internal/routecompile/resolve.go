@@ -55,7 +55,9 @@ func (c *Compiler) prepare(tags Tags, l List) (*pending, error) {
 	return p, nil
 }
 
-// addEntries adds l's entries to b and their versions to h.
+// addEntries adds l's entries to b and to h what decides the allowlist:
+// each entry as given (its name in the list), its prefix or its tag
+// version.
 func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builder, h *[]byte) error {
 	if l.AllowAll {
 		b.AllowAll()
@@ -75,7 +77,7 @@ func (c *Compiler) addEntries(tags Tags, l List, p *pending, b *allowlist.Builde
 		case isAddr:
 			b.AddPrefix(pfx, e)
 			p.res.Prefixes++
-			*h = append(pfx.AppendTo(*h), '\n')
+			*h = append(pfx.AppendTo(append(append(*h, e...), ' ')), '\n')
 		default:
 			c.addTag(tags, e, p, b, h)
 		}
@@ -109,8 +111,6 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 				p.res.Warnings = append(p.res.Warnings, w)
 			}
 		}
-	case p.good[low] != nil:
-		set = p.good[low]
 	case c.lastGood[low] != nil:
 		set, use.Stale = c.lastGood[low], true
 		c.unmemo(set) // its document is no longer in force: do not keep it alive
@@ -119,7 +119,7 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 		p.res.Notes = append(p.res.Notes, unknownNote(tags, e))
 	}
 	if set == nil {
-		*h = append(append(append(*h, "tag "...), low...), " none\n"...)
+		*h = append(append(append(*h, "tag "...), e...), " none\n"...)
 		p.res.Tags = append(p.res.Tags, use)
 		return
 	}
@@ -128,7 +128,7 @@ func (c *Compiler) addTag(tags Tags, e string, p *pending, b *allowlist.Builder,
 	p.res.Prefixes += set.set.Len()
 	p.refs = append(p.refs, set)
 	b.AddTag(set.set, e)
-	*h = append(append(append(*h, "tag "...), set.key.name...), ' ')
+	*h = append(append(append(append(append(*h, "tag "...), e...), ' '), set.key.name...), ' ')
 	*h = strconv.AppendInt(*h, set.key.cn, 10)
 	*h = append(hex.AppendEncode(append(*h, ' '), set.key.fp[:]), '\n')
 }
