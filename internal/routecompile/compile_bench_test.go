@@ -29,6 +29,12 @@ func clusterLists(n, gen int) []routecompile.List {
 //   - unchanged: same lists, same catalog: versions match, no Build.
 //   - new-catalog: a new catalog with the same AzureCloud version (a weekly
 //     refresh that left the tag alone): one fingerprint, no Build.
+//
+// Measured (2026-12-04, 2 shared cores, heavy noise; -benchtime 30x
+// -count 3), per 1,000 clusters: cold 16-23 ms, 2.7 MB, 25 allocs a
+// cluster; rebuild 15-22 ms, 2.1 MB, 25 allocs; unchanged 4-12 ms, 1.4 MB,
+// 16 allocs; new-catalog 10-14 ms, 1.4 MB, 16 allocs. AzureCloud itself is
+// compiled once (cold) and fingerprinted once per new catalog.
 func BenchmarkCompile1000(b *testing.B) {
 	doc := realDoc(b, testutil.PublicTags)
 	cat := servicetag.NewCatalog(doc)
