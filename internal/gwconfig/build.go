@@ -75,14 +75,14 @@ func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) (
 	routes := make([]gateway.Route, len(results))
 	var notes map[string][]string
 	for i, res := range results {
-		rc := c.Routes[i]
-		routes[i] = gateway.Route{Name: rc.Name, SNI: rc.SNI, Upstream: rc.Upstream,
+		route := c.Routes[i]
+		routes[i] = gateway.Route{Name: route.Name, SNI: route.SNI, Upstream: route.Upstream,
 			Allow: res.Allow, Version: res.Version, Prefixes: res.Prefixes}
 		if n := append(append([]string(nil), res.Notes...), res.Warnings...); len(n) > 0 {
 			if notes == nil {
 				notes = map[string][]string{}
 			}
-			notes[rc.Name] = n
+			notes[route.Name] = n
 		}
 	}
 	return routes, notes, nil
