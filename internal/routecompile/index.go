@@ -21,24 +21,15 @@ func (c *Compiler) Index(tags Tags) rangespec.TagIndex {
 		return nil
 	}
 	ix := &index{tags: tags, good: make(map[string]string, len(c.lastGood))}
-	if n, ok := tags.(interface{ TagNames() []string }); ok {
-		ix.names = append(ix.names, n.TagNames()...)
-	}
 	for low, s := range c.lastGood {
 		ix.good[low] = s.set.Name()
-		if tags == nil {
-			ix.names = append(ix.names, s.set.Name())
-		} else if _, ok := tags.Lookup(low); !ok {
-			ix.names = append(ix.names, s.set.Name())
-		}
 	}
 	return ix
 }
 
 type index struct {
-	tags  Tags
-	good  map[string]string // lower-case → canonical, last good sets
-	names []string
+	tags Tags
+	good map[string]string // lower-case → canonical, last good sets
 }
 
 func (ix *index) LookupTag(name string) (string, bool) {
@@ -51,7 +42,22 @@ func (ix *index) LookupTag(name string) (string, bool) {
 	return canon, ok
 }
 
-func (ix *index) TagNames() []string { return ix.names }
+// TagNames is built when asked (only for suggestions after an unknown
+// name): the names tags lists, then the last good names it lacks.
+func (ix *index) TagNames() []string {
+	var names []string
+	if n, ok := ix.tags.(interface{ TagNames() []string }); ok {
+		names = append(names, n.TagNames()...)
+	}
+	for low, canon := range ix.good {
+		if ix.tags == nil {
+			names = append(names, canon)
+		} else if _, ok := ix.tags.Lookup(low); !ok {
+			names = append(names, canon)
+		}
+	}
+	return names
+}
 
 // Guards.
 var (

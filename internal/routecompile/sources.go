@@ -3,6 +3,7 @@ package routecompile
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
@@ -19,25 +20,18 @@ type Source struct {
 // defines it, and only that source's prefixes are admitted. It is
 // immutable and safe for concurrent use.
 type Sources struct {
-	srcs  []Source
-	names []string
+	srcs      []Source
+	namesOnce sync.Once
+	names     []string // built on first TagNames (suggestions only)
 }
 
 // NewSources returns the view of srcs in priority order; sources with no
 // catalog are skipped.
 func NewSources(srcs ...Source) *Sources {
 	s := &Sources{}
-	seen := map[string]bool{}
 	for _, src := range srcs {
-		if src.Catalog == nil {
-			continue
-		}
-		s.srcs = append(s.srcs, src)
-		for _, n := range src.Catalog.TagNames() {
-			if k := strings.ToLower(n); !seen[k] {
-				seen[k] = true
-				s.names = append(s.names, n)
-			}
+		if src.Catalog != nil {
+			s.srcs = append(s.srcs, src)
 		}
 	}
 	return s
@@ -67,7 +61,24 @@ func (s *Sources) LookupTag(name string) (string, bool) {
 
 // TagNames lists every name any source defines, once, in source then
 // document order (rangespec.TagIndex). The caller must not modify it.
-func (s *Sources) TagNames() []string { return s.names }
+func (s *Sources) TagNames() []string {
+	s.namesOnce.Do(func() {
+		if len(s.srcs) == 1 {
+			s.names = s.srcs[0].Catalog.TagNames()
+			return
+		}
+		seen := map[string]bool{}
+		for _, src := range s.srcs {
+			for _, n := range src.Catalog.TagNames() {
+				if k := strings.ToLower(n); !seen[k] {
+					seen[k] = true
+					s.names = append(s.names, n)
+				}
+			}
+		}
+	})
+	return s.names
+}
 
 // Shadowed reports a name defined by the winning source and by a later
 // source of another cloud, whose prefixes are therefore not admitted ("":
