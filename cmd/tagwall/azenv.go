@@ -16,8 +16,6 @@ import (
 	"github.com/tagwall/tagwall/internal/clientconfig"
 )
 
-func init() { subcommands = append(subcommands, newAzEnvCmd) }
-
 // azVersion is the az release whose offline version-check seed az-env
 // writes (Debian's azure-cli).
 const azVersion = "2.45.0"
@@ -38,7 +36,7 @@ versionCheck.json there, so az makes no call to the internet.
 
   eval "$(tagwall az-env)"
   az feature register --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cc, path, err := loadClientConfig(cfgPath)
 			if err != nil {

@@ -12,8 +12,6 @@ import (
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-func init() { subcommands = append(subcommands, newCheckCmd) }
-
 // checkResult is `tagwall check -o json`'s output.
 type checkResult struct {
 	Address string   `json:"address"`
@@ -40,7 +38,7 @@ service tag); --standalone applies the standalone gateway's (private ranges and 
 tags allowed). Service tags resolve against --source.
 
 Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

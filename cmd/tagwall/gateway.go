@@ -25,8 +25,6 @@ import (
 	"github.com/tagwall/tagwall/internal/gwconfig"
 )
 
-func init() { subcommands = append(subcommands, newGatewayCmd) }
-
 // gatewayFlags are the raw flag values of `tagwall gateway`.
 type gatewayFlags struct {
 	config          string
@@ -50,7 +48,7 @@ route's authorizedIPRanges: addresses, CIDRs and service tags.
 The file is reloaded on SIGHUP and whenever it changes; an invalid file is
 refused and the running configuration stays in force. Audit lines (one per
 denied connection) and logs are JSON on stderr.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGateway(cmd, f)
 		},

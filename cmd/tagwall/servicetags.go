@@ -14,8 +14,6 @@ import (
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-func init() { subcommands = append(subcommands, newServiceTagsCmd) }
-
 // outputFlag registers -o/--output with the formats the catalog commands
 // print.
 func outputFlag(cmd *cobra.Command, out *string) {
@@ -81,7 +79,7 @@ func newServiceTagsShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show NAME --source PATH|URL",
 		Short: "Show one service tag (case-insensitive name) with its address prefixes",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
@@ -126,7 +124,7 @@ func newServiceTagsDiffCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "Compare two service-tag documents: tags added, removed and changed",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
@@ -178,7 +176,7 @@ func newServiceTagsLookupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lookup IP --source PATH|URL",
 		Short: "List every service tag that contains an address",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

@@ -19,8 +19,6 @@ import (
 	"github.com/tagwall/tagwall/internal/clientconfig"
 )
 
-func init() { subcommands = append(subcommands, newSPCmd) }
-
 // adminClient calls tagwall's /tagwall administration API with the client
 // config's endpoint, CA and admin token.
 type adminClient struct {
@@ -144,7 +142,7 @@ The password is printed once; the server keeps only a salted hash.
 
   tagwall sp create --name ci --subscription 00000000-0000-0000-0000-000000000000
   az login --service-principal -u <appId> -p <password> --tenant <tenant>`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {
@@ -179,7 +177,7 @@ func newAdminListCmd[T any](short, path, what string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: short,
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {
@@ -203,7 +201,7 @@ func newSPDeleteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete",
 		Short: "Delete a service principal; its tokens stop working at once",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if id == "" {
 				return usageError(fmt.Errorf("sp delete: --id is required"))

@@ -9,8 +9,6 @@ import (
 	"github.com/tagwall/tagwall/internal/authn"
 )
 
-func init() { subcommands = append(subcommands, newSubscriptionCmd) }
-
 func newSubscriptionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "subscription",
@@ -25,7 +23,7 @@ func newSubscriptionCreateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a subscription (a new GUID unless --id is given)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {

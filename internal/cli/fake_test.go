@@ -36,8 +36,11 @@ type fakeARM struct {
 	clusters     map[string]map[string]any
 	ops          map[string]int // operation id → polls left before Succeeded
 	failOps      bool
-	requests     []string // "METHOD path" in order
-	bodies       []string
+	// unknownFeatures makes POST …/register of any feature but the
+	// seed's answer 404 FeatureNotFound.
+	unknownFeatures bool
+	requests        []string // "METHOD path" in order
+	bodies          []string
 }
 
 func readFixture(tb testing.TB, name string) map[string]any {
@@ -134,6 +137,11 @@ func (f *fakeARM) features(w http.ResponseWriter, r *http.Request, seg []string)
 	feat := readFixture(f.t, "feature.json")
 	feat["properties"] = map[string]any{"state": f.featureState}
 	last := seg[len(seg)-1]
+	name := seg[len(seg)-2]
+	if r.Method == http.MethodPost && f.unknownFeatures && name != "enableservicetagauthorizedippreview" {
+		armErr(w, 404, "FeatureNotFound", "The feature '"+name+"' could not be found.")
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && last == "register":
 		if f.featureState != "Registered" {

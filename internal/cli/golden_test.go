@@ -108,6 +108,7 @@ func TestGolden(t *testing.T) {
 func seedCluster(f *fakeARM) { f.withCluster() }
 func seedGroup(f *fakeARM)   { f.withGroup() }
 func registering(f *fakeARM) { f.featureState = "Registering" }
+func unknownFeature(f *fakeARM) { f.unknownFeatures = true }
 func failing(f *fakeARM)     { f.withGroup(); f.failOps = true }
 
 var goldenCases = []goldenCase{
@@ -118,6 +119,8 @@ var goldenCases = []goldenCase{
 	{name: "feature_show_table", args: "feature show --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview -o table", setup: registering},
 	{name: "feature_list_table", args: "feature list --namespace Microsoft.ContainerService -o table"},
 	{name: "feature_list_tsv", args: "feature list -o tsv"},
+	// az logs the warning before the call: it is printed when the call fails too.
+	{name: "feature_register_not_found", args: "feature register --namespace Microsoft.ContainerService --name Nope", setup: unknownFeature, code: 3},
 	{name: "feature_unregister", args: "feature unregister --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview"},
 	{name: "feature_show_missing_name", args: "feature show --namespace Microsoft.ContainerService", code: 2},
 	{name: "feature_show_not_found", args: "feature show --namespace Microsoft.ContainerService --name Nope", code: 3},

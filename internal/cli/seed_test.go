@@ -102,7 +102,8 @@ func TestSeedJourney(t *testing.T) {
 		f["type"] != "Microsoft.Features/providers/features" {
 		t.Errorf("feature register printed %s", out)
 	}
-	wantWarn := "WARNING: Once the feature '" + feature + "' is registered, invoking 'tagwall provider register -n " + ns + "' is required to get the change propagated\n"
+	// az 2.45 resource/custom.py register_feature, verbatim (issue 13).
+	wantWarn := "WARNING: Once the feature '" + feature + "' is registered, invoking 'az provider register -n " + ns + "' is required to get the change propagated\n"
 	if stderr != wantWarn {
 		t.Errorf("feature register stderr %q, want %q", stderr, wantWarn)
 	}
