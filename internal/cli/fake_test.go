@@ -35,6 +35,7 @@ type fakeARM struct {
 	groups       map[string]map[string]any
 	clusters     map[string]map[string]any
 	ops          map[string]int // operation id → polls left before Succeeded
+	pools        map[string][]map[string]any // cluster key → agent pools, from agentPoolProfiles
 	failOps      bool
 	// unknownFeatures makes POST …/register of any feature but the
 	// seed's answer 404 FeatureNotFound.
@@ -58,7 +59,8 @@ func readFixture(tb testing.TB, name string) map[string]any {
 
 func newFakeARM(tb testing.TB) *fakeARM {
 	f := &fakeARM{t: tb, featureState: "NotRegistered", providerSt: "Registered",
-		groups: map[string]map[string]any{}, clusters: map[string]map[string]any{}, ops: map[string]int{}}
+		groups: map[string]map[string]any{}, clusters: map[string]map[string]any{}, ops: map[string]int{},
+		pools: map[string][]map[string]any{}}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(f.srv.Close)
 	return f
@@ -120,6 +122,8 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *http.Request) {
 		f.features(w, r, seg)
 	case strings.HasPrefix(p, "/providers/microsoft.network/locations/"):
 		f.serviceTags(w, r)
+	case strings.HasPrefix(p, "/providers/microsoft.containerservice/locations/") && seg[len(seg)-1] == "kubernetesversions":
+		f.kubernetesVersions(w, r)
 	case strings.HasPrefix(p, "/providers/microsoft.containerservice/locations/"):
 		f.operation(w, seg[len(seg)-1])
 	case strings.Contains(p, "/providers/microsoft.containerservice/managedclusters"):
@@ -265,8 +269,8 @@ func (f *fakeARM) cluster(w http.ResponseWriter, r *http.Request, seg []string, 
 	}
 	rg, name := seg[1], seg[5]
 	key := rg + "/" + name
-	if len(seg) == 7 {
-		f.credentials(w, key, seg[6])
+	if len(seg) >= 7 {
+		f.clusterChild(w, r, seg, key, body)
 		return
 	}
 	switch r.Method {
