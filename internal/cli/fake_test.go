@@ -34,14 +34,17 @@ type fakeARM struct {
 	providerSt   string
 	groups       map[string]map[string]any
 	clusters     map[string]map[string]any
-	ops          map[string]int // operation id → polls left before Succeeded
+	ops          map[string]int              // operation id → polls left before Succeeded
 	pools        map[string][]map[string]any // cluster key → agent pools, from agentPoolProfiles
 	failOps      bool
 	// unknownFeatures makes POST …/register of any feature but the
 	// seed's answer 404 FeatureNotFound.
 	unknownFeatures bool
-	requests        []string // "METHOD path" in order
-	bodies          []string
+	// adminSuffixed makes the admin kubeconfig's context "<cluster>-admin",
+	// as tagwall's server named it before issue 13 (AKS: "<cluster>").
+	adminSuffixed bool
+	requests      []string // "METHOD path" in order
+	bodies        []string
 }
 
 func readFixture(tb testing.TB, name string) map[string]any {
@@ -360,6 +363,9 @@ func (f *fakeARM) credentials(w http.ResponseWriter, key, op string) {
 	}
 	if op == "listclusteradmincredential" {
 		b = []byte(strings.ReplaceAll(string(b), "clusterUser_", "clusterAdmin_"))
+		if f.adminSuffixed {
+			b = []byte(strings.ReplaceAll(string(b), "name: myAKSCluster\ncurrent-context: myAKSCluster", "name: myAKSCluster-admin\ncurrent-context: myAKSCluster-admin"))
+		}
 	}
 	writeJSON(w, 200, map[string]any{"kubeconfigs": []any{map[string]any{"name": "clusterUser", "value": base64.StdEncoding.EncodeToString(b)}}})
 }

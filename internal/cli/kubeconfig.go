@@ -93,6 +93,13 @@ func parseKubeconfig(b []byte, name string) (map[string]any, error) {
 }
 
 // renameAddition applies --context and az's "-admin" suffix for admin users.
+//
+// AKS names the admin kubeconfig's context after the cluster and az
+// appends "-admin" (merge_kubernetes_configurations), giving
+// "<cluster>-admin". A server that has already appended it (tagwall's,
+// before issue 13) is recognised by a context named "<its cluster>-admin"
+// and not suffixed twice; a cluster whose own name ends in "-admin" still
+// gets az's suffix, as in az.
 func renameAddition(add map[string]any, contextName string) {
 	ctxs, _ := add["contexts"].([]any)
 	if contextName != "" && len(ctxs) > 0 {
@@ -114,7 +121,10 @@ func renameAddition(add map[string]any, contextName string) {
 		user, _ := lookupPath(ctx, "context.user").(string)
 		if strings.HasPrefix(user, "clusterAdmin") {
 			name, _ := ctx["name"].(string)
-			ctx["name"] = name + "-admin"
+			cluster, _ := lookupPath(ctx, "context.cluster").(string)
+			if cluster == "" || name != cluster+"-admin" {
+				ctx["name"] = name + "-admin"
+			}
 			add["current-context"] = ctx["name"]
 			break
 		}
