@@ -49,14 +49,29 @@ func (a *app) checkRanges(value string, private bool, lbSKU string) error {
 	return &cliError{code: 1, msg: err.Error(), err: err}
 }
 
-// splitRanges is az's normalisation: "" → [], else the stripped items.
-func splitRanges(v string) []any {
-	out := []any{}
-	if v == "" {
+// AuthorizedIPRanges is az's normalisation of
+// --api-server-authorized-ip-ranges into the authorizedIPRanges it sends:
+// "" → [] (disabled), else the comma-separated items stripped of white
+// space, so "   " is sent as [""] (which AKS, and tagwall's API, take as
+// disabled too). `tagwall check` parses a list through it, so it sees what
+// the API will.
+func AuthorizedIPRanges(value string) []string {
+	out := []string{}
+	if value == "" {
 		return out
 	}
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(value, ",") {
 		out = append(out, strings.TrimSpace(s))
+	}
+	return out
+}
+
+// splitRanges is AuthorizedIPRanges as a JSON array.
+func splitRanges(v string) []any {
+	items := AuthorizedIPRanges(v)
+	out := make([]any, len(items))
+	for i, s := range items {
+		out[i] = s
 	}
 	return out
 }
