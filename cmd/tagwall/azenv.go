@@ -36,7 +36,7 @@ versionCheck.json there, so az makes no call to the internet.
 
   eval "$(tagwall az-env)"
   az feature register --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview`,
-		Args: noArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cc, path, err := loadClientConfig(cfgPath)
 			if err != nil {

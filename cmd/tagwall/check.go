@@ -39,7 +39,7 @@ service tag); --standalone applies the standalone gateway's (private ranges and 
 tags allowed). Service tags resolve against --source.
 
 Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
-		Args: exactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

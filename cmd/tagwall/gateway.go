@@ -48,7 +48,7 @@ route's authorizedIPRanges: addresses, CIDRs and service tags.
 The file is reloaded on SIGHUP and whenever it changes; an invalid file is
 refused and the running configuration stays in force. Audit lines (one per
 denied connection) and logs are JSON on stderr.`,
-		Args: noArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGateway(cmd, f)
 		},

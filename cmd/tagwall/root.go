@@ -54,25 +54,27 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		root.AddCommand(add())
 	}
 	root.AddCommand(cli.Commands(cli.OSEnv())...)
+	usageArgs(root)
 	return root
 }
 
-// exactArgs is cobra.ExactArgs with a usage error (exit status 2).
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError(fmt.Errorf("%s: accepts %d arg(s), received %d", c.CommandPath(), n, len(args)))
+// usageArgs makes every positional-argument validator in c's tree report
+// a usage error (exit status 2), whichever cobra validator a command uses;
+// an error that already carries its status passes unchanged.
+func usageArgs(c *cobra.Command) {
+	if v := c.Args; v != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := v(cmd, args)
+			var ee *cli.ExitError
+			if err == nil || errors.As(err, &ee) {
+				return err
+			}
+			return usageError(err)
 		}
-		return nil
 	}
-}
-
-// noArgs is noArgs with a usage error (exit status 2).
-func noArgs(c *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usageError(fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath()))
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
 	}
-	return nil
 }
 
 // run executes the CLI and returns the process exit status: a

@@ -39,7 +39,7 @@ the controller, the front door (TLS/SNI gateway) and a stand-in kube-apiserver
 per cluster. With no flags it keeps its state in the data dir, generates a CA,
 an API certificate, an admin token and a default subscription at first start,
 and writes the client config the tagwall CLI reads.`,
-		Args: noArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.config()
 			if err != nil {

@@ -79,7 +79,7 @@ func newServiceTagsShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show NAME --source PATH|URL",
 		Short: "Show one service tag (case-insensitive name) with its address prefixes",
-		Args:  exactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
@@ -124,7 +124,7 @@ func newServiceTagsDiffCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
 		Short: "Compare two service-tag documents: tags added, removed and changed",
-		Args:  exactArgs(2),
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
@@ -176,7 +176,7 @@ func newServiceTagsLookupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lookup IP --source PATH|URL",
 		Short: "List every service tag that contains an address",
-		Args:  exactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err

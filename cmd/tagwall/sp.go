@@ -142,7 +142,7 @@ The password is printed once; the server keeps only a salted hash.
 
   tagwall sp create --name ci --subscription 00000000-0000-0000-0000-000000000000
   az login --service-principal -u <appId> -p <password> --tenant <tenant>`,
-		Args: noArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {
@@ -177,7 +177,7 @@ func newAdminListCmd[T any](short, path, what string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: short,
-		Args:  noArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {
@@ -201,7 +201,7 @@ func newSPDeleteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete",
 		Short: "Delete a service principal; its tokens stop working at once",
-		Args:  noArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if id == "" {
 				return usageError(fmt.Errorf("sp delete: --id is required"))

@@ -23,7 +23,7 @@ func newSubscriptionCreateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a subscription (a new GUID unless --id is given)",
-		Args:  noArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAdminClient(cfg)
 			if err != nil {
