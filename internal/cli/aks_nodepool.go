@@ -20,12 +20,31 @@ func nodepoolFlags(c *cobra.Command, args *nodepoolArgs, withName bool) {
 }
 
 // requireNodepool is az's check of -g, --cluster-name and (withName) -n,
-// in the order az declares them.
-func (a *app) requireNodepool(withName bool) error {
-	if withName {
-		return a.required("--resource-group/-g", "--cluster-name", "--name/-n")
+// in the order az declares them, then az's validate_nodepool_name.
+func (a *app) requireNodepool(args nodepoolArgs, withName bool) error {
+	if !withName {
+		return a.required("--resource-group/-g", "--cluster-name")
 	}
-	return a.required("--resource-group/-g", "--cluster-name")
+	if err := a.required("--resource-group/-g", "--cluster-name", "--name/-n"); err != nil {
+		return err
+	}
+	return validateNodepoolName(args.name)
+}
+
+// validateNodepoolName is az's validate_nodepool_name (acs/_validators.py).
+func validateNodepoolName(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(name) > 12 {
+		return userError("--nodepool-name can contain at most 12 characters")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return userError("--nodepool-name should contain only alphanumeric characters")
+		}
+	}
+	return nil
 }
 
 func agentPoolsPath(cl *client, args nodepoolArgs) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,7 @@ func newAksNodepoolAddCmd(a *app) *cobra.Command {
 	nodepoolFlags(c, &args.nodepoolArgs, true)
 	fl := c.Flags()
 	fl.IntVarP(&args.nodeCount, "node-count", "c", 3, "Number of nodes")
-	fl.StringVarP(&args.vmSize, "node-vm-size", "s", "Standard_DS2_v2", "Size of the nodes")
+	fl.StringVarP(&args.vmSize, "node-vm-size", "s", "", "Size of the nodes (default: Standard_DS2_v2, Windows: Standard_D2s_v3)")
 	fl.StringVarP(&args.k8sVersion, "kubernetes-version", "k", "", "Kubernetes version (default: the cluster's)")
 	fl.StringVar(&args.osType, "os-type", "Linux", "Operating system: Linux or Windows")
 	fl.StringVar(&args.mode, "mode", "User", "Node pool mode: System or User")
@@ -34,15 +35,22 @@ func newAksNodepoolAddCmd(a *app) *cobra.Command {
 // runAksNodepoolAdd is `aks nodepool add`: one PUT of az's AgentPool
 // body, then the long-running operation and a GET of the pool.
 func (a *app) runAksNodepoolAdd(ctx context.Context, args aksNodepoolAddArgs) (any, error) {
-	if err := a.requireNodepool(true); err != nil {
+	if err := a.requireNodepool(args.nodepoolArgs, true); err != nil {
 		return nil, err
 	}
 	cl, err := a.client()
 	if err != nil {
 		return nil, err
 	}
+	vmSize := args.vmSize
+	if vmSize == "" { // az's default by OS (aks_agentpool_add)
+		vmSize = "Standard_DS2_v2"
+		if strings.EqualFold(args.osType, "Windows") {
+			vmSize = "Standard_D2s_v3"
+		}
+	}
 	body := map[string]any{"properties": map[string]any{
-		"count": args.nodeCount, "vmSize": args.vmSize, "osDiskSizeGB": 0, "osType": args.osType,
+		"count": args.nodeCount, "vmSize": vmSize, "osDiskSizeGB": 0, "osType": args.osType,
 		"enableAutoScaling": false, "type": "VirtualMachineScaleSets", "mode": args.mode,
 		"orchestratorVersion": args.k8sVersion, "upgradeSettings": map[string]any{},
 		"enableNodePublicIP": false, "scaleSetPriority": "Regular", "scaleSetEvictionPolicy": "Delete",

@@ -25,7 +25,7 @@ func newAksNodepoolDeleteCmd(a *app) *cobra.Command {
 // runAksNodepoolDelete is `aks nodepool delete` (az asks no confirmation):
 // DELETE, then the operation; it prints nothing.
 func (a *app) runAksNodepoolDelete(ctx context.Context, args aksNodepoolDeleteArgs) (any, error) {
-	if err := a.requireNodepool(true); err != nil {
+	if err := a.requireNodepool(args.nodepoolArgs, true); err != nil {
 		return nil, err
 	}
 	cl, err := a.client()

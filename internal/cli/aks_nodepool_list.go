@@ -21,7 +21,7 @@ func newAksNodepoolListCmd(a *app) *cobra.Command {
 
 // runAksNodepoolList is `aks nodepool list`: GET …/agentPools.
 func (a *app) runAksNodepoolList(ctx context.Context, args aksNodepoolListArgs) (any, error) {
-	if err := a.requireNodepool(false); err != nil {
+	if err := a.requireNodepool(args.nodepoolArgs, false); err != nil {
 		return nil, err
 	}
 	cl, err := a.client()

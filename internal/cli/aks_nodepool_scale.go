@@ -35,7 +35,7 @@ const (
 // runAksNodepoolScale is `aks nodepool scale`: GET the pool, refuse as az
 // does, set count and PUT the whole pool back.
 func (a *app) runAksNodepoolScale(ctx context.Context, args aksNodepoolScaleArgs) (any, error) {
-	if err := a.requireNodepool(true); err != nil {
+	if err := a.requireNodepool(args.nodepoolArgs, true); err != nil {
 		return nil, err
 	}
 	cl, err := a.client()

@@ -21,7 +21,7 @@ func newAksNodepoolShowCmd(a *app) *cobra.Command {
 
 // runAksNodepoolShow is `aks nodepool show`: GET …/agentPools/{name}.
 func (a *app) runAksNodepoolShow(ctx context.Context, args aksNodepoolShowArgs) (any, error) {
-	if err := a.requireNodepool(true); err != nil {
+	if err := a.requireNodepool(args.nodepoolArgs, true); err != nil {
 		return nil, err
 	}
 	cl, err := a.client()

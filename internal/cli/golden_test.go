@@ -201,6 +201,8 @@ var goldenCases = []goldenCase{
 	{name: "aks_nodepool_add", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n userpool --node-count 2 -o table", setup: seedCluster},
 	{name: "aks_nodepool_scale", args: "aks nodepool scale -g myResourceGroup --cluster-name myAKSCluster -n nodepool1 --node-count 5 --query count", setup: seedCluster},
 	{name: "aks_nodepool_scale_same", args: "aks nodepool scale -g myResourceGroup --cluster-name myAKSCluster -n nodepool1 --node-count 3", setup: seedCluster, code: 1},
+	{name: "aks_nodepool_add_bad_name", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n user-pool", setup: seedCluster, code: 1},
+	{name: "aks_nodepool_add_windows", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n win --os-type Windows --query vmSize", setup: seedCluster},
 	{name: "aks_nodepool_delete", args: "aks nodepool delete -g myResourceGroup --cluster-name myAKSCluster -n nodepool1", setup: seedCluster},
 	// network
 	{name: "network_list_service_tags", args: "network list-service-tags --location eastus"},
