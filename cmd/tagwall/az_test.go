@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,23 @@ func TestUsageStatus(t *testing.T) {
 				t.Errorf("exit %d stderr %q, want %d and %q", code, e.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestNoInitRegistration: the binary's commands are the subcommands list
+// in root.go and cli.Commands, never registered from an init function.
+func TestNoInitRegistration(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "\nfunc init() {") {
+			t.Errorf("%s registers from init: add its constructor to subcommands in root.go", f)
+		}
 	}
 }

@@ -53,15 +53,15 @@ func newAksUpdateCmd(a *app) *cobra.Command {
 // runAksUpdate is `aks update`: GET, modify, full PUT. A flag left out
 // leaves its field unchanged; --api-server-authorized-ip-ranges "" disables
 // the ranges and any other value replaces the whole list.
-func (a *app) runAksUpdate(ctx context.Context, f aksUpdateArgs) (any, error) {
+func (a *app) runAksUpdate(ctx context.Context, args aksUpdateArgs) (any, error) {
 	if err := a.requireCluster(); err != nil {
 		return nil, err
 	}
-	if !f.anySet {
+	if !args.anySet {
 		return nil, userError(`Please specify one or more of "--%s".`, strings.Join(updateFlagNames, `" or "--`))
 	}
-	if f.rangesSet && f.ranges != "" {
-		if err := a.checkRanges(f.ranges, f.privateCluster, ""); err != nil {
+	if args.rangesSet && args.ranges != "" {
+		if err := a.checkRanges(args.ranges, args.privateCluster, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -69,37 +69,37 @@ func (a *app) runAksUpdate(ctx context.Context, f aksUpdateArgs) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := cl.getJSON(ctx, clusterPath(cl, f.clusterArgs), apiAKS)
+	v, err := cl.getJSON(ctx, clusterPath(cl, args.clusterArgs), apiAKS)
 	if err != nil {
 		return nil, err
 	}
 	mc, _ := v.(map[string]any)
 	if mc == nil {
-		return nil, userError("get managed cluster %q: empty answer", f.name)
+		return nil, userError("get managed cluster %q: empty answer", args.name)
 	}
 	props := objectAt(mc, "properties")
 	access := objectAt(props, "apiServerAccessProfile")
 	existingPrivate, _ := access["enablePrivateCluster"].(bool)
 	existingVnet, _ := access["enableVnetIntegration"].(bool)
-	if f.rangesSet && f.ranges != "" && existingPrivate && !f.privateCluster {
-		if err := a.checkRanges(f.ranges, true, ""); err != nil {
+	if args.rangesSet && args.ranges != "" && existingPrivate && !args.privateCluster {
+		if err := a.checkRanges(args.ranges, true, ""); err != nil {
 			return nil, err
 		}
 	}
-	if (f.privateCluster || f.disablePrivateCluster) && !f.vnetIntegration && !existingVnet {
+	if (args.privateCluster || args.disablePrivateCluster) && !args.vnetIntegration && !existingVnet {
 		verb := "Enabling"
-		if f.disablePrivateCluster {
+		if args.disablePrivateCluster {
 			verb = "Disabling"
 		}
 		return nil, userError("%s private cluster requires enabling apiserver vnet integration(--enable-apiserver-vnet-integration).", verb)
 	}
-	applyUpdate(mc, access, f)
+	applyUpdate(mc, access, args)
 	dropReadOnly(mc)
-	r, err := cl.do(ctx, http.MethodPut, cl.url(clusterPath(cl, f.clusterArgs), apiAKS), mc)
+	r, err := cl.do(ctx, http.MethodPut, cl.url(clusterPath(cl, args.clusterArgs), apiAKS), mc)
 	if err != nil {
 		return nil, err
 	}
-	return a.finishLRO(ctx, cl, f.clusterArgs, f.noWait, r)
+	return a.finishLRO(ctx, cl, args.clusterArgs, args.noWait, r)
 }
 
 // applyUpdate changes the GET body as the update flags say; fields of

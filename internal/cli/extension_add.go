@@ -6,18 +6,21 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// extensionAddArgs are the flags of `extension add`.
+type extensionAddArgs struct{ extensionArgs }
+
 func newExtensionAddCmd(a *app) *cobra.Command {
-	var args extensionArgs
+	var args extensionAddArgs
 	c := a.command(&cobra.Command{Use: "add", Short: "Add an extension"}, nil,
 		func(ctx context.Context) (any, error) { return a.runExtensionAdd(ctx, args) })
-	extensionNameFlag(c, &args)
+	extensionNameFlag(c, &args.extensionArgs)
 	c.Flags().Bool("upgrade", false, "Accepted and ignored (az compatibility)")
 	c.Flags().BoolP("yes", "y", false, "Accepted and ignored (az compatibility)")
 	return c
 }
 
 // runExtensionAdd is `extension add --name aks-preview`: records it locally.
-func (a *app) runExtensionAdd(_ context.Context, args extensionArgs) (any, error) {
+func (a *app) runExtensionAdd(_ context.Context, args extensionAddArgs) (any, error) {
 	st, err := a.loadExtensionsFor()
 	if err != nil {
 		return nil, err

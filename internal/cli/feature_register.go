@@ -7,11 +7,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// featureRegisterArgs are the flags of `feature register`.
+type featureRegisterArgs struct{ featureArgs }
+
 func newFeatureRegisterCmd(a *app) *cobra.Command {
-	var args featureArgs
+	var args featureRegisterArgs
 	c := a.command(&cobra.Command{Use: "register", Short: "Register a preview feature"}, featureTable,
 		func(ctx context.Context) (any, error) { return a.runFeatureRegister(ctx, args) })
-	featureFlags(c, &args, true)
+	featureFlags(c, &args.featureArgs, true)
 	return c
 }
 
@@ -24,8 +27,8 @@ func featureFlags(c *cobra.Command, args *featureArgs, withName bool) {
 }
 
 // runFeatureRegister is `feature register`: az's warning, then POST …/register.
-func (a *app) runFeatureRegister(ctx context.Context, args featureArgs) (any, error) {
-	return a.postFeature(ctx, args, "register", msgFeatureRegistered)
+func (a *app) runFeatureRegister(ctx context.Context, args featureRegisterArgs) (any, error) {
+	return a.postFeature(ctx, args.featureArgs, "register", msgFeatureRegistered)
 }
 
 // postFeature checks the arguments, prints az's warning and POSTs verb.

@@ -10,17 +10,10 @@ var groupSchema = &schema{
 
 var groupTable = columns("Name=name", "Location=location", "Status=properties.provisioningState")
 
-// groupArgs are the flags of the group commands.
-type groupArgs struct {
-	name, location string
-	tags           []string
-	yes, noWait    bool
-}
-
 // groupNameFlag adds --name/-n and its alias --resource-group/-g.
-func groupNameFlag(c *cobra.Command, args *groupArgs) {
-	c.Flags().StringVarP(&args.name, "name", "n", "", "Name of the resource group")
-	c.Flags().StringVarP(&args.name, "resource-group", "g", "", "Name of the resource group")
+func groupNameFlag(c *cobra.Command, name *string) {
+	c.Flags().StringVarP(name, "name", "n", "", "Name of the resource group")
+	c.Flags().StringVarP(name, "resource-group", "g", "", "Name of the resource group")
 }
 
 func groupPath(cl *client, name string) string { return cl.sub() + "/resourcegroups/" + name }

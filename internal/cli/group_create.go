@@ -7,11 +7,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// groupCreateArgs are the flags of `group create`.
+type groupCreateArgs struct {
+	name, location string
+	tags           []string
+}
+
 func newGroupCreateCmd(a *app) *cobra.Command {
-	var args groupArgs
+	var args groupCreateArgs
 	c := a.command(&cobra.Command{Use: "create", Short: "Create a new resource group"}, groupTable,
 		func(ctx context.Context) (any, error) { return a.runGroupCreate(ctx, args) })
-	groupNameFlag(c, &args)
+	groupNameFlag(c, &args.name)
 	c.Flags().StringVarP(&args.location, "location", "l", "", "Location, e.g. eastus")
 	c.Flags().StringArrayVar(&args.tags, "tags", nil, `Space-separated tags: key[=value] ("" clears)`)
 	c.Flags().String("managed-by", "", "Accepted and ignored (az compatibility)")
@@ -19,7 +25,7 @@ func newGroupCreateCmd(a *app) *cobra.Command {
 }
 
 // runGroupCreate is `group create`: PUT {location[, tags]}.
-func (a *app) runGroupCreate(ctx context.Context, args groupArgs) (any, error) {
+func (a *app) runGroupCreate(ctx context.Context, args groupCreateArgs) (any, error) {
 	if args.name == "" {
 		return nil, errGroupName
 	}

@@ -6,16 +6,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// providerShowArgs are the flags of `provider show`.
+type providerShowArgs struct{ providerArgs }
+
 func newProviderShowCmd(a *app) *cobra.Command {
-	var args providerArgs
+	var args providerShowArgs
 	c := a.command(&cobra.Command{Use: "show", Short: "Get the details of a provider"}, nil,
 		func(ctx context.Context) (any, error) { return a.runProviderShow(ctx, args) })
-	providerNamespaceFlag(c, &args)
+	providerNamespaceFlag(c, &args.providerArgs)
 	return c
 }
 
 // runProviderShow is `provider show`.
-func (a *app) runProviderShow(ctx context.Context, args providerArgs) (any, error) {
+func (a *app) runProviderShow(ctx context.Context, args providerShowArgs) (any, error) {
 	if err := a.required("--namespace/-n"); err != nil {
 		return nil, err
 	}
