@@ -152,6 +152,12 @@ func TestSeedJourney(t *testing.T) {
 	if fi, err := os.Stat(kubeconfig); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("kubeconfig %v %v", fi, err)
 	}
+	// --admin: the context is <cluster>-admin, once (az: merge_kubernetes_configurations
+	// appends -admin to the context AKS names after the cluster; issue 13).
+	out, _ = tw(t, env, 0, "aks", "get-credentials", "--resource-group", "myResourceGroup", "--name", "myAKSCluster", "--admin")
+	if want := "Merged \"myAKSCluster-admin\" as current context in " + kubeconfig + "\n"; out != want {
+		t.Errorf("get-credentials --admin printed %q, want %q", out, want)
+	}
 
 	// The same create without aks-preview fails client-side with core az's message.
 	tw(t, env, 0, "extension", "remove", "--name", "aks-preview")
