@@ -25,8 +25,6 @@ import (
 	"github.com/tagwall/tagwall/internal/gwconfig"
 )
 
-func init() { subcommands = append(subcommands, newGatewayCmd) }
-
 // gatewayFlags are the raw flag values of `tagwall gateway`.
 type gatewayFlags struct {
 	config          string

@@ -16,8 +16,6 @@ import (
 	"github.com/tagwall/tagwall/internal/server"
 )
 
-func init() { subcommands = append(subcommands, newServeCmd) }
-
 // serveFlags are the raw flag values of `tagwall serve`.
 type serveFlags struct {
 	cfg            server.Config

@@ -37,11 +37,7 @@ type Config struct {
 }
 
 // Subscription is one entry of GET /subscriptions.
-type Subscription struct {
-	ID          string
-	DisplayName string
-	TenantID    string
-}
+type Subscription = arm.Subscription
 
 type server struct {
 	cfg    Config

@@ -10,4 +10,9 @@
 // else to 500 InternalServerError with a generic message while the full error
 // is logged. Nothing here keeps state; every function is safe for concurrent
 // use.
+//
+// The caller-identity types are here too (identity.go): Principal,
+// Authenticator, StaticToken and Subscription, shared by api (which
+// authorizes with them; it keeps aliases of the same names) and authn
+// (which implements Authenticator), so authn does not import api.
 package arm

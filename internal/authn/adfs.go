@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/arm"
 )
 
@@ -14,7 +13,7 @@ import (
 // case-insensitively) and passes every other request to next. auth
 // authenticates the /tagwall/… administration calls, which need a
 // principal of every subscription.
-func (s *Service) Wrap(next http.Handler, auth api.Authenticator) http.Handler {
+func (s *Service) Wrap(next http.Handler, auth arm.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 		switch strings.ToLower(segs[0]) {
