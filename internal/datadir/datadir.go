@@ -91,7 +91,11 @@ func identity(dir string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check data dir %s: %w", dir, err)
 		}
-		if len(ents) > 0 {
+		switch len(ents) {
+		case 0:
+		case 1:
+			found = append(found, rel+"/ (1 cluster)")
+		default:
 			found = append(found, fmt.Sprintf("%s/ (%d clusters)", rel, len(ents)))
 		}
 	}

@@ -39,15 +39,15 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // (never replacing an existing file) and checked in full.
 func BackupFile(path, out string, opts ...CheckOption) (Report, error) {
 	if _, err := os.Lstat(out); err == nil {
-		return Report{}, fmt.Errorf("back up store %s to %s: %w", path, out, os.ErrExist)
+		return Report{}, fmt.Errorf("back up store %s to %s: %w (choose another --out, or remove it)", path, out, os.ErrExist)
 	}
 	if _, err := Check(path, opts...); err != nil {
-		return Report{}, fmt.Errorf("back up store %s: %w", path, err)
+		return Report{}, wrapOpen("back up store", path, err)
 	}
 	o := newCheckOptions(opts)
 	db, err := openGuarded(path, &bolt.Options{ReadOnly: true, Timeout: o.timeout})
 	if err != nil {
-		return Report{}, fmt.Errorf("back up store %s: %w", path, err)
+		return Report{}, wrapOpen("back up store", path, err)
 	}
 	err = writeCopy(db, out)
 	_ = db.Close()

@@ -33,7 +33,7 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("store file %s is damaged: %s; nothing was started. Run `tagwall store check --file %s` "+
+	return fmt.Sprintf("store file %s is damaged: %s. Run `tagwall store check --file %s` "+
 		"to list the damage, then restore the file from a backup (made with `tagwall store backup`) or move it "+
 		"aside to start empty", e.Path, strings.Join(e.Problems, "; "), e.Path)
 }
@@ -87,22 +87,30 @@ func Check(path string, opts ...CheckOption) (Report, error) {
 	o := newCheckOptions(opts)
 	lk, err := lockFile(path, false, o.timeout)
 	if err != nil {
-		return Report{}, fmt.Errorf("check store %s: %w", path, err)
+		return Report{}, wrapOpen("check store", path, err)
 	}
 	defer lk.release()
 	rep, err := verifyLocked(lk.f, path, o.quick, false)
 	if err != nil {
-		return rep, fmt.Errorf("check store %s: %w", path, err)
+		return rep, err // a *CorruptError names the file and the damage
 	}
 	db, err := openGuarded(path, &bolt.Options{ReadOnly: true, Timeout: o.timeout})
 	if err != nil {
-		return rep, fmt.Errorf("check store %s: %w", path, err)
+		return rep, wrapOpen("check store", path, err)
 	}
 	defer db.Close()
-	if err := deepCheck(db, path, o.quick, &rep); err != nil {
-		return rep, fmt.Errorf("check store %s: %w", path, err)
+	return rep, deepCheck(db, path, o.quick, &rep)
+}
+
+// wrapOpen names the operation on errors that do not name the file
+// themselves (*CorruptError and *InUseError do).
+func wrapOpen(op, path string, err error) error {
+	var ce *CorruptError
+	var iu *InUseError
+	if err == nil || errors.As(err, &ce) || errors.As(err, &iu) {
+		return err
 	}
-	return rep, nil
+	return fmt.Errorf("%s %s: %w", op, path, err)
 }
 
 // verifyLocked runs the structural check on f, which the caller has

@@ -102,11 +102,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db, err := openGuarded(path, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync})
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, wrapOpen("open store", path, err)
 	}
 	if err := deepCheck(db, path, rep.Quick, &rep); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketKV, bucketLog} {
@@ -138,7 +138,7 @@ func precheck(path string, o options) (Report, error) {
 		return Report{Path: path}, nil
 	}
 	if err != nil {
-		return Report{}, fmt.Errorf("open store %s: %w", path, err)
+		return Report{}, wrapOpen("open store", path, err)
 	}
 	defer lk.release()
 	fi, err := lk.f.Stat()
@@ -146,11 +146,7 @@ func precheck(path string, o options) (Report, error) {
 		return Report{}, fmt.Errorf("open store %s: %w", path, err)
 	}
 	quick := o.quickAbove >= 0 && fi.Size() > o.quickAbove
-	rep, err := verifyLocked(lk.f, path, quick, o.allowEmpty)
-	if err != nil {
-		return rep, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return rep, nil
+	return verifyLocked(lk.f, path, quick, o.allowEmpty)
 }
 
 // Notes returns what Open's check found that did not stop it (an invalid
