@@ -28,7 +28,7 @@ type Config struct {
 	// minute; see FailureLimit).
 	FailureLimit FailureLimit
 	Logger       *slog.Logger
-	Now           func() time.Time
+	Now          func() time.Time
 }
 
 // Service issues and verifies tokens and keeps service principals and
