@@ -159,33 +159,7 @@ func TestServeDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	first := tagwallProcess(ctx, serveArgs(t, dir)...)
-	pr, pw := io.Pipe()
-	first.Stderr = pw
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = first.Process.Signal(syscall.SIGTERM)
-		_ = first.Wait()
-		_ = pw.Close()
-	}()
-	started := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "tagwall serve started") {
-				close(started)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case <-started:
-	case <-ctx.Done():
-		t.Fatal("first serve did not start")
-	}
+	first := startServe(ctx, t, serveArgs(t, dir)...)
 	t0 := time.Now()
 	second := tagwallProcess(ctx, serveArgs(t, dir)...)
 	var stderr bytes.Buffer
@@ -206,6 +180,60 @@ func TestServeDataDirInUse(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, fmt.Sprintf("(pid %d)", first.Process.Pid)) {
 			t.Errorf("%v beside a running serve: exit %d, stderr %q", args, code, errs)
 		}
+	}
+}
+
+// startServe starts `tagwall serve` in a child process and returns once
+// it logged "tagwall serve started"; cleanup stops it with SIGTERM.
+func startServe(ctx context.Context, tb testing.TB, args ...string) *exec.Cmd {
+	tb.Helper()
+	cmd := tagwallProcess(ctx, args...)
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		_ = pw.Close()
+	})
+	started := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "tagwall serve started") {
+				close(started)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case <-started:
+	case <-ctx.Done():
+		tb.Fatalf("serve %v did not start", args)
+	}
+	return cmd
+}
+
+// TestServeAllowEmptyStore checks that --allow-empty-store starts on a
+// 0-byte store beside an identity, and that SIGTERM then ends it cleanly.
+func TestServeAllowEmptyStore(t *testing.T) {
+	dir, db := storeDir(t)
+	mustTruncate(t, db, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := startServe(ctx, t, append(serveArgs(t, dir), "--allow-empty-store")...)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+	// A new store: serve wrote only its own records (subscription, admin).
+	if rep, err := boltstore.Check(db); err != nil || rep.Keys == 0 || rep.Keys >= 300 {
+		t.Fatalf("the store serve created: %+v, %v", rep, err)
 	}
 }
 
