@@ -73,8 +73,8 @@ func writeCopy(db *bolt.DB, out string) (err error) {
 		_ = os.Remove(tmp)
 	}()
 	err = db.View(func(tx *bolt.Tx) error {
-		_, err := tx.WriteTo(f)
-		return err
+		_, werr := tx.WriteTo(f)
+		return werr
 	})
 	if err == nil {
 		err = f.Sync()

@@ -104,7 +104,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, wrapOpen("open store", path, err)
 	}
-	if err := deepCheck(db, path, rep.Quick, &rep); err != nil {
+	if err = deepCheck(db, path, rep.Quick, &rep); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -146,8 +146,8 @@ func (v *verifier) readMetas() bool {
 		ps = int64(metas[0].pageSize)
 	} else { // page size unknown: probe where meta 1 would start, as bbolt does
 		for sz := int64(minPageSize); sz <= maxPageSize && sz < v.size; sz <<= 1 {
-			if n, _ := v.f.ReadAt(buf, sz); n == len(buf) {
-				if m, err := parseMeta(buf); err == nil && int64(m.pageSize) == sz {
+			if got, _ := v.f.ReadAt(buf, sz); got == len(buf) {
+				if m, merr := parseMeta(buf); merr == nil && int64(m.pageSize) == sz {
 					ps = sz
 					break
 				}
