@@ -90,10 +90,10 @@ func runStoreCheck(w io.Writer, o storeCheckOptions) error {
 		for _, p := range ce.Problems {
 			fmt.Fprintf(w, "problem: %s\n", p)
 		}
-		return &exitError{code: 1, err: fmt.Errorf("store check %s: damaged (%d problems): restore it from a backup "+
-			"(tagwall store backup) or move it aside to start empty", path, len(ce.Problems))}
+		return &exitError{code: 1, err: fmt.Errorf("store check %s: damaged (%s): restore it from a backup "+
+			"(tagwall store backup) or move it aside to start empty", path, storeProblems(len(ce.Problems)))}
 	case err != nil:
-		return &exitError{code: 1, err: fmt.Errorf("store check: %w", err)}
+		return &exitError{code: 1, err: err} // names the operation and the file
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -159,6 +159,14 @@ func runStoreBackup(w io.Writer, o storeBackupOptions) error {
 	}
 	fmt.Fprintf(w, "backed up %s to %s: %d bytes, revision %d, %d keys (copy checked)\n", path, o.Out, rep.Size, rep.Revision, rep.Keys)
 	return nil
+}
+
+// storeProblems returns "1 problem", "2 problems".
+func storeProblems(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
 }
 
 func dataDirOrDefault(dir string) (string, error) {
