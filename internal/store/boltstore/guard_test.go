@@ -2,6 +2,8 @@ package boltstore
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,5 +47,25 @@ func TestGuardRecovers(t *testing.T) {
 				t.Fatalf("guard: %v, want ErrCorrupt saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLockHolderFallsBackToPidFile checks the pid file is read when
+// /proc/locks names no holder (other systems, or a holder in another pid
+// namespace).
+func TestLockHolderFallsBackToPidFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tagwall.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e := lockHolder(path); e.PID != 0 {
+		t.Fatalf("no lock, no pid file: pid %d", e.PID)
+	}
+	if err := os.WriteFile(pidFile(path), []byte("4242\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := lockHolder(path)
+	if e.PID != 4242 || !strings.Contains(e.Error(), "(pid 4242)") {
+		t.Fatalf("lockHolder = %+v: %v", e, e)
 	}
 }
