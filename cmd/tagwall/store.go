@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/tagwall/tagwall/internal/cli"
 	"io"
 	"path/filepath"
 	"time"
@@ -13,8 +14,6 @@ import (
 	"github.com/tagwall/tagwall/internal/server"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
 )
-
-func init() { subcommands = append(subcommands, newStoreCmd) }
 
 func newStoreCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -76,7 +75,7 @@ func runStoreCheck(w io.Writer, o storeCheckOptions) error {
 		path = filepath.Join(dir, datadir.StoreFile)
 		if err := datadir.CheckStore(dir, false); err != nil {
 			fmt.Fprintf(w, "problem: %v\n", err)
-			return &exitError{code: 1, err: fmt.Errorf("store check %s: missing or empty beside an identity", path)}
+			return &cli.ExitError{Code: 1, Err: fmt.Errorf("store check %s: missing or empty beside an identity", path)}
 		}
 	}
 	opts := []boltstore.CheckOption{boltstore.CheckTimeout(o.Timeout)}
@@ -90,10 +89,10 @@ func runStoreCheck(w io.Writer, o storeCheckOptions) error {
 		for _, p := range ce.Problems {
 			fmt.Fprintf(w, "problem: %s\n", p)
 		}
-		return &exitError{code: 1, err: fmt.Errorf("store check %s: damaged (%s): restore it from a backup "+
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("store check %s: damaged (%s): restore it from a backup "+
 			"(tagwall store backup) or move it aside to start empty", path, storeProblems(len(ce.Problems)))}
 	case err != nil:
-		return &exitError{code: 1, err: err} // names the operation and the file
+		return &cli.ExitError{Code: 1, Err: err} // names the operation and the file
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -155,7 +154,7 @@ func runStoreBackup(w io.Writer, o storeBackupOptions) error {
 	}
 	rep, err := boltstore.BackupFile(path, o.Out, boltstore.CheckTimeout(o.Timeout))
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return &cli.ExitError{Code: 1, Err: err}
 	}
 	fmt.Fprintf(w, "backed up %s to %s: %d bytes, revision %d, %d keys (copy checked)\n", path, o.Out, rep.Size, rep.Revision, rep.Keys)
 	return nil
