@@ -14,6 +14,9 @@ var (
 	// ErrEmpty is returned (inside a *DocumentError) for a 0-byte or
 	// whitespace-only document.
 	ErrEmpty = errors.New("empty document")
+	// ErrPartial is returned (inside a *DocumentError) by Parse for a
+	// discovery-API page whose nextLink is set.
+	ErrPartial = errors.New("one page of a paged discovery-API response")
 )
 
 // Errors of the refresh phase.
