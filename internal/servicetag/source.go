@@ -3,7 +3,7 @@ package servicetag
 import (
 	"context"
 	"fmt"
-		"net/http"
+	"net/http"
 	"os"
 	"sync"
 	"time"
