@@ -145,6 +145,17 @@ func (k *Keeper) install(name string, data []byte, force, writeCache bool) (bool
 		return false, fmt.Errorf("refresh service tags from %q: %w from %d to %d (force to accept)",
 			name, ErrRegression, old.doc.ChangeNumber, doc.ChangeNumber)
 	}
+	return k.put(data, sum, doc, writeCache), nil
+}
+
+// put puts doc (parsed and vetted from data, whose SHA-256 is sum) in
+// force, writing data to the cache file when writeCache is set. It reports
+// false when data is the document already in force. k.mu must be held.
+func (k *Keeper) put(data []byte, sum [sha256.Size]byte, doc *Document, writeCache bool) bool {
+	old := k.cur.Load()
+	if old != nil && sum == k.sum {
+		return false
+	}
 	cat := NewCatalog(doc)
 	k.cur.Store(cat)
 	k.sum = sum
@@ -162,7 +173,7 @@ func (k *Keeper) install(name string, data []byte, force, writeCache bool) (bool
 	if k.onChange != nil {
 		k.onChange(old, cat)
 	}
-	return true, nil
+	return true
 }
 
 // record notes the outcome of one refresh attempt.
