@@ -120,3 +120,29 @@ func TestParseManifestRejects(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseManifest checks that any manifest either fails or yields
+// snapshots with a key, a date and a size that exist in the file system.
+func FuzzParseManifest(f *testing.F) {
+	// The real manifest.
+	real, _ := files.ReadFile("MANIFEST")
+	f.Add(string(real))
+	// A comment and a blank line only.
+	f.Add("# header\n\n")
+	// A bad date.
+	f.Add("azure-public-2025-02-30.json.bz2 00 12\n")
+	// Two fields.
+	f.Add("azure-public-2025-10-13.json.bz2 00\n")
+	f.Fuzz(func(t *testing.T, manifest string) {
+		fsys := fstest.MapFS{"MANIFEST": {Data: []byte(manifest)}, "azure-public-2025-10-13.json.bz2": {Data: []byte("x")}}
+		infos, err := parseManifest(fsys)
+		if err != nil {
+			return
+		}
+		for _, in := range infos {
+			if in.Key == "" || in.Published.IsZero() || in.Size <= 0 || in.Name != "azure-public-2025-10-13.json.bz2" {
+				t.Fatalf("accepted %+v", in)
+			}
+		}
+	})
+}
