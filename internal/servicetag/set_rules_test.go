@@ -283,3 +283,86 @@ func TestSetRunOneLoop(t *testing.T) {
 		t.Fatalf("failing source: %+v, counters %+v", st.Sources[1], st.Counters)
 	}
 }
+
+// TestSetDiscoverySource runs a Set over a paged discovery-API feed with a
+// bearer token: the pages are merged into one document.
+func TestSetDiscoverySource(t *testing.T) {
+	doc := sharedDoc(t, "azure-government-2026-07-13.json")
+	srv := discoveryServer(t, doc, 100, func(base string, next int) string {
+		return base + discoveryPath + "&$skipToken=" + fmt.Sprint(next)
+	})
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: srv.URL + discoveryPath,
+		Token: func(context.Context) (string, error) { return "tok", nil }}}})
+	if _, err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.Tags != len(doc.Tags) || st.ChangeNumber != 401 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestSetMayFetch: a replica without the refresh claim does not fetch.
+func TestSetMayFetch(t *testing.T) {
+	bad := &failingSource{}
+	var asked atomic.Int32
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: "bad", Source: bad}}, RetryMin: 10 * time.Millisecond,
+		MayFetch: func(context.Context, string) bool { asked.Add(1); return false }})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = s.Run(ctx)
+	if len(bad.times) != 0 || asked.Load() < 3 {
+		t.Fatalf("%d fetches, asked %d times", len(bad.times), asked.Load())
+	}
+}
+
+// TestSetAcceptDocument replays an Accept on another replica.
+func TestSetAcceptDocument(t *testing.T) {
+	src := &seqSource{}
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: "x", Source: src}}})
+	if _, err := s.Install("", tinyDoc(t, "Public", 5, map[string]int{"AzureCloud": 3})); err != nil {
+		t.Fatal(err)
+	}
+	other := tinyDoc(t, "China", 2, map[string]int{"Other": 1})
+	if _, err := s.Install("", other); !errors.Is(err, ErrHeld) {
+		t.Fatalf("Install: %v", err)
+	}
+	if changed, err := s.AcceptDocument("", other); !changed || err != nil {
+		t.Fatalf("AcceptDocument: %v %v", changed, err)
+	}
+	if st := s.Status(); st.Cloud != "China" || st.Sources[0].Held != nil || st.Sources[0].Origin != OriginAccepted {
+		t.Fatalf("status %+v", st.Sources[0])
+	}
+	if _, err := s.AcceptDocument("", []byte("{}")); err == nil {
+		t.Fatal("AcceptDocument accepted an invalid document")
+	}
+}
+
+// TestSetDamagedState: a damaged pins-and-holds file is an error from Load
+// (and a log line); the documents are still in force.
+func TestSetDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "tags.json")
+	if err := os.WriteFile(p, tinyDoc(t, "Public", 5, map[string]int{"AzureCloud": 3}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := SetConfig{Sources: []SourceConfig{{Location: p}}, CacheDir: dir}
+	s, _ := newTestSet(t, cfg)
+	if _, err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stateName), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, logs := testLog()
+	cfg.Log = log
+	s2, err := NewSet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Load(); err == nil || !strings.Contains(err.Error(), stateName) {
+		t.Fatalf("Load = %v", err)
+	}
+	if !strings.Contains(logs.String(), "service-tag pins and holds lost") || s2.Current() == nil {
+		t.Fatalf("log:\n%s", logs)
+	}
+}

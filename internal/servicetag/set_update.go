@@ -55,6 +55,31 @@ func (s *Set) Accept(source string) error {
 	return nil
 }
 
+// AcceptDocument installs data for source ("" for the only source) after
+// parsing and validating it but without the update checks, as Accept does
+// for a held document: a fleet uses it to replay an operator's Accept on
+// the other replicas (which would otherwise hold the same document). It
+// reports whether the catalog in force changed.
+func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
+	m, err := s.member(source)
+	if err != nil {
+		return false, fmt.Errorf("accept service tags: %w", err)
+	}
+	doc, err := Parse(m.name, data)
+	if err != nil {
+		return false, fmt.Errorf("accept service tags of %q: %w", m.name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := sha256.Sum256(data)
+	if m.keeper.Current() != nil && sum == m.inForceSum() {
+		s.dropHold(m, "the document in force was accepted")
+		return false, nil
+	}
+	s.counters.Accepts++
+	return s.installDoc(m, data, sum, doc, OriginAccepted, "accepted by the operator (replicated)"), nil
+}
+
 // offer vets data from m and installs or holds it. s.mu is held.
 func (s *Set) offer(m *member, data []byte, origin Origin) (bool, error) {
 	sum := sha256.Sum256(data)

@@ -44,6 +44,17 @@ func DownloadPage(cloud string) (string, bool) {
 	return "", false
 }
 
+// SnapshotKey returns the key of an Azure cloud's embedded snapshot
+// (case-insensitive name; "" is Public), or false for a cloud with none.
+func SnapshotKey(cloud string) (string, bool) {
+	for _, c := range azureClouds {
+		if strings.EqualFold(c.cloud, cloud) || (cloud == "" && c.cloud == CloudPublic) {
+			return c.snapshot, true
+		}
+	}
+	return "", false
+}
+
 // maxPageBytes caps a download page (an HTML page of about 100 KB).
 const maxPageBytes = 4 << 20
 
