@@ -52,8 +52,10 @@ type SourceConfig struct {
 	// Token is the bearer token of a discovery-API source.
 	Token TokenFunc
 	// Snapshot is the key of the embedded snapshot put in force when there
-	// is no usable cache (e.g. "azure-public"); "" for none.
+	// is no usable cache (e.g. "azure-public", see SnapshotKey); "" for none.
 	Snapshot string
+	// Refresh overrides SetConfig.Refresh for this source when positive.
+	Refresh time.Duration
 }
 
 // SetConfig configures a Set. Zero fields take the defaults.
@@ -145,6 +147,7 @@ type Set struct {
 	log     *slog.Logger
 	members []*member
 	cur     atomic.Pointer[Catalog]
+	kick    chan struct{} // wakes Run after SetSources
 
 	mu       sync.Mutex // serialises offers, holds, pins, rebuilds and state writes
 	pins     map[string]*pin
@@ -179,7 +182,7 @@ func NewSet(cfg SetConfig) (*Set, error) {
 	if len(cfg.Sources) == 0 {
 		return nil, fmt.Errorf("new service-tag set: no sources and no default for cloud %q", cfg.Cloud)
 	}
-	s := &Set{cfg: cfg, log: cfg.Log, pins: map[string]*pin{}}
+	s := &Set{cfg: cfg, log: cfg.Log, pins: map[string]*pin{}, kick: make(chan struct{}, 1)}
 	if cfg.CacheDir != "" {
 		if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create service-tag cache dir %q: %w", cfg.CacheDir, err)
@@ -267,6 +270,8 @@ func (s *Set) Current() *Catalog { return s.cur.Load() }
 
 // Sources lists the source locations in priority order.
 func (s *Set) Sources() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]string, len(s.members))
 	for i, m := range s.members {
 		out[i] = m.name
@@ -275,7 +280,7 @@ func (s *Set) Sources() []string {
 }
 
 // member finds a source by location; "" is the only source of a Set with
-// one.
+// one. s.mu is held.
 func (s *Set) member(name string) (*member, error) {
 	if name == "" && len(s.members) == 1 {
 		return s.members[0], nil
@@ -365,6 +370,9 @@ func (s *Set) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			timer.Stop()
 			return ctx.Err()
+		case <-s.kick:
+			timer.Stop()
+			continue
 		case <-timer.C:
 		}
 		if s.cfg.MayFetch != nil && !s.cfg.MayFetch(ctx, m.name) {
@@ -375,6 +383,14 @@ func (s *Set) Run(ctx context.Context) error {
 		}
 		_, _ = s.refresh(ctx, m)
 	}
+}
+
+// interval is m's refresh interval.
+func (s *Set) interval(m *member) time.Duration {
+	if m.cfg.Refresh > 0 {
+		return m.cfg.Refresh
+	}
+	return s.cfg.Refresh
 }
 
 // nextDue returns the source due first.
@@ -395,7 +411,7 @@ func (s *Set) nextDue() (*member, time.Time) {
 // document's error wraps ErrHeld).
 func (s *Set) Refresh(ctx context.Context) (changed bool, err error) {
 	var errs []error
-	for _, m := range s.members {
+	for _, m := range s.memberList() {
 		c, err := s.refresh(ctx, m)
 		changed = changed || c
 		errs = append(errs, err)
@@ -405,7 +421,9 @@ func (s *Set) Refresh(ctx context.Context) (changed bool, err error) {
 
 // RefreshSource is Refresh for one source ("" for the only one).
 func (s *Set) RefreshSource(ctx context.Context, source string) (bool, error) {
+	s.mu.Lock()
 	m, err := s.member(source)
+	s.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
@@ -438,10 +456,10 @@ func (s *Set) schedule(m *member, t time.Time, err error) {
 	m.lastErr = err
 	if err == nil || errors.Is(err, ErrHeld) {
 		m.lastOK, m.retry = t, s.cfg.RetryMin
-		m.nextFetch = t.Add(s.cfg.Refresh)
+		m.nextFetch = t.Add(s.interval(m))
 		return
 	}
-	wait := min(m.retry, s.cfg.Refresh)
+	wait := min(m.retry, s.interval(m))
 	m.retry = min(m.retry*2, s.cfg.RetryMax)
 	m.nextFetch = t.Add(wait)
 	s.log.Warn("service-tag fetch failed; keeping the document in force", "source", m.name,

@@ -116,11 +116,11 @@ func (s *Set) rebuild() {
 	} else {
 		cat = s.merge()
 	}
-	if cat == nil || cat == s.cur.Load() {
+	if cat == s.cur.Load() {
 		return
 	}
-	s.cur.Store(cat)
-	if s.cfg.OnChange != nil {
+	s.cur.Store(cat) // nil only after SetSources left no source with a document
+	if cat != nil && s.cfg.OnChange != nil {
 		s.cfg.OnChange(cat)
 	}
 }

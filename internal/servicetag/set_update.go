@@ -28,24 +28,24 @@ type hold struct {
 // and update checks as a fetch, with origin "replica". It reports whether
 // the catalog in force changed; a held document's error wraps ErrHeld.
 func (s *Set) Install(source string, data []byte) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return false, fmt.Errorf("install service tags: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.offer(m, data, OriginReplica)
 }
 
 // Accept installs the document held for source ("" for the only source),
 // whatever the update checks said. It returns ErrNoHold when there is none.
 func (s *Set) Accept(source string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return fmt.Errorf("accept service tags: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	h := m.held
 	if h == nil {
 		return fmt.Errorf("accept service tags of %q: %w", m.name, ErrNoHold)
@@ -61,6 +61,8 @@ func (s *Set) Accept(source string) error {
 // the other replicas (which would otherwise hold the same document). It
 // reports whether the catalog in force changed.
 func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return false, fmt.Errorf("accept service tags: %w", err)
@@ -69,8 +71,6 @@ func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("accept service tags of %q: %w", m.name, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	sum := sha256.Sum256(data)
 	if m.keeper.Current() != nil && sum == m.inForceSum() {
 		s.dropHold(m, "the document in force was accepted")

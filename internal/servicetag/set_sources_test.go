@@ -1,0 +1,79 @@
+package servicetag
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSetSetSources reconfigures a running Set: a new source is loaded
+// and fetched at once (Run wakes up), the priority order changes which
+// source provides a shared name, and a removed source's tags go.
+func TestSetSetSources(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.json", tinyDoc(t, "A", 1, map[string]int{"Shared": 1, "OnlyA": 1}))
+	b := write("b.json", tinyDoc(t, "B", 1, map[string]int{"Shared": 3, "OnlyB": 1}))
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: a}}, Refresh: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool { return s.Current() != nil })
+
+	if err := s.SetSources([]SourceConfig{{Location: b, Refresh: 2 * time.Hour}, {Location: a}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, ok := s.Current().Lookup("OnlyB"); return ok }) // fetched without waiting an hour
+	if tag, _ := s.Current().Lookup("Shared"); len(tag.Prefixes) != 3 {
+		t.Fatalf("Shared has %d prefixes, want b's 3", len(tag.Prefixes))
+	}
+	st := s.Status()
+	if got := st.Sources[0].NextFetch.Sub(st.Sources[0].LastFetch); got != 2*time.Hour {
+		t.Fatalf("b's interval %v, want its own 2h", got)
+	}
+	if err := s.SetSources([]SourceConfig{{Location: a}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Current().Lookup("OnlyB"); ok {
+		t.Fatal("a removed source's tag is still in force")
+	}
+	tests := []struct {
+		name    string
+		sources []SourceConfig
+	}{
+		{name: "none", sources: nil},
+		{name: "twice", sources: []SourceConfig{{Location: a}, {Location: a}}},
+		{name: "empty location", sources: []SourceConfig{{Location: ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := s.Current()
+			if err := s.SetSources(tt.sources); err == nil {
+				t.Fatal("SetSources succeeded")
+			}
+			if s.Current() != before || len(s.Sources()) != 1 {
+				t.Fatal("a failed SetSources changed the Set")
+			}
+		})
+	}
+}
+
+func waitFor(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatal("condition not met in 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
