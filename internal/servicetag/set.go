@@ -93,10 +93,15 @@ type SetConfig struct {
 	// the new one, on the goroutine that changed it. It must not call the
 	// Set's mutators.
 	OnChange func(*Catalog)
-	// OnInstall is called after a document fetched by this process (or
-	// accepted from a hold) was installed, with its raw bytes, so a fleet
-	// can publish it to the other replicas (which call Install).
-	OnInstall func(source string, data []byte)
+	// OnInstall is called after a document fetched by this process, or
+	// installed over the update checks, was put in force, with its raw
+	// bytes, so a fleet can publish it. overridden is true when the update
+	// checks were overridden (Accept, AcceptDocument or a regression served
+	// RegressionRepeats times): the other replicas must then install it
+	// with AcceptDocument, since Install would hold it. It is not called
+	// for Install (the document came from the fleet). It runs with the
+	// Set's lock held and must not call the Set.
+	OnInstall func(source string, data []byte, overridden bool)
 	// MayFetch, when set, is asked before each scheduled fetch (a fleet's
 	// refresh claim); false skips it and asks again after RetryMin.
 	MayFetch func(ctx context.Context, source string) bool

@@ -214,7 +214,7 @@ func TestSetInstallReplica(t *testing.T) {
 	var published int
 	src := &seqSource{}
 	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: "x", Source: src}},
-		OnInstall: func(string, []byte) { published++ }})
+		OnInstall: func(string, []byte, bool) { published++ }})
 	if _, err := s.Install("", tinyDoc(t, "Public", 5, map[string]int{"AzureCloud": 3})); err != nil {
 		t.Fatal(err)
 	}

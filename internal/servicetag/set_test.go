@@ -3,6 +3,7 @@ package servicetag
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,7 +134,7 @@ func TestSetAccept(t *testing.T) {
 	f := newFeed(t, sharedFile(t, "azure-government-2026-07-13.json"))
 	var installed []string
 	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: f.srv.URL}},
-		OnInstall: func(src string, _ []byte) { installed = append(installed, src) }})
+		OnInstall: func(src string, _ []byte, overridden bool) { installed = append(installed, fmt.Sprint(overridden)) }})
 	ctx := context.Background()
 	if _, err := s.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -146,6 +147,10 @@ func TestSetAccept(t *testing.T) {
 	if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), `cloud "China" differs from "AzureGovernment" in force`) {
 		t.Fatalf("China document: %v", err)
 	}
+	d, err := s.HeldDiff(f.srv.URL)
+	if err != nil || len(d.Added) == 0 || len(d.Removed) == 0 || d.NewChangeNumber != 404 {
+		t.Fatalf("HeldDiff: %v, %d added, %d removed", err, len(d.Added), len(d.Removed))
+	}
 	if err := s.Accept("nope"); !errors.Is(err, ErrUnknownSource) {
 		t.Fatalf("Accept(unknown): %v", err)
 	}
@@ -156,8 +161,11 @@ func TestSetAccept(t *testing.T) {
 	if st.Cloud != "China" || st.Sources[0].Origin != OriginAccepted || st.Sources[0].Held != nil || st.Counters.Accepts != 1 {
 		t.Fatalf("after Accept: %+v %+v", st, st.Sources[0])
 	}
-	if len(installed) != 2 {
-		t.Fatalf("OnInstall calls: %v", installed)
+	if fmt.Sprint(installed) != "[false true]" { // fetched, then accepted over the checks
+		t.Fatalf("OnInstall calls (overridden): %v", installed)
+	}
+	if _, err := s.HeldDiff(""); !errors.Is(err, ErrNoHold) {
+		t.Fatalf("HeldDiff with nothing held: %v", err)
 	}
 }
 

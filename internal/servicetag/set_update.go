@@ -51,7 +51,7 @@ func (s *Set) Accept(source string) error {
 		return fmt.Errorf("accept service tags of %q: %w", m.name, ErrNoHold)
 	}
 	s.counters.Accepts++
-	s.installDoc(m, h.data, h.sum, h.doc, OriginAccepted, "accepted by the operator")
+	s.installDoc(m, h.data, h.sum, h.doc, OriginAccepted, "accepted by the operator", true)
 	return nil
 }
 
@@ -77,7 +77,27 @@ func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
 		return false, nil
 	}
 	s.counters.Accepts++
-	return s.installDoc(m, data, sum, doc, OriginAccepted, "accepted by the operator (replicated)"), nil
+	return s.installDoc(m, data, sum, doc, OriginAccepted, "accepted by the operator (replicated)", false), nil
+}
+
+// HeldDiff returns what installing the document held for source ("" for
+// the only source) would change against the one in force (for `servicetags
+// status`), or ErrNoHold.
+func (s *Set) HeldDiff(source string) (DiffResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.member(source)
+	if err != nil {
+		return DiffResult{}, fmt.Errorf("diff held service tags: %w", err)
+	}
+	if m.held == nil {
+		return DiffResult{}, fmt.Errorf("diff held service tags of %q: %w", m.name, ErrNoHold)
+	}
+	var cur *Document
+	if c := m.keeper.Current(); c != nil {
+		cur = c.doc
+	}
+	return Diff(cur, m.held.doc), nil
 }
 
 // offer vets data from m and installs or holds it. s.mu is held.
@@ -98,7 +118,7 @@ func (s *Set) offer(m *member, data []byte, origin Origin) (bool, error) {
 	}
 	reasons, regressionOnly := s.vet(m, doc)
 	if len(reasons) == 0 {
-		return s.installDoc(m, data, sum, doc, origin, "passed the update checks"), nil
+		return s.installDoc(m, data, sum, doc, origin, "passed the update checks", false), nil
 	}
 	s.dropHold(m, "the source serves another document")
 	m.held = &hold{doc: doc, data: data, sum: sum, reasons: reasons, regressionOnly: regressionOnly,
@@ -127,7 +147,7 @@ func (s *Set) autoAccept(m *member) (bool, error) {
 	if h.regressionOnly && h.repeats >= s.cfg.RegressionRepeats {
 		s.counters.AutoAccepts++
 		why := fmt.Sprintf("the source served this lower changeNumber %d times in a row", h.repeats)
-		return s.installDoc(m, h.data, h.sum, h.doc, h.origin, why), nil
+		return s.installDoc(m, h.data, h.sum, h.doc, h.origin, why, true), nil
 	}
 	return false, s.heldErr(m)
 }
@@ -143,7 +163,7 @@ func (s *Set) heldErr(m *member) error {
 }
 
 // installDoc puts a vetted document in force for m. s.mu is held.
-func (s *Set) installDoc(m *member, data []byte, sum [sha256.Size]byte, doc *Document, origin Origin, why string) bool {
+func (s *Set) installDoc(m *member, data []byte, sum [sha256.Size]byte, doc *Document, origin Origin, why string, overridden bool) bool {
 	old := m.keeper.Current()
 	m.keeper.mu.Lock()
 	changed := m.keeper.put(data, sum, doc, true)
@@ -166,8 +186,8 @@ func (s *Set) installDoc(m *member, data []byte, sum [sha256.Size]byte, doc *Doc
 		s.log.Warn("service-tag cache not written; the document is in force", "source", m.name, "err", st.CacheError)
 	}
 	s.rebuild()
-	if s.cfg.OnInstall != nil && origin != OriginReplica {
-		s.cfg.OnInstall(m.name, data)
+	if s.cfg.OnInstall != nil && (origin == OriginLive || overridden) {
+		s.cfg.OnInstall(m.name, data, overridden)
 	}
 	return changed
 }
