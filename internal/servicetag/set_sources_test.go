@@ -2,8 +2,11 @@ package servicetag
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +78,23 @@ func waitFor(tb testing.TB, cond func() bool) {
 			tb.Fatal("condition not met in 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSetStatusJSON checks the status's JSON form (the readyz detail and
+// `servicetags status -o json`).
+func TestSetStatusJSON(t *testing.T) {
+	s, _ := newTestSet(t, SetConfig{Cloud: "China", Now: func() time.Time { return time.Date(2026, 7, 14, 0, 0, 0, 0, time.UTC) }})
+	st := s.Status()
+	st.Sources[0].Err = errors.New("fetch service tags: offline")
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"origin":"embedded"`, `"inForce":"embedded snapshot, changeNumber 404, published 2026-07-13"`,
+		`"ageSeconds":86400`, `"error":"fetch service tags: offline"`, `"published":"2026-07-13T00:00:00Z"`, `"counters":{"fetches":0`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package servicetag
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,12 +11,12 @@ import (
 // SetStatus is a Set's state for metrics, /readyz and `servicetags status`.
 type SetStatus struct {
 	// The merged catalog in force (Cloud "" and Tags 0 before any).
-	Cloud        string
-	ChangeNumber int64
-	Tags         int
-	Sources      []SourceStatus // in priority order
-	Pins         []PinStatus    // sorted by tag
-	Counters     Counters
+	Cloud        string         `json:"cloud"`
+	ChangeNumber int64          `json:"changeNumber"`
+	Tags         int            `json:"tags"`
+	Sources      []SourceStatus `json:"sources"` // in priority order
+	Pins         []PinStatus    `json:"pins"`    // sorted by tag
+	Counters     Counters       `json:"counters"`
 }
 
 // Ready reports whether a catalog is in force (every source may still be
@@ -33,55 +34,75 @@ func (st SetStatus) Held() int {
 	return n
 }
 
-// SourceStatus is one source's state.
+// SourceStatus is one source's state. Its JSON form has the errors as
+// strings ("error", "cacheError") and the age in whole seconds.
 type SourceStatus struct {
-	Source       string
-	Origin       Origin // of the document in force
-	InForce      string // e.g. "embedded snapshot, changeNumber 373, published 2025-10-13"
-	Cloud        string
-	ChangeNumber int64 // in force; 0 when none
-	Tags         int
-	Published    time.Time     // the embedded snapshot's publication date; zero otherwise
-	Since        time.Time     // fetched, cached (file time), received, accepted or published
-	Age          time.Duration // now − Since
-	Shadowed     int           // tags hidden by an earlier source of the same name
-	LastFetch    time.Time     // last attempt
-	LastSuccess  time.Time     // last attempt that returned a document or not-modified
-	NextFetch    time.Time
-	Err          error // of the last attempt (wraps ErrHeld for a hold); nil after a success
-	CacheErr     error // of the last cache write
-	Held         *HeldStatus
+	Source       string        `json:"source"`
+	Origin       Origin        `json:"origin"`       // of the document in force
+	InForce      string        `json:"inForce"`      // e.g. "embedded snapshot, changeNumber 373, published 2025-10-13"
+	Cloud        string        `json:"cloud"`        // of the document in force
+	ChangeNumber int64         `json:"changeNumber"` // in force; 0 when none
+	Tags         int           `json:"tags"`
+	Published    time.Time     `json:"published,omitzero"`   // the embedded snapshot's publication date
+	Since        time.Time     `json:"since,omitzero"`       // fetched, cached (file time), received, accepted or published
+	Age          time.Duration `json:"-"`                    // now − Since
+	Shadowed     int           `json:"shadowed"`             // tags hidden by an earlier source of the same name
+	LastFetch    time.Time     `json:"lastFetch,omitzero"`   // last attempt
+	LastSuccess  time.Time     `json:"lastSuccess,omitzero"` // last attempt that returned a document or not-modified
+	NextFetch    time.Time     `json:"nextFetch,omitzero"`
+	Err          error         `json:"-"` // of the last attempt (wraps ErrHeld for a hold); nil after a success
+	CacheErr     error         `json:"-"` // of the last cache write
+	Held         *HeldStatus   `json:"held,omitempty"`
+}
+
+// MarshalJSON writes the status with errors as strings and the age in
+// seconds.
+func (ss SourceStatus) MarshalJSON() ([]byte, error) {
+	type plain SourceStatus
+	out := struct {
+		plain
+		AgeSeconds int64  `json:"ageSeconds"`
+		Error      string `json:"error,omitempty"`
+		CacheError string `json:"cacheError,omitempty"`
+	}{plain: plain(ss), AgeSeconds: int64(ss.Age / time.Second)}
+	if ss.Err != nil {
+		out.Error = ss.Err.Error()
+	}
+	if ss.CacheErr != nil {
+		out.CacheError = ss.CacheErr.Error()
+	}
+	return json.Marshal(out)
 }
 
 // HeldStatus describes a held document.
 type HeldStatus struct {
-	Cloud          string
-	ChangeNumber   int64
-	Tags           int
-	Reasons        []string
-	RegressionOnly bool // installed after RegressionRepeats fetches
-	Repeats        int  // consecutive fetches that brought it
-	Since          time.Time
-	Origin         Origin
+	Cloud          string    `json:"cloud"`
+	ChangeNumber   int64     `json:"changeNumber"`
+	Tags           int       `json:"tags"`
+	Reasons        []string  `json:"reasons"`
+	RegressionOnly bool      `json:"regressionOnly"` // installed after RegressionRepeats fetches
+	Repeats        int       `json:"repeats"`        // consecutive fetches that brought it
+	Since          time.Time `json:"since"`
+	Origin         Origin    `json:"origin"`
 }
 
 // PinStatus describes a pin.
 type PinStatus struct {
-	Tag          string
-	ChangeNumber int64
-	Prefixes     int
-	Since        time.Time
+	Tag          string    `json:"tag"`
+	ChangeNumber int64     `json:"changeNumber"`
+	Prefixes     int       `json:"prefixes"`
+	Since        time.Time `json:"since"`
 }
 
 // Counters count a Set's events since start (monotonic, for metrics).
 type Counters struct {
-	Fetches     uint64 // fetch attempts
-	FetchErrors uint64 // attempts that failed (network, status, size)
-	Rejected    uint64 // documents that did not parse or validate
-	Installs    uint64 // documents put in force (any way)
-	Holds       uint64 // documents held
-	AutoAccepts uint64 // held regressions installed after RegressionRepeats fetches
-	Accepts     uint64 // held documents installed by Accept
+	Fetches     uint64 `json:"fetches"`     // fetch attempts
+	FetchErrors uint64 `json:"fetchErrors"` // attempts that failed (network, status, size)
+	Rejected    uint64 `json:"rejected"`    // documents that did not parse or validate
+	Installs    uint64 `json:"installs"`    // documents put in force (any way)
+	Holds       uint64 `json:"holds"`       // documents held
+	AutoAccepts uint64 `json:"autoAccepts"` // held regressions installed after RegressionRepeats fetches
+	Accepts     uint64 `json:"accepts"`     // held documents installed by Accept or AcceptDocument
 }
 
 // Status returns the Set's state.
