@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,5 +100,44 @@ func TestSetStatusJSON(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, b)
 		}
+	}
+}
+
+// TestSetDefaultLive: with no sources the Set starts on the embedded
+// snapshot, then the cloud's download page (served on loopback) confirms
+// it (origin live, now cached) and later brings a newer document.
+func TestSetDefaultLive(t *testing.T) {
+	const link = "https://download.microsoft.com/download/6/4/d/64DB03BF-895B-4173-A8B1-BA4AD5D4DF22/ServiceTags_AzureGovernment_20260713.json"
+	f := newFeed(t, sharedFile(t, "azure-government-2026-07-13.json"))
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "details.aspx") {
+			_, _ = io.WriteString(w, `<a href="`+link+`">Download</a>`)
+			return
+		}
+		f.serve(w, r)
+	}))
+	defer page.Close()
+	to, _ := url.Parse(page.URL)
+	dir := t.TempDir()
+	s, _ := newTestSet(t, SetConfig{Cloud: "AzureGovernment", CacheDir: dir, HTTP: HTTPOptions{Client: &http.Client{Transport: rewriteTransport{to}}}})
+	if st := s.Status().Sources[0]; st.Origin != OriginEmbedded {
+		t.Fatalf("before the fetch: %+v", st)
+	}
+	if changed, err := s.Refresh(context.Background()); changed || err != nil {
+		t.Fatalf("same document live: changed %v, err %v", changed, err)
+	}
+	st := s.Status().Sources[0]
+	if st.Origin != OriginLive || !strings.HasPrefix(st.InForce, "live, changeNumber 401, fetched ") {
+		t.Fatalf("after the fetch: %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CacheName(GovernmentDownloadPage, ".json"))); err != nil {
+		t.Fatalf("confirmed snapshot not cached: %v", err)
+	}
+	f.set(mutate(t, sharedDoc(t, "azure-government-2026-07-13.json"), 402))
+	if changed, err := s.Refresh(context.Background()); !changed || err != nil {
+		t.Fatalf("newer document: changed %v, err %v", changed, err)
+	}
+	if st := s.Status(); st.ChangeNumber != 402 || st.Sources[0].Origin != OriginLive {
+		t.Fatalf("after the newer document: %+v", st)
 	}
 }
