@@ -366,7 +366,8 @@ func (s *Set) loadSnapshot(m *member) {
 // ctx.Err(). Sources are fetched one at a time, each when due: Refresh
 // after a fetch that returned (a document, not-modified or a held
 // document), and after a failure RetryMin, doubling up to RetryMax (never
-// later than Refresh). The first fetches are due at once.
+// later than Refresh). The first fetches are due at once. Call Load first,
+// so the cache or snapshot is in force while the first fetches run.
 func (s *Set) Run(ctx context.Context) error {
 	for {
 		m, due := s.nextDue()
@@ -438,6 +439,9 @@ func (s *Set) RefreshSource(ctx context.Context, source string) (bool, error) {
 // refresh fetches m once and offers the result.
 func (s *Set) refresh(ctx context.Context, m *member) (bool, error) {
 	data, notModified, err := m.src.Fetch(ctx)
+	if err != nil && ctx.Err() != nil {
+		return false, err // shutting down: not a failure of the source
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.cfg.Now()
