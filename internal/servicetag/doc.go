@@ -56,7 +56,8 @@
 //
 // Embedded snapshots (package snapshot) are Microsoft's latest Public,
 // AzureGovernment and China files, bzip2 -9 compressed: 342,340 bytes
-// embedded, which is what the binary grows by (Public alone 308,088 bytes
-// for a 4.1 MB document); decoding Public takes about 0.1 s, only when the
+// embedded (Public alone 308,088 bytes for a 4.1 MB document; gzip -9 would
+// be 486,946 for Public), and the binary grows by about 0.48 MB (measured;
+// see package snapshot); decoding Public takes about 0.1 s, only when the
 // snapshot is used.
 package servicetag
