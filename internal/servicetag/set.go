@@ -78,7 +78,8 @@ type SetConfig struct {
 	HTTP HTTPOptions
 	// InUse returns the tag names clusters and routes use now; the update
 	// check refuses a document that drops or halves one of them. It is
-	// called with the Set's lock held and must not call the Set.
+	// called before each fetch's check, without the Set's lock; it must not
+	// call the Set.
 	InUse func() []string
 	// Guard lists tags always checked as in use; nil means DefaultGuard.
 	Guard []string
@@ -90,8 +91,9 @@ type SetConfig struct {
 	// (DefaultRegressionRepeats).
 	RegressionRepeats int
 	// OnChange is called after the merged catalog in force changed, with
-	// the new one, on the goroutine that changed it. It must not call the
-	// Set's mutators.
+	// the new one, on the goroutine that changed it, after the Set's lock is
+	// released; calls are serialised and never pass an older catalog than
+	// the one passed before. It may read the Set (Current, Status).
 	OnChange func(*Catalog)
 	// OnInstall is called after a document fetched by this process, or
 	// installed over the update checks, was put in force, with its raw
@@ -99,8 +101,8 @@ type SetConfig struct {
 	// checks were overridden (Accept, AcceptDocument or a regression served
 	// RegressionRepeats times): the other replicas must then install it
 	// with AcceptDocument, since Install would hold it. It is not called
-	// for Install (the document came from the fleet). It runs with the
-	// Set's lock held and must not call the Set.
+	// for Install (the document came from the fleet). It runs after the
+	// Set's lock is released, so it may block on the network.
 	OnInstall func(source string, data []byte, overridden bool)
 	// MayFetch, when set, is asked before each scheduled fetch (a fleet's
 	// refresh claim); false skips it and asks again after RetryMin.
@@ -157,6 +159,48 @@ type Set struct {
 	mu       sync.Mutex // serialises offers, holds, pins, rebuilds and state writes
 	pins     map[string]*pin
 	counters Counters
+	inUse    []string // InUse's answer, taken before mu by lockVet
+	after    []func() // OnInstall calls to make once mu is released
+
+	notifyMu sync.Mutex // serialises OnChange calls
+	notified *Catalog   // the catalog OnChange saw last
+}
+
+// lockVet takes the lock for an operation that may run the update checks:
+// InUse is asked first, without the lock, so a hook that takes its
+// caller's lock cannot deadlock against a caller holding that lock.
+func (s *Set) lockVet() {
+	var names []string
+	if s.cfg.InUse != nil {
+		names = s.cfg.InUse()
+	}
+	s.mu.Lock()
+	s.inUse = names
+}
+
+// unlock releases the lock, then makes the calls queued under it: OnInstall
+// in order, and OnChange with the catalog in force now (never a stale one).
+func (s *Set) unlock() {
+	calls := s.after
+	s.after = nil
+	s.mu.Unlock()
+	for _, call := range calls {
+		call()
+	}
+	s.notify()
+}
+
+// notify calls OnChange when the catalog in force is not the one it saw.
+func (s *Set) notify() {
+	if s.cfg.OnChange == nil {
+		return
+	}
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if cat := s.cur.Load(); cat != nil && cat != s.notified {
+		s.notified = cat
+		s.cfg.OnChange(cat)
+	}
 }
 
 // member is one source of a Set.
@@ -306,8 +350,8 @@ func (s *Set) member(name string) (*member, error) {
 // state file is damaged (everything else is in Status); the Set is usable
 // anyway.
 func (s *Set) Load() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockVet()
+	defer s.unlock()
 	now := s.cfg.Now()
 	for _, m := range s.members {
 		s.loadCache(m)
@@ -442,8 +486,8 @@ func (s *Set) refresh(ctx context.Context, m *member) (bool, error) {
 	if err != nil && ctx.Err() != nil {
 		return false, err // shutting down: not a failure of the source
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockVet()
+	defer s.unlock()
 	t := s.cfg.Now()
 	m.lastFetch = t
 	s.counters.Fetches++

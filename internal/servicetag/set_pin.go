@@ -24,7 +24,7 @@ type pin struct {
 // Pins are kept in the cache dir, so a restart keeps them.
 func (s *Set) Pin(tag string, changeNumber int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	found, seen := s.findVersion(tag, changeNumber)
 	if found == nil {
 		if len(seen) == 0 {
@@ -44,7 +44,7 @@ func (s *Set) Pin(tag string, changeNumber int64) error {
 // Unpin releases a pin made by Pin; the tag follows its source again.
 func (s *Set) Unpin(tag string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	key := strings.ToLower(tag)
 	p, ok := s.pins[key]
 	if !ok {
@@ -108,7 +108,7 @@ func (s *Set) findVersion(name string, changeNumber int64) (*Tag, []int64) {
 }
 
 // rebuild makes the merged catalog of every source's document in force
-// and the pins the one in force, and calls OnChange. s.mu is held.
+// and the pins the one in force; unlock then calls OnChange. s.mu is held.
 func (s *Set) rebuild() {
 	var cat *Catalog
 	if len(s.members) == 1 && len(s.pins) == 0 {
@@ -120,9 +120,6 @@ func (s *Set) rebuild() {
 		return
 	}
 	s.cur.Store(cat) // nil only after SetSources left no source with a document
-	if cat != nil && s.cfg.OnChange != nil {
-		s.cfg.OnChange(cat)
-	}
 }
 
 // merge applies the multi-source rule (first source defining a name wins)

@@ -50,7 +50,7 @@ func (s *Set) SetSources(sources []SourceConfig) error {
 	s.members = next
 	s.rebuild()
 	s.saveStateLogged()
-	s.mu.Unlock()
+	s.unlock()
 	select { // wake Run: a new source is due now
 	case s.kick <- struct{}{}:
 	default:

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -139,5 +141,47 @@ func TestSetDefaultLive(t *testing.T) {
 	}
 	if st := s.Status(); st.ChangeNumber != 402 || st.Sources[0].Origin != OriginLive {
 		t.Fatalf("after the newer document: %+v", st)
+	}
+}
+
+// TestSetHooksMayReadTheSet: OnChange and OnInstall run after the lock is
+// released (they may read the Set), and InUse is asked before it is taken,
+// so a controller holding its own lock while calling the Set cannot
+// deadlock against a refresh asking InUse.
+func TestSetHooksMayReadTheSet(t *testing.T) {
+	var ctrl sync.Mutex // the controller's lock
+	var s *Set
+	var changes, installs atomic.Int32
+	src := &seqSource{}
+	for cn := int64(1); cn <= 50; cn++ {
+		src.push(fetchResult{data: tinyDoc(t, "Public", cn, map[string]int{"AzureCloud": 2, "Used": 1})})
+	}
+	s, _ = newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: "x", Source: src}},
+		InUse:     func() []string { ctrl.Lock(); defer ctrl.Unlock(); return []string{"Used"} },
+		OnChange:  func(*Catalog) { _ = s.Status(); changes.Add(1) },
+		OnInstall: func(string, []byte, bool) { _ = s.Status(); installs.Add(1) }})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			if _, err := s.Refresh(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 50 { // the controller pins under its own lock
+		ctrl.Lock()
+		_ = s.Pin("AzureCloud", 1)
+		_ = s.Unpin("AzureCloud")
+		ctrl.Unlock()
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("deadlock between the Set and its hooks")
+	}
+	if installs.Load() != 50 || changes.Load() < 50 {
+		t.Fatalf("%d installs, %d changes", installs.Load(), changes.Load())
 	}
 }

@@ -28,8 +28,8 @@ type hold struct {
 // and update checks as a fetch, with origin "replica". It reports whether
 // the catalog in force changed; a held document's error wraps ErrHeld.
 func (s *Set) Install(source string, data []byte) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockVet()
+	defer s.unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return false, fmt.Errorf("install service tags: %w", err)
@@ -41,7 +41,7 @@ func (s *Set) Install(source string, data []byte) (bool, error) {
 // whatever the update checks said. It returns ErrNoHold when there is none.
 func (s *Set) Accept(source string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return fmt.Errorf("accept service tags: %w", err)
@@ -62,7 +62,7 @@ func (s *Set) Accept(source string) error {
 // reports whether the catalog in force changed.
 func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	m, err := s.member(source)
 	if err != nil {
 		return false, fmt.Errorf("accept service tags: %w", err)
@@ -187,7 +187,8 @@ func (s *Set) installDoc(m *member, data []byte, sum [sha256.Size]byte, doc *Doc
 	}
 	s.rebuild()
 	if s.cfg.OnInstall != nil && (origin == OriginLive || overridden) {
-		s.cfg.OnInstall(m.name, data, overridden)
+		name, fn := m.name, s.cfg.OnInstall
+		s.after = append(s.after, func() { fn(name, data, overridden) })
 	}
 	return changed
 }
@@ -254,11 +255,7 @@ func (s *Set) vet(m *member, doc *Document) (reasons []string, regressionOnly bo
 // catalog in force that doc drops or shrinks by more than MaxShrink.
 func (s *Set) checkInUse(cur *Catalog, doc *Document) []string {
 	want := map[string]*Tag{}
-	var names []string
-	if s.cfg.InUse != nil {
-		names = s.cfg.InUse()
-	}
-	for _, n := range append(names, s.cfg.Guard...) {
+	for _, n := range append(slices.Clone(s.inUse), s.cfg.Guard...) {
 		key := strings.ToLower(n)
 		if _, pinned := s.pins[key]; pinned {
 			continue
