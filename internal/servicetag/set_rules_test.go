@@ -366,3 +366,31 @@ func TestSetDamagedState(t *testing.T) {
 		t.Fatalf("log:\n%s", logs)
 	}
 }
+
+// TestSetHeldPassesLater: a document held because a tag in use vanished is
+// installed on the next fetch once the tag is no longer in use.
+func TestSetHeldPassesLater(t *testing.T) {
+	var used atomic.Value
+	used.Store([]string{"Used"})
+	src := &seqSource{}
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: "x", Source: src}},
+		InUse: func() []string { return used.Load().([]string) }})
+	src.push(fetchResult{data: tinyDoc(t, "Public", 5, map[string]int{"AzureCloud": 1, "Used": 1})})
+	next := tinyDoc(t, "Public", 6, map[string]int{"AzureCloud": 1})
+	src.push(fetchResult{data: next})
+	src.push(fetchResult{notModified: true})
+	ctx := context.Background()
+	if _, err := s.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx); !errors.Is(err, ErrHeld) {
+		t.Fatalf("vanished tag in use: %v", err)
+	}
+	used.Store([]string{})
+	if changed, err := s.Refresh(ctx); !changed || err != nil {
+		t.Fatalf("not-modified after the tag left use: changed %v, err %v", changed, err)
+	}
+	if st := s.Status(); st.ChangeNumber != 6 || st.Sources[0].Held != nil {
+		t.Fatalf("status %+v", st.Sources[0])
+	}
+}

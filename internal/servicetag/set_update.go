@@ -130,12 +130,18 @@ func (s *Set) offer(m *member, data []byte, origin Origin) (bool, error) {
 	return s.autoAccept(m)
 }
 
-// repeatHeld counts one more fetch of the held document. s.mu is held.
+// repeatHeld counts one more fetch of the held document and checks it
+// again (the tags in use or the pins may have changed). s.mu is held.
 func (s *Set) repeatHeld(m *member) (bool, error) {
-	if m.held == nil {
+	h := m.held
+	if h == nil {
 		return false, nil
 	}
-	m.held.repeats++
+	h.repeats++
+	h.reasons, h.regressionOnly = s.vet(m, h.doc)
+	if len(h.reasons) == 0 {
+		return s.installDoc(m, h.data, h.sum, h.doc, h.origin, "the held document passes the update checks now", false), nil
+	}
 	s.saveStateLogged()
 	return s.autoAccept(m)
 }
@@ -172,6 +178,9 @@ func (s *Set) installDoc(m *member, data []byte, sum [sha256.Size]byte, doc *Doc
 		m.prev = old.doc
 	}
 	m.origin, m.since, m.published = origin, s.cfg.Now(), time.Time{}
+	if m.held != nil && m.held.sum != sum {
+		s.dropHold(m, "another document was installed")
+	}
 	s.dropHold(m, "")
 	s.counters.Installs++
 	attrs := []any{"source", m.name, "changeNumber", doc.ChangeNumber, "tags", len(doc.Tags), "origin", origin, "why", why}
