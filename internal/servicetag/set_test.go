@@ -295,3 +295,33 @@ func TestSetRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestSetRecoversFromCachedWedge: the dead end. An older tagwall
+// cached an inflated document (1401) without AzureCloud; after a restart
+// it is in force from the cache, and the real feed (401) is no longer
+// refused for ever: it is held as a regression and installed on the third
+// consecutive fetch.
+func TestSetRecoversFromCachedWedge(t *testing.T) {
+	f := newFeed(t, sharedFile(t, "azure-government-2026-07-13.json"))
+	dir := t.TempDir()
+	bad := mutate(t, sharedDoc(t, "azure-government-2026-07-13.json"), 1401, "AzureCloud")
+	if err := os.WriteFile(filepath.Join(dir, CacheName(f.srv.URL, ".json")), bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: f.srv.URL}}, CacheDir: dir})
+	if st := s.Status().Sources[0]; st.Origin != OriginCache || st.ChangeNumber != 1401 {
+		t.Fatalf("after restart: %+v", st)
+	}
+	ctx := context.Background()
+	for i := 1; i <= 2; i++ {
+		if _, err := s.Refresh(ctx); !errors.Is(err, ErrHeld) {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+	}
+	if changed, err := s.Refresh(ctx); !changed || err != nil {
+		t.Fatalf("third fetch: changed %v, err %v", changed, err)
+	}
+	if cn, _ := inForce(s, "AzureCloud"); cn != 126 || s.Status().ChangeNumber != 401 {
+		t.Fatalf("AzureCloud at %d, document %d", cn, s.Status().ChangeNumber)
+	}
+}
