@@ -42,21 +42,20 @@ type preamble struct {
 	n      int        // ClientHello bytes (records) buffered after the header
 }
 
-// handle serves one accepted connection from decision to the end of both
-// copy directions.
-func (g *Gateway) handle(c *net.TCPConn) {
+// handle serves one accepted connection (undecided and counted live by
+// admitAccepted) from decision to the end of both copy directions.
+func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	defer g.handlers.Done()
-	start := time.Now()
-	lc := g.live.add(c)
+	defer g.front.live.Add(-1)
 	defer g.live.remove(lc)
-	peer := netip.AddrPort{}
-	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		peer = ta.AddrPort()
-		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	}
+	start := time.Now()
+	c, peer := lc.client, lc.peer
 	st := g.getState(c)
 	c.SetReadDeadline(start.Add(g.cfg.ClientHelloTimeout))
-	pre, reason := g.readPreamble(st, peer.Addr())
+	pre, reason := g.readPreamble(lc, st, peer.Addr(), trusted)
+	if g.front.leave(lc) {
+		reason = ReasonEvicted // closed under it to make room
+	}
 	if reason != "" {
 		g.metrics.decision.Observe(time.Since(start).Seconds())
 		g.deny(lc, nil, reason, pre.client, peer, pre.sni)
@@ -78,6 +77,11 @@ func (g *Gateway) handle(c *net.TCPConn) {
 	// Listen leaves keepalive off at accept; admitted clients get it (Go's
 	// defaults) so a dead client releases its upstream.
 	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	if e.Local != nil {
+		g.serveLocal(lc, st, e, pre.client)
+		g.putState(st)
+		return
+	}
 	up, err := g.dialUpstream(lc, e)
 	if err != nil {
 		e.dialErr.Inc()
@@ -132,10 +136,11 @@ func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*rout
 
 // readPreamble reads the PROXY header (trusted peers) and the ClientHello.
 // A non-empty reason is a denial; ReasonNotAuthorized here means no route
-// admits the client (decided before the ClientHello).
-func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string) {
+// admits the client (decided before the ClientHello). A trusted peer's
+// claimed client is counted against MaxUndecidedPerSource once known.
+func (g *Gateway) readPreamble(lc *liveConn, st *connState, peer netip.Addr, trusted bool) (preamble, string) {
 	pre := preamble{client: peer}
-	if g.cfg.trusts(peer) {
+	if trusted {
 		addr, ok, err := readProxyHeader(st.br)
 		switch {
 		case errors.Is(err, errNoHeader):
@@ -160,6 +165,9 @@ func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string
 	}
 	if !pre.client.IsValid() {
 		return pre, ReasonBadProxyHeader
+	}
+	if trusted && !g.front.claim(lc, pre.client) {
+		return pre, ReasonSourceLimit
 	}
 	// Early deny: an address no route admits is refused before its
 	// ClientHello is read (the audit line has no SNI and no route). A
