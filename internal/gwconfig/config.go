@@ -24,20 +24,20 @@ const DefaultRefresh = time.Hour
 // File is the YAML document, field for field. docs/gateway.md documents
 // every key.
 type File struct {
-	Listen             string             `yaml:"listen"`
-	Metrics            string             `yaml:"metrics"`
-	ProxyProtocol      ProxyProtocol      `yaml:"proxyProtocol"`
-	ClientHelloTimeout time.Duration      `yaml:"clientHelloTimeout"`
-	DialTimeout        time.Duration      `yaml:"dialTimeout"`
+	Listen             string        `yaml:"listen"`
+	Metrics            string        `yaml:"metrics"`
+	ProxyProtocol      ProxyProtocol `yaml:"proxyProtocol"`
+	ClientHelloTimeout time.Duration `yaml:"clientHelloTimeout"`
+	DialTimeout        time.Duration `yaml:"dialTimeout"`
 	// Connection caps (gateway.Config); 0 or absent: derived from the fd
 	// limit.
-	MaxConns              int `yaml:"maxConns"`
-	MaxUndecided          int `yaml:"maxUndecided"`
-	MaxUndecidedPerSource int `yaml:"maxUndecidedPerSource"`
-	RevokeExisting     *bool              `yaml:"revokeExisting"`
-	AuditAllowed       bool               `yaml:"auditAllowed"`
-	ServiceTags        []ServiceTagSource `yaml:"serviceTags"`
-	Routes             []RouteConfig      `yaml:"routes"`
+	MaxConns              int                `yaml:"maxConns"`
+	MaxUndecided          int                `yaml:"maxUndecided"`
+	MaxUndecidedPerSource int                `yaml:"maxUndecidedPerSource"`
+	RevokeExisting        *bool              `yaml:"revokeExisting"`
+	AuditAllowed          bool               `yaml:"auditAllowed"`
+	ServiceTags           []ServiceTagSource `yaml:"serviceTags"`
+	Routes                []RouteConfig      `yaml:"routes"`
 }
 
 // ProxyProtocol says who may send a PROXY protocol header.
