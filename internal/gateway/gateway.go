@@ -255,9 +255,10 @@ func (g *Gateway) startHandler() bool {
 
 // Shutdown stops every Serve loop, lets live connections run until they end
 // or ctx is done, then closes those left, and writes the queued audit
-// lines, waiting for the audit sink no longer than ctx: a sink that does
-// not take them in time is abandoned (ErrAuditStalled). Shutdown returns
-// soon after ctx ends whatever the sink does. It returns ctx.Err() when it
+// lines, waiting for the audit sink no longer than ctx and at most one
+// second: a sink that does not take them in time is abandoned
+// (ErrAuditStalled). Shutdown returns by ctx's deadline whatever the sink
+// does. It returns ctx.Err() when it
 // had to close connections, else the audit error if any, nil otherwise.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
@@ -281,9 +282,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.quitOnce.Do(func() { close(g.quit) })
 	if g.auditW != nil {
-		if aerr := g.auditW.close(ctx); err == nil {
+		actx, cancel := context.WithTimeout(ctx, auditFlushWait)
+		if aerr := g.auditW.close(actx); err == nil {
 			err = aerr
 		}
+		cancel()
 	}
 	return err
 }
