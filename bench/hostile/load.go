@@ -163,11 +163,15 @@ func flood(addr string, workers int, stop <-chan struct{}, n *atomic.Int64) *syn
 
 // idle opens total sockets that send nothing, half from refused untrusted
 // peers 127.0.2.x and half from the trusted peer, keeping at most hold of
-// them open at once (oldest closed first). It returns the sockets still
-// held and how many dials failed.
-func idle(addr string, total, hold int) (held []net.Conn, dialErrs int) {
+// them open at once (oldest closed first), for at most limit. It returns
+// the sockets still held, how many were opened and how many dials failed.
+func idle(addr string, total, hold int, limit time.Duration) (held []net.Conn, opened, dialErrs int) {
+	deadline := time.Now().Add(limit)
 	for i := range total {
-		d := net.Dialer{Timeout: 2 * time.Second}
+		if time.Now().After(deadline) {
+			break
+		}
+		d := net.Dialer{Timeout: time.Second}
 		if i%2 == 1 {
 			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 2, byte(1+i%200))}
 		}
@@ -176,13 +180,14 @@ func idle(addr string, total, hold int) (held []net.Conn, dialErrs int) {
 			dialErrs++
 			continue
 		}
+		opened++
 		held = append(held, c)
 		if len(held) > hold {
 			held[0].Close()
 			held = held[1:]
 		}
 	}
-	return held, dialErrs
+	return held, opened, dialErrs
 }
 
 // scrape fetches url and reports whether it answered 200 within 2 s.

@@ -401,14 +401,14 @@ func runContender(name, root, upstream string, o options) ([]row, error) {
 	done = monitor(p, stop)
 	adm = startAdmitted(api, 2, stop)
 	start := time.Now()
-	held, dialErrs := idle(api, o.idle, o.hold)
-	opened := time.Since(start)
+	held, opened, dialErrs := idle(api, o.idle, o.hold, 30*time.Second)
+	openDur := time.Since(start)
 	time.Sleep(3 * time.Second) // admitted clients while the sockets sit
 	close(stop)
 	r = row{contender: name, scenario: fmt.Sprintf("%d idle sockets", o.idle)}
 	r.ok, r.failed, r.p50, r.p99 = adm.result()
 	done(&r)
-	r.load = fmt.Sprintf("opened in %s, %d held at the end, %d dials reset or failed (refused at accept)", opened.Round(time.Millisecond), len(held), dialErrs)
+	r.load = fmt.Sprintf("%d opened in %s (limit 30 s), %d held at the end, %d dials reset (refused at accept) or timed out", opened, openDur.Round(time.Millisecond), len(held), dialErrs)
 	for _, c := range held {
 		c.Close()
 	}

@@ -140,6 +140,9 @@ func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*rout
 // claimed client is counted against MaxUndecidedPerSource once known.
 func (g *Gateway) readPreamble(lc *liveConn, st *connState, peer netip.Addr, trusted bool) (preamble, string) {
 	pre := preamble{client: peer}
+	if _, err := st.br.Peek(1); err == nil {
+		lc.progress.Store(true) // errors are met again by the reads below
+	}
 	if trusted {
 		addr, ok, err := readProxyHeader(st.br)
 		switch {

@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // RaiseFDLimit raises the process's RLIMIT_NOFILE soft limit to its hard
@@ -67,7 +70,8 @@ func defaultLimits(fds uint64) (conns, undecided, perSource int) {
 }
 
 // frontDoor enforces the connection caps: live connections (MaxConns),
-// undecided connections (MaxUndecided, the oldest dropped to make room)
+// undecided connections (MaxUndecided, the oldest dropped to make room,
+// preferring one that has sent nothing: see pickVictimLocked)
 // and undecided connections per source (MaxUndecidedPerSource). The
 // per-source map holds only sources with an undecided connection, so it
 // never has more than MaxUndecided entries.
@@ -106,7 +110,7 @@ func (f *frontDoor) enter(lc *liveConn, src netip.Addr) (ok bool, victim *liveCo
 		return false, nil
 	}
 	if f.undecided >= f.maxUndecided && f.head != nil {
-		victim = f.head
+		victim = f.pickVictimLocked()
 		f.unlinkLocked(victim)
 		victim.evicted = true
 	}
@@ -124,6 +128,42 @@ func (f *frontDoor) enter(lc *liveConn, src netip.Addr) (ok bool, victim *liveCo
 		lc.src = src
 	}
 	return true, victim
+}
+
+// evictScan is how many of the oldest undecided connections pickVictim
+// looks at.
+const evictScan = 8
+
+// pickVictimLocked returns the undecided connection to drop: the oldest of
+// the evictScan oldest that has sent nothing yet (no byte read, none
+// waiting in its socket), else the oldest. A client whose ClientHello is
+// already on its way is not dropped for an idle socket a moment younger.
+func (f *frontDoor) pickVictimLocked() *liveConn {
+	lc := f.head
+	for range evictScan {
+		if lc == nil {
+			break
+		}
+		if !lc.progress.Load() && socketEmpty(lc.client) {
+			return lc
+		}
+		lc = lc.next
+	}
+	return f.head
+}
+
+// socketEmpty reports whether c has no bytes waiting to be read (FIONREAD
+// is 0). Errors count as empty.
+func socketEmpty(c *net.TCPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return true
+	}
+	n := 0
+	rc.Control(func(fd uintptr) {
+		n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+	})
+	return n == 0
 }
 
 // claim counts the undecided lc against src (a trusted peer's claimed

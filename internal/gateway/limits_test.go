@@ -277,3 +277,23 @@ func TestLocalHandler(t *testing.T) {
 		t.Errorf("Shutdown = %v", err)
 	}
 }
+
+func TestEvictionPrefersIdle(t *testing.T) {
+	up := startUpstream(t, "prod")
+	gw := startGateway(t, Config{MaxUndecided: 2, MaxConns: 100}, Route{Name: "prod", SNI: prodSNI, Upstream: up.addr, Allow: list(t, "20.20.20.20"), Version: "1"})
+	// The oldest undecided connection is talking (half a ClientHello); the
+	// younger one is idle. A third connection evicts the idle one.
+	talking := dialAs(t, gw.addr, netip.MustParseAddr("20.20.20.20"), 2)
+	defer talking.Close()
+	talking.Write(clientHelloBytes(t, prodSNI)[:20])
+	time.Sleep(50 * time.Millisecond)
+	quiet := idleConns(t, gw.addr, netip.MustParseAddr("127.0.0.1"), 1)[0]
+	time.Sleep(50 * time.Millisecond)
+	idleConns(t, gw.addr, netip.MustParseAddr("127.0.0.1"), 1)
+	if err := readErr(quiet, time.Second); isTimeout(err) {
+		t.Error("the idle connection was not evicted")
+	}
+	if err := readErr(talking, 100*time.Millisecond); !isTimeout(err) {
+		t.Errorf("the talking connection was evicted (%v)", err)
+	}
+}

@@ -27,6 +27,8 @@ type liveConn struct {
 	src        netip.Addr // the source this connection counts against
 	undecided  bool
 	evicted    bool // dropped from the undecided set to make room
+
+	progress atomic.Bool // a first byte was read: the client is talking
 }
 
 // close ends the connection in both directions, at once (RST to the
