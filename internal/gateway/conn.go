@@ -237,6 +237,7 @@ func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.A
 		slog.String("sni", string(sni)),
 		slog.String("reason", reason),
 		slog.String("version", version),
+		slog.Int("count", 1),
 	)
 }
 
