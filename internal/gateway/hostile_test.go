@@ -31,10 +31,8 @@ func hostileGateway(t *testing.T, cfg Config) (*testGateway, *upstream) {
 	t.Cleanup(func() { pr.Close(); pw.Close() })
 	up := startUpstream(t, "prod")
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	cfg.Audit = pw
 	gw := startGateway(t, cfg, Route{Name: "prod", SNI: prodSNI, Upstream: up.addr, Allow: list(t, "20.20.20.20", azureCloud(t)), Version: "1"})
-	// startGateway captures audit lines in a buffer; swap in the stalled pipe.
-	gw.auditW.close(context.Background())
-	gw.auditW = newAuditWriter(pw, DefaultAuditFlushInterval, gw.metrics.auditDropped, gw.metrics.auditCollapsed)
 	return gw, up
 }
 

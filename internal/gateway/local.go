@@ -18,7 +18,9 @@ import (
 // decision used (from the PROXY header for trusted peers) with the TCP
 // peer's port. A revocation (SetRoutes) or Shutdown closes c under
 // ServeConn, whose reads and writes then fail: it must return then.
-// ServeConn must not keep c after it returns.
+// ServeConn must not keep c after it returns. The connection counts in
+// tagwall_gateway_active_connections while ServeConn runs; its bytes are
+// not counted in tagwall_gateway_bytes_total.
 type ConnHandler interface {
 	ServeConn(c net.Conn)
 }
