@@ -77,7 +77,7 @@ type Config struct {
 	// MaxUndecidedPerSource caps the undecided connections of one source:
 	// the TCP peer for peers not trusted for PROXY headers (checked at
 	// accept), the client its header claims for trusted peers (checked
-	// after the header). A connection beyond it is closed (reason
+	// after the header); an IPv4 address, or an IPv6 /64. A connection beyond it is closed (reason
 	// source-limit); it evicts no one. Zero means max(4, MaxUndecided/16).
 	MaxUndecidedPerSource int
 }

@@ -99,11 +99,25 @@ func (f *frontDoor) undecidedCount() int {
 	return f.undecided
 }
 
+// sourceKey is the per-source key of a client address: the address for
+// IPv4, its /64 for IPv6 (one site holds a whole /64, so counting single
+// v6 addresses would bound nothing).
+func sourceKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
 // enter makes lc undecided, counted against src when src is valid. It
 // reports false (and changes nothing) when src is at its per-source cap.
 // When the undecided set is full its oldest member is removed, marked
 // evicted and returned: the caller closes it.
 func (f *frontDoor) enter(lc *liveConn, src netip.Addr) (ok bool, victim *liveConn) {
+	if src.IsValid() {
+		src = sourceKey(src)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if src.IsValid() && int(f.perSource[src]) >= f.maxPerSource {
@@ -170,6 +184,9 @@ func socketEmpty(c *net.TCPConn) bool {
 // client, known once its PROXY header is read). It reports false when src
 // is at its cap or lc is no longer undecided.
 func (f *frontDoor) claim(lc *liveConn, src netip.Addr) bool {
+	if src.IsValid() {
+		src = sourceKey(src)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !lc.undecided || lc.src.IsValid() || !src.IsValid() {

@@ -297,3 +297,18 @@ func TestEvictionPrefersIdle(t *testing.T) {
 		t.Errorf("the talking connection was evicted (%v)", err)
 	}
 }
+
+func TestSourceKey(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{name: "v4 is itself", in: "20.20.20.20", want: "20.20.20.20"},
+		{name: "v6 is its /64", in: "2603:1000:4:5:6:7:8:9", want: "2603:1000:4:5::"},
+		{name: "v6 /64 already", in: "2001:db8::", want: "2001:db8::"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sourceKey(netip.MustParseAddr(tt.in)).String(); got != tt.want {
+				t.Errorf("sourceKey(%s) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
