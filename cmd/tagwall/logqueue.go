@@ -14,7 +14,7 @@ import (
 type logQueue struct {
 	w       io.Writer
 	ch      chan []byte
-	busy    atomic.Bool
+	pending atomic.Int64 // queued or being written
 	dropped atomic.Int64
 }
 
@@ -29,18 +29,19 @@ func newLogQueue(w io.Writer) *logQueue {
 
 func (q *logQueue) run() {
 	for b := range q.ch {
-		q.busy.Store(true)
 		q.w.Write(b)
-		q.busy.Store(false)
+		q.pending.Add(-1)
 	}
 }
 
 // Write queues a copy of p, or drops it when the queue is full. It always
 // reports success: logging must not fail the caller.
 func (q *logQueue) Write(p []byte) (int, error) {
+	q.pending.Add(1)
 	select {
 	case q.ch <- append([]byte(nil), p...):
 	default:
+		q.pending.Add(-1)
 		q.dropped.Add(1)
 	}
 	return len(p), nil
@@ -50,7 +51,7 @@ func (q *logQueue) Write(p []byte) (int, error) {
 // whether they were.
 func (q *logQueue) drain(d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for len(q.ch) > 0 || q.busy.Load() {
+	for q.pending.Load() > 0 {
 		if time.Now().After(deadline) {
 			return false
 		}

@@ -258,8 +258,8 @@ func (g *Gateway) startHandler() bool {
 // lines, waiting for the audit sink no longer than ctx and at most one
 // second: a sink that does not take them in time is abandoned
 // (ErrAuditStalled). Shutdown returns by ctx's deadline whatever the sink
-// does. It returns ctx.Err() when it
-// had to close connections, else the audit error if any, nil otherwise.
+// does. It returns ctx.Err() when it had to close connections, else the
+// audit error if any, nil otherwise.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
