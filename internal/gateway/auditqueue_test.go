@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
@@ -130,23 +132,43 @@ func TestAuditSNICut(t *testing.T) {
 }
 
 func TestShutdownWithStalledAudit(t *testing.T) {
-	w := &stalledWriter{release: make(chan struct{})}
-	defer close(w.release)
-	g, err := New(Config{Audit: w, AuditFlushInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		cfg  func(w io.Writer) Config
+	}{
+		{name: "Config.Audit", cfg: func(w io.Writer) Config { return Config{Audit: w, AuditFlushInterval: time.Millisecond} }},
+		{name: "Config.Logger", cfg: func(w io.Writer) Config {
+			return Config{Logger: slog.New(slog.NewJSONHandler(w, nil)), AuditFlushInterval: time.Millisecond}
+		}},
 	}
-	for i := range 1000 {
-		g.audit("denied", nil, ReasonNoRoute, netip.AddrFrom4([4]byte{1, 2, byte(i >> 8), byte(i)}), netip.MustParseAddrPort("127.0.0.1:1"), nil, "")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = g.Shutdown(ctx)
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("Shutdown took %s with a 200 ms deadline and a stalled audit sink", d)
-	}
-	if !errors.Is(err, ErrAuditStalled) {
-		t.Errorf("Shutdown = %v, want ErrAuditStalled", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &stalledWriter{release: make(chan struct{})}
+			defer close(w.release)
+			g, err := New(tt.cfg(w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for i := range 20_000 {
+				g.audit("denied", nil, ReasonNoRoute, netip.AddrFrom4([4]byte{1, 2, byte(i >> 8), byte(i)}), netip.MustParseAddrPort("127.0.0.1:1"), nil, "")
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("20,000 denials with a stalled sink took %s", d)
+			}
+			if metricValue(t, g.metrics.auditDropped) == 0 {
+				t.Error("nothing dropped with a stalled sink")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start = time.Now()
+			err = g.Shutdown(ctx)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Shutdown took %s with a 200 ms deadline and a stalled audit sink", d)
+			}
+			if !errors.Is(err, ErrAuditStalled) {
+				t.Errorf("Shutdown = %v, want ErrAuditStalled", err)
+			}
+		})
 	}
 }

@@ -39,6 +39,8 @@ type Config struct {
 	AuditAllowed bool
 	// Logger receives the audit lines (use a slog.JSONHandler) unless
 	// Audit is set, and operational messages. nil discards them.
+	// Operational messages are logged synchronously: give a Logger whose
+	// handler does not block (cmd/tagwall queues and drops).
 	Logger *slog.Logger
 	// Audit, when set, receives the audit lines instead of Logger: the same
 	// JSON line slog.NewJSONHandler would write at level INFO (time, level,
@@ -53,8 +55,9 @@ type Config struct {
 	// The SNI is cut to MaxAuditSNI bytes. A Write that never returns holds
 	// only the writer goroutine and the queue. Writes never split a line.
 	// Audit must not be written concurrently by others unless it is safe
-	// for that (os.File is). Without Audit, lines go through Logger
-	// synchronously, uncollapsed: set Audit wherever the sink may stall.
+	// for that (os.File is). Without Audit, the same queue hands its lines
+	// to Logger's handler (as INFO records with the line's time), from the
+	// queue's goroutine: a Logger that stalls never holds a connection.
 	Audit io.Writer
 	// AuditFlushInterval bounds how long an audit line waits in the buffer.
 	// Zero means DefaultAuditFlushInterval; at most MaxAuditFlushInterval.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -214,31 +213,18 @@ func (g *Gateway) closeLive(lc *liveConn) {
 	s.mu.Unlock()
 }
 
-// audit writes one audit line: through the buffered encoder when
-// Config.Audit is set, else through the Logger.
+// audit queues one audit line (see Config.Audit); it never waits for the
+// sink. Without a queue (the Logger drops INFO records) it does nothing.
 func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte, version string) {
+	if g.auditW == nil {
+		return
+	}
 	route := ""
 	if e != nil {
 		route = e.Name
 	}
-	if g.auditW != nil {
-		g.auditW.add(&auditRecord{time: time.Now(), msg: msg, route: route, client: client,
-			peer: peer, sni: sni, reason: reason, version: version})
-		return
-	}
-	clientStr := ""
-	if client.IsValid() {
-		clientStr = client.String()
-	}
-	g.log.LogAttrs(context.Background(), slog.LevelInfo, msg,
-		slog.String("route", route),
-		slog.String("client", clientStr),
-		slog.String("peer", peer.String()),
-		slog.String("sni", string(sni)),
-		slog.String("reason", reason),
-		slog.String("version", version),
-		slog.Int("count", 1),
-	)
+	g.auditW.add(&auditRecord{time: time.Now(), msg: msg, route: route, client: client,
+		peer: peer, sni: sni, reason: reason, version: version})
 }
 
 // dialUpstream connects to e's upstream and attaches the connection to lc.

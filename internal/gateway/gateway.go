@@ -24,7 +24,7 @@ type Gateway struct {
 	live    registry
 	front   frontDoor
 	states  sync.Pool    // *connState
-	auditW  *auditWriter // nil: audit through log
+	auditW  *auditWriter // nil: the Logger drops INFO, no audit
 
 	// Workers: goroutines that outlive one connection, so their grown
 	// stacks are reused (see spawn).
@@ -64,8 +64,11 @@ func New(cfg Config) (*Gateway, error) {
 	if err := g.registerLimitMetrics(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
-	if cfg.Audit != nil {
+	switch {
+	case cfg.Audit != nil:
 		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
+	case cfg.Logger.Handler().Enabled(context.Background(), slog.LevelInfo):
+		g.auditW = newAuditWriter(slogSink{cfg.Logger.Handler()}, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
 	}
 	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
