@@ -30,7 +30,6 @@ func patches(minor string, from, to int) []string {
 	return out
 }
 
-
 // KubernetesVersions returns the supported versions, ascending. The caller
 // may modify the result.
 func KubernetesVersions() []KubernetesVersion {
