@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -23,14 +24,17 @@ type clusterRequest struct {
 }
 
 // accessRequest is properties.apiServerAccessProfile as sent.
+// AuthorizedIPRanges is nil when the field is absent or null ("not
+// specified": an existing cluster keeps its list) and non-nil for an
+// explicit list, [] included.
 type accessRequest struct {
-	AuthorizedIPRanges             []string `json:"authorizedIPRanges"`
-	EnablePrivateCluster           bool     `json:"enablePrivateCluster"`
-	EnableVnetIntegration          bool     `json:"enableVnetIntegration"`
-	SubnetID                       string   `json:"subnetId"`
-	PrivateDNSZone                 string   `json:"privateDNSZone"`
-	EnablePrivateClusterPublicFQDN *bool    `json:"enablePrivateClusterPublicFQDN"`
-	DisableRunCommand              *bool    `json:"disableRunCommand"`
+	AuthorizedIPRanges             *[]string `json:"authorizedIPRanges"`
+	EnablePrivateCluster           bool      `json:"enablePrivateCluster"`
+	EnableVnetIntegration          bool      `json:"enableVnetIntegration"`
+	SubnetID                       string    `json:"subnetId"`
+	PrivateDNSZone                 string    `json:"privateDNSZone"`
+	EnablePrivateClusterPublicFQDN *bool     `json:"enablePrivateClusterPublicFQDN"`
+	DisableRunCommand              *bool     `json:"disableRunCommand"`
 }
 
 // clusterSpec is what a PUT asks for, before validation of the ranges.
@@ -41,6 +45,7 @@ type clusterSpec struct {
 	agentPools        []map[string]any
 	networkProfile    map[string]any
 	access            accessRequest
+	accessSet         bool // apiServerAccessProfile present and not null
 	extra             map[string]json.RawMessage
 }
 
@@ -55,8 +60,23 @@ var readOnlyProperties = map[string]bool{
 var readOnlyPoolFields = []string{"provisioningState", "powerState", "currentOrchestratorVersion", "nodeImageVersion", "etag"}
 
 // parseClusterProperties splits the properties into the fields tagwall
-// models and the rest, which is kept and echoed back.
+// models and the rest, which is kept and echoed back. Missing or null
+// properties are a 400 (a PUT replaces the cluster, so an empty one is
+// never read as "nothing set"), and so are two keys that differ only in
+// case: which one wins would otherwise depend on map order.
 func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, error) {
+	if props == nil {
+		return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: "properties",
+			Message: "The request content was invalid: 'properties' is required and must be an object; a managed cluster PUT carries the whole cluster."}
+	}
+	seen := make(map[string]string, len(props))
+	for k := range props {
+		if prev, dup := seen[strings.ToLower(k)]; dup {
+			return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: "properties." + k,
+				Message: fmt.Sprintf("The request content was invalid: properties '%s' and '%s' differ only in case; send one.", arm.Printable(prev), arm.Printable(k))}
+		}
+		seen[strings.ToLower(k)] = k
+	}
 	sp := &clusterSpec{extra: map[string]json.RawMessage{}}
 	for k, raw := range props {
 		var err error
@@ -73,7 +93,8 @@ func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, err
 		case lk == "networkprofile":
 			err = json.Unmarshal(raw, &sp.networkProfile)
 		case lk == "apiserveraccessprofile":
-			if string(raw) != "null" {
+			if string(bytes.TrimSpace(raw)) != "null" {
+				sp.accessSet = true
 				err = json.Unmarshal(raw, &sp.access)
 			}
 		default:
