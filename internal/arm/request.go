@@ -35,7 +35,7 @@ func CheckContentType(r *http.Request) error {
 			return nil
 		}
 		return Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-			"The content charset '%s' is not supported. Only 'utf-8' is supported.", Printable(cs))
+			"The content charset '%s' is not supported. Only 'application/json' with charset 'utf-8' is supported.", Printable(cs))
 	}
 	return Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
 		"The content media type '%s' is not supported. Only 'application/json' is supported.", Printable(ct))
