@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/state"
 )
@@ -167,6 +168,9 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		q["provisioningState"] = mc.ProvisioningState
 		q["powerState"] = map[string]any{"code": "Running"}
 		q["currentOrchestratorVersion"] = q["orchestratorVersion"]
+		if v, ok := q["orchestratorVersion"].(string); ok {
+			q["currentOrchestratorVersion"] = currentVersion(v)
+		}
 		q["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202501.01.0"
 		pools[i] = q
 	}
@@ -202,7 +206,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		"provisioningState":        mc.ProvisioningState,
 		"powerState":               map[string]any{"code": "Running"},
 		"kubernetesVersion":        mc.KubernetesVersion,
-		"currentKubernetesVersion": mc.KubernetesVersion,
+		"currentKubernetesVersion": currentVersion(mc.KubernetesVersion),
 		"dnsPrefix":                mc.DNSPrefix,
 		"fqdn":                     mc.FQDN,
 		"azurePortalFQDN":          mc.FQDN,
@@ -233,6 +237,16 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		body["tags"] = mc.Tags
 	}
 	return body
+}
+
+// currentVersion is the patch version a cluster runs for the version it
+// asked for: a minor alias ("1.32") resolves to the newest patch, anything
+// else (a patch version, or one that has left the list) is itself.
+func currentVersion(v string) string {
+	if p, ok := aksref.ResolveKubernetesVersion(v); ok {
+		return p
+	}
+	return v
 }
 
 // etagOf is the entity tag of a record at revision rev.

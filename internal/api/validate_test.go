@@ -129,6 +129,9 @@ func TestValidNames(t *testing.T) {
 				t.Fatalf("%d %s %q", resp.StatusCode, code, msg)
 			}
 			m := readJSON(t, resp)
+			if tt.version == "1.32" && props(m)["currentKubernetesVersion"] != "1.32.7" {
+				t.Fatalf("alias 1.32 runs %v, want the newest patch 1.32.7", props(m)["currentKubernetesVersion"])
+			}
 			dns := props(m)["dnsPrefix"].(string)
 			if tt.dns == "" && dns != "cdefaultdn-rg1-000000" {
 				t.Fatalf("default dnsPrefix %q", dns)
