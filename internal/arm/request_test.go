@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestCheckContentType(t *testing.T) {
@@ -108,4 +110,29 @@ func TestReadJSONRefusesNonObjects(t *testing.T) {
 	if err := ReadJSON(httptest.NewRequest(http.MethodPut, "/x", strings.NewReader(" {\"a\":1}")), &v, false); err != nil || v["a"] != 1.0 {
 		t.Fatalf("object refused: %v %v", err, v)
 	}
+}
+
+// FuzzPrintable checks that Printable's output is valid UTF-8 without
+// control or format runes and is bounded, whatever the input.
+func FuzzPrintable(f *testing.F) {
+	f.Add("eastus")           // plain
+	f.Add("east\u202eus")     // bidi override
+	f.Add("a\x00\n\r\t\x7fb") // control bytes
+	f.Add("\xff\xfe\xc3")     // invalid UTF-8
+	f.Add(`"><script>'\`)     // quotes and markup
+	f.Add("\U0001F600\uFFFD") // emoji and a real replacement char
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Printable(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("Printable(%q) = %q: invalid UTF-8", s, out)
+		}
+		for _, r := range out {
+			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+				t.Fatalf("Printable(%q) = %q: keeps %U", s, out, r)
+			}
+		}
+		if utf8.RuneCountInString(out) > 10*maxQuoted+40 {
+			t.Fatalf("Printable(%q): %d runes", s, utf8.RuneCountInString(out))
+		}
+	})
 }
