@@ -72,6 +72,22 @@ func TestBadBodiesKeepRanges(t *testing.T) {
 	}
 }
 
+// TestPatchTagsNullBody: a null PATCH body is refused, not read as "no
+// tags".
+func TestPatchTagsNullBody(t *testing.T) {
+	e := newEnv(t, envOpts{featureDelay: -1})
+	e.createGroup(t)
+	if r := e.do(t, http.MethodPut, clusterPath+mcVersion, `{"location":"eastus","tags":{"k":"v"},"properties":{"dnsPrefix":"c1"}}`); r.StatusCode != 201 {
+		t.Fatalf("create: %d", r.StatusCode)
+	}
+	if status, code, _, _ := armTarget(t, e.do(t, http.MethodPatch, clusterPath+mcVersion, "null")); status != 400 || code != "InvalidRequestContent" {
+		t.Fatalf("PATCH null: %d %s", status, code)
+	}
+	if tags := readJSON(t, e.do(t, http.MethodGet, clusterPath+mcVersion, ""))["tags"]; fmt.Sprint(tags) != "map[k:v]" {
+		t.Fatalf("tags after a refused PATCH: %v", tags)
+	}
+}
+
 // TestUpdateAccessSemantics pins what an update without an explicit list
 // means: keep the list. Only [] or one blank entry disables.
 func TestUpdateAccessSemantics(t *testing.T) {

@@ -127,3 +127,29 @@ func TestClusterQuotaDefault(t *testing.T) {
 	}
 	wantQuota(t, e.do(t, http.MethodPut, clusterURL("c1000"), body), 1000, "--max-clusters-per-subscription")
 }
+
+// TestClusterQuotaReplicas shows the documented bound for replicas that
+// share a store: each serialises only its own creates, so R replicas can
+// end at most R−1 over the limit, and the next create is refused.
+func TestClusterQuotaReplicas(t *testing.T) {
+	const limit, replicas, perReplica = 4, 3, 8
+	a := newEnv(t, envOpts{featureDelay: -1, noController: true, configure: func(c *api.Config) { c.MaxClustersPerSubscription = limit }})
+	envs := []*env{a}
+	for range replicas - 1 {
+		envs = append(envs, newEnv(t, envOpts{store: a.store, featureDelay: -1, noController: true,
+			configure: func(c *api.Config) { c.MaxClustersPerSubscription = limit }}))
+	}
+	a.createGroup(t)
+	var wg sync.WaitGroup
+	for r, en := range envs {
+		for i := range perReplica {
+			wg.Go(func() { en.do(t, http.MethodPut, clusterURL(fmt.Sprintf("r%dc%d", r, i)), clusterBody(nil, nil)) })
+		}
+	}
+	wg.Wait()
+	m := readJSON(t, a.do(t, http.MethodGet, "/subscriptions/"+testSub+"/providers/Microsoft.ContainerService/managedClusters"+mcVersion, ""))
+	if got := len(m["value"].([]any)); got < limit || got > limit+replicas-1 {
+		t.Fatalf("%d clusters stored by %d replicas, want %d..%d", got, replicas, limit, limit+replicas-1)
+	}
+	wantQuota(t, envs[1].do(t, http.MethodPut, clusterURL("late"), clusterBody(nil, nil)), limit, "--max-clusters-per-subscription")
+}
