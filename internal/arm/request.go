@@ -1,6 +1,8 @@
 package arm
 
 import (
+	"bufio"
+	"io"
 	"fmt"
 	"mime"
 	"net/http"
@@ -18,10 +20,24 @@ const maxHeaderValue = 8 << 10
 // parameters of which only charset=utf-8 is allowed (RFC 8259: JSON is
 // UTF-8). A body without a Content-Type is refused too. Requests without a
 // body pass whatever they declare: az sends "application/json" on bodyless
-// POSTs and nothing at all on others.
+// POSTs and nothing at all on others. A body of unknown length (chunked,
+// or HTTP/2 without Content-Length) is peeked for its first byte, so an
+// empty one counts as no body; r.Body is then replaced by an equivalent
+// reader.
 func CheckContentType(r *http.Request) error {
-	if r.ContentLength == 0 {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
+	}
+	if r.ContentLength < 0 {
+		br := bufio.NewReaderSize(r.Body, 16)
+		_, err := br.Peek(1)
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{br, r.Body}
+		if err == io.EOF {
+			return nil
+		}
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {

@@ -49,6 +49,32 @@ func TestCheckContentType(t *testing.T) {
 	}
 }
 
+// TestCheckContentTypeUnknownLength: a chunked body is judged by its
+// first byte, and what was peeked is still read by the handler.
+func TestCheckContentTypeUnknownLength(t *testing.T) {
+	empty := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(""))
+	empty.ContentLength = -1
+	if err := CheckContentType(empty); err != nil {
+		t.Fatalf("empty chunked body without Content-Type refused: %v", err)
+	}
+	text := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("{}"))
+	text.ContentLength = -1
+	text.Header.Set("Content-Type", "text/plain")
+	if err := CheckContentType(text); err == nil {
+		t.Fatal("chunked text body accepted")
+	}
+	js := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(`{"a":1}`))
+	js.ContentLength = -1
+	js.Header.Set("Content-Type", "application/json")
+	if err := CheckContentType(js); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := ReadJSON(js, &v, false); err != nil || v["a"] != 1.0 {
+		t.Fatalf("body after the peek: %v %v", v, err)
+	}
+}
+
 func TestCheckHeaders(t *testing.T) {
 	tests := []struct {
 		name, header, value string
