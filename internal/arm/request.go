@@ -2,8 +2,8 @@ package arm
 
 import (
 	"bufio"
-	"io"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
