@@ -2,6 +2,7 @@ package arm
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -35,7 +36,7 @@ func CheckContentType(r *http.Request) error {
 			io.Reader
 			io.Closer
 		}{br, r.Body}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 	}
