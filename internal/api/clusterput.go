@@ -85,7 +85,9 @@ func (s *server) putCluster(c *call) error {
 
 // checkClusterPut applies the preconditions and validates what the PUT
 // sets. A value equal to the stored one is not re-checked, so a cluster
-// whose version later left the supported list can still be updated.
+// whose version later left the supported list can still be updated. Every
+// invalid field is reported: the first as the error, the others in its
+// details.
 func (s *server) checkClusterPut(c *call, req *clusterRequest, sp *clusterSpec, old *state.ManagedCluster, rev int64) error {
 	if err := checkPreconditions(c.r, rev); err != nil {
 		return err
@@ -95,41 +97,55 @@ func (s *server) checkClusterPut(c *call, req *clusterRequest, sp *clusterSpec, 
 		return arm.Errorf(http.StatusConflict, "OperationNotAllowed",
 			"Operation is not allowed: the managed cluster '%s' is being deleted.", c.v("name"))
 	}
+	var errs []error
 	if !exists {
-		if err := validClusterName(c.v("name")); err != nil {
-			return err
-		}
+		errs = append(errs, validClusterName(c.v("name")))
 		if req.Location == "" {
-			return arm.Errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
+			errs = append(errs, arm.Errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition."))
 		}
 	}
 	changed := func(v, stored string) bool { return v != "" && !(exists && v == stored) }
-	if !exists || changed(aksref.NormalizeLocation(req.Location), old.Location) {
-		if err := s.checkLocation(req.Location, false); err != nil {
-			return err
-		}
+	if (!exists && req.Location != "") || changed(aksref.NormalizeLocation(req.Location), old.Location) {
+		errs = append(errs, s.checkLocation(req.Location, false))
 	}
 	if changed(sp.kubernetesVersion, old.KubernetesVersion) {
-		if err := checkKubernetesVersion("K8sVersionNotSupported", "properties.kubernetesVersion", sp.kubernetesVersion); err != nil {
-			return err
-		}
+		errs = append(errs, checkKubernetesVersion("K8sVersionNotSupported", "properties.kubernetesVersion", sp.kubernetesVersion))
 	}
 	if changed(sp.dnsPrefix, old.DNSPrefix) {
-		if err := validDNSPrefix(sp.dnsPrefix); err != nil {
-			return err
-		}
+		errs = append(errs, validDNSPrefix(sp.dnsPrefix))
 	}
 	if changed(sp.nodeResourceGroup, old.NodeResourceGroup) {
-		if err := validResourceGroupName("InvalidParameter", "properties.nodeResourceGroup", sp.nodeResourceGroup); err != nil {
-			return err
-		}
+		errs = append(errs, validResourceGroupName("InvalidParameter", "properties.nodeResourceGroup", sp.nodeResourceGroup))
 	}
-	return checkPoolVersions(sp.agentPools, old, exists)
+	errs = append(errs, checkPoolVersions(sp.agentPools, old, exists)...)
+	return firstWithDetails(errs)
+}
+
+// firstWithDetails returns nil when every err is nil, else the first
+// *arm.Error with the later ones appended to its details.
+func firstWithDetails(errs []error) error {
+	var top *arm.Error
+	for _, err := range errs {
+		var ae *arm.Error
+		if !errors.As(err, &ae) {
+			continue
+		}
+		if top == nil {
+			top = ae
+			continue
+		}
+		top.Details = append(top.Details, ae)
+	}
+	if top == nil {
+		return nil
+	}
+	return top
 }
 
 // checkPoolVersions validates each pool's orchestratorVersion that is set
 // and not one the stored cluster already runs.
-func checkPoolVersions(pools []map[string]any, old *state.ManagedCluster, exists bool) error {
+func checkPoolVersions(pools []map[string]any, old *state.ManagedCluster, exists bool) []error {
+	var errs []error
 	for i, p := range pools {
 		v, set := p["orchestratorVersion"]
 		if !set || v == nil || v == "" {
@@ -138,17 +154,16 @@ func checkPoolVersions(pools []map[string]any, old *state.ManagedCluster, exists
 		target := fmt.Sprintf("properties.agentPoolProfiles[%d].orchestratorVersion", i)
 		str, ok := v.(string)
 		if !ok {
-			return &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: target,
-				Message: fmt.Sprintf("The request content was invalid: '%s' must be a string.", target)}
+			errs = append(errs, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: target,
+				Message: fmt.Sprintf("The request content was invalid: '%s' must be a string.", target)})
+			continue
 		}
 		if exists && (str == old.KubernetesVersion || slices.ContainsFunc(old.AgentPools, func(q map[string]any) bool { return q["orchestratorVersion"] == str })) {
 			continue
 		}
-		if err := checkKubernetesVersion("AgentPoolK8sVersionNotSupported", target, str); err != nil {
-			return err
-		}
+		errs = append(errs, checkKubernetesVersion("AgentPoolK8sVersionNotSupported", target, str))
 	}
-	return nil
+	return errs
 }
 
 // resolveAccess returns the access profile a PUT asks for. On an existing

@@ -139,3 +139,26 @@ func TestValidNames(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidFieldsAllReported: every invalid field is named, the first as
+// the error and the rest in its details.
+func TestInvalidFieldsAllReported(t *testing.T) {
+	e := newEnv(t, envOpts{featureDelay: -1})
+	e.createGroup(t)
+	body := `{"location":"atlantis","properties":{"dnsPrefix":"a b","kubernetesVersion":"x",` +
+		`"agentPoolProfiles":[{"name":"np","orchestratorVersion":7}]}}`
+	m := readJSON(t, e.do(t, http.MethodPut, groupPath+"/providers/Microsoft.ContainerService/managedClusters/bad_"+mcVersion, body))
+	top, _ := m["error"].(map[string]any)
+	if top == nil {
+		t.Fatalf("no error: %v", m)
+	}
+	targets := []string{top["target"].(string)}
+	details, _ := top["details"].([]any)
+	for _, d := range details {
+		targets = append(targets, d.(map[string]any)["target"].(string))
+	}
+	want := "resourceName location properties.kubernetesVersion properties.dnsPrefix properties.agentPoolProfiles[0].orchestratorVersion"
+	if got := strings.Join(targets, " "); got != want {
+		t.Fatalf("targets %q, want %q", got, want)
+	}
+}
