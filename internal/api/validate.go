@@ -61,10 +61,10 @@ func validDNSPrefix(p string) error {
 	return nil
 }
 
-// asciiName reports whether s is 1..max of [A-Za-z0-9-] (and _ when
+// asciiName reports whether s is 1..maxLen of [A-Za-z0-9-] (and _ when
 // underscore is set), beginning and ending alphanumeric.
-func asciiName(s string, max int, underscore bool) bool {
-	if len(s) < 1 || len(s) > max || !alnum(s[0]) || !alnum(s[len(s)-1]) {
+func asciiName(s string, maxLen int, underscore bool) bool {
+	if len(s) < 1 || len(s) > maxLen || !alnum(s[0]) || !alnum(s[len(s)-1]) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
