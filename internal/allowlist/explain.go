@@ -11,7 +11,9 @@ type Decision struct {
 	Entry   string       // the list item that admitted the address
 	Tag     string       // the tag name when Entry is a tag
 	Prefix  netip.Prefix // the matching prefix (the tag's prefix for tags)
-	Reason  string       // human-readable: "matched 20.20.20.20/32", "not in any entry", "list disabled"
+	// ChangeNumber is the tag document's changeNumber when Tag is set.
+	ChangeNumber int64
+	Reason       string // human-readable: "matched 20.20.20.20/32", "not in any entry", "list disabled"
 }
 
 // Explain returns the decision for a and the entry that decided it: the
@@ -38,7 +40,7 @@ func (l *List) Explain(a netip.Addr) Decision {
 			continue
 		}
 		if p, ok := e.tag.match(a); ok {
-			return Decision{Allowed: true, Entry: e.name, Tag: e.tag.name, Prefix: p,
+			return Decision{Allowed: true, Entry: e.name, Tag: e.tag.name, Prefix: p, ChangeNumber: e.tag.changeNumber,
 				Reason: fmt.Sprintf("matched %s of service tag %s (change %d)", p, e.tag.name, e.tag.changeNumber)}
 		}
 	}

@@ -29,6 +29,7 @@ type auditKey struct {
 // wait here, as the last of them, for the window's end.
 type auditAgg struct {
 	start  time.Time
+	window time.Duration // AuditCollapseWindow, or ShadowAuditWindow
 	count  int
 	last   auditRecord
 	sniBuf [MaxAuditSNI]byte
@@ -83,10 +84,10 @@ func newAuditWriter(w io.Writer, interval time.Duration, dropped, collapsed prom
 func (a *auditWriter) add(r *auditRecord) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if r.msg == DecisionDenied {
+	if window := collapseWindow(r.msg); window > 0 {
 		k := auditKey{client: r.client, route: r.route, reason: r.reason}
 		if agg := a.recent[k]; agg != nil {
-			if r.time.Sub(agg.start) < AuditCollapseWindow {
+			if r.time.Sub(agg.start) < agg.window {
 				agg.count++
 				agg.last = *r
 				agg.last.sni = agg.sniBuf[:copy(agg.sniBuf[:], r.sni)]
@@ -97,11 +98,24 @@ func (a *auditWriter) add(r *auditRecord) {
 			agg.start = r.time
 		} else if len(a.recent) < maxAuditKeys {
 			agg := a.newAgg()
-			agg.start = r.time
+			agg.start, agg.window = r.time, window
 			a.recent[k] = agg
 		}
 	}
 	a.appendLocked(r)
+}
+
+// collapseWindow is the collapse window of an audit msg: denials collapse
+// over AuditCollapseWindow, shadow disagreements over ShadowAuditWindow,
+// other lines never (0).
+func collapseWindow(msg string) time.Duration {
+	switch msg {
+	case DecisionDenied:
+		return AuditCollapseWindow
+	case msgShadow:
+		return ShadowAuditWindow
+	}
+	return 0
 }
 
 // appendLocked encodes r into the buffer, or drops it when the buffer is
@@ -142,7 +156,7 @@ func (a *auditWriter) newAgg() *auditAgg {
 // repeats. It reports whether windows remain open.
 func (a *auditWriter) sweepLocked(now time.Time, final bool) bool {
 	for k, agg := range a.recent {
-		if !final && now.Sub(agg.start) < AuditCollapseWindow {
+		if !final && now.Sub(agg.start) < agg.window {
 			continue
 		}
 		if agg.count > 0 && !final {

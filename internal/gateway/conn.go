@@ -63,12 +63,14 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	}
 	e, ok := g.decide(lc, pre, peer)
 	g.metrics.decision.Observe(time.Since(start).Seconds())
+	g.shadowCheck(e, ok, pre.client, peer, pre.sni)
 	if !ok {
 		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
 		g.putState(st)
 		return
 	}
 	e.allowed.Inc()
+	e.recent.add(pre.client, start.UnixNano())
 	if g.cfg.AuditAllowed {
 		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}

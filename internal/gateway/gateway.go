@@ -33,6 +33,15 @@ type Gateway struct {
 	quit     chan struct{}
 	quitOnce sync.Once
 
+	// Grant expiry: one timer for the next expiry of the table in force.
+	timerMu      sync.Mutex
+	grantTimer   *time.Timer
+	timerStopped bool
+	swept        int64 // Unix ns: expiries up to here are audited
+
+	recentMu sync.Mutex               // guards recent
+	recent   map[string]*recentRecord // route name → record, across tables
+
 	mu        sync.Mutex // guards listeners, closing and handlers.Add
 	listeners map[net.Listener]struct{}
 	closing   bool
@@ -88,8 +97,10 @@ func (g *Gateway) SetRoutes(routes []Route) {
 	}
 	g.table.Store(t)
 	g.metrics.publish(t)
+	g.dropRecent(t)
+	g.armGrantTimer(t)
 	if g.cfg.revoke() {
-		g.revoke(t)
+		g.revoke(t, ReasonRevoked)
 	}
 }
 
@@ -264,6 +275,7 @@ func (g *Gateway) startHandler() bool {
 // does. It returns ctx.Err() when it had to close connections, else the
 // audit error if any, nil otherwise.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.stopGrantTimer()
 	g.mu.Lock()
 	g.closing = true
 	for ln := range g.listeners {

@@ -39,6 +39,7 @@ type metrics struct {
 	version                                                                                *prometheus.GaugeVec   // route, version
 	prefixes                                                                               *prometheus.GaugeVec   // route
 	revoked                                                                                *prometheus.CounterVec // route
+	shadow                                                                                 *prometheus.CounterVec // cluster, outcome
 	tags                                                                                   *serviceTagCollector   // source
 	denyNoRoute, denyUntrusted, denyTimeout, denyBadHello, denyProxyRequired, denyBadProxy prometheus.Counter
 	denyEarly                                                                              prometheus.Counter // not-authorized before the ClientHello (route "")
@@ -78,6 +79,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "tagwall_gateway_revoked_total",
 			Help: "Live connections closed because new routes no longer admit them.",
 		}, []string{"route"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagwall_shadow_decisions_total",
+			Help: "Connections the route's shadow list would decide otherwise than the list in force, by route (cluster) and outcome (would-deny, would-admit).",
+		}, []string{"cluster", "outcome"}),
 		tags: newServiceTagCollector(),
 		auditDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tagwall_audit_dropped_total",
@@ -103,7 +108,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.denyEvicted = m.conns.WithLabelValues("", DecisionDenied, ReasonEvicted)
 	m.denySourceLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonSourceLimit)
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags,
+		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.shadow, m.tags,
 			m.auditDropped, m.auditCollapsed, m.limits} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
@@ -142,7 +147,7 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 
 // entry resolves a route's metric handles and publishes its version.
 func (m *metrics) entry(r Route) *routeEntry {
-	return &routeEntry{
+	e := &routeEntry{
 		Route:    r,
 		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
 		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, ReasonNotAuthorized),
@@ -152,6 +157,11 @@ func (m *metrics) entry(r Route) *routeEntry {
 		bytesUp:  m.bytes.WithLabelValues(r.Name, "upstream"),
 		bytesDwn: m.bytes.WithLabelValues(r.Name, "downstream"),
 	}
+	if r.Shadow != nil { // the connection path reads them only then
+		e.wouldDeny = m.shadow.WithLabelValues(r.Name, ShadowWouldDeny)
+		e.wouldAdmit = m.shadow.WithLabelValues(r.Name, ShadowWouldAdmit)
+	}
+	return e
 }
 
 // publish replaces the per-route version and prefix gauges with t's.

@@ -126,9 +126,10 @@ func (r *registry) each(fn func(*liveConn)) {
 	}
 }
 
-// revoke closes the admitted connections that t does not admit: their
-// route is gone from t (by name) or its list excludes their client.
-func (g *Gateway) revoke(t *table) {
+// revoke closes the admitted connections that t does not admit now: their
+// route is gone from t (by name), or neither its list nor an unexpired
+// grant admits their client. reason goes into the audit line.
+func (g *Gateway) revoke(t *table, reason string) {
 	g.live.each(func(lc *liveConn) {
 		if lc.route == nil || lc.closed {
 			return
@@ -137,9 +138,11 @@ func (g *Gateway) revoke(t *table) {
 		if e.admits(lc.addr) {
 			return
 		}
-		lc.close()
+		// Counted and queued first: the line is in the audit queue
+		// before the client sees the reset.
 		lc.route.revoked.Inc()
-		g.audit("revoked", lc.route, ReasonRevoked, lc.addr, lc.peer, []byte(lc.sni), versionOf(e))
+		g.audit("revoked", lc.route, reason, lc.addr, lc.peer, []byte(lc.sni), versionOf(e))
+		lc.close()
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tagwall/tagwall/internal/allowlist"
@@ -24,6 +25,16 @@ type Route struct {
 	// process instead of dialing Upstream (which is then ignored): see
 	// ConnHandler.
 	Local ConnHandler
+	// Grants are time-bound entries admitted besides Allow until they
+	// expire (at most MaxGrantsPerRoute; see Grant).
+	Grants []Grant
+	// Shadow, when non-nil, is evaluated on every decided connection and
+	// enforces nothing: a connection it would decide otherwise than Allow
+	// (grants apply to both) is counted in
+	// tagwall_shadow_decisions_total{cluster,outcome} and audited (msg
+	// "shadow", reason would-deny or would-admit, one line per client and
+	// outcome per ShadowAuditWindow).
+	Shadow *allowlist.List
 }
 
 // routeEntry is a Route with its metric handles resolved once, so the
@@ -38,11 +49,34 @@ type routeEntry struct {
 	active   prometheus.Gauge
 	bytesUp  prometheus.Counter // client → upstream
 	bytesDwn prometheus.Counter // upstream → client
+
+	grants      []grantKey    // Grants as the connection path checks them
+	recent      *recentRecord // shared by every table that has the route's name
+	wouldDeny   prometheus.Counter
+	wouldAdmit  prometheus.Counter
 }
 
-// admits reports whether the route lets client in. A nil list admits no one.
+// admits reports whether the route lets client in now: its list or an
+// unexpired grant. A nil list admits no one but the grants. It does not
+// allocate and reads the clock only when the list misses and the route
+// has grants.
 func (r *routeEntry) admits(client netip.Addr) bool {
-	return r != nil && r.Allow != nil && r.Allow.Contains(client)
+	if r == nil {
+		return false
+	}
+	if r.Allow != nil && r.Allow.Contains(client) {
+		return true
+	}
+	return len(r.grants) > 0 && grantAt(r.grants, client.Unmap(), time.Now().UnixNano()) >= 0
+}
+
+// shadowAdmits reports the shadow verdict for client (list or grant); the
+// caller has checked r.Shadow != nil.
+func (r *routeEntry) shadowAdmits(client netip.Addr) bool {
+	if r.Shadow.Contains(client) {
+		return true
+	}
+	return len(r.grants) > 0 && grantAt(r.grants, client.Unmap(), time.Now().UnixNano()) >= 0
 }
 
 // table is one immutable routing table; SetRoutes swaps whole tables.
@@ -55,9 +89,14 @@ type table struct {
 	// ClientHello is read (see earlyDenies). Set only when every route
 	// has a list, none admits everyone, and there are at most
 	// maxEarlyLists distinct lists.
-	early bool
-	lists []*allowlist.List // distinct Allow lists of the routes
+	early  bool
+	lists  []*allowlist.List // distinct Allow and Shadow lists of the routes
+	grants []grantKey        // every route's grants, for the early check
 }
+
+// maxEarlyGrants bounds the grant checks the early check makes per
+// connection; a table with more grants decides after the ClientHello only.
+const maxEarlyGrants = 64
 
 // maxEarlyLists bounds the Contains calls the early check makes per
 // connection; a larger table decides after the ClientHello only.
@@ -75,7 +114,7 @@ func (t *table) earlyDenies(client netip.Addr) bool {
 			return false
 		}
 	}
-	return true
+	return len(t.grants) == 0 || grantAt(t.grants, client.Unmap(), time.Now().UnixNano()) < 0
 }
 
 // setEarly decides whether t takes the early check and collects its lists.
@@ -88,18 +127,24 @@ func (t *table) setEarly() {
 		return
 	}
 	var lists []*allowlist.List
+	var grants []grantKey
 	for _, e := range t.byName {
-		if e.Allow == nil || e.Allow.AllowsAll() {
+		if e.Allow == nil || e.Allow.AllowsAll() || e.Shadow.AllowsAll() {
 			return
 		}
-		if !slices.Contains(lists, e.Allow) {
-			if len(lists) == maxEarlyLists {
-				return
+		for _, l := range []*allowlist.List{e.Allow, e.Shadow} {
+			if l != nil && !slices.Contains(lists, l) {
+				if len(lists) == maxEarlyLists {
+					return
+				}
+				lists = append(lists, l)
 			}
-			lists = append(lists, e.Allow)
+		}
+		if grants = append(grants, e.grants...); len(grants) > maxEarlyGrants {
+			return
 		}
 	}
-	t.early, t.lists = true, lists
+	t.early, t.lists, t.grants = true, lists, grants
 }
 
 // lookup finds the route for a server name: the exact (ASCII
@@ -141,7 +186,14 @@ func (g *Gateway) buildTable(routes []Route) (t *table, dups []string) {
 			dups = append(dups, "sni "+r.SNI)
 			continue
 		}
+		gs, keys, dropped := prepareGrants(r.Grants)
+		if dropped > 0 {
+			g.log.Warn("set routes: grants ignored", "route", r.Name, "dropped", dropped, "max", MaxGrantsPerRoute)
+		}
+		r.Grants = gs
 		e := g.metrics.entry(r)
+		e.grants = keys
+		e.recent = g.recentFor(r.Name)
 		if ap, err := netip.ParseAddrPort(r.Upstream); err == nil {
 			e.upAddr = netip.AddrPortFrom(ap.Addr().WithZone(""), ap.Port())
 			if ap.Addr().Zone() != "" {

@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// MaxGrantsPerRoute bounds Route.Grants: a route that carries more keeps
+// the MaxGrantsPerRoute that expire last and the rest are ignored and
+// logged (the control plane refuses the 51st grant before it gets here).
+const MaxGrantsPerRoute = 50
+
+// ReasonGrantExpired is the reason of the audit lines written when a grant
+// expires ("grant-expired", one per grant) and when a live connection that
+// only the grant admitted is closed for it ("revoked").
+const ReasonGrantExpired = "grant-expired"
+
+// Grant is a time-bound entry of a route: its prefix is admitted until
+// Expires (exclusive), then refused, with no further call. When a grant
+// expires the gateway closes the live connections of its route whose client
+// nothing else admits (audited as "revoked", reason grant-expired), and
+// writes one "grant-expired" audit line (client = the prefix's address,
+// version = the grant's name).
+type Grant struct {
+	Name    string       // the grant's id, for audit and Explain
+	Prefix  netip.Prefix // masked; IPv4 or IPv6
+	Expires time.Time    // the first instant the grant no longer admits
+	Reason  string       // free text, for Explain
+}
+
+// grantKey is a Grant as the connection path checks it: no strings, the
+// expiry as Unix nanoseconds.
+type grantKey struct {
+	prefix  netip.Prefix
+	expires int64
+}
+
+// prepareGrants masks, sorts (by expiry) and bounds a route's grants. It
+// returns the grants kept, their keys and how many were dropped.
+func prepareGrants(in []Grant) ([]Grant, []grantKey, int) {
+	if len(in) == 0 {
+		return nil, nil, 0
+	}
+	gs := make([]Grant, 0, len(in))
+	for _, g := range in {
+		if !g.Prefix.IsValid() {
+			continue
+		}
+		g.Prefix = netip.PrefixFrom(g.Prefix.Addr().Unmap(), g.Prefix.Bits()-unmapBits(g.Prefix)).Masked()
+		gs = append(gs, g)
+	}
+	slices.SortStableFunc(gs, func(a, b Grant) int { return a.Expires.Compare(b.Expires) })
+	dropped := len(in) - len(gs)
+	if len(gs) > MaxGrantsPerRoute {
+		dropped += len(gs) - MaxGrantsPerRoute
+		gs = gs[len(gs)-MaxGrantsPerRoute:]
+	}
+	keys := make([]grantKey, len(gs))
+	for i, g := range gs {
+		keys[i] = grantKey{prefix: g.Prefix, expires: g.Expires.UnixNano()}
+	}
+	return gs, keys, dropped
+}
+
+// unmapBits is 96 for an IPv4-mapped IPv6 prefix (its bits then count the
+// mapping), else 0.
+func unmapBits(p netip.Prefix) int {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		return 96
+	}
+	return 0
+}
+
+// grantAt returns the index of a grant of keys that admits client at now
+// (Unix nanoseconds), or -1. client must be unmapped. It does not allocate.
+func grantAt(keys []grantKey, client netip.Addr, now int64) int {
+	for i := range keys {
+		if now < keys[i].expires && keys[i].prefix.Contains(client) {
+			return i
+		}
+	}
+	return -1
+}
+
+// nextExpiry returns the earliest grant expiry of t after now, or 0.
+func (t *table) nextExpiry(now int64) int64 {
+	var next int64
+	for _, e := range t.byName {
+		for _, k := range e.grants {
+			if k.expires > now && (next == 0 || k.expires < next) {
+				next = k.expires
+			}
+		}
+	}
+	return next
+}
+
+// armGrantTimer schedules the next grant expiry of t (one timer for the
+// whole gateway, replaced at every SetRoutes and after each expiry).
+func (g *Gateway) armGrantTimer(t *table) {
+	g.timerMu.Lock()
+	defer g.timerMu.Unlock()
+	if g.grantTimer != nil {
+		g.grantTimer.Stop()
+		g.grantTimer = nil
+	}
+	if g.timerStopped {
+		return
+	}
+	now := time.Now().UnixNano()
+	if g.swept == 0 {
+		g.swept = now
+	}
+	next := t.nextExpiry(now)
+	if next == 0 {
+		return
+	}
+	g.grantTimer = time.AfterFunc(time.Duration(next-now), g.grantsExpired)
+}
+
+// grantsExpired runs when a grant expires: it audits the grants that
+// expired since the last run, closes the live connections the table no
+// longer admits, and arms the timer for the next expiry.
+func (g *Gateway) grantsExpired() {
+	t := g.table.Load()
+	now := time.Now().UnixNano()
+	g.timerMu.Lock()
+	from := g.swept
+	g.swept = now
+	g.timerMu.Unlock()
+	for _, e := range t.byName {
+		for _, gr := range e.Grants {
+			if x := gr.Expires.UnixNano(); x > from && x <= now {
+				g.audit("grant-expired", e, ReasonGrantExpired, gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
+			}
+		}
+	}
+	g.revoke(t, ReasonGrantExpired)
+	g.armGrantTimer(t)
+}
+
+// stopGrantTimer stops the expiry timer for good (Shutdown).
+func (g *Gateway) stopGrantTimer() {
+	g.timerMu.Lock()
+	defer g.timerMu.Unlock()
+	g.timerStopped = true
+	if g.grantTimer != nil {
+		g.grantTimer.Stop()
+	}
+}
