@@ -60,7 +60,6 @@ denied connection) and logs are JSON on stderr.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.config, "config", "", "gateway YAML file (required)")
 	fl.BoolVar(&f.check, "check", false, "validate the file and load its service-tag sources, then exit")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long live connections may finish after SIGINT/SIGTERM")
@@ -69,6 +68,8 @@ denied connection) and logs are JSON on stderr.`,
 	fl.IntVar(&f.maxConns, "max-conns", 0, "cap on live connections, beyond it new ones are closed at accept (overrides maxConns; 0: from the fd limit)")
 	fl.IntVar(&f.maxUndecided, "max-undecided", 0, "cap on undecided connections, the oldest is dropped to make room (overrides maxUndecided; 0: max-conns/2)")
 	fl.IntVar(&f.maxUndecidedPerSource, "max-undecided-per-source", 0, "cap on undecided connections per source address (overrides maxUndecidedPerSource; 0: max-undecided/16)")
+	cmd.PersistentFlags().StringVar(&f.config, "config", "", "gateway YAML file (required)")
+	cmd.AddCommand(newGatewayCheckCmd(&f.config))
 	return cmd
 }
 

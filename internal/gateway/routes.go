@@ -50,10 +50,10 @@ type routeEntry struct {
 	bytesUp  prometheus.Counter // client → upstream
 	bytesDwn prometheus.Counter // upstream → client
 
-	grants      []grantKey    // Grants as the connection path checks them
-	recent      *recentRecord // shared by every table that has the route's name
-	wouldDeny   prometheus.Counter
-	wouldAdmit  prometheus.Counter
+	grants     []grantKey    // Grants as the connection path checks them
+	recent     *recentRecord // shared by every table that has the route's name
+	wouldDeny  prometheus.Counter
+	wouldAdmit prometheus.Counter
 }
 
 // admits reports whether the route lets client in now: its list or an

@@ -3,8 +3,11 @@ package gwconfig
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/rangespec"
@@ -72,13 +75,25 @@ func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) (
 	if err != nil {
 		return nil, nil, err
 	}
-	routes := make([]gateway.Route, len(results))
+	shadows := map[string]*routecompile.Result{}
+	for i, l := range lists {
+		if !strings.HasSuffix(l.Name, shadowSuffix) {
+			continue
+		}
+		shadows[strings.TrimSuffix(l.Name, shadowSuffix)] = results[i]
+	}
+	routes := make([]gateway.Route, len(c.Routes))
 	var notes map[string][]string
-	for i, res := range results {
+	for i, res := range results[:len(c.Routes)] {
 		route := c.Routes[i]
 		routes[i] = gateway.Route{Name: route.Name, SNI: route.SNI, Upstream: route.Upstream,
-			Allow: res.Allow, Version: res.Version, Prefixes: res.Prefixes}
-		if n := append(append([]string(nil), res.Notes...), res.Warnings...); len(n) > 0 {
+			Allow: res.Allow, Version: res.Version, Prefixes: res.Prefixes, Grants: route.grants()}
+		n := append(append([]string(nil), res.Notes...), res.Warnings...)
+		if sh := shadows[route.Name]; sh != nil {
+			routes[i].Shadow = sh.Allow
+			n = append(n, sh.Notes...)
+		}
+		if len(n) > 0 {
 			if notes == nil {
 				notes = map[string][]string{}
 			}
@@ -86,6 +101,22 @@ func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) (
 		}
 	}
 	return routes, notes, nil
+}
+
+// shadowSuffix names a route's shadow list in the compiler (its own state).
+const shadowSuffix = "#shadow"
+
+// grants returns the route's grants for the gateway (validated by Parse).
+func (rc *RouteConfig) grants() []gateway.Grant {
+	var out []gateway.Grant
+	for _, g := range rc.Grants {
+		p, err := parsePrefixOrAddr(g.Range)
+		if err != nil {
+			continue
+		}
+		out = append(out, gateway.Grant{Name: g.Name, Prefix: p, Expires: g.Expires, Reason: g.Reason})
+	}
+	return out
 }
 
 // lists validates every route's ranges (rangespec.ModeStandalone against
@@ -106,5 +137,41 @@ func (c *Config) lists(ix rangespec.TagIndex) ([]routecompile.List, []error) {
 		}
 		lists = append(lists, l)
 	}
+	for i, rc := range c.Routes {
+		if len(rc.ShadowAuthorizedIPRanges) == 0 {
+			continue
+		}
+		spec, err := rangespec.ParseList(rc.ShadowAuthorizedIPRanges, rangespec.Options{Mode: rangespec.ModeStandalone, Tags: ix})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("routes[%d] %q: shadowAuthorizedIPRanges: %w", i, rc.Name, err))
+			continue
+		}
+		lists = append(lists, routecompile.List{Name: rc.Name + shadowSuffix, Entries: spec.Strings()})
+	}
 	return lists, errs
+}
+
+// Check compiles the configuration against catalogs (as Compile) and
+// explains the decision the route for server name sni (the default route
+// when no route names it) takes for addr at now. It fails when the file
+// does not compile or no route takes sni.
+func (c *Config) Check(catalogs []*servicetag.Catalog, sni string, addr netip.Addr, now time.Time) (gateway.Explanation, error) {
+	routes, err := c.Compile(catalogs, nil)
+	if err != nil {
+		return gateway.Explanation{}, fmt.Errorf("check %s: %w", addr, err)
+	}
+	sni = strings.ToLower(strings.TrimSpace(sni))
+	var def *gateway.Route
+	for i := range routes {
+		switch routes[i].SNI {
+		case sni:
+			return gateway.Explain(&routes[i], addr, now), nil
+		case "":
+			def = &routes[i]
+		}
+	}
+	if def == nil {
+		return gateway.Explanation{}, fmt.Errorf("check %s: no route for server name %q and no default route", addr, sni)
+	}
+	return gateway.Explain(def, addr, now), nil
 }

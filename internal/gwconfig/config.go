@@ -60,6 +60,22 @@ type RouteConfig struct {
 	Upstream           string   `yaml:"upstream"`
 	AuthorizedIPRanges []string `yaml:"authorizedIPRanges"`
 	AllowAll           bool     `yaml:"allowAll"`
+	// Grants are time-bound entries admitted until their expiry, which
+	// the gateway enforces without a reload (at most
+	// gateway.MaxGrantsPerRoute).
+	Grants []GrantConfig `yaml:"grants"`
+	// ShadowAuthorizedIPRanges, when set, is a list with the rules of
+	// authorizedIPRanges that is evaluated on every connection and
+	// enforces nothing (see gateway.Route.Shadow).
+	ShadowAuthorizedIPRanges []string `yaml:"shadowAuthorizedIPRanges"`
+}
+
+// GrantConfig is one time-bound grant of a route.
+type GrantConfig struct {
+	Name    string    `yaml:"name"`    // defaults to grant-N (its index)
+	Range   string    `yaml:"range"`   // an address or CIDR
+	Expires time.Time `yaml:"expires"` // RFC 3339
+	Reason  string    `yaml:"reason"`
 }
 
 // Config is a parsed, structurally valid File. Its ranges are checked by
@@ -211,6 +227,34 @@ func (c *Config) validateRoutes() []error {
 			add("routes[%d] %q: allowAll and authorizedIPRanges exclude each other", i, r.Name)
 		case !r.AllowAll && len(r.AuthorizedIPRanges) == 0:
 			add("routes[%d] %q: authorizedIPRanges is empty: list the allowed ranges, or set allowAll: true to admit every client", i, r.Name)
+		}
+		errs = append(errs, validateGrants(i, r)...)
+	}
+	return errs
+}
+
+// validateGrants checks a route's grants and fills their default names.
+func validateGrants(i int, r *RouteConfig) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(r.Grants) > gateway.MaxGrantsPerRoute {
+		add("routes[%d] %q: grants: %d grants, at most %d", i, r.Name, len(r.Grants), gateway.MaxGrantsPerRoute)
+	}
+	names := map[string]int{}
+	for j := range r.Grants {
+		g := &r.Grants[j]
+		if g.Name == "" {
+			g.Name = "grant-" + strconv.Itoa(j)
+		}
+		if k, ok := names[g.Name]; ok {
+			add("routes[%d].grants[%d].name %q: already used by grants[%d]", i, j, g.Name, k)
+		}
+		names[g.Name] = j
+		if _, err := parsePrefixOrAddr(g.Range); err != nil {
+			add("routes[%d].grants[%d].range %q: %w", i, j, g.Range, err)
+		}
+		if g.Expires.IsZero() {
+			add("routes[%d].grants[%d].expires: required (RFC 3339 time)", i, j)
 		}
 	}
 	return errs
