@@ -27,6 +27,11 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	ready = true
+	if pc := m.parts.check(); !pc.ok {
+		lines, ready = append(lines, pc), false
+	} else {
+		lines = append(lines, pc)
+	}
 	if rev, err := m.store.Revision(ctx); err != nil {
 		lines, ready = append(lines, check{"store", false, err.Error()}), false
 		// Fail static: the front door keeps what it had (see storeDown).

@@ -51,7 +51,7 @@ func (m *Main) apply(routes []controller.Route) {
 
 // provisionStandin gives a new stand-in its cluster's CA and token.
 func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
-	cred, err := m.creds.get(c.ID)
+	cred, err := m.creds.Get(c.ID)
 	if err != nil {
 		return standin.Config{}, err
 	}
