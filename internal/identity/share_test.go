@@ -98,4 +98,3 @@ func TestWriteShared(t *testing.T) {
 		t.Fatal("no error for a broken stored value")
 	}
 }
-
