@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -78,6 +79,10 @@ func (g *Gateway) handle(c *net.TCPConn) {
 	// Listen leaves keepalive off at accept; admitted clients get it (Go's
 	// defaults) so a dead client releases its upstream.
 	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	if e.Local != nil {
+		g.serveLocal(lc, c, st, e)
+		return
+	}
 	up, err := g.dialUpstream(lc, e)
 	if err != nil {
 		e.dialErr.Inc()
@@ -98,6 +103,34 @@ func (g *Gateway) handle(c *net.TCPConn) {
 	e.active.Inc()
 	g.splice(lc, c, up, e)
 	e.active.Dec()
+}
+
+// serveLocal hands an admitted connection to the route's in-process
+// handler, replaying what was read after the PROXY header (the ClientHello
+// and whatever followed it), and closes it when the handler returns.
+func (g *Gateway) serveLocal(lc *liveConn, c *net.TCPConn, st *connState, e *routeEntry) {
+	buffered, _ := st.br.Peek(st.br.Buffered())
+	rc := &replayConn{Conn: c, pending: bytes.Clone(buffered)}
+	g.putState(st)
+	e.active.Inc()
+	e.Local.ServeConn(rc)
+	e.active.Dec()
+	g.closeLive(lc)
+}
+
+// replayConn reads pending before the connection itself.
+type replayConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (r *replayConn) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	return r.Conn.Read(p)
 }
 
 // reasonFor names the denial for a decided connection.

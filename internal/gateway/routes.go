@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -20,6 +21,16 @@ type Route struct {
 	// Prefixes is the number of prefixes Allow admits, exported as a metric
 	// (0 when unknown).
 	Prefixes int
+	// Local, when set, serves admitted connections in process instead of
+	// dialing Upstream (an in-process stand-in API server).
+	Local ConnHandler
+}
+
+// ConnHandler serves one admitted connection in process. ServeConn is
+// called synchronously with a conn that replays the buffered ClientHello
+// first, and returns when it is done with the connection.
+type ConnHandler interface {
+	ServeConn(c net.Conn)
 }
 
 // routeEntry is a Route with its metric handles resolved once, so the

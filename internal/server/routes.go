@@ -15,10 +15,12 @@ import (
 
 // apply is the controller's Apply: it makes the stand-in fleet match the
 // route table (one stand-in per cluster not served by an --upstream), then
-// swaps the front door's routes. Upstreams come only from the operator's
-// configuration and the fleet, never from the API caller. It runs on the
-// controller's goroutine, so stand-ins are up before the controller marks
-// an operation Succeeded.
+// swaps the front door's routes: an --upstream cluster's route dials its
+// upstream, any other's hands admitted connections to its in-process
+// stand-in (gateway.Route.Local: no listener, no dial). Upstreams come only
+// from the operator's configuration, never from the API caller. It runs on
+// the controller's goroutine, so stand-ins are up before the controller
+// marks an operation Succeeded.
 func (m *Main) apply(routes []controller.Route) {
 	var want []standin.Cluster
 	for _, r := range routes {
@@ -26,23 +28,21 @@ func (m *Main) apply(routes []controller.Route) {
 			want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
 		}
 	}
-	addrs, err := m.fleet.Sync(want)
+	standins, err := m.fleet.Sync(want)
 	if err != nil {
-		m.log.Error("start stand-in api servers", "err", err)
+		m.log.Error("make stand-in api servers", "err", err)
 	}
 	gw := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
-		up := ""
+		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
 		if u, ok := m.upstreamFor(r.ClusterID); ok {
-			up = u.Addr
-		} else if a, ok := addrs[r.ClusterID]; ok {
-			up = a
+			gr.Upstream = u.Addr
+		} else if s, ok := standins[r.ClusterID]; ok {
+			gr.Local = s
 		} else {
 			continue // no upstream: leave it unrouted (connections denied, no-route)
 		}
-		gw = append(gw, gateway.Route{
-			Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Upstream: up, Allow: r.Allow, Version: r.Version,
-		})
+		gw = append(gw, gr)
 	}
 	m.gw.SetRoutes(gw)
 	m.routeCount.Store(int64(len(gw)))
@@ -55,7 +55,8 @@ func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
 	if err != nil {
 		return standin.Config{}, err
 	}
-	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID)}, nil
+	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID),
+		Logger: m.log.With("component", "standin")}, nil
 }
 
 // clusterVersion reads the cluster's kubernetesVersion from the store, so
