@@ -67,23 +67,19 @@ type Main struct {
 // config is written. ctx bounds the start only (the store and the
 // distributed-mode identity); the parts run until Close. On error,
 // whatever had started is stopped and the error names the step.
-func New(ctx context.Context, cfg Config) (m *Main, err error) {
+func New(ctx context.Context, cfg Config) (*Main, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	m = &Main{cfg: cfg, log: cfg.Logger}
+	m := &Main{cfg: cfg, log: cfg.Logger}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.parts.init()
-	defer func() {
-		if err != nil {
-			_ = m.Close()
-			m = nil
-		}
-	}()
 	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
+		m.cancel()
 		return nil, fmt.Errorf("create data dir %s: %w", m.cfg.DataDir, err)
 	}
 	if err := m.start(ctx); err != nil {
+		_ = m.Close()
 		return nil, err
 	}
 	m.log.Info("tagwall serve started", "api", m.APIURL(), "gateway", m.GatewayAddr(), "metrics", m.MetricsAddr(),
