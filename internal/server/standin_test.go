@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // fdCount is the number of open file descriptors of this process.
@@ -23,6 +27,16 @@ func fdCount(tb testing.TB) int {
 	return len(ents)
 }
 
+// putCluster sends one cluster PUT with ranges; it does not wait for the
+// operation.
+func putCluster(t *testing.T, s *seed, name string, ranges ...string) error {
+	u := s.url("resourceGroups/"+rg+"/providers/Microsoft.ContainerService/managedClusters/"+name, "2025-05-01")
+	if code, body := call(t, s.http, http.MethodPut, u, s.m.Token(), fleetSpec(name, ranges...)); code/100 != 2 {
+		return fmt.Errorf("put %s: %d %v", name, code, body)
+	}
+	return nil
+}
+
 // putClusters creates clusters name-from..name-(to-1) through the API,
 // a few at a time, and waits until the front door routes them all.
 func putClusters(t *testing.T, s *seed, from, to int) {
@@ -33,10 +47,7 @@ func putClusters(t *testing.T, s *seed, from, to int) {
 	for range 4 {
 		wg.Go(func() {
 			for name := range names {
-				u := s.url("resourceGroups/"+rg+"/providers/Microsoft.ContainerService/managedClusters/"+name, "2025-05-01")
-				if code, body := call(t, s.http, http.MethodPut, u, s.m.Token(), fleetSpec(name, "20.20.20.20")); code/100 != 2 {
-					errs <- fmt.Errorf("put %s: %d %v", name, code, body)
-				}
+				errs <- putCluster(t, s, name, "20.20.20.20")
 			}
 		})
 	}
@@ -47,7 +58,9 @@ func putClusters(t *testing.T, s *seed, from, to int) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	eventually(t, 60*time.Second, fmt.Sprintf("%d routes", to), func() error {
 		if n := s.m.routeCount.Load(); n != int64(to) {
@@ -98,4 +111,48 @@ func TestStandinsCostNoDescriptors(t *testing.T) {
 	} else if errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("refused client hung: %v", err)
 	}
+}
+
+// TestStandinConnectionRevoked: a live connection to an in-process
+// stand-in is closed when the cluster's new list no longer admits its
+// client, as a proxied one is.
+func TestStandinConnectionRevoked(t *testing.T) {
+	m := start(t, testConfig(t, t.TempDir()))
+	s := newSeed(t, m)
+	s.createGroup(t)
+	putClusters(t, s, 0, 1)
+	id := arm.ManagedClusterID(m.Subscription(), rg, "c000")
+	cred, err := m.creds.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fqdn := m.gw.Routes()[0].SNI
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := testutil.DialProxied(ctx, m.GatewayAddr(), "20.20.20.20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tls.Client(raw, &tls.Config{RootCAs: cred.CA.Pool(), ServerName: fqdn, NextProtos: []string{"http/1.1"}})
+	defer c.Close()
+	fmt.Fprintf(c, "GET /version HTTP/1.1\r\nHost: %s\r\n\r\n", fqdn)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /version over the kept connection: %v", err)
+	}
+	resp.Body.Close()
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("kept connection ended before the list changed: %v", err)
+	}
+	if err := putCluster(t, s, "c000", "8.8.8.8"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	buf := make([]byte, 1)
+	if _, err := c.Read(buf); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("connection still open 10 s after its client was removed from the list")
+	}
+	t.Logf("revoked %v after the PUT", time.Since(start).Round(time.Millisecond))
 }
