@@ -55,6 +55,9 @@ type Server struct {
 	ln    *connListener
 	start sync.Once     // runs srv.Serve(ln) on the first connection (or marks done at Close)
 	done  chan struct{} // closed when srv.Serve has returned (or never ran)
+
+	mu    sync.Mutex
+	conns map[*notifyConn]struct{} // being served
 }
 
 // New issues the serving certificate for cfg.Name from cfg.CA.
@@ -79,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 		NextProtos:   []string{"h2", "http/1.1"},
 		MinVersion:   tls.VersionTLS12,
 	}
-	s := &Server{name: cfg.Name, tls: tlsCfg, ln: newConnListener(), done: make(chan struct{})}
+	s := &Server{name: cfg.Name, tls: tlsCfg, ln: newConnListener(), done: make(chan struct{}), conns: map[*notifyConn]struct{}{}}
 	s.srv = &http.Server{
 		Handler:           newHandler(cfg),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -104,11 +107,30 @@ func (s *Server) ServeConn(c net.Conn) {
 		}()
 	})
 	nc := &notifyConn{Conn: c, ended: make(chan struct{})}
+	s.mu.Lock()
+	s.conns[nc] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, nc)
+		s.mu.Unlock()
+	}()
 	if !s.ln.push(tls.Server(nc, s.tls)) {
 		c.Close()
 		return
 	}
 	<-nc.ended
+}
+
+// closeConns closes the connections being served underneath their TLS
+// layer, so that closing the HTTP server never waits on a close_notify
+// alert to a client that does not read (crypto/tls waits up to 5 s).
+func (s *Server) closeConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for nc := range s.conns {
+		nc.Conn.Close()
+	}
 }
 
 // Serve accepts connections on ln and serves each with ServeConn until
@@ -126,11 +148,12 @@ func (s *Server) Serve(ln net.Listener) error {
 // Name returns the FQDN the server presents.
 func (s *Server) Name() string { return s.name }
 
-// Close stops the server and closes its connections; ServeConn calls in
-// progress return.
+// Close stops the server and closes its connections at once; ServeConn
+// calls in progress return.
 func (s *Server) Close() error {
 	s.ln.Close()
 	s.start.Do(func() { close(s.done) }) // never started: nothing to wait for
+	s.closeConns()
 	err := s.srv.Close()
 	<-s.done
 	return err
@@ -143,6 +166,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.start.Do(func() { close(s.done) })
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
+		s.closeConns()
 		_ = s.srv.Close()
 	}
 	<-s.done
