@@ -24,6 +24,9 @@ func Share(ctx context.Context, st store.Store, key, dir string, files []string,
 	for range 2 {
 		kv, err := st.Get(ctx, key)
 		if err == nil {
+			if err := checkComplete(key, files, kv.Value); err != nil {
+				return err
+			}
 			return WriteShared(dir, files, kv.Value)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -52,6 +55,31 @@ func Share(ctx context.Context, st store.Store, key, dir string, files []string,
 		// Another replica stored its copy first: take that one.
 	}
 	return fmt.Errorf("share files %q: the stored copy keeps changing", key)
+}
+
+// ErrIncomplete is returned by Share when the stored copy lacks a file
+// this replica needs: replicas were started with different flags (one with
+// --tls-cert, --token-file or --subscription, another without), which
+// would give the fleet two identities.
+var ErrIncomplete = errors.New("the stored copy lacks files this replica needs")
+
+// checkComplete reports ErrIncomplete, naming the missing files, when the
+// stored value does not hold every one of files.
+func checkComplete(key string, files []string, value []byte) error {
+	var content map[string][]byte
+	if err := json.Unmarshal(value, &content); err != nil {
+		return fmt.Errorf("decode shared files %q: %w", key, err)
+	}
+	var missing []string
+	for _, f := range files {
+		if _, ok := content[f]; !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("share files %q: %w: %v (start every replica with the same --tls-cert, --token-file and --subscription choice)", key, ErrIncomplete, missing)
+	}
+	return nil
 }
 
 // WriteShared writes the stored files (value, as Share stores them) that

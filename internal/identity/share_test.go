@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -96,5 +97,37 @@ func TestWriteShared(t *testing.T) {
 	}
 	if err := WriteShared(t.TempDir(), nil, []byte("{")); err == nil {
 		t.Fatal("no error for a broken stored value")
+	}
+}
+
+// TestShareIncomplete: a replica that needs a file the first replica did
+// not share (it was started with --tls-cert, this one without) is refused
+// instead of making an identity of its own.
+func TestShareIncomplete(t *testing.T) {
+	st := memstore.New()
+	withCert := Config{TLSCertFile: "/op.crt"}.SharedFiles()
+	err := Share(context.Background(), st, "k", t.TempDir(), withCert, func() error { return nil })
+	if err == nil {
+		t.Fatal("stored files that do not exist")
+	}
+	dir := t.TempDir()
+	for _, f := range withCert {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Share(context.Background(), st, "k", dir, withCert, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	err = Share(context.Background(), st, "k", t.TempDir(), Config{}.SharedFiles(), func() error {
+		t.Error("create called although a copy is stored")
+		return nil
+	})
+	if !errors.Is(err, ErrIncomplete) || !bytes.Contains([]byte(err.Error()), []byte(CACertFile)) {
+		t.Fatalf("err = %v, want ErrIncomplete naming %s", err, CACertFile)
 	}
 }
