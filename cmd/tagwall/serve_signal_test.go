@@ -2,14 +2,20 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/server"
 )
 
 // TestMain lets a test run this binary as `tagwall` (TAGWALL_AS_MAIN=1):
@@ -71,4 +77,66 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve still running 5 s after SIGTERM")
 	}
+}
+
+// stallingWriter accepts writes until stall is set, then blocks every
+// write until release is closed: a log sink nobody drains.
+type stallingWriter struct {
+	mu      sync.Mutex
+	buf     strings.Builder
+	stall   atomic.Bool
+	release chan struct{}
+}
+
+func (w *stallingWriter) Write(p []byte) (int, error) {
+	if w.stall.Load() {
+		<-w.release
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *stallingWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestStopDeadlineWhateverTheLogSink: once stopping, serve's hard exit
+// fires at stopDeadline even when every log write blocks forever.
+func TestStopDeadlineWhateverTheLogSink(t *testing.T) {
+	w := &stallingWriter{release: make(chan struct{})}
+	exited := make(chan time.Time, 1)
+	old := hardExit
+	hardExit = func() { exited <- time.Now(); close(w.release) }
+	t.Cleanup(func() { hardExit = old })
+	dir := t.TempDir()
+	cfg := server.Config{
+		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
+		ServiceTags: []string{shared(t, "azure-germany-2022-03-07.json")},
+		Logger:      slog.New(slog.NewTextHandler(w, nil)),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, cfg) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(w.String(), "tagwall serve started") {
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.stall.Store(true)
+	stop := time.Now()
+	cancel()
+	select {
+	case at := <-exited:
+		if d := at.Sub(stop); d > stopDeadline+500*time.Millisecond {
+			t.Fatalf("hard exit %v after the stop, want about %v", d, stopDeadline)
+		}
+	case <-time.After(stopDeadline + 2*time.Second):
+		t.Fatal("no hard exit while the log sink is stalled")
+	}
+	<-done
 }
