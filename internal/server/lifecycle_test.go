@@ -133,6 +133,22 @@ func TestAPITimeouts(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics idle keep-alive", func(t *testing.T) {
+		c, err := net.DialTimeout("tcp", m.MetricsAddr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: metrics\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		closedWithin(t, c, 5*time.Second)
+	})
+
 	t.Run("slow body", func(t *testing.T) {
 		c := apiConn(t, m)
 		url := "/subscriptions/" + m.Subscription() + "/resourcegroups/slow?api-version=2021-04-01"
