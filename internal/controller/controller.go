@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store"
@@ -52,7 +53,7 @@ type Controller struct {
 	ops      map[string]map[string]*opEntry // cluster key → op id → op
 	features map[string]*featureEntry
 	routes   map[string]Route
-	tags     tagCache
+	compiler *routecompile.Compiler
 	retry    map[string]bool
 	dirty    bool
 	catalog  *servicetag.Catalog
@@ -101,11 +102,20 @@ func New(cfg Config) (*Controller, error) {
 		}
 		cfg.SystemRanges[i] = p.Masked()
 	}
+	rc, err := routecompile.New(routecompile.Options{System: cfg.SystemRanges})
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
 	return &Controller{
 		cfg: cfg, catalogCh: make(chan struct{}, 1), progress: make(chan struct{}),
-		tags: newTagCache(),
+		compiler: rc,
 	}, nil
 }
+
+// CompileStats returns the route compiler's counts (clusters compiled,
+// degraded, stale tags, tag sets held) for metrics. It is safe to call
+// from any goroutine.
+func (c *Controller) CompileStats() routecompile.Stats { return c.compiler.Stats() }
 
 // CatalogChanged tells the controller that the catalog in force changed:
 // clusters whose tags' changeNumbers changed are recompiled. It never
@@ -248,6 +258,7 @@ func (c *Controller) relist(ctx context.Context) (int64, error) {
 	for key := range c.routes {
 		if _, ok := c.clusters[key]; !ok {
 			delete(c.routes, key)
+			c.compiler.Forget(key)
 		}
 	}
 	for key := range c.clusters {
@@ -267,6 +278,7 @@ func (c *Controller) handle(ev store.Event) {
 		switch {
 		case strings.HasPrefix(key, state.ClustersPrefix):
 			delete(c.clusters, key)
+			c.compiler.Forget(key)
 			if _, ok := c.routes[key]; ok {
 				delete(c.routes, key)
 				c.dirty = true

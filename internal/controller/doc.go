@@ -3,10 +3,11 @@
 //
 // A Controller lists and then watches the store (resuming from the last
 // revision it saw, listing again after store.ErrCompacted). For every
-// managed cluster it compiles one immutable allowlist: the cluster's ranges,
-// the resolved service tag's prefixes (one *allowlist.TagSet per tag and
-// changeNumber, shared by every cluster that references it) and the
-// configured SystemRanges. A disabled list admits everyone; ["0.0.0.0/32"]
+// managed cluster it compiles one immutable allowlist with the route
+// compiler both run modes share (package routecompile): the cluster's
+// ranges, the resolved service tag's prefixes (one *allowlist.TagSet per tag
+// version, shared by every cluster that references it) and the configured
+// SystemRanges. A disabled list admits everyone; ["0.0.0.0/32"]
 // admits only SystemRanges. After every batch of changes it calls
 // Config.Apply with the whole route table, from the Run goroutine only, and
 // then moves Creating/Updating clusters and their operations to Succeeded
@@ -14,11 +15,15 @@
 // writes, so a restart resumes where it stopped. It also completes feature
 // registrations at their persisted deadlines.
 //
-// Fail closed: with no catalog a tag admits nobody and the cluster is marked
-// degraded; a tag that vanishes from a new catalog keeps its last good
-// prefixes (known to this process) and marks the cluster degraded; it never
-// admits everyone and never silently drops to empty. CatalogChanged
-// recompiles only clusters whose tags' changeNumbers changed.
+// Fail closed, by routecompile's one rule: a tag that the catalog in force
+// does not define (it vanished from a new document, or no catalog is
+// loaded) keeps its last good prefixes (known to this process) and marks the
+// cluster degraded with the compiler's note in its status (shown by `aks
+// show`); a tag never resolved admits nobody, also degraded. It never admits
+// everyone and never silently drops to empty. CatalogChanged reconciles the
+// clusters that name tags; one whose tag versions did not change keeps its
+// allowlist and route version. CompileStats counts degraded clusters for
+// metrics.
 //
 // Several controllers may watch one store (replicas on etcd): each applies
 // every route locally, and the store writes that must happen once

@@ -9,91 +9,61 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tagwall/tagwall/internal/allowlist"
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store"
 )
 
-// compiled is a cluster's desired route and status.
-type compiled struct {
-	version string
-	status  state.ClusterStatus
-	tags    []resolution
-}
-
-// plan resolves a cluster's tags and names the route version (cheap: no
-// compilation). Generation covers the ranges; the tag changeNumbers and
-// degraded notes cover the catalog.
-func (c *Controller) plan(mc *state.ManagedCluster) compiled {
-	p := compiled{status: state.ClusterStatus{}}
-	var b strings.Builder
-	fmt.Fprintf(&b, "g%d", mc.Generation)
-	var notes []string
-	for _, r := range mc.Access.AuthorizedIPRanges {
-		if _, err := netip.ParsePrefix(r); err == nil {
-			continue
-		}
-		res := c.tags.resolve(c.catalog, r)
-		p.tags = append(p.tags, res)
-		if res.set != nil {
-			if p.status.EnforcedServiceTags == nil {
-				p.status.EnforcedServiceTags = map[string]int64{}
-			}
-			p.status.EnforcedServiceTags[res.name] = res.cn
-			fmt.Fprintf(&b, "/%s@%d", res.name, res.cn)
-		} else {
-			fmt.Fprintf(&b, "/%s@none", r)
-		}
-		if res.note != "" {
-			notes = append(notes, res.note)
-			b.WriteString("!")
-		}
-	}
-	if len(notes) > 0 {
-		p.status.Degraded, p.status.Message = true, strings.Join(notes, "; ")
-	}
-	p.version = b.String()
-	return p
-}
-
-// compile builds the cluster's allowlist.
-func (c *Controller) compile(mc *state.ManagedCluster, p compiled) (*allowlist.List, error) {
-	var b allowlist.Builder
+// compile resolves and compiles the cluster's list with the shared route
+// compiler and derives its status: the tags enforced (name → changeNumber,
+// last good ones included) and, when a tag vanished or no data is loaded,
+// Degraded with the compiler's notes.
+func (c *Controller) compile(key string, mc *state.ManagedCluster) (*routecompile.Result, state.ClusterStatus, error) {
 	ranges := mc.Access.AuthorizedIPRanges
-	switch {
-	case len(ranges) == 0:
-		b.AllowAll()
-	case len(ranges) == 1 && ranges[0] == "0.0.0.0/32":
-		// only the system ranges below
-	default:
-		ti := 0
-		for _, r := range ranges {
-			if pfx, err := netip.ParsePrefix(r); err == nil {
-				b.AddPrefix(pfx, r)
-				continue
+	var tags routecompile.Tags
+	if c.catalog != nil { // a nil *Catalog must not become a non-nil interface
+		tags = c.catalog
+	}
+	res, err := c.compiler.Compile(tags, routecompile.List{Name: key, Entries: ranges, AllowAll: len(ranges) == 0})
+	if err != nil {
+		return nil, state.ClusterStatus{}, err
+	}
+	var st state.ClusterStatus
+	for _, u := range res.Tags {
+		if u.Resolved {
+			if st.EnforcedServiceTags == nil {
+				st.EnforcedServiceTags = map[string]int64{}
 			}
-			if res := p.tags[ti]; res.set != nil {
-				b.AddTag(res.set, r)
-			}
-			ti++
+			st.EnforcedServiceTags[u.Name] = u.ChangeNumber
 		}
 	}
-	for _, s := range c.cfg.SystemRanges {
-		b.AddPrefix(s, "system")
+	if res.Degraded() {
+		st.Degraded, st.Message = true, strings.Join(res.Notes, "; ")
 	}
-	return b.Build()
+	return res, st, nil
+}
+
+// routeVersion names a route: the generation, and for lists with tags the
+// compiler's version, which covers every tag's version.
+func routeVersion(mc *state.ManagedCluster, res *routecompile.Result) string {
+	if len(res.Tags) == 0 {
+		return fmt.Sprintf("g%d", mc.Generation)
+	}
+	return fmt.Sprintf("g%d/%s", mc.Generation, res.Version)
 }
 
 // reconcile brings one cluster's route and records toward what is stored.
 func (c *Controller) reconcile(key string) {
 	e, ok := c.clusters[key]
 	if !ok {
+		c.compiler.Forget(key)
 		c.finishDeletes(key)
 		return
 	}
 	mc := &e.mc
 	if mc.ProvisioningState == state.Deleting {
+		c.compiler.Forget(key)
 		if _, ok := c.routes[key]; ok {
 			delete(c.routes, key)
 			c.dirty = true
@@ -102,22 +72,21 @@ func (c *Controller) reconcile(key string) {
 		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) }))
 		return
 	}
-	p := c.plan(mc)
+	res, status, err := c.compile(key, mc)
+	if err != nil {
+		c.cfg.Logger.Error("compile allowlist", "cluster", key, "err", err)
+		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markFailed(ctx, key, err) }))
+		return
+	}
+	version := routeVersion(mc, res)
 	cur, have := c.routes[key]
-	if !have || cur.Version != p.version || cur.SNI != mc.FQDN {
-		list, err := c.compile(mc, p)
-		if err != nil {
-			c.cfg.Logger.Error("compile allowlist", "cluster", key, "err", err)
-			c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markFailed(ctx, key, err) }))
-			return
-		}
+	if !have || cur.Version != version || cur.SNI != mc.FQDN {
 		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
-			SNI: mc.FQDN, Allow: list, Version: p.version}
+			SNI: mc.FQDN, Allow: res.Allow, Version: version}
 		c.dirty = true
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
-	if pending || !sameStatus(mc.Status, p.status) {
-		status := p.status
+	if pending || !sameStatus(mc.Status, status) {
 		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markSucceeded(ctx, key, status) }))
 		return
 	}
@@ -264,42 +233,24 @@ func (c *Controller) failOrphans() {
 	}
 }
 
-// catalogChanged recompiles the clusters that reference tags.
+// catalogChanged recompiles the clusters that reference tags; the
+// compiler keeps the tag sets and returns the same allowlist for clusters
+// whose tags did not change, and releases sets no cluster uses.
 func (c *Controller) catalogChanged() {
 	c.catalog = c.cfg.Catalog()
-	used := map[tagKey]bool{}
 	for key, e := range c.clusters {
 		if hasTag(e.mc.Access.AuthorizedIPRanges) {
 			c.reconcile(key)
 		}
 	}
-	for _, e := range c.clusters {
-		for _, r := range e.mc.Access.AuthorizedIPRanges {
-			if _, err := netip.ParsePrefix(r); err != nil {
-				if tag, ok := lookup(c, r); ok {
-					used[tag] = true
-				}
-			}
-		}
-	}
-	c.tags.prune(used)
-}
-
-func lookup(c *Controller, name string) (tagKey, bool) {
-	if c.catalog == nil {
-		return tagKey{}, false
-	}
-	t, ok := c.catalog.Lookup(name)
-	if !ok {
-		return tagKey{}, false
-	}
-	return tagKey{strings.ToLower(t.Name), t.ChangeNumber}, true
 }
 
 func hasTag(ranges []string) bool {
 	for _, r := range ranges {
 		if _, err := netip.ParsePrefix(r); err != nil {
-			return true
+			if _, err := netip.ParseAddr(r); err != nil {
+				return true
+			}
 		}
 	}
 	return false

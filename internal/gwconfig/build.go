@@ -1,156 +1,110 @@
 package gwconfig
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
-	"github.com/tagwall/tagwall/internal/allowlist"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/rangespec"
+	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-// union is the tag index over several catalogs: a name resolves when any
-// catalog knows it (rangespec.TagIndex).
-type union []*servicetag.Catalog
-
-func (u union) LookupTag(name string) (string, bool) {
-	for _, c := range u {
-		if canon, ok := c.LookupTag(name); ok {
-			return canon, true
-		}
-	}
-	return "", false
-}
-
-func (u union) TagNames() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, c := range u {
-		for _, n := range c.TagNames() {
-			if !seen[n] {
-				seen[n] = true
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
-
-// TagCache shares compiled tag sets between compilations, so a reload or a
-// refresh that leaves a tag's version unchanged does not recompile it. The
-// zero value is ready; it is not safe for concurrent use (Runner serialises).
+// TagCache is the route compiler state kept between compilations: the
+// shared tag sets (a reload or refresh that leaves a tag's version unchanged
+// does not recompile it), each tag's last good set and each route's
+// degraded notes. The zero value is ready; it is safe for concurrent use.
+// A TagCache must not be copied after first use.
 type TagCache struct {
-	sets map[tagKey]*allowlist.TagSet
-	used map[tagKey]*allowlist.TagSet
+	once sync.Once
+	c    *routecompile.Compiler
 }
 
-type tagKey struct {
-	cloud        string
-	docChange    int64
-	name         string
-	changeNumber int64
+func (tc *TagCache) compiler() *routecompile.Compiler {
+	tc.once.Do(func() {
+		tc.c, _ = routecompile.New(routecompile.Options{}) // no system ranges: cannot fail
+	})
+	return tc.c
 }
 
-func (tc *TagCache) get(cat *servicetag.Catalog, t *servicetag.Tag) *allowlist.TagSet {
-	doc := cat.Document()
-	k := tagKey{doc.Cloud, doc.ChangeNumber, t.Name, t.ChangeNumber}
-	ts, ok := tc.sets[k]
-	if !ok {
-		ts = allowlist.NewTagSet(t.Name, t.ChangeNumber, t.Prefixes)
-	}
-	if tc.used == nil {
-		tc.used = map[tagKey]*allowlist.TagSet{}
-	}
-	tc.used[k] = ts
-	return ts
-}
-
-// commit keeps only the sets the last compilation used.
-func (tc *TagCache) commit() { tc.sets, tc.used = tc.used, nil }
+// Stats returns the compiler's counts (routes, degraded routes, stale
+// tags, tag sets held) for metrics.
+func (tc *TagCache) Stats() routecompile.Stats { return tc.compiler().Stats() }
 
 // Compile resolves every route's authorizedIPRanges against catalogs (the
-// documents in force, one per configured source; nil entries are sources
-// with no document yet) and returns the gateway routes, or every problem.
-// A tag found in several catalogs admits the prefixes of all of them.
+// documents in force, one per configured source in configuration order;
+// nil entries are sources with no document yet) and returns the gateway
+// routes, or every problem. Several sources follow routecompile's one rule:
+// the first source that defines a tag wins. A tag that vanished from the
+// data keeps its last good prefixes in cache and the route is degraded
+// (CompileNotes reports it); a tag unknown to the data and to cache is an error.
 func (c *Config) Compile(catalogs []*servicetag.Catalog, cache *TagCache) ([]gateway.Route, error) {
+	routes, _, err := c.CompileNotes(catalogs, cache)
+	return routes, err
+}
+
+// CompileNotes is Compile that also returns, per route name, the degraded
+// notes and shadowed-tag warnings to log (nil when there are none).
+func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) ([]gateway.Route, map[string][]string, error) {
 	if cache == nil {
 		cache = &TagCache{}
 	}
-	var u union
-	for _, cat := range catalogs {
-		if cat != nil {
-			u = append(u, cat)
+	rc := cache.compiler()
+	srcs := make([]routecompile.Source, 0, len(catalogs))
+	for i, cat := range catalogs {
+		name := "serviceTags[" + strconv.Itoa(i) + "]"
+		if i < len(c.ServiceTags) {
+			name = c.ServiceTags[i].Source
 		}
+		srcs = append(srcs, routecompile.Source{Name: name, Catalog: cat})
 	}
-	var errs []error
-	routes := make([]gateway.Route, 0, len(c.Routes))
-	for i, rc := range c.Routes {
-		r, err := compileRoute(rc, u, cache)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("routes[%d] %q: %w", i, rc.Name, err))
-			continue
-		}
-		routes = append(routes, r)
+	var tags routecompile.Tags
+	if s := routecompile.NewSources(srcs...); s.Len() > 0 {
+		tags = s
 	}
+	lists, errs := c.lists(rc.Index(tags))
 	if err := errors.Join(errs...); err != nil {
-		cache.used = nil
-		return nil, err
+		return nil, nil, err
 	}
-	cache.commit()
-	return routes, nil
+	results, err := rc.CompileAll(tags, lists)
+	if err != nil {
+		return nil, nil, err
+	}
+	routes := make([]gateway.Route, len(results))
+	var notes map[string][]string
+	for i, res := range results {
+		route := c.Routes[i]
+		routes[i] = gateway.Route{Name: route.Name, SNI: route.SNI, Upstream: route.Upstream,
+			Allow: res.Allow, Version: res.Version, Prefixes: res.Prefixes}
+		if n := append(append([]string(nil), res.Notes...), res.Warnings...); len(n) > 0 {
+			if notes == nil {
+				notes = map[string][]string{}
+			}
+			notes[route.Name] = n
+		}
+	}
+	return routes, notes, nil
 }
 
-// compileRoute builds one route's allowlist and its version: a hash of the
-// normalised entries and of the version of every tag they resolve to.
-func compileRoute(rc RouteConfig, u union, cache *TagCache) (gateway.Route, error) {
-	r := gateway.Route{Name: rc.Name, SNI: rc.SNI, Upstream: rc.Upstream}
-	var b allowlist.Builder
-	h := sha256.New()
-	if rc.AllowAll {
-		b.AllowAll()
-		h.Write([]byte("allowAll"))
-	} else {
-		opt := rangespec.Options{Mode: rangespec.ModeStandalone}
-		if len(u) > 0 {
-			opt.Tags = u // nil Tags: every tag is refused as "no catalog data"
-		}
-		spec, err := rangespec.ParseList(rc.AuthorizedIPRanges, opt)
-		if err != nil {
-			return r, fmt.Errorf("authorizedIPRanges: %w", err)
-		}
-		for _, e := range spec.Entries {
-			h.Write([]byte(e.String() + "\n"))
-			if !e.IsTag() {
-				b.AddPrefix(e.Prefix, e.Raw)
-				r.Prefixes++
+// lists validates every route's ranges (rangespec.ModeStandalone against
+// ix; nil: no data, every tag refused) into the compiler's normalised
+// lists, collecting every problem.
+func (c *Config) lists(ix rangespec.TagIndex) ([]routecompile.List, []error) {
+	var errs []error
+	lists := make([]routecompile.List, 0, len(c.Routes))
+	for i, rc := range c.Routes {
+		l := routecompile.List{Name: rc.Name, AllowAll: rc.AllowAll}
+		if !rc.AllowAll {
+			spec, err := rangespec.ParseList(rc.AuthorizedIPRanges, rangespec.Options{Mode: rangespec.ModeStandalone, Tags: ix})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("routes[%d] %q: authorizedIPRanges: %w", i, rc.Name, err))
 				continue
 			}
-			found := false
-			for _, cat := range u {
-				t, ok := cat.Lookup(e.Tag)
-				if !ok {
-					continue
-				}
-				found = true
-				ts := cache.get(cat, t)
-				b.AddTag(ts, e.Tag)
-				r.Prefixes += ts.Len()
-				h.Write([]byte(cat.Document().Cloud + "/" + strconv.FormatInt(t.ChangeNumber, 10) + "\n"))
-			}
-			if !found { // rangespec resolved it, so this is a catalog inconsistency
-				return r, fmt.Errorf("service tag %q: found in no configured source", e.Tag)
-			}
+			l.Entries = spec.Strings()
 		}
+		lists = append(lists, l)
 	}
-	l, err := b.Build()
-	if err != nil {
-		return r, fmt.Errorf("compile allowlist: %w", err)
-	}
-	r.Allow = l
-	r.Version = hex.EncodeToString(h.Sum(nil))[:12]
-	return r, nil
+	return lists, errs
 }

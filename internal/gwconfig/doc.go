@@ -2,12 +2,17 @@
 // parses a file strictly (unknown keys are errors), validates every field
 // and reports all problems at once, resolves each route's
 // authorizedIPRanges (addresses, CIDRs, private ranges and any number of
-// service tags, rangespec.ModeStandalone) against the union of the
-// configured service-tag catalogs, and compiles gateway.Routes.
+// service tags, rangespec.ModeStandalone) against the configured
+// service-tag catalogs, and compiles gateway.Routes with the route compiler
+// `serve` uses too (package routecompile), under its rules: of several
+// sources the first that defines a tag wins (a same-named tag of another
+// cloud in a later source is reported, not admitted), and a tag that
+// vanishes from new data keeps its last good prefixes with the route
+// degraded (CompileNotes, TagCache.Stats).
 //
 // A route with an empty or absent authorizedIPRanges is refused unless it
-// says allowAll: true: the configuration fails closed. A tag that no
-// configured source knows is an error.
+// says allowAll: true: the configuration fails closed. A tag that neither
+// the data in force nor the last good sets know is an error.
 //
 // Runner keeps a running gateway in step with the file: Reload reads,
 // validates and compiles the file and swaps the routes in only when all of

@@ -19,6 +19,9 @@ type LeafSpec struct {
 	DNSNames   []string
 	IPs        []net.IP
 	Client     bool // add client-auth usage (server-auth is always set)
+	// Organization is the subject's O; nil means {"tagwall"}. Kubernetes
+	// reads it as the user's groups (system:masters: full rights).
+	Organization []string
 }
 
 // Leaf is an issued certificate with its key, ready for crypto/tls.
@@ -46,9 +49,13 @@ func (ca *CA) Issue(spec LeafSpec, now time.Time) (*Leaf, error) {
 	if notAfter.After(ca.Cert.NotAfter) {
 		notAfter = ca.Cert.NotAfter
 	}
+	org := spec.Organization
+	if org == nil {
+		org = []string{"tagwall"}
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: []string{"tagwall"}},
+		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: org},
 		NotBefore:    now.Add(-backdate),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
