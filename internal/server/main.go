@@ -56,10 +56,11 @@ type Main struct {
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
 
-	reg        *prometheus.Registry
-	routeCount atomic.Int64
-	closeOnce  sync.Once
-	closeErr   error
+	reg            *prometheus.Registry
+	routeCount     atomic.Int64
+	lastStandinErr string // the last fleet error logged (controller goroutine only)
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // New starts every part of the server and returns once all listeners are

@@ -29,9 +29,7 @@ func (m *Main) apply(routes []controller.Route) {
 		}
 	}
 	standins, err := m.fleet.Sync(want)
-	if err != nil {
-		m.log.Error("make stand-in api servers", "err", err)
-	}
+	m.logStandinErr(err)
 	gw := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
 		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
@@ -47,6 +45,26 @@ func (m *Main) apply(routes []controller.Route) {
 	m.gw.SetRoutes(gw)
 	m.routeCount.Store(int64(len(gw)))
 	m.log.Debug("applied routes", "routes", len(gw), "standins", len(want))
+}
+
+// logStandinErr logs a fleet error once, not at every apply: the same
+// failing cluster is retried at each apply (a transient failure heals),
+// but an unchanged error is logged at debug level only. It runs on the
+// controller's goroutine.
+func (m *Main) logStandinErr(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	switch {
+	case msg == m.lastStandinErr && err != nil:
+		m.log.Debug("make stand-in api servers: still failing", "err", err)
+	case err != nil:
+		m.log.Error("make stand-in api servers (clusters without one stay unrouted: connections denied)", "err", err)
+	case m.lastStandinErr != "":
+		m.log.Info("stand-in api servers made again for every cluster")
+	}
+	m.lastStandinErr = msg
 }
 
 // provisionStandin gives a new stand-in its cluster's CA and token.

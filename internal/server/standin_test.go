@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -155,4 +156,27 @@ func TestStandinConnectionRevoked(t *testing.T) {
 		t.Fatal("connection still open 10 s after its client was removed from the list")
 	}
 	t.Logf("revoked %v after the PUT", time.Since(start).Round(time.Millisecond))
+}
+
+// TestStandinErrorLoggedOnce: a stand-in that cannot be made is retried at
+// every apply but logged as an error once, until the error changes.
+func TestStandinErrorLoggedOnce(t *testing.T) {
+	var buf testutil.SyncBuffer
+	m := &Main{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	bad := errors.New(`new stand-in api server "x": bad name`)
+	for range 3 {
+		m.logStandinErr(bad)
+	}
+	m.logStandinErr(nil)
+	m.logStandinErr(nil)
+	out := buf.String()
+	if n := strings.Count(out, "level=ERROR"); n != 1 {
+		t.Fatalf("%d error records, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "still failing"); n != 2 {
+		t.Fatalf("%d debug records, want 2:\n%s", n, out)
+	}
+	if n := strings.Count(out, "made again"); n != 1 {
+		t.Fatalf("%d recovery records, want 1:\n%s", n, out)
+	}
 }
