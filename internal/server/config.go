@@ -89,6 +89,20 @@ type Config struct {
 	// connections in flight; default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 
+	// Front-door bounds (gateway.Config): ClientHelloTimeout bounds accept
+	// to a complete PROXY header and ClientHello; MaxConns caps live
+	// connections, MaxUndecided the connections not yet decided (the oldest
+	// is dropped for a new one), MaxUndecidedPerSource those of one source.
+	// Zero means the gateway's default (derived from the fd limit).
+	ClientHelloTimeout                            time.Duration
+	MaxConns, MaxUndecided, MaxUndecidedPerSource int
+
+	// Per-subscription quotas and the extra locations the API accepts
+	// (api.Config): zero quotas mean the API's defaults (1,000 clusters,
+	// 980 resource groups), negative means no limit.
+	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
+	ExtraLocations                                               []string
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

@@ -129,10 +129,14 @@ func (m *Main) identityConfig() identity.Config {
 
 func (m *Main) startGateway() error {
 	gw, err := gateway.New(gateway.Config{
-		TrustedProxies: m.cfg.TrustedProxies,
-		Logger:         m.log.With("component", "gateway"),
-		Audit:          m.cfg.Audit,
-		Registerer:     m.reg,
+		TrustedProxies:        m.cfg.TrustedProxies,
+		Logger:                m.log.With("component", "gateway"),
+		Audit:                 m.cfg.Audit,
+		Registerer:            m.reg,
+		ClientHelloTimeout:    m.cfg.ClientHelloTimeout,
+		MaxConns:              m.cfg.MaxConns,
+		MaxUndecided:          m.cfg.MaxUndecided,
+		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)
