@@ -337,17 +337,20 @@ func ParseCloudflare(name string, lists ...[]byte) (*Document, error) {
 // parseTextList adds every CIDR of one text list to tag i; list ("" or
 // "list 2 ") locates it in messages.
 func parseTextList(b *feedBuilder, i int, list string, data []byte) {
-	title := b.feed.title()
+	title, what := b.feed.title(), strings.TrimSpace(list)
+	if what == "" {
+		what = "the list"
+	}
 	trimmed := bytes.TrimSpace(data)
 	switch {
 	case len(trimmed) == 0:
-		b.p.addf("%s: %s%w", title, list, ErrEmpty)
+		b.p.addf("%s: %s: %w", title, what, ErrEmpty)
 		return
 	case trimmed[0] == '<':
-		b.p.addf("%s: %sis not a list of CIDRs: it looks like HTML (starts with %q), for example an error page", title, list, truncate(string(trimmed), 40))
+		b.p.addf("%s: %s is not a list of CIDRs: it looks like HTML (starts with %q), for example an error page", title, what, truncate(string(trimmed), 40))
 		return
 	case trimmed[0] == '{' || trimmed[0] == '[':
-		b.p.addf("%s: %sis not a list of CIDRs one a line: it looks like JSON (starts with %q)", title, list, truncate(string(trimmed), 40))
+		b.p.addf("%s: %s is not a list of CIDRs one a line: it looks like JSON (starts with %q)", title, what, truncate(string(trimmed), 40))
 		return
 	}
 	for n, line := range bytes.Split(data, []byte{'\n'}) {
