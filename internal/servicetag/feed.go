@@ -126,8 +126,13 @@ func detect(data []byte, p *problems) (Feed, bool) {
 	if !looksLikeJSONObject(data, "", p) {
 		return "", false
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(data, &keys); err != nil {
+	keys, ok := topLevel(data)
+	if !ok {
+		var v map[string]json.RawMessage
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			err = errors.New("unexpected layout") // topLevel is stricter than JSON
+		}
 		decodeErrorOK(err, data, "", p)
 		return "", false
 	}
@@ -313,12 +318,19 @@ type feedBuilder struct {
 	p      *problems
 	tags   []Tag
 	byName map[string]int
-	seen   []map[netip.Prefix]struct{}
+	seen   map[tagPrefixKey]struct{}
 	total  int
 }
 
-func newFeedBuilder(f Feed, p *problems) *feedBuilder {
-	return &feedBuilder{feed: f, p: p, byName: map[string]int{}}
+type tagPrefixKey struct {
+	tag int
+	pfx netip.Prefix
+}
+
+// newFeedBuilder returns a builder expecting about hint (tag, prefix)
+// pairs.
+func newFeedBuilder(f Feed, p *problems, hint int) *feedBuilder {
+	return &feedBuilder{feed: f, p: p, byName: map[string]int{}, seen: make(map[tagPrefixKey]struct{}, hint)}
 }
 
 // tag returns the index of the tag named name, creating it with region and
@@ -329,23 +341,56 @@ func (b *feedBuilder) tag(name, region, service string) int {
 	}
 	b.byName[name] = len(b.tags)
 	b.tags = append(b.tags, Tag{Name: name, ID: name, Region: region, Platform: b.feed.Provider(), SystemService: service})
-	b.seen = append(b.seen, map[netip.Prefix]struct{}{})
 	return len(b.tags) - 1
 }
 
 // add puts pfx in tag i unless it is there already.
 func (b *feedBuilder) add(i int, pfx netip.Prefix) {
-	if _, dup := b.seen[i][pfx]; dup {
+	k := tagPrefixKey{i, pfx}
+	if _, dup := b.seen[k]; dup {
 		return
 	}
-	b.seen[i][pfx] = struct{}{}
+	b.seen[k] = struct{}{}
 	b.tags[i].Prefixes = append(b.tags[i].Prefixes, pfx)
 	b.total++
 }
 
+// loc locates an entry of a document for messages, a[i]b[j]c (j < 0:
+// a[i]b; line: "a i"), formatted only when a problem is reported.
+type loc struct {
+	a    string
+	i    int
+	b    string
+	j    int
+	c    string
+	line bool
+}
+
+func (l loc) String() string {
+	switch {
+	case l.line && l.i < 0:
+		return l.a
+	case l.line:
+		return fmt.Sprintf("%s %d", l.a, l.i)
+	case l.j < 0:
+		return fmt.Sprintf("%s[%d]%s", l.a, l.i, l.b)
+	}
+	return fmt.Sprintf("%s[%d]%s[%d]%s", l.a, l.i, l.b, l.j, l.c)
+}
+
+// at returns l with its last part replaced by field (".service").
+func (l loc) at(field string) loc {
+	if l.j < 0 {
+		l.b = field
+	} else {
+		l.c = field
+	}
+	return l
+}
+
 // prefix parses s, found at where, as a canonical prefix of the wanted
 // family (4, 6, or 0 for either), adding a problem when it is not.
-func (b *feedBuilder) prefix(where, s string, family int) (netip.Prefix, bool) {
+func (b *feedBuilder) prefix(where loc, s string, family int) (netip.Prefix, bool) {
 	pfx, err := netip.ParsePrefix(s)
 	switch {
 	case err != nil:
@@ -368,7 +413,7 @@ func (b *feedBuilder) prefix(where, s string, family int) (netip.Prefix, bool) {
 // region, service, scope or key) is safe in a tag name: letters, digits,
 // '-' and '_' only, so a tag name never holds a separator of an
 // authorized-ranges list.
-func (b *feedBuilder) nameOK(where, s string) bool {
+func (b *feedBuilder) nameOK(where loc, s string) bool {
 	ok := s != "" && len(s) <= 80
 	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {

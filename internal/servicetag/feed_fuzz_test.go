@@ -2,6 +2,7 @@ package servicetag
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"reflect"
@@ -198,7 +199,22 @@ func FuzzParseFeed(f *testing.F) {
 	// Unknown layouts.
 	f.Add([]byte(`{"ranges":["10.0.0.0/8"]}`))
 	f.Add([]byte("# comment\n10.0.0.0/8"))
+	// Whitespace, escapes and a repeated key for the top-level scanner.
+	f.Add([]byte(" {\"a\\\"b\" :\t[\"x]\", {\"}\":1}] , \"n\": -1.5e3,\"a\\\"b\":null}\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// topLevel agrees with encoding/json on every valid object.
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(data, &raw) == nil && raw != nil {
+			got, ok := topLevel(data)
+			if !ok || len(got) != len(raw) {
+				t.Fatalf("topLevel = %q, %v; encoding/json %q", got, ok, raw)
+			}
+			for k, v := range raw {
+				if !bytes.Equal(got[k], v) {
+					t.Fatalf("topLevel[%q] = %q, encoding/json %q", k, got[k], v)
+				}
+			}
+		}
 		doc, err := ParseFeed("fuzz", data)
 		feed, derr := DetectFeed(data)
 		if derr != nil {

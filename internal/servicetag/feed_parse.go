@@ -34,7 +34,7 @@ func ParseGitHubMeta(name string, data []byte) (*Document, error) {
 	if !decodeFeedJSON(FeedGitHub, data, &raw, &p) {
 		return nil, p.err(name)
 	}
-	b := newFeedBuilder(FeedGitHub, &p)
+	b := newFeedBuilder(FeedGitHub, &p, 0)
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -49,12 +49,12 @@ func ParseGitHubMeta(name string, data []byte) (*Document, error) {
 		if json.Unmarshal(v, &list) != nil || !anyCIDR(list) && len(list) > 0 {
 			continue // not a list of strings, or one of no CIDRs (ssh_keys)
 		}
-		if !b.nameOK("key", k) {
+		if !b.nameOK(loc{a: "key", i: -1, line: true}, k) {
 			continue
 		}
 		i := b.tag("GitHub."+pascalCase(k), "", k)
 		for j, s := range list {
-			if pfx, ok := b.prefix(fmt.Sprintf("%s[%d]", k, j), s, 0); ok {
+			if pfx, ok := b.prefix(loc{a: k, i: j, j: -1}, s, 0); ok {
 				b.add(i, pfx)
 			}
 		}
@@ -125,23 +125,34 @@ func ParseAWS(name string, data []byte) (*Document, error) {
 		return nil, p.err(name)
 	}
 	version := feedVersion(FeedAWS, "syncToken", raw.SyncToken, &p)
-	b := newFeedBuilder(FeedAWS, &p)
+	b := newFeedBuilder(FeedAWS, &p, 3*(len(raw.Prefixes)+len(raw.IPv6)))
 	all := b.tag("AWS", "", "")
+	services := map[string]int{}    // service → tag
+	regional := map[[2]string]int{} // (service, region) → tag
 	add := func(list []awsPfx, field string, family int) {
 		for j := range list {
 			e := &list[j]
-			s, key := e.IPPrefix, ".ip_prefix"
+			s, where := e.IPPrefix, loc{a: field, i: j, b: ".ip_prefix", j: -1}
 			if family == 6 {
-				s, key = e.IPv6Prefix, ".ipv6_prefix"
+				s, where.b = e.IPv6Prefix, ".ipv6_prefix"
 			}
-			where := fmt.Sprintf("%s[%d]", field, j)
-			pfx, ok := b.prefix(where+key, s, family)
-			if !ok || !b.nameOK(where+".service", e.Service) || !b.nameOK(where+".region", e.Region) {
+			pfx, ok := b.prefix(where, s, family)
+			if !ok || !b.nameOK(where.at(".service"), e.Service) || !b.nameOK(where.at(".region"), e.Region) {
 				continue
 			}
+			svc, ok := services[e.Service]
+			if !ok {
+				svc = b.tag("AWS."+e.Service, "", e.Service)
+				services[e.Service] = svc
+			}
+			reg, ok := regional[[2]string{e.Service, e.Region}]
+			if !ok {
+				reg = b.tag("AWS."+e.Service+"."+e.Region, e.Region, e.Service)
+				regional[[2]string{e.Service, e.Region}] = reg
+			}
 			b.add(all, pfx)
-			b.add(b.tag("AWS."+e.Service, "", e.Service), pfx)
-			b.add(b.tag("AWS."+e.Service+"."+e.Region, e.Region, e.Service), pfx)
+			b.add(svc, pfx)
+			b.add(reg, pfx)
 		}
 	}
 	add(raw.Prefixes, "prefixes", 4)
@@ -201,26 +212,26 @@ func parseGoogle(f Feed, name string, data []byte) (*Document, error) {
 		return nil, p.err(name)
 	}
 	version := feedVersion(f, "syncToken", raw.SyncToken, &p)
-	b := newFeedBuilder(f, &p)
+	b := newFeedBuilder(f, &p, 2*len(raw.Prefixes))
 	root := f.Provider()
 	all := b.tag(root, "", "")
 	for j := range raw.Prefixes {
 		e := &raw.Prefixes[j]
-		where := fmt.Sprintf("prefixes[%d]", j)
-		s, family, field := e.IPv4, 4, ".ipv4Prefix"
+		where := loc{a: "prefixes", i: j, b: ".ipv4Prefix", j: -1}
+		s, family := e.IPv4, 4
 		if e.IPv6 != "" || e.IPv4 == "" {
-			s, family, field = e.IPv6, 6, ".ipv6Prefix"
+			s, family, where.b = e.IPv6, 6, ".ipv6Prefix"
 		}
 		if e.IPv4 != "" && e.IPv6 != "" {
-			p.addf("%s: %s has both ipv4Prefix and ipv6Prefix", f.title(), where)
+			p.addf("%s: %s has both ipv4Prefix and ipv6Prefix", f.title(), where.at(""))
 			continue
 		}
-		pfx, ok := b.prefix(where+field, s, family)
+		pfx, ok := b.prefix(where, s, family)
 		if !ok {
 			continue
 		}
 		if f == FeedGoogleCloud {
-			if !b.nameOK(where+".scope", e.Scope) {
+			if !b.nameOK(where.at(".scope"), e.Scope) {
 				continue
 			}
 			b.add(b.tag(root+"."+e.Scope, e.Scope, e.Service), pfx)
@@ -265,17 +276,16 @@ func ParseOracle(name string, data []byte) (*Document, error) {
 	default:
 		version = ts.Unix()
 	}
-	b := newFeedBuilder(FeedOracle, &p)
+	b := newFeedBuilder(FeedOracle, &p, 0)
 	all := b.tag("OracleCloud", "", "")
 	for j := range raw.Regions {
 		r := &raw.Regions[j]
-		where := fmt.Sprintf("regions[%d]", j)
-		if !b.nameOK(where+".region", r.Region) {
+		if !b.nameOK(loc{a: "regions", i: j, b: ".region", j: -1}, r.Region) {
 			continue
 		}
 		reg := b.tag("OracleCloud."+r.Region, r.Region, "")
 		for k := range r.CIDRs {
-			if pfx, ok := b.prefix(fmt.Sprintf("%s.cidrs[%d].cidr", where, k), r.CIDRs[k].CIDR, 0); ok {
+			if pfx, ok := b.prefix(loc{a: "regions", i: j, b: ".cidrs", j: k, c: ".cidr"}, r.CIDRs[k].CIDR, 0); ok {
 				b.add(all, pfx)
 				b.add(reg, pfx)
 			}
@@ -296,15 +306,15 @@ func ParseFastly(name string, data []byte) (*Document, error) {
 	if !decodeFeedJSON(FeedFastly, data, &raw, &p) {
 		return nil, p.err(name)
 	}
-	b := newFeedBuilder(FeedFastly, &p)
+	b := newFeedBuilder(FeedFastly, &p, 0)
 	i := b.tag("Fastly", "", "")
 	for j, s := range raw.Addresses {
-		if pfx, ok := b.prefix(fmt.Sprintf("addresses[%d]", j), s, 4); ok {
+		if pfx, ok := b.prefix(loc{a: "addresses", i: j, j: -1}, s, 4); ok {
 			b.add(i, pfx)
 		}
 	}
 	for j, s := range raw.IPv6 {
-		if pfx, ok := b.prefix(fmt.Sprintf("ipv6_addresses[%d]", j), s, 6); ok {
+		if pfx, ok := b.prefix(loc{a: "ipv6_addresses", i: j, j: -1}, s, 6); ok {
 			b.add(i, pfx)
 		}
 	}
@@ -319,7 +329,7 @@ func ParseFastly(name string, data []byte) (*Document, error) {
 // version: ChangeNumber is 0, Digest is its version.
 func ParseCloudflare(name string, lists ...[]byte) (*Document, error) {
 	var p problems
-	b := newFeedBuilder(FeedCloudflare, &p)
+	b := newFeedBuilder(FeedCloudflare, &p, 0)
 	i := b.tag("Cloudflare", "", "")
 	if len(lists) == 0 {
 		p.addf("%s: %w", FeedCloudflare.title(), ErrEmpty)
@@ -358,7 +368,7 @@ func parseTextList(b *feedBuilder, i int, list string, data []byte) {
 		if s == "" {
 			continue
 		}
-		if pfx, ok := b.prefix(fmt.Sprintf("%sline %d", list, n+1), s, 0); ok {
+		if pfx, ok := b.prefix(loc{a: list + "line", i: n + 1, line: true}, s, 0); ok {
 			b.add(i, pfx)
 		}
 	}
