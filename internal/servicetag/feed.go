@@ -100,8 +100,8 @@ func (f Feed) title() string {
 
 // DetectFeed reports which feed data is, from its content alone (never a
 // file name): the top-level keys of a JSON object, or a plain-text list of
-// CIDRs (read as Cloudflare's, the one text feed). It does not validate the
-// document; ParseFeed does.
+// CIDRs (read as Cloudflare's, the one text feed), also as parts joined by
+// a JoinSource. It does not validate the document; ParseFeed does.
 func DetectFeed(data []byte) (Feed, error) {
 	var p problems
 	f, ok := detect(data, &p)
@@ -114,6 +114,9 @@ func DetectFeed(data []byte) (Feed, error) {
 // detect is DetectFeed adding its reason to p.
 func detect(data []byte, p *problems) (Feed, bool) {
 	data = trimBOM(data)
+	if bytes.IndexByte(data, partSeparator) >= 0 {
+		return FeedCloudflare, true // parts joined by a JoinSource; only text feeds come in parts
+	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '<' && trimmed[0] != '[' && trimmed[0] != '"' {
 		first, _, _ := bytes.Cut(trimmed, []byte{'\n'})
@@ -202,7 +205,7 @@ func ParseFeedAs(f Feed, name string, data []byte) (*Document, error) {
 	case FeedOracle:
 		return ParseOracle(name, data)
 	case FeedCloudflare:
-		return ParseCloudflare(name, data)
+		return ParseCloudflare(name, splitParts(data)...)
 	case FeedFastly:
 		return ParseFastly(name, data)
 	}

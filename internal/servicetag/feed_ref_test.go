@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // refCounts is the slow reference for the feed parsers: from plain
@@ -127,4 +129,10 @@ func naiveContains(prefixes []netip.Prefix, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// sharedPath is the path of a shared test file.
+func sharedPath(tb testing.TB, name string) string {
+	tb.Helper()
+	return testutil.ServiceTags(tb, name)
 }
