@@ -39,6 +39,9 @@ var (
 	// ErrNoPrefixes is returned (inside a *DocumentError) when a feed
 	// document parses but lists no prefix at all, such as an empty list.
 	ErrNoPrefixes = errors.New("no prefixes")
+	// ErrWrongFeed is returned (inside a *DocumentError) by ParseFeedAs
+	// for a document of another feed than the one expected.
+	ErrWrongFeed = errors.New("wrong feed")
 	// ErrDuplicateTag is returned by MergeFeeds when two documents define
 	// the same tag name (case-insensitively).
 	ErrDuplicateTag = errors.New("tag defined by two documents")
@@ -104,15 +107,15 @@ func (f Feed) title() string {
 // a JoinSource. It does not validate the document; ParseFeed does.
 func DetectFeed(data []byte) (Feed, error) {
 	var p problems
-	f, ok := detect(data, &p)
+	f, ok := detect(data, "", &p)
 	if !ok {
 		return "", errors.Join(p.errs...)
 	}
 	return f, nil
 }
 
-// detect is DetectFeed adding its reason to p.
-func detect(data []byte, p *problems) (Feed, bool) {
+// detect is DetectFeed adding its reason, prefixed by label, to p.
+func detect(data []byte, label string, p *problems) (Feed, bool) {
 	data = trimBOM(data)
 	if bytes.IndexByte(data, partSeparator) >= 0 {
 		return FeedCloudflare, true // parts joined by a JoinSource; only text feeds come in parts
@@ -123,10 +126,10 @@ func detect(data []byte, p *problems) (Feed, bool) {
 		if _, err := netip.ParsePrefix(string(bytes.TrimSpace(first))); err == nil {
 			return FeedCloudflare, true
 		}
-		p.addf("%w: not JSON, and its first line %q is not a CIDR of a text list", ErrUnknownFeed, truncate(string(bytes.TrimSpace(first)), 40))
+		p.addf("%s%w: not JSON, and its first line %q is not a CIDR of a text list", label, ErrUnknownFeed, truncate(string(bytes.TrimSpace(first)), 40))
 		return "", false
 	}
-	if !looksLikeJSONObject(data, "", p) {
+	if !looksLikeJSONObject(data, label, p) {
 		return "", false
 	}
 	keys, ok := topLevel(data)
@@ -136,7 +139,7 @@ func detect(data []byte, p *problems) (Feed, bool) {
 		if err == nil {
 			err = errors.New("unexpected layout") // topLevel is stricter than JSON
 		}
-		decodeErrorOK(err, data, "", p)
+		decodeErrorOK(err, data, label, p)
 		return "", false
 	}
 	has := func(names ...string) bool {
@@ -169,8 +172,8 @@ func detect(data []byte, p *problems) (Feed, bool) {
 		top = append(top, truncate(k, 40))
 	}
 	slices.Sort(top)
-	p.addf("%w: a JSON object with keys %s is none of azure, github, aws, googlecloud, google, oracle, fastly",
-		ErrUnknownFeed, truncate(strings.Join(top, ", "), 200))
+	p.addf("%s%w: a JSON object with keys %s is none of azure, github, aws, googlecloud, google, oracle, fastly",
+		label, ErrUnknownFeed, truncate(strings.Join(top, ", "), 200))
 	return "", false
 }
 
@@ -181,19 +184,40 @@ func detect(data []byte, p *problems) (Feed, bool) {
 // whose problems name the feed.
 func ParseFeed(name string, data []byte) (*Document, error) {
 	var p problems
-	f, ok := detect(data, &p)
+	f, ok := detect(data, "", &p)
 	if !ok {
 		return nil, p.err(name)
 	}
-	return ParseFeedAs(f, name, data)
+	return parseAs(f, name, data)
 }
 
-// ParseFeedAs parses data as feed f, for a source whose feed is known. A
-// document of another layout is refused.
+// ParseFeedAs parses data as feed f, for a source whose feed is known: a
+// document that DetectFeed recognises as another feed (a Fastly list where
+// GitHub meta was expected, cloud.json for goog.json) is refused with
+// ErrWrongFeed; one that it does not recognise is left to f's parser,
+// which says what is missing.
 func ParseFeedAs(f Feed, name string, data []byte) (*Document, error) {
+	var p problems
+	if _, ok := feeds[f]; !ok {
+		p.addf("feed %q: %w", string(f), ErrUnknownFeed)
+		return nil, p.err(name)
+	}
+	got, ok := detect(data, f.title()+": ", &p)
+	switch {
+	case !ok && (f == FeedCloudflare || errors.Is(errors.Join(p.errs...), ErrUnknownFeed)):
+		return parseAs(f, name, data) // the text parser names its own problems
+	case !ok:
+		return nil, p.err(name)
+	case got != f:
+		p.addf("%s: %w: the document is %s", f.title(), ErrWrongFeed, got.title())
+		return nil, p.err(name)
+	}
+	return parseAs(f, name, data)
+}
+
+// parseAs runs the parser of feed f, which must be known.
+func parseAs(f Feed, name string, data []byte) (*Document, error) {
 	switch f {
-	case FeedAzure:
-		return Parse(name, data)
 	case FeedGitHub:
 		return ParseGitHubMeta(name, data)
 	case FeedAWS:
@@ -209,9 +233,7 @@ func ParseFeedAs(f Feed, name string, data []byte) (*Document, error) {
 	case FeedFastly:
 		return ParseFastly(name, data)
 	}
-	var p problems
-	p.addf("feed %q: %w", string(f), ErrUnknownFeed)
-	return nil, p.err(name)
+	return Parse(name, data)
 }
 
 // MergeFeeds joins documents of different feeds (Azure's included) into one

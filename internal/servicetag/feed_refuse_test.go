@@ -51,7 +51,8 @@ func TestFeedRefused(t *testing.T) {
 		{"aws region with comma", parse(FeedAWS), []byte(`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.0.0/8","region":"us,east","service":"S"}]}`), []string{`prefixes[0].region "us,east" is not a usable tag-name part`}, nil},
 		{"aws no service", parse(FeedAWS), []byte(`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.0.0/8","region":"r"}]}`), []string{`prefixes[0].service ""`}, nil},
 		{"google both families", parse(FeedGoogleCloud), []byte(`{"syncToken":"1","creationTime":"x","prefixes":[{"ipv4Prefix":"8.8.8.0/24","ipv6Prefix":"2001:4860::/32","scope":"s"}]}`), []string{"has both"}, nil},
-		{"google no scope", parse(FeedGoogleCloud), []byte(`{"syncToken":"1","creationTime":"x","prefixes":[{"ipv4Prefix":"8.8.8.0/24"}]}`), []string{"prefixes[0].scope"}, nil},
+		{"goog.json as cloud.json", parse(FeedGoogleCloud), []byte(`{"syncToken":"1","creationTime":"x","prefixes":[{"ipv4Prefix":"8.8.8.0/24"}]}`), []string{"Google Cloud cloud.json: wrong feed: the document is Google goog.json"}, ErrWrongFeed},
+		{"google no scope", func(n string, d []byte) (*Document, error) { return ParseGoogleCloud(n, d) }, []byte(`{"syncToken":"1","creationTime":"x","prefixes":[{"ipv4Prefix":"8.8.8.0/24"}]}`), []string{"prefixes[0].scope"}, nil},
 		{"oracle bad time", parse(FeedOracle), []byte(`{"last_updated_timestamp":"yesterday","regions":[{"region":"r","cidrs":[{"cidr":"129.80.0.0/16"}]}]}`), []string{"last_updated_timestamp \"yesterday\""}, nil},
 		{"github mixed list", parse(FeedGitHub), []byte(`{"hooks":["192.30.252.0/22","example.com"]}`), []string{`GitHub meta: hooks[1] "example.com" is not a CIDR prefix`}, nil},
 		{"github wrong type", parse(FeedGitHub), []byte(`["192.30.252.0/22"]`), []string{"GitHub meta", "not a JSON document"}, ErrNotJSON},
@@ -59,6 +60,9 @@ func TestFeedRefused(t *testing.T) {
 		{"unknown json", ParseFeed, []byte(`{"ranges":["10.0.0.0/8"]}`), []string{"keys ranges"}, ErrUnknownFeed},
 		{"unknown text", ParseFeed, []byte("hello\n10.0.0.0/8\n"), []string{`first line "hello"`}, ErrUnknownFeed},
 		{"unknown feed name", parse(Feed("akamai")), v4, []string{`feed "akamai"`}, ErrUnknownFeed},
+		{"fastly list as github", parse(FeedGitHub), sharedFile(t, "fastly-public-ip-list-2024-10-08.json"), []string{"GitHub meta: wrong feed: the document is Fastly public-ip-list"}, ErrWrongFeed},
+		{"cloud.json as goog.json", parse(FeedGoogle), sharedFile(t, "google-cloud-2025-07-11.json"), []string{"Google goog.json: wrong feed: the document is Google Cloud cloud.json"}, ErrWrongFeed},
+		{"aws as azure", parse(FeedAzure), sharedFile(t, "aws-ip-ranges-2025-07-24T07-33-30.json"), []string{"Azure service tags: wrong feed: the document is AWS ip-ranges"}, ErrWrongFeed},
 		{"azure through ParseFeed", ParseFeed, []byte(`{"changeNumber":1,"cloud":"Public","values":[]}`), []string{"no tags"}, nil},
 	}
 	for _, tt := range tests {
