@@ -99,9 +99,21 @@ func FuzzParseAWS(f *testing.F) {
 	f.Add([]byte(`{"syncToken":"1","createDate":"x","prefixes":[],"ipv6_prefixes":[]}`))
 	// Truncated.
 	f.Add([]byte(`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.`))
+	// Layouts the fast reader leaves to encoding/json: an escape, a key
+	// matched case-insensitively, a repeated key, a number in an entry.
+	f.Add([]byte(`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.0.0\/8","region":"r","service":"S"}]}`))
+	f.Add([]byte(`{"syncToken":"1","Prefixes":[{"IP_PREFIX":"3.0.0.0/8","region":"r","service":"S"}]}`))
+	f.Add([]byte(`{"syncToken":"1","syncToken":null,"prefixes":[{"ip_prefix":"3.0.0.0/8","region":"r","service":"S","n":1}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		doc, err := ParseAWS("fuzz", data)
 		checkFeedResult(t, FeedAWS, doc, err)
+		// The fast reader agrees with encoding/json whenever it answers.
+		if fast, ok := awsFast(data); ok {
+			var slow awsDoc
+			if err := json.Unmarshal(trimBOM(data), &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("awsFast = %+v; encoding/json %+v, %v", fast, slow, err)
+			}
+		}
 	})
 }
 

@@ -120,8 +120,8 @@ type awsPfx struct {
 // ChangeNumber is syncToken (Unix seconds of publication), also every tag's.
 func ParseAWS(name string, data []byte) (*Document, error) {
 	var p problems
-	var raw awsDoc
-	if !decodeFeedJSON(FeedAWS, data, &raw, &p) {
+	raw, fast := awsFast(data)
+	if !fast && !decodeFeedJSON(FeedAWS, data, &raw, &p) {
 		return nil, p.err(name)
 	}
 	version := feedVersion(FeedAWS, "syncToken", raw.SyncToken, &p)

@@ -8,6 +8,18 @@ import "encoding/json"
 // data is not an object of that shape; the caller then lets json.Unmarshal
 // report why. Of a repeated key, the last value wins, as in encoding/json.
 func topLevel(data []byte) (map[string][]byte, bool) {
+	m, _, ok := scanTop(data)
+	return m, ok
+}
+
+// scanTop is topLevel also reporting whether a key was repeated.
+func scanTop(data []byte) (out map[string][]byte, dup, ok bool) {
+	out, ok = scanObject(data, func(string) { dup = true })
+	return out, dup, ok
+}
+
+// scanObject is topLevel calling onDup for each repeated key.
+func scanObject(data []byte, onDup func(string)) (map[string][]byte, bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return nil, false
@@ -37,6 +49,9 @@ func topLevel(data []byte) (map[string][]byte, bool) {
 		end, ok = skipValue(data, start)
 		if !ok {
 			return nil, false
+		}
+		if _, seen := out[key]; seen {
+			onDup(key)
 		}
 		out[key] = data[start:end]
 		i = skipSpace(data, end)

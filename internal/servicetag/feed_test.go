@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -321,5 +322,34 @@ func TestFeedUnversionedChangeNumber(t *testing.T) {
 	same, _ := ParseGitHubMeta("c", []byte(`{"web": ["140.82.112.0/20"], "hooks": ["192.30.252.0/22"]}`))
 	if same.Digest() != old.Digest() {
 		t.Errorf("Digest depends on order or formatting: %s vs %s", same.Digest(), old.Digest())
+	}
+}
+
+// TestAWSFastReader checks that the real AWS document takes the fast path
+// and that it decodes exactly what encoding/json decodes.
+func TestAWSFastReader(t *testing.T) {
+	data := sharedFile(t, "aws-ip-ranges-2025-07-24T07-33-30.json")
+	fast, ok := awsFast(data)
+	if !ok {
+		t.Fatal("the real document does not take the fast path")
+	}
+	var slow awsDoc
+	if err := json.Unmarshal(data, &slow); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, slow) || len(fast.Prefixes) != 8969 || len(fast.IPv6) != 4373 {
+		t.Fatalf("fast and encoding/json differ (%d/%d entries)", len(fast.Prefixes), len(fast.IPv6))
+	}
+	for _, tt := range []string{
+		`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.0.0\\/8"}]}`, // an escape
+		`{"syncToken":"1","Prefixes":[]}`,                             // a case-insensitive match
+		`{"syncToken":"1","prefixes":[],"prefixes":[]}`,               // a repeated key
+		`{"syncToken":"1","prefixes":[{"ip_prefix":1}]}`,              // a number
+		`{"syncToken":"1","prefixes":null}`,
+		`{"syncToken":"1","x":[tru]}`,
+	} {
+		if _, ok := awsFast([]byte(tt)); ok {
+			t.Errorf("awsFast took %s", tt)
+		}
 	}
 }
