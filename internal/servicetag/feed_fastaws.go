@@ -57,8 +57,10 @@ func plainString(v []byte) (string, bool) {
 	return string(v[1 : len(v)-1]), true
 }
 
-// awsEntries reads an array of flat objects of string values.
+// awsEntries reads an array of flat objects of string values. Values seen
+// before are shared (regions and services repeat thousands of times).
 func awsEntries(v []byte) ([]awsPfx, bool) {
+	seen := map[string]string{}
 	if len(v) == 0 || v[0] != '[' {
 		return nil, false
 	}
@@ -70,7 +72,7 @@ func awsEntries(v []byte) ([]awsPfx, bool) {
 	for {
 		var e awsPfx
 		var ok bool
-		if i, ok = awsEntry(v, i, &e); !ok {
+		if i, ok = awsEntry(v, i, &e, seen); !ok {
 			return nil, false
 		}
 		out = append(out, e)
@@ -88,7 +90,7 @@ func awsEntries(v []byte) ([]awsPfx, bool) {
 
 // awsEntry reads one flat object at v[i] into e, returning the index past
 // it.
-func awsEntry(v []byte, i int, e *awsPfx) (int, bool) {
+func awsEntry(v []byte, i int, e *awsPfx, seen map[string]string) (int, bool) {
 	if i >= len(v) || v[i] != '{' {
 		return 0, false
 	}
@@ -97,7 +99,7 @@ func awsEntry(v []byte, i int, e *awsPfx) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		key, next, ok := plainAt(v, i)
+		key, next, ok := plainAt(v, i, seen)
 		if !ok {
 			return 0, false
 		}
@@ -105,7 +107,7 @@ func awsEntry(v []byte, i int, e *awsPfx) (int, bool) {
 		if i >= len(v) || v[i] != ':' {
 			return 0, false
 		}
-		val, next, ok := plainAt(v, skipSpace(v, i+1))
+		val, next, ok := plainAt(v, skipSpace(v, i+1), seen)
 		if !ok || !e.set(key, val) {
 			return 0, false
 		}
@@ -121,15 +123,24 @@ func awsEntry(v []byte, i int, e *awsPfx) (int, bool) {
 	}
 }
 
-// plainAt reads a plain string (see plainString) starting at v[i].
-func plainAt(v []byte, i int) (s string, next int, ok bool) {
+// plainAt reads a plain string (see plainString) starting at v[i],
+// returning the copy in seen when there is one.
+func plainAt(v []byte, i int, seen map[string]string) (s string, next int, ok bool) {
 	if i >= len(v) || v[i] != '"' {
 		return "", 0, false
 	}
 	for j := i + 1; j < len(v); j++ {
 		switch c := v[j]; {
 		case c == '"':
-			return string(v[i+1 : j]), j + 1, true
+			b := v[i+1 : j]
+			if s, ok := seen[string(b)]; ok {
+				return s, j + 1, true
+			}
+			s := string(b)
+			if len(seen) < 4096 && !strings.Contains(s, "/") { // prefixes rarely repeat
+				seen[s] = s
+			}
+			return s, j + 1, true
 		case c < 0x20 || c == '\\' || c >= 0x80:
 			return "", 0, false
 		}
@@ -149,10 +160,8 @@ func (e *awsPfx) set(key, val string) bool {
 		e.Region = val
 	case "service":
 		e.Service = val
-	case "network_border_group":
-		e.Border = val
 	default:
-		for _, k := range [...]string{"ip_prefix", "ipv6_prefix", "region", "service", "network_border_group"} {
+		for _, k := range [...]string{"ip_prefix", "ipv6_prefix", "region", "service"} {
 			if strings.EqualFold(key, k) {
 				return false
 			}

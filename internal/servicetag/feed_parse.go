@@ -107,7 +107,8 @@ type awsPfx struct {
 	IPv6Prefix string `json:"ipv6_prefix"`
 	Region     string `json:"region"`
 	Service    string `json:"service"`
-	Border     string `json:"network_border_group"`
+	// network_border_group is not read: the region names the parent region
+	// of a Local Zone already.
 }
 
 // ParseAWS parses AWS's ip-ranges.json into AWS (every prefix),
