@@ -353,3 +353,44 @@ func TestAWSFastReader(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedDiffGitHub diffs the real GitHub meta against a later version
+// made from it (shared/testdata holds one GitHub document): copilot
+// dropped, a prefix added to hooks, the rest reordered. Tags of a feed
+// without versions change changeNumber exactly when their prefixes change.
+func TestFeedDiffGitHub(t *testing.T) {
+	var m map[string]any
+	if err := json.Unmarshal(sharedFile(t, "github-meta-2025-07-21.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "copilot")
+	m["hooks"] = append([]any{"203.0.113.0/24"}, m["hooks"].([]any)...)
+	web := m["web"].([]any)
+	slices.Reverse(web)
+	later, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := feedDoc(t, "github-meta-2025-07-21.json")
+	new, err := ParseFeed("later", later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Diff(old, new)
+	if !slices.Equal(d.Removed, []string{"GitHub.Copilot"}) || len(d.Added) != 0 || len(d.Changed) != 1 ||
+		d.Changed[0].Name != "GitHub.Hooks" || len(d.Changed[0].AddedPrefixes) != 1 || d.Changed[0].AddedPrefixes[0].String() != "203.0.113.0/24" {
+		t.Fatalf("diff = %+v", d)
+	}
+	if d.Changed[0].OldChangeNumber == d.Changed[0].NewChangeNumber {
+		t.Errorf("GitHub.Hooks changed but kept changeNumber %d", d.Changed[0].OldChangeNumber)
+	}
+	oldCat, newCat := NewCatalog(old), NewCatalog(new)
+	a, _ := oldCat.Lookup("GitHub.Web")
+	b, _ := newCat.Lookup("GitHub.Web")
+	if a.ChangeNumber != b.ChangeNumber {
+		t.Errorf("GitHub.Web only reordered but changeNumber %d → %d", a.ChangeNumber, b.ChangeNumber)
+	}
+	if old.Digest() == new.Digest() {
+		t.Errorf("Digest unchanged")
+	}
+}
