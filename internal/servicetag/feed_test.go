@@ -342,9 +342,9 @@ func TestAWSFastReader(t *testing.T) {
 	}
 	for _, tt := range []string{
 		`{"syncToken":"1","prefixes":[{"ip_prefix":"3.0.0.0\\/8"}]}`, // an escape
-		`{"syncToken":"1","Prefixes":[]}`,                             // a case-insensitive match
-		`{"syncToken":"1","prefixes":[],"prefixes":[]}`,               // a repeated key
-		`{"syncToken":"1","prefixes":[{"ip_prefix":1}]}`,              // a number
+		`{"syncToken":"1","Prefixes":[]}`,                            // a case-insensitive match
+		`{"syncToken":"1","prefixes":[],"prefixes":[]}`,              // a repeated key
+		`{"syncToken":"1","prefixes":[{"ip_prefix":1}]}`,             // a number
 		`{"syncToken":"1","prefixes":null}`,
 		`{"syncToken":"1","x":[tru]}`,
 	} {
