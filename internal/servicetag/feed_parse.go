@@ -62,11 +62,25 @@ func ParseGitHubMeta(name string, data []byte) (*Document, error) {
 	return b.build(name, 0)
 }
 
-// anyCIDR reports whether any string of list contains a '/' and parses as
-// an address before it, i.e. the list is meant to hold prefixes.
+// anyCIDR reports whether any string of list is meant as a prefix: a '/'
+// after a non-empty run of hex digits, dots and colons ("192.30.252.0/22",
+// "2a0a:a440::/29", also a mistyped "192.30.252/22"). An SSH key or a host
+// name is not, so such lists are ignored, while a list with one mistyped
+// prefix is refused rather than silently dropped.
 func anyCIDR(list []string) bool {
 	for _, s := range list {
-		if i := strings.IndexByte(s, '/'); i > 0 && (strings.Count(s[:i], ".") == 3 || strings.Contains(s[:i], ":")) && !strings.Contains(s, " ") {
+		i := strings.IndexByte(s, '/')
+		if i <= 0 {
+			continue
+		}
+		addr := true
+		for _, c := range s[:i] {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
+				addr = false
+				break
+			}
+		}
+		if addr {
 			return true
 		}
 	}

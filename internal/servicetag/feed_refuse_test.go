@@ -55,6 +55,7 @@ func TestFeedRefused(t *testing.T) {
 		{"google no scope", func(n string, d []byte) (*Document, error) { return ParseGoogleCloud(n, d) }, []byte(`{"syncToken":"1","creationTime":"x","prefixes":[{"ipv4Prefix":"8.8.8.0/24"}]}`), []string{"prefixes[0].scope"}, nil},
 		{"oracle bad time", parse(FeedOracle), []byte(`{"last_updated_timestamp":"yesterday","regions":[{"region":"r","cidrs":[{"cidr":"129.80.0.0/16"}]}]}`), []string{"last_updated_timestamp \"yesterday\""}, nil},
 		{"github mixed list", parse(FeedGitHub), []byte(`{"hooks":["192.30.252.0/22","example.com"]}`), []string{`GitHub meta: hooks[1] "example.com" is not a CIDR prefix`}, nil},
+		{"github mistyped prefix", parse(FeedGitHub), []byte(`{"hooks":["192.30.252/22"]}`), []string{`hooks[0] "192.30.252/22" is not a CIDR prefix`}, nil},
 		{"github wrong type", parse(FeedGitHub), []byte(`["192.30.252.0/22"]`), []string{"GitHub meta", "not a JSON document"}, ErrNotJSON},
 		{"fastly wrong type", parse(FeedFastly), []byte(`{"addresses":"23.235.32.0/20"}`), []string{"Fastly public-ip-list", "wrong type"}, nil},
 		{"unknown json", ParseFeed, []byte(`{"ranges":["10.0.0.0/8"]}`), []string{"keys ranges"}, ErrUnknownFeed},
