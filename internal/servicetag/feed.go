@@ -94,6 +94,20 @@ func (f Feed) Provider() string { return feeds[f].provider }
 // ParseCloudflare). The caller must not modify the slice.
 func (f Feed) DefaultURLs() []string { return feeds[f].urls }
 
+// FeedOf returns the feed a tag came from, by its Platform: the non-Azure
+// feed whose Provider it is, or FeedAzure for anything else (Azure's tags
+// say "Azure" in the download format and nothing in the discovery API). A
+// managed API that allows only Azure tags by default asks FeedOf(t) ==
+// FeedAzure.
+func FeedOf(t *Tag) Feed {
+	for _, f := range Feeds() {
+		if t.Platform == feeds[f].provider {
+			return f
+		}
+	}
+	return FeedAzure
+}
+
 func (f Feed) title() string {
 	if info, ok := feeds[f]; ok {
 		return info.title

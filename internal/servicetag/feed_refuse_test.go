@@ -2,6 +2,7 @@ package servicetag
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -195,4 +196,32 @@ func TestMergeFeeds(t *testing.T) {
 	if _, err := MergeFeeds(); err == nil {
 		t.Errorf("no documents accepted")
 	}
+}
+
+func TestFeedOf(t *testing.T) {
+	merged, err := MergeFeeds(sharedDoc(t, "azure-public-2025-10-13.json"), sharedDoc(t, "azure-discovery-api-example-ServiceTagsList-2023-09-01.json").withPrefix("X"),
+		feedDoc(t, "github-meta-2025-07-21.json"), feedDoc(t, "aws-ip-ranges-2025-07-24T07-33-30.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := NewCatalog(merged)
+	for name, want := range map[string]Feed{"AzureCloud": FeedAzure, "XApiManagement": FeedAzure, "GitHub.Actions": FeedGitHub, "AWS.EC2.us-east-1": FeedAWS} {
+		tag, ok := cat.Lookup(name)
+		if !ok {
+			t.Fatalf("%s missing", name)
+		}
+		if got := FeedOf(tag); got != want {
+			t.Errorf("FeedOf(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// withPrefix returns a copy of d whose tag names start with p.
+func (d *Document) withPrefix(p string) *Document {
+	c := *d
+	c.Tags = slices.Clone(d.Tags)
+	for i := range c.Tags {
+		c.Tags[i].Name = p + c.Tags[i].Name
+	}
+	return &c
 }
