@@ -350,8 +350,8 @@ func writeTagHash(h hashWriter, t *Tag) {
 	h.Write([]byte{0})
 }
 
-// feedBuilder assembles one feed's Document: tags in first-use order,
-// each tag's prefixes deduplicated in first-seen order.
+// feedBuilder assembles one feed's Document: each tag's prefixes
+// deduplicated, in the order first seen.
 type feedBuilder struct {
 	feed   Feed
 	p      *problems
@@ -466,10 +466,11 @@ func (b *feedBuilder) nameOK(where loc, s string) bool {
 	return ok
 }
 
-// build finishes the Document: root first, then the other tags by name;
-// version (0: none) becomes every tag's ChangeNumber, else each tag gets
-// its tagDigest. It validates the result like Parse does and refuses a
-// document with no prefix at all.
+// build finishes the Document: the root tag (named after the provider)
+// first, then the others by name. A published version becomes the
+// document's and every tag's ChangeNumber; without one (version 0) each
+// tag's ChangeNumber is its tagDigest. It validates the result as Parse
+// does and refuses a document with no prefix at all.
 func (b *feedBuilder) build(name string, version int64) (*Document, error) {
 	if b.total == 0 && b.p.ok() {
 		b.p.addf("%s: %w: the document lists no address prefix", b.feed.title(), ErrNoPrefixes)
