@@ -111,3 +111,39 @@ func splitParts(data []byte) [][]byte {
 
 // Compile-time interface guard.
 var _ Source = (*JoinSource)(nil)
+
+// downloadSource is AsDownload's Source.
+type downloadSource struct {
+	feed Feed
+	src  Source
+}
+
+// AsDownload adapts a source of feed f to everything that reads Azure's
+// download format, the Keeper first: Fetch parses what src returns with
+// ParseFeedAs(f) and returns the document written by MarshalDownload, which
+// Parse reads back unchanged (the round trip is lossless). A document the
+// feed's parser refuses is a Fetch error naming it, so a Keeper keeps its
+// last good document and reports the error in Status; notModified passes
+// through. The Keeper's cache file then holds the download form.
+func AsDownload(f Feed, src Source) Source { return &downloadSource{feed: f, src: src} }
+
+func (d *downloadSource) String() string { return d.src.String() }
+
+// Fetch fetches, parses and converts.
+func (d *downloadSource) Fetch(ctx context.Context) ([]byte, bool, error) {
+	data, notModified, err := d.src.Fetch(ctx)
+	if err != nil || notModified {
+		return nil, notModified, err
+	}
+	doc, err := ParseFeedAs(d.feed, d.src.String(), data)
+	if err != nil {
+		return nil, false, fmt.Errorf("fetch %s feed: %w", d.feed, err)
+	}
+	out, err := MarshalDownload(doc)
+	if err != nil {
+		return nil, false, fmt.Errorf("fetch %s feed: %w", d.feed, err)
+	}
+	return out, false, nil
+}
+
+var _ Source = (*downloadSource)(nil)

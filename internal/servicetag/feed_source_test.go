@@ -1,12 +1,14 @@
 package servicetag
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +156,80 @@ func TestNewFeedSource(t *testing.T) {
 	}
 	if _, _, err := NewJoinSource().Fetch(context.Background()); err == nil {
 		t.Errorf("a join source with no parts fetched")
+	}
+}
+
+// TestKeeperKeepsLastGoodFeed runs the real Keeper on feeds through
+// AsDownload: the error page, a truncated document and an empty list are
+// refused with an error naming the feed, and the last good version stays
+// in force; a new good version replaces it.
+func TestKeeperKeepsLastGoodFeed(t *testing.T) {
+	v4 := sharedFile(t, "cloudflare-ips-v4-2024-10-29.txt")
+	v6 := sharedFile(t, "cloudflare-ips-v6-2023-10-11.txt")
+	join := func(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
+	errPage := sharedFile(t, "cloudflare-ips-v4-error500-2024-10-29.html")
+	oracleOld := sharedFile(t, "oracle-public-ip-ranges-2025-07-11.json")
+	oracleNew := sharedFile(t, "oracle-public-ip-ranges-2025-07-21.json")
+	tests := []struct {
+		name       string
+		feed       Feed
+		good, next []byte
+		bad        [][]byte
+		want       []string // substrings of each bad refresh's error
+		tag        string
+		goodCount  int
+		nextCount  int
+	}{
+		{"cloudflare", FeedCloudflare, join(v4, v6), join(v4, v6, []byte("2001:db8::/32")),
+			[][]byte{join(errPage, v6), join(v4, nil), join(v4[:len(v4)-5], v6)},
+			[]string{"cloudflare feed", "Cloudflare ips"}, "Cloudflare", 22, 23},
+		{"oracle", FeedOracle, oracleOld, oracleNew,
+			[][]byte{oracleNew[:len(oracleNew)/2], []byte(`{"last_updated_timestamp":"2025-07-22T00:00:00","regions":[]}`), errPage},
+			[]string{"oracle feed", "Oracle public_ip_ranges"}, "OracleCloud", 842, 896},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &seqSource{}
+			k := NewKeeper(AsDownload(tt.feed, src), WithCacheFile(filepath.Join(t.TempDir(), "cache.json")))
+			count := func() int {
+				tag, ok := k.Current().Lookup(tt.tag)
+				if !ok {
+					t.Fatalf("%s not in force", tt.tag)
+				}
+				return len(tag.Prefixes)
+			}
+			src.push(fetchResult{data: tt.good})
+			if _, err := k.Refresh(context.Background(), false); err != nil || count() != tt.goodCount {
+				t.Fatalf("good document: %v", err)
+			}
+			for i, bad := range tt.bad {
+				src.push(fetchResult{data: bad})
+				changed, err := k.Refresh(context.Background(), false)
+				if err == nil || changed {
+					t.Fatalf("bad document %d accepted", i)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("bad document %d: error lacks %q: %v", i, w, err)
+					}
+				}
+				if count() != tt.goodCount || k.Status().LastError == nil {
+					t.Fatalf("bad document %d: the last good document is not in force", i)
+				}
+			}
+			src.push(fetchResult{notModified: true})
+			if changed, err := k.Refresh(context.Background(), false); err != nil || changed {
+				t.Fatalf("not modified: %v, %v", changed, err)
+			}
+			src.push(fetchResult{data: tt.next})
+			if changed, err := k.Refresh(context.Background(), false); err != nil || !changed || count() != tt.nextCount {
+				t.Fatalf("next document: %v, %v, %d prefixes", changed, err, count())
+			}
+			// The cache holds the download form, which LoadCache reads back.
+			k2 := NewKeeper(nil, WithCacheFile(k.cacheFile))
+			if err := k2.LoadCache(); err != nil || len(k2.Current().Document().Tags) != len(k.Current().Document().Tags) {
+				t.Fatalf("LoadCache: %v", err)
+			}
+		})
 	}
 }
