@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,3 +289,155 @@ func goroutines(metrics string) int64 {
 	return 0
 }
 
+// TestServeIdleSocketsLowFDLimit is issue 11's idle-socket run against the
+// whole `tagwall serve` process under `ulimit -n 4096`: sockets that send
+// nothing, from refused untrusted peers (closed at accept) and from the
+// trusted peer (undecided: the oldest is dropped past --max-undecided, by
+// default derived from the fd limit). Admitted clients keep ≥ 99 %
+// success with p99 ≤ 500 ms, and the API and metrics answer. Short form:
+// 3,000 sockets; TAGWALL_HOSTILE_LONG=1: 20,000 (at most 12,000 held).
+func TestServeIdleSocketsLowFDLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hostile run")
+	}
+	total, hold := 3000, 3000
+	if os.Getenv("TAGWALL_HOSTILE_LONG") == "1" {
+		total, hold = 20000, 12000
+	}
+	dir := t.TempDir()
+	token := "hostile-test-token-0123456789abcdef"
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	sub := "11111111-2222-3333-4444-555555555555"
+	cc := filepath.Join(dir, "client.json")
+	args := []string{os.Args[0], "serve", "--data-dir", filepath.Join(dir, "data"), "--api-addr", "127.0.0.1:0",
+		"--gateway-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--client-config", cc,
+		"--token-file", tokenFile, "--subscription", sub, "--trusted-proxies", "127.0.0.1/32",
+		"--service-tags", shared(t, "azure-germany-2022-03-07.json")}
+	cmd := exec.Command("sh", append([]string{"-c", `ulimit -n 4096 && exec "$@"`, "sh"}, args...)...)
+	cmd.Env = append(os.Environ(), "TAGWALL_AS_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); cmd.Wait() })
+	startLine := regexp.MustCompile(`api=(\S+) gateway=(\S+) metrics=(\S+)`)
+	var m []string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m = startLine.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "tagwall serve started") {
+			break
+		}
+	}
+	if m == nil {
+		t.Fatal("serve did not start")
+	}
+	go io.Copy(io.Discard, stderr)
+	api, gw, metrics := strings.TrimSuffix(m[1], "/"), m[2], m[3]
+	var cfg struct {
+		CAFile string `json:"caFile"`
+	}
+	b, _ := os.ReadFile(cc)
+	json.Unmarshal(b, &cfg)
+	hc := testutil.HTTPSClient(t, cfg.CAFile)
+	fqdn := createHostileCluster(t, hc, api, token, sub)
+
+	// Open the idle sockets, a few dialers at a time, holding at most hold.
+	var held []net.Conn
+	var mu sync.Mutex
+	var opened, dialErrs atomic.Int64
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	next := make(chan int)
+	var dialers sync.WaitGroup
+	for range 8 {
+		dialers.Go(func() {
+			for i := range next {
+				d := net.Dialer{Timeout: 2 * time.Second}
+				if i%2 == 1 { // refused untrusted peers 127.0.2.x
+					d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 2, byte(1+i%250))}
+				}
+				c, err := d.Dial("tcp", gw)
+				if err != nil {
+					dialErrs.Add(1)
+					continue
+				}
+				opened.Add(1)
+				mu.Lock()
+				if len(held) >= hold {
+					held[0].Close()
+					held = held[1:]
+				}
+				held = append(held, c)
+				mu.Unlock()
+			}
+		})
+	}
+	stop := make(chan struct{})
+	var lat []time.Duration
+	var fails int
+	var probes sync.WaitGroup
+	probes.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			start := time.Now()
+			err := admittedProbe(gw, fqdn)
+			mu.Lock()
+			if err != nil {
+				fails++
+			} else {
+				lat = append(lat, time.Since(start))
+			}
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	for i := range total {
+		next <- i
+	}
+	close(next)
+	dialers.Wait()
+	time.Sleep(time.Second) // admitted clients keep coming with the sockets held
+	apiOK := func() bool {
+		req, _ := http.NewRequest("GET", api+"/subscriptions/"+sub+"/resourceGroups/rg?api-version=2021-04-01", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}()
+	metricsOK := goroutines(metrics) > 0
+	close(stop)
+	probes.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	sorted := append([]time.Duration(nil), lat...)
+	slices.Sort(sorted)
+	p99 := time.Duration(0)
+	if len(sorted) > 0 {
+		p99 = sorted[min(len(sorted)-1, len(sorted)*99/100)]
+	}
+	t.Logf("%d idle sockets opened (%d dial errors, %d held at the end); admitted %d ok, %d failed, p99 %v; API answers %v, metrics %v",
+		opened.Load(), dialErrs.Load(), len(held), len(lat), fails, p99.Round(time.Millisecond), apiOK, metricsOK)
+	if n := len(lat) + fails; n == 0 || float64(len(lat)) < 0.99*float64(n) {
+		t.Errorf("admitted clients: %d of %d succeeded, want ≥ 99 %%", len(lat), n)
+	}
+	if p99 > 500*time.Millisecond {
+		t.Errorf("admitted p99 %v, want ≤ 500 ms", p99)
+	}
+	if !apiOK || !metricsOK {
+		t.Errorf("API answers %v, metrics answer %v: want both", apiOK, metricsOK)
+	}
+}
