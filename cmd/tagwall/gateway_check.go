@@ -145,4 +145,3 @@ Exit status: 0 allowed, 1 refused, 2 bad input.`,
 	outputFlag(cmd, &out)
 	return cmd
 }
-
