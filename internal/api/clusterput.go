@@ -55,6 +55,11 @@ func (s *server) putCluster(c *call) error {
 		if err != nil {
 			return err
 		}
+		if g := guardOptions(c.r, false); g.dryRun || (g.on && exists && !slices.Equal(ranges, old.Access.AuthorizedIPRanges)) {
+			if err := s.guard(c, g, &old, ranges); err != nil {
+				return err
+			}
+		}
 		mc = s.desiredCluster(c, &req, sp, access, ranges, &old, exists)
 		op = s.newOperation(c, &mc, state.OpCreate)
 		status = http.StatusCreated
@@ -74,6 +79,9 @@ func (s *server) putCluster(c *call) error {
 		}
 		return s.createWithin(c.r.Context(), clusterQuota, c.v("sub"), write)
 	})
+	if errors.Is(err, errDryRun) {
+		return nil // the preview is written
+	}
 	if err != nil {
 		return err
 	}
@@ -237,6 +245,7 @@ func (s *server) desiredCluster(c *call, req *clusterRequest, sp *clusterSpec, a
 		mc.Location, mc.CreatedAt, mc.FQDN, mc.NodeResourceGroup = old.Location, old.CreatedAt, old.FQDN, old.NodeResourceGroup
 		mc.PrincipalID, mc.KubeletID, mc.TenantID = old.PrincipalID, old.KubeletID, old.TenantID
 		mc.Generation, mc.AppliedGeneration, mc.Status = old.Generation, old.AppliedGeneration, old.Status
+		mc.Grants, mc.ShadowRanges = old.Grants, old.ShadowRanges // tagwall extensions survive an AKS PUT
 	}
 	mc.Tags, mc.SKU, mc.UpdatedAt = req.Tags, req.SKU, now
 	mc.IdentityType = "SystemAssigned"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/aksref"
@@ -53,6 +54,13 @@ type Config struct {
 	// normalized like ARM does ("Mars Central" → "marscentral") and must be
 	// letters and digits: New fails otherwise. serve flag: --locations.
 	ExtraLocations []string
+	// Access is the front door in force, for checkAccess, recentClients
+	// and the cut-off guard (tagwall extensions); nil: checkAccess answers
+	// 501 and the guard sees no recent clients.
+	Access AccessInspector
+	// SystemRanges are admitted by every cluster's list (the controller's
+	// Config.SystemRanges); the cut-off guard compiles new lists with them.
+	SystemRanges []netip.Prefix
 }
 
 // Defaults of the quotas in Config.
@@ -129,6 +137,7 @@ func (s *server) register() {
 	s.registerProviders()
 	s.registerGroups()
 	s.registerClusters()
+	s.registerAccess()
 	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
 	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
 }

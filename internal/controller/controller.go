@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
@@ -23,7 +24,12 @@ type Route struct {
 	ClusterID string          // ARM resource ID
 	SNI       string          // the cluster's fqdn
 	Allow     *allowlist.List // who may connect
-	Version   string          // changes whenever Allow does
+	Version   string          // changes whenever Allow, Grants or Shadow do
+	// Grants are the cluster's time-bound grants (expired ones included:
+	// the gateway ignores them and schedules the expiry itself).
+	Grants []gateway.Grant
+	// Shadow is the compiled shadow list; nil when the cluster has none.
+	Shadow *allowlist.List
 }
 
 // Config configures a Controller. Store and Apply are required.
@@ -258,7 +264,7 @@ func (c *Controller) relist(ctx context.Context) (int64, error) {
 	for key := range c.routes {
 		if _, ok := c.clusters[key]; !ok {
 			delete(c.routes, key)
-			c.compiler.Forget(key)
+			c.forget(key)
 		}
 	}
 	for key := range c.clusters {
@@ -278,7 +284,7 @@ func (c *Controller) handle(ev store.Event) {
 		switch {
 		case strings.HasPrefix(key, state.ClustersPrefix):
 			delete(c.clusters, key)
-			c.compiler.Forget(key)
+			c.forget(key)
 			if _, ok := c.routes[key]; ok {
 				delete(c.routes, key)
 				c.dirty = true

@@ -57,13 +57,13 @@ func routeVersion(mc *state.ManagedCluster, res *routecompile.Result) string {
 func (c *Controller) reconcile(key string) {
 	e, ok := c.clusters[key]
 	if !ok {
-		c.compiler.Forget(key)
+		c.forget(key)
 		c.finishDeletes(key)
 		return
 	}
 	mc := &e.mc
 	if mc.ProvisioningState == state.Deleting {
-		c.compiler.Forget(key)
+		c.forget(key)
 		if _, ok := c.routes[key]; ok {
 			delete(c.routes, key)
 			c.dirty = true
@@ -78,11 +78,15 @@ func (c *Controller) reconcile(key string) {
 		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.markFailed(ctx, key, err) }))
 		return
 	}
-	version := routeVersion(mc, res)
+	shadow, err := c.compileShadow(key, mc)
+	if err != nil {
+		c.cfg.Logger.Error("compile shadow list", "cluster", key, "err", err) // enforces nothing: the route goes on without it
+	}
+	version := routeVersion(mc, res) + extrasVersion(mc, shadow)
 	cur, have := c.routes[key]
 	if !have || cur.Version != version || cur.SNI != mc.FQDN {
 		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
-			SNI: mc.FQDN, Allow: res.Allow, Version: version}
+			SNI: mc.FQDN, Allow: res.Allow, Version: version, Grants: grantsOf(mc.Grants), Shadow: shadowList(shadow)}
 		c.dirty = true
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
@@ -239,7 +243,7 @@ func (c *Controller) failOrphans() {
 func (c *Controller) catalogChanged() {
 	c.catalog = c.cfg.Catalog()
 	for key, e := range c.clusters {
-		if hasTag(e.mc.Access.AuthorizedIPRanges) {
+		if hasTag(e.mc.Access.AuthorizedIPRanges) || hasTag(e.mc.ShadowRanges) {
 			c.reconcile(key)
 		}
 	}

@@ -123,6 +123,12 @@ type ManagedCluster struct {
 	TenantID    string `json:"tenantId"`
 	KubeletID   string `json:"kubeletId"`
 
+	// tagwall extensions, never rendered in the AKS-shaped resource:
+	// time-bound grants (sub-resource accessGrants) and the shadow list
+	// (sub-resource shadowAccessProfile). A PUT of the cluster keeps them.
+	Grants       []AccessGrant `json:"grants,omitempty"`
+	ShadowRanges []string      `json:"shadowRanges,omitempty"`
+
 	ProvisioningState string        `json:"provisioningState"`
 	Generation        int64         `json:"generation"`
 	AppliedGeneration int64         `json:"appliedGeneration"`
@@ -131,6 +137,25 @@ type ManagedCluster struct {
 	CreatedAt         time.Time     `json:"createdAt"`
 	UpdatedAt         time.Time     `json:"updatedAt"`
 }
+
+// MaxGrantsPerCluster bounds ManagedCluster.Grants (unexpired ones).
+const MaxGrantsPerCluster = 50
+
+// AccessGrant is a time-bound entry of a cluster's authorized ranges (a
+// tagwall extension): Range (a canonical CIDR) is admitted until
+// ExpiresAt, then refused. Grants do not count toward the list's entry
+// limit.
+type AccessGrant struct {
+	Name      string    `json:"name"`
+	Range     string    `json:"range"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Reason    string    `json:"reason,omitempty"`
+	CreatedBy string    `json:"createdBy,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Expired reports whether g no longer admits at now.
+func (g AccessGrant) Expired(now time.Time) bool { return !now.Before(g.ExpiresAt) }
 
 // Key returns the cluster's store key.
 func (c *ManagedCluster) Key() string { return ClusterKey(c.Subscription, c.ResourceGroup, c.Name) }
