@@ -20,8 +20,8 @@ import (
 // header with the value "true", or the query parameter of the same name
 // without the "x-" ("tagwall-dry-run=true").
 const (
-	HeaderCutoffGuard = "x-tagwall-cutoff-guard" // refuse an update that cuts off recent clients
-	HeaderDryRun      = "x-tagwall-dry-run"      // change nothing; answer with the impact preview (implies the guard)
+	HeaderCutoffGuard = "x-tagwall-cutoff-guard"  // refuse an update that cuts off recent clients
+	HeaderDryRun      = "x-tagwall-dry-run"       // change nothing; answer with the impact preview (implies the guard)
 	HeaderAllowCutOff = "x-tagwall-allow-cut-off" // apply even if recent clients are cut off
 	// maxNamedCutOff is how many cut-off clients a 409 names.
 	maxNamedCutOff = 5
