@@ -82,7 +82,7 @@ func (s *server) parseGrant(c *call, req *grantRequest) (state.AccessGrant, erro
 	if raw == "" {
 		return state.AccessGrant{}, arm.Errorf(http.StatusBadRequest, "InvalidParameter", "properties.range is required: an IP address or CIDR.")
 	}
-	spec, err := rangespec.ParseList([]string{raw}, rangespec.Options{Mode: rangespec.ModeServer})
+	spec, err := rangespec.ParseList([]string{raw}, rangespec.Options{Mode: rangespec.ModeServer, Field: "properties.range"})
 	if err != nil {
 		return state.AccessGrant{}, err
 	}

@@ -19,11 +19,30 @@ type aksUpdateArgs struct {
 	tags                                  []string
 	noWait                                bool
 	rangesSet, subnetSet, tagsSet, anySet bool
+	// tagwall extensions: the cut-off guard and the shadow list.
+	dryRun, allowCutOff        bool
+	shadowRanges               string
+	shadowSet                  bool
+	promoteShadow, clearShadow bool
+	clusterSet                 bool // a flag that changes the cluster resource itself
 }
 
 // updateFlagNames are the flags `aks update` acts on; at least one is needed.
 var updateFlagNames = []string{"api-server-authorized-ip-ranges", "tags", "enable-apiserver-vnet-integration",
-	"apiserver-subnet-id", "enable-private-cluster", "disable-private-cluster"}
+	"apiserver-subnet-id", "enable-private-cluster", "disable-private-cluster",
+	"shadow-authorized-ip-ranges", "promote-shadow", "clear-shadow"}
+
+// azUpdateFlags is how many of updateFlagNames are az's (they change the
+// cluster resource); the rest are tagwall extensions.
+const azUpdateFlags = 6
+
+// Opt-in headers of the API's cut-off guard (api.HeaderCutoffGuard, …):
+// the tagwall CLI always sends the guard; az sends none.
+const (
+	headerCutoffGuard = "x-tagwall-cutoff-guard"
+	headerDryRun      = "x-tagwall-dry-run"
+	headerAllowCutOff = "x-tagwall-allow-cut-off"
+)
 
 func newAksUpdateCmd(a *app) *cobra.Command {
 	var args aksUpdateArgs
@@ -31,10 +50,12 @@ func newAksUpdateCmd(a *app) *cobra.Command {
 	a.command(c, clusterTable, func(ctx context.Context) (any, error) {
 		fl := c.Flags()
 		args.rangesSet, args.subnetSet, args.tagsSet = fl.Changed("api-server-authorized-ip-ranges"), fl.Changed("apiserver-subnet-id"), fl.Changed("tags")
-		args.anySet = false
-		for _, n := range updateFlagNames {
+		args.anySet, args.clusterSet = false, false
+		for i, n := range updateFlagNames {
 			args.anySet = args.anySet || fl.Changed(n)
+			args.clusterSet = args.clusterSet || (i < azUpdateFlags && fl.Changed(n))
 		}
+		args.shadowSet = fl.Changed("shadow-authorized-ip-ranges")
 		return a.runAksUpdate(ctx, args)
 	})
 	clusterFlags(c, &args.clusterArgs)
@@ -47,7 +68,70 @@ func newAksUpdateCmd(a *app) *cobra.Command {
 	fl.StringArrayVar(&args.tags, "tags", nil, `Space-separated tags: key[=value] ("" clears)`)
 	fl.BoolVar(&args.noWait, "no-wait", false, "Do not wait for the long-running operation to finish")
 	fl.BoolP("yes", "y", false, "Accepted and ignored (az compatibility)")
+	fl.BoolVar(&args.dryRun, "dry-run", false, "Change nothing; print the impact of the new list: entries added and removed, addresses newly admitted, recent clients cut off (tagwall extension)")
+	fl.BoolVar(&args.allowCutOff, "allow-cut-off", false, "Apply the new list even if it refuses clients seen in the last 24 hours (tagwall extension)")
+	fl.StringVar(&args.shadowRanges, "shadow-authorized-ip-ranges", "", "Set a shadow list: evaluated on every connection, enforces nothing, disagreements counted and audited (tagwall extension)")
+	fl.BoolVar(&args.promoteShadow, "promote-shadow", false, "Make the shadow list the enforced list, through the cut-off guard (tagwall extension)")
+	fl.BoolVar(&args.clearShadow, "clear-shadow", false, "Drop the shadow list (tagwall extension)")
 	return c
+}
+
+// guardHeader is the opt-in every list change of the tagwall CLI sends.
+func (f aksUpdateArgs) guardHeader() http.Header {
+	h := http.Header{}
+	h.Set(headerCutoffGuard, "true")
+	if f.dryRun {
+		h.Set(headerDryRun, "true")
+	}
+	if f.allowCutOff {
+		h.Set(headerAllowCutOff, "true")
+	}
+	return h
+}
+
+// checkExtensionFlags refuses combinations of the tagwall extension flags
+// that have no single meaning.
+func (f aksUpdateArgs) checkExtensionFlags() error {
+	switch {
+	case f.promoteShadow && (f.clusterSet || f.shadowSet || f.clearShadow):
+		return usage("argument --promote-shadow: not allowed with other update flags")
+	case f.clearShadow && f.shadowSet:
+		return usage("argument --clear-shadow: not allowed with --shadow-authorized-ip-ranges")
+	case f.dryRun && !f.promoteShadow && !f.rangesSet:
+		return usage("argument --dry-run: needs --api-server-authorized-ip-ranges or --promote-shadow")
+	case f.shadowSet && strings.TrimSpace(f.shadowRanges) == "":
+		return usage("argument --shadow-authorized-ip-ranges: give at least one entry (--clear-shadow drops the shadow list)")
+	}
+	return nil
+}
+
+// runPromoteShadow is `aks update --promote-shadow`: POST promoteShadow
+// (a dry run prints the preview).
+func (a *app) runPromoteShadow(ctx context.Context, cl *client, args aksUpdateArgs) (any, error) {
+	r, err := cl.doHeader(ctx, http.MethodPost, cl.url(clusterPath(cl, args.clusterArgs)+"/promoteShadow", apiAKS), nil, args.guardHeader())
+	if err != nil || args.dryRun {
+		if err != nil {
+			return nil, err
+		}
+		return r.decode()
+	}
+	return a.finishLRO(ctx, cl, args.clusterArgs, args.noWait, r)
+}
+
+// updateShadow applies --shadow-authorized-ip-ranges or --clear-shadow and
+// returns the shadow resource (nil after a clear).
+func (a *app) updateShadow(ctx context.Context, cl *client, args aksUpdateArgs) (any, error) {
+	u := cl.url(clusterPath(cl, args.clusterArgs)+"/shadowAccessProfile", apiAKS)
+	if args.clearShadow {
+		_, err := cl.do(ctx, http.MethodDelete, u, nil)
+		return nil, err
+	}
+	body := map[string]any{"properties": map[string]any{"authorizedIPRanges": splitRanges(args.shadowRanges)}}
+	r, err := cl.do(ctx, http.MethodPut, u, body)
+	if err != nil {
+		return nil, err
+	}
+	return r.decode()
 }
 
 // runAksUpdate is `aks update`: GET, modify, full PUT. A flag left out
@@ -58,7 +142,20 @@ func (a *app) runAksUpdate(ctx context.Context, args aksUpdateArgs) (any, error)
 		return nil, err
 	}
 	if !args.anySet {
-		return nil, userError(`Please specify one or more of "--%s".`, strings.Join(updateFlagNames, `" or "--`))
+		return nil, userError(`Please specify one or more of "--%s".`, strings.Join(updateFlagNames[:azUpdateFlags], `" or "--`)) // az's message
+	}
+	if err := args.checkExtensionFlags(); err != nil {
+		return nil, err
+	}
+	if !args.clusterSet {
+		cl, err := a.client()
+		if err != nil {
+			return nil, err
+		}
+		if args.promoteShadow {
+			return a.runPromoteShadow(ctx, cl, args)
+		}
+		return a.updateShadow(ctx, cl, args)
 	}
 	if args.rangesSet && args.ranges != "" {
 		if err := a.checkRanges(args.ranges, args.privateCluster, ""); err != nil {
@@ -95,9 +192,17 @@ func (a *app) runAksUpdate(ctx context.Context, args aksUpdateArgs) (any, error)
 	}
 	applyUpdate(mc, access, args)
 	dropReadOnly(mc)
-	r, err := cl.do(ctx, http.MethodPut, cl.url(clusterPath(cl, args.clusterArgs), apiAKS), mc)
+	r, err := cl.doHeader(ctx, http.MethodPut, cl.url(clusterPath(cl, args.clusterArgs), apiAKS), mc, args.guardHeader())
 	if err != nil {
 		return nil, err
+	}
+	if args.dryRun {
+		return r.decode() // the impact preview; nothing changed
+	}
+	if args.shadowSet || args.clearShadow {
+		if _, err := a.updateShadow(ctx, cl, args); err != nil {
+			return nil, err
+		}
 	}
 	return a.finishLRO(ctx, cl, args.clusterArgs, args.noWait, r)
 }

@@ -95,6 +95,11 @@ func (c *client) sub() string { return "/subscriptions/" + c.subscription }
 // do sends one request; a status of 400 or above becomes an *ARMError and a
 // transport failure a "cannot reach" error.
 func (c *client) do(ctx context.Context, method, rawURL string, body any) (*response, error) {
+	return c.doHeader(ctx, method, rawURL, body, nil)
+}
+
+// doHeader is do with extra request headers (tagwall's opt-in headers).
+func (c *client) doHeader(ctx context.Context, method, rawURL string, body any, hdr http.Header) (*response, error) {
 	var rd io.Reader
 	var payload []byte
 	if body != nil {
@@ -120,6 +125,11 @@ func (c *client) do(ctx context.Context, method, rawURL string, body any) (*resp
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, vs := range hdr {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	c.logRequest(req, payload)
 	resp, err := c.http.Do(req)

@@ -15,6 +15,7 @@ var groupList = []struct{ path, short string }{
 	{"group", "Manage resource groups (az group)"},
 	{"aks", "Manage managed clusters (az aks)"},
 	{"aks nodepool", "Manage node pools of a managed cluster (az aks nodepool)"},
+	{"aks access", "Manage time-bound access grants of a managed cluster (tagwall extension)"},
 	{"network", "Network commands (az network)"},
 }
 
@@ -56,6 +57,10 @@ var commandList = []struct {
 	{"aks nodepool add", newAksNodepoolAddCmd},
 	{"aks nodepool scale", newAksNodepoolScaleCmd},
 	{"aks nodepool delete", newAksNodepoolDeleteCmd},
+	{"aks access grant", newAksAccessGrantCmd},
+	{"aks access list", newAksAccessListCmd},
+	{"aks access revoke", newAksAccessRevokeCmd},
+	{"aks check-access", newAksCheckAccessCmd},
 	{"network list-service-tags", newNetworkListServiceTagsCmd},
 }
 
