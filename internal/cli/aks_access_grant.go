@@ -74,4 +74,3 @@ func grantPath(cl *client, id clusterArgs, name string) string {
 	}
 	return p
 }
-
