@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/tagwall/tagwall/internal/store/boltstore"
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -333,4 +335,48 @@ func azureAddr(t *testing.T) string {
 	}
 	t.Fatal("no IPv4 prefix")
 	return ""
+}
+
+// TestGrantSurvivesRestart: a grant and its expiry are in the store, so a
+// restarted server (new handler and controller on the same file) keeps
+// enforcing it until the same instant.
+func TestGrantSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newEnv(t, envOpts{store: st})
+	a.createGroup(t)
+	a.do(t, http.MethodPut, clusterPath+mcVersion, clusterBody([]string{"20.20.20.20"}, nil))
+	resp := a.do(t, http.MethodPut, clusterPath+"/accessGrants/oncall"+mcVersion, `{"properties":{"range":"20.20.20.30","duration":"3s"}}`)
+	before := readJSON(t, resp)["properties"].(map[string]any)["expiresAt"]
+	a.stop()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	b := newEnv(t, envOpts{store: st2})
+	after := readJSON(t, b.do(t, http.MethodGet, clusterPath+"/accessGrants/oncall"+mcVersion, ""))["properties"].(map[string]any)
+	if after["expiresAt"] != before || after["range"] != "20.20.20.30/32" {
+		t.Errorf("after restart: %v, want expiresAt %v", after, before)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if p := b.routes.Load(); p != nil && len(*p) == 1 && len((*p)[0].Grants) == 1 {
+			g := (*p)[0].Grants[0]
+			if g.Expires.UTC().Format(time.RFC3339) != before || g.Prefix.String() != "20.20.20.30/32" {
+				t.Errorf("route grant after restart: %+v", g)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no route with the grant after restart")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
