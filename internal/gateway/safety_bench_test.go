@@ -4,6 +4,7 @@ import (
 	"github.com/tagwall/tagwall/internal/allowlist"
 	"net/netip"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -77,4 +78,64 @@ func TestDecisionAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("decision with shadow and no audit allocates %v", n)
 	}
+}
+
+// BenchmarkRecentAdd measures recording one admitted connection (after the
+// decision): a listed client, and a stream of new clients that churns a
+// full record.
+func BenchmarkRecentAdd(b *testing.B) {
+	b.Run("listed", func(b *testing.B) {
+		r := new(recentRecord)
+		a := netip.MustParseAddr("20.20.20.20")
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.add(a, int64(i))
+		}
+	})
+	b.Run("churn", func(b *testing.B) {
+		r := new(recentRecord)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.add(netip.AddrFrom4([4]byte{20, byte(i >> 16), byte(i >> 8), byte(i)}), int64(i))
+		}
+	})
+}
+
+// BenchmarkShadowOverhead interleaves blocks of 1,000 decisions without and
+// with a shadow list (both AzureCloud-sized, admitted IPv4 client) so the
+// shared machine's load hits both alike, and reports the fastest block of
+// each (ns per decision) and their difference: the shadow's cost.
+func BenchmarkShadowOverhead(b *testing.B) {
+	g, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tag := azureCloud(b)
+	allow := list(b, "20.20.20.20", tag)
+	client := azureAddr2(b, tag)
+	sni := []byte(prodSNI)
+	g.SetRoutes([]Route{{Name: "plain", SNI: prodSNI, Allow: allow}})
+	plain := g.table.Load()
+	g.SetRoutes([]Route{{Name: "shadow", SNI: prodSNI, Allow: allow, Shadow: list(b, "20.20.20.21", tag)}})
+	shadow := g.table.Load()
+	const block = 1000
+	run := func(t *table) time.Duration {
+		start := time.Now()
+		for range block {
+			e := t.lookup(sni)
+			ok := e.admits(client)
+			g.shadowCheck(e, ok, client, netip.AddrPort{}, sni)
+		}
+		return time.Since(start)
+	}
+	best := [2]time.Duration{time.Hour, time.Hour}
+	b.ReportAllocs()
+	for b.Loop() {
+		best[0] = min(best[0], run(plain))
+		best[1] = min(best[1], run(shadow))
+	}
+	p, s := float64(best[0])/block, float64(best[1])/block
+	b.ReportMetric(p, "plain-ns/decision")
+	b.ReportMetric(s, "shadow-ns/decision")
+	b.ReportMetric(s-p, "shadow-cost-ns")
 }
