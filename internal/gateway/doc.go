@@ -29,6 +29,20 @@
 // mean deny. Shutdown stops accepting, lets live connections finish until
 // its context ends, then closes them.
 //
+// Operating safely (Route.Grants, Route.Shadow): a route admits its list
+// and its unexpired grants (at most MaxGrantsPerRoute); one timer per
+// gateway fires at the next grant expiry and closes the live connections
+// nothing else admits, so an expired grant needs no further call. Grants
+// added or dropped by SetRoutes and grant expiries are audited. A shadow
+// list is evaluated on every decided connection and enforces nothing;
+// disagreements are counted (tagwall_shadow_decisions_total) and audited
+// once per client, route and outcome per ShadowAuditWindow. Each route
+// keeps a bounded record of the clients it admitted (RecentClients: at most
+// MaxRecentClients addresses over RecentWindow, the rest counted), which
+// survives SetRoutes while the route's name stays. Explain names the entry
+// that decides an address. The decision itself stays lock-free and
+// allocation-free; the record and the audit come after it.
+//
 // IPv4-mapped IPv6 addresses (peers of a dual-stack listener, PROXY v2
 // addresses) are unmapped before any check.
 package gateway

@@ -100,6 +100,9 @@ func (g *Gateway) SetRoutes(routes []Route) {
 	g.metrics.publish(t)
 	g.metrics.forget(old, t)
 	g.dropRecent(t)
+	if old != nil {
+		g.auditGrantChanges(old, t)
+	}
 	g.armGrantTimer(t)
 	if g.cfg.revoke() {
 		g.revoke(t, ReasonRevoked)

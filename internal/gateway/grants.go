@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -149,3 +150,36 @@ func (g *Gateway) stopGrantTimer() {
 		g.grantTimer.Stop()
 	}
 }
+
+// auditGrantChanges writes one audit line per grant that t adds
+// ("grant-added") or drops before its expiry ("grant-revoked") compared
+// with old, so grants are audited in both run modes (version = the grant's
+// name, client = its address, reason = its prefix length as "/N").
+func (g *Gateway) auditGrantChanges(old, t *table) {
+	now := time.Now()
+	for name, e := range t.byName {
+		var prev []Grant
+		if o := old.byName[name]; o != nil {
+			prev = o.Grants
+		}
+		for _, gr := range e.Grants {
+			if !hasGrant(prev, gr) && now.Before(gr.Expires) {
+				g.audit("grant-added", e, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
+			}
+		}
+	}
+	for name, o := range old.byName {
+		e := t.byName[name]
+		for _, gr := range o.Grants {
+			if now.Before(gr.Expires) && (e == nil || !hasGrant(e.Grants, gr)) {
+				g.audit("grant-revoked", o, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
+			}
+		}
+	}
+}
+
+func hasGrant(gs []Grant, g Grant) bool {
+	return slices.ContainsFunc(gs, func(x Grant) bool { return x.Name == g.Name && x.Prefix == g.Prefix && x.Expires.Equal(g.Expires) })
+}
+
+func grantReason(g Grant) string { return "/" + strconv.Itoa(g.Prefix.Bits()) }

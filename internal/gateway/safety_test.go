@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,15 @@ func TestGrantRevokedBySetRoutes(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("revocation took %v", d)
+	}
+	if err := gw.FlushAudit(); err != nil {
+		t.Fatal(err)
+	}
+	a := gw.audit.String()
+	for _, want := range []string{`"msg":"grant-added","route":"prod","client":"20.20.21.0"`, `"msg":"grant-revoked","route":"prod","client":"20.20.21.0"`, `"reason":"/24","version":"ci"`} {
+		if !strings.Contains(a, want) {
+			t.Errorf("audit lacks %s:\n%s", want, a)
+		}
 	}
 }
 

@@ -10,6 +10,13 @@
 // vanishes from new data keeps its last good prefixes with the route
 // degraded (CompileNotes, TagCache.Stats).
 //
+// A route's grants (routes[].grants: range, expires, reason, name; at most
+// gateway.MaxGrantsPerRoute) become gateway.Grants, whose expiry the
+// gateway enforces without a reload; routes[].shadowAuthorizedIPRanges is
+// compiled like authorizedIPRanges (its own compiler state, "<name>#shadow")
+// into gateway.Route.Shadow. Check explains the decision the route for a
+// server name takes for an address (`tagwall gateway check`).
+//
 // A route with an empty or absent authorizedIPRanges is refused unless it
 // says allowAll: true: the configuration fails closed. A tag that neither
 // the data in force nor the last good sets know is an error.
