@@ -29,4 +29,13 @@
 // Deleting (each with its own operation), removes the group at once and
 // answers 200: the clusters disappear once the controller has removed their
 // routes.
+//
+// tagwall extensions (docs/serve.md) live in sub-resources of a cluster,
+// never in its AKS-shaped body: accessGrants (time-bound entries, stored in
+// the cluster record, at most state.MaxGrantsPerCluster), checkAccess and
+// recentClients (answered by Config.Access, the front door in force),
+// shadowAccessProfile and promoteShadow. A cluster PUT learns the impact
+// preview and the cut-off guard only on tagwall's opt-in (HeaderCutoffGuard,
+// HeaderDryRun, HeaderAllowCutOff): az sends none, so AKS clients see AKS
+// behaviour.
 package api

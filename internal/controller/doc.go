@@ -15,6 +15,12 @@
 // writes, so a restart resumes where it stopped. It also completes feature
 // registrations at their persisted deadlines.
 //
+// tagwall extensions: each Route also carries the cluster's stored grants
+// (gateway.Grant; the gateway enforces their expiry with one timer, the
+// controller schedules nothing per connection) and its shadow list,
+// compiled with the same compiler under "<key>#shadow"; the route version
+// changes whenever either does.
+//
 // Fail closed, by routecompile's one rule: a tag that the catalog in force
 // does not define (it vanished from a new document, or no catalog is
 // loaded) keeps its last good prefixes (known to this process) and marks the
