@@ -51,6 +51,8 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		MaxClustersPerSubscription:       m.cfg.MaxClustersPerSubscription,
 		MaxResourceGroupsPerSubscription: m.cfg.MaxResourceGroupsPerSubscription,
 		ExtraLocations:                   m.cfg.ExtraLocations,
+		Access:                           m.gw, // checkAccess, recentClients, the cut-off guard
+		SystemRanges:                     m.cfg.SystemRanges,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure api: %w", err)

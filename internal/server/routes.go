@@ -37,7 +37,8 @@ func (m *Main) apply(routes []controller.Route) {
 	m.logStandinErr(err)
 	gw := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
-		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
+		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version,
+			Grants: r.Grants, Shadow: r.Shadow}
 		if u, ok := m.upstreamFor(r.ClusterID); ok {
 			gr.Upstream = u.Addr
 		} else if addr, ok := kube[r.ClusterID]; ok {
