@@ -90,7 +90,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		auditCollapsed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tagwall_audit_collapsed_total",
-			Help: "Denials folded into the count of an earlier audit line (same client, route and reason within a second).",
+			Help: "Denials (and shadow disagreements) folded into the count of an earlier audit line (same client, route and reason within the collapse window).",
 		}),
 		limits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tagwall_gateway_limit",

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,7 +35,8 @@ type RecentClient struct {
 type RecentClients struct {
 	Clients []RecentClient
 	// Rest counts the connections admitted since RestSince from addresses
-	// not listed (evicted to make room for others).
+	// not listed (evicted to make room for others), plus the connections
+	// that found their stripe busy (rare; counted since the route began).
 	Rest      uint64
 	RestSince time.Time
 }
@@ -46,9 +48,12 @@ type RecentClients struct {
 // RecentWindow, else the slot with the fewest connections (the oldest of
 // equals), whose count moves to Rest: frequent clients stay listed while
 // a stream of one-off addresses churns the smallest slots. add does not
-// allocate.
+// allocate and never waits: a stripe another connection holds is not
+// waited for, the connection is counted in Rest instead (unlisted), so
+// the connection path takes no blocking lock.
 type recentRecord struct {
-	stripes [recentStripes]recentStripe
+	stripes   [recentStripes]recentStripe
+	contended atomic.Uint64 // connections counted without a stripe (busy)
 }
 
 type recentStripe struct {
@@ -77,7 +82,10 @@ func (r *recentRecord) stripeOf(a netip.Addr) *recentStripe {
 func (r *recentRecord) add(a netip.Addr, now int64) {
 	a = a.Unmap()
 	s := r.stripeOf(a)
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		r.contended.Add(1)
+		return
+	}
 	s.addLocked(a, now)
 	s.mu.Unlock()
 }
@@ -135,6 +143,7 @@ func (r *recentRecord) snapshot(now time.Time) RecentClients {
 		}
 		s.mu.Unlock()
 	}
+	out.Rest += r.contended.Load()
 	if out.Rest > 0 {
 		out.RestSince = time.Unix(0, since)
 	}
