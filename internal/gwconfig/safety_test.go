@@ -72,3 +72,34 @@ func TestGrantValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestGrantEnforcedWithoutReload: the standalone gateway admits a YAML
+// grant until its expires time, then closes the live session it alone
+// admitted and refuses new ones, with no reload (the watcher is off).
+func TestGrantEnforcedWithoutReload(t *testing.T) {
+	up := tlsUpstream(t)
+	expires := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	yaml := configYAML(up, "20.20.20.20") + "    grants: [{name: vendor, range: 30.30.30.0/24, expires: \"" + expires.Format(time.RFC3339) + "\"}]\n" +
+		"    shadowAuthorizedIPRanges: [30.30.30.30]\n"
+	rn := startRunner(t, yaml, false)
+	live, err := session(rn.addr, bob)
+	if err != nil {
+		t.Fatalf("granted client refused: %v", err)
+	}
+	defer live.Close()
+	live.SetReadDeadline(time.Now().Add(time.Until(expires) + 3*time.Second))
+	_, err = live.Read(make([]byte, 1))
+	late := time.Since(expires)
+	if ne, ok := err.(interface{ Timeout() bool }); err == nil || (ok && ne.Timeout()) {
+		t.Fatalf("granted session still open %v after the expiry: %v", late, err)
+	}
+	if late > time.Second || late < 0 {
+		t.Errorf("granted session closed %v after the expiry, want within 1s", late)
+	}
+	if admitted(rn.addr, bob) {
+		t.Error("granted client admitted after the expiry")
+	}
+	if !admitted(rn.addr, alice) {
+		t.Error("list client refused")
+	}
+}
