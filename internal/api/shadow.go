@@ -238,3 +238,6 @@ func (s *server) recentClients(c *call) error {
 	arm.WriteJSON(c.w, http.StatusOK, out)
 	return nil
 }
+
+// The front door is the AccessInspector `tagwall serve` wires in.
+var _ AccessInspector = (*gateway.Gateway)(nil)
