@@ -245,6 +245,10 @@ func TestCutOffGuard(t *testing.T) {
 	if len(cut) != 1 || cut[0].(map[string]any)["ipAddress"] != "20.20.20.6" || cut[0].(map[string]any)["count"] != float64(1) {
 		t.Errorf("cut-off clients = %v, want 20.20.20.6 once", cut)
 	}
+	// The query-parameter form of the opt-in.
+	if q := readJSON(t, e.do(t, http.MethodPut, clusterPath+mcVersion+"&tagwall-dry-run=true", body)); q["dryRun"] != true {
+		t.Errorf("dry run by query parameter = %v", q)
+	}
 	if got := e.rangesOf(t); got != "[20.20.20.0/24]" {
 		t.Errorf("dry run changed the list: %s", got)
 	}
