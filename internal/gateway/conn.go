@@ -105,6 +105,9 @@ func reasonFor(e *routeEntry) string {
 	if e == nil {
 		return ReasonNoRoute
 	}
+	if e.Stopped {
+		return ReasonClusterStopped
+	}
 	return ReasonNotAuthorized
 }
 
@@ -187,7 +190,7 @@ func isTimeout(err error) bool {
 // audit line.
 func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte) {
 	g.closeLive(lc)
-	if e != nil && reason == ReasonNotAuthorized {
+	if e != nil && (reason == ReasonNotAuthorized || reason == ReasonClusterStopped) {
 		e.denied.Inc()
 	} else {
 		g.metrics.preRouteCounter(reason).Inc()

@@ -50,6 +50,11 @@ type Options struct {
 	// ServiceTagsEnabled reports that the subscription may use tags
 	// (feature Registered and provider re-registered). Server mode only.
 	ServiceTagsEnabled bool
+	// FeatureRegistered reports, when ServiceTagsEnabled is false, that
+	// the flag is Registered but the provider was not registered again
+	// since: the refusal is then AKS's older "is not enabled" BadRequest
+	// instead of PreviewFeatureNotRegistered. Server mode only.
+	FeatureRegistered bool
 	// Tags resolves names in ModeServer and ModeStandalone. nil means no
 	// catalog is loaded: every tag entry is refused.
 	Tags TagIndex

@@ -1,0 +1,40 @@
+package gateway
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestStoppedRoute: a Stopped route refuses a client its list admits, with
+// reason cluster-stopped (audit and metric), and the same route started
+// again admits it.
+func TestStoppedRoute(t *testing.T) {
+	prod := startUpstream(t, "prod")
+	allow := list(t, "20.20.20.20")
+	r := Route{Name: "prod", SNI: prodSNI, Upstream: prod.addr, Allow: allow, Version: "1", Stopped: true}
+	gw := startGateway(t, Config{ClientHelloTimeout: time.Minute}, r)
+	client := netip.MustParseAddr("20.20.20.20")
+
+	c := dialAs(t, gw.addr, client, 2)
+	go httpsGet(c, prodSNI)
+	expectClosed(t, c)
+	c.Close()
+	expectOneAudit(t, gw, map[string]string{"msg": "denied", "route": "prod", "client": "20.20.20.20", "sni": prodSNI,
+		"reason": ReasonClusterStopped, "version": "1"})
+	if n := metricValue(t, gw.metrics.conns.WithLabelValues("prod", DecisionDenied, ReasonClusterStopped)); n != 1 {
+		t.Errorf("cluster-stopped denials = %v, want 1", n)
+	}
+	if n := prod.ln.n.Load(); n != 0 {
+		t.Errorf("upstream accepted %d connections of a stopped route", n)
+	}
+
+	r.Stopped, r.Version = false, "2"
+	gw.SetRoutes([]Route{r})
+	c = dialAs(t, gw.addr, client, 2)
+	defer c.Close()
+	got, err := httpsGet(c, prodSNI)
+	if err != nil || got != "prod "+prodSNI {
+		t.Fatalf("after start: body %q, err %v; want prod", got, err)
+	}
+}
