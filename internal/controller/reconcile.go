@@ -80,9 +80,10 @@ func (c *Controller) reconcile(key string) {
 	}
 	version := routeVersion(mc, res)
 	cur, have := c.routes[key]
-	if !have || cur.Version != version || cur.SNI != mc.FQDN {
-		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
-			SNI: mc.FQDN, Allow: res.Allow, Version: version}
+	want := Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
+		SNI: mc.FQDN, Allow: res.Allow, Version: version, Stopped: mc.Stopped(), KubernetesVersion: runningVersion(mc.KubernetesVersion)}
+	if !have || cur.Version != want.Version || cur.SNI != want.SNI || cur.Stopped != want.Stopped || cur.KubernetesVersion != want.KubernetesVersion {
+		c.routes[key] = want
 		c.dirty = true
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
@@ -255,3 +256,7 @@ func hasTag(ranges []string) bool {
 	}
 	return false
 }
+
+// runningVersion is the version a cluster's control plane runs for the
+// version it asked for.
+func runningVersion(v string) string { return v }
