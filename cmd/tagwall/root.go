@@ -22,6 +22,7 @@ func exitCode(code int) error { return &cli.ExitError{Code: code} }
 // follow them, from cli.Commands. There is no init() registration.
 var subcommands = []func() *cobra.Command{
 	newServeCmd,
+	newStoreCmd,
 	newGatewayCmd,
 	newCheckCmd,
 	newServiceTagsCmd,

@@ -81,6 +81,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&f.cfg.AllowEmptyStore, "allow-empty-store", false, "start even though the store file is missing or empty while the data dir holds an identity from an earlier start (every cluster is gone)")
 	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")
 	fl.StringSliceVar(&f.cfg.Etcd.Endpoints, "etcd-endpoints", nil, "etcd members, host:port or URL, comma-separated (with --store etcd)")
 	fl.StringVar(&f.cfg.Etcd.CAFile, "etcd-ca", "", "CA file that verifies the etcd members (TLS)")

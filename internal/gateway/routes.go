@@ -23,6 +23,10 @@ type Route struct {
 	// Stopped refuses every client, whatever Allow says, with reason
 	// cluster-stopped: the cluster's control plane is stopped (aks stop).
 	Stopped bool
+	// Local, when non-nil, serves the route's admitted connections in
+	// process instead of dialing Upstream (which is then ignored): see
+	// ConnHandler.
+	Local ConnHandler
 }
 
 // routeEntry is a Route with its metric handles resolved once, so the

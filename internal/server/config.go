@@ -63,6 +63,12 @@ type Config struct {
 	// to another within about this long. Default DefaultClaimTTL.
 	ClaimTTL time.Duration
 
+	// AllowEmptyStore starts on a missing or 0-byte bbolt store even when
+	// the data dir holds an identity from an earlier start (token, CA,
+	// clusters/): by default that is refused (datadir.CheckStore), as it
+	// means every cluster is gone.
+	AllowEmptyStore bool
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

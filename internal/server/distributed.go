@@ -15,6 +15,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/controller"
+	"github.com/tagwall/tagwall/internal/datadir"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
@@ -142,12 +143,21 @@ func (m *Main) closeStore(ctx context.Context) []error {
 	return errs
 }
 
-// openBackend opens the store backend.
+// openBackend opens the store backend. The bbolt file is refused when it
+// is missing or empty beside an existing identity (datadir.CheckStore),
+// damaged (boltstore.ErrCorrupt) or held by another process
+// (boltstore.ErrInUse); each error names the file and what to do.
 func (m *Main) openBackend() error {
 	if m.cfg.Store != StoreEtcd {
-		st, err := boltstore.Open(m.path(storeFile))
+		if err := datadir.CheckStore(m.cfg.DataDir, m.cfg.AllowEmptyStore); err != nil {
+			return err
+		}
+		st, err := boltstore.Open(m.path(storeFile), boltstore.WithAllowEmpty()) // empty: CheckStore found no identity to lose
 		if err != nil {
-			return fmt.Errorf("open store: %w", err)
+			return err
+		}
+		for _, note := range st.Notes() {
+			m.log.Warn("store check", "file", st.Path(), "note", note)
 		}
 		m.store, m.dist.claims = st, controller.LocalClaims{}
 		m.dist.storeUp.Store(true)
