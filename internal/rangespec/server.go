@@ -141,7 +141,7 @@ func (c *serverChecker) tag(i int, item string) (Entry, bool) {
 		}
 		c.p.addCode(i, item, ErrTagsNotEnabled, code, "%s", msg)
 		return Entry{}, false
-	case c.server() && c.opt.VnetIntegration:
+	case c.server() && c.opt.VnetIntegration && !c.opt.TagsWithVnetIntegration:
 		c.p.add(i, item, ErrTagWithVnetIntegration, "%sservice tags are not supported with API server VNet integration (enableVnetIntegration is true)", n)
 		return Entry{}, false
 	case c.opt.Tags == nil:
