@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/state"
 )
 
@@ -53,4 +54,7 @@ func TestRouteFollowsPowerAndVersion(t *testing.T) {
 	check("started", false, "")
 	h.modify(t, "c1", func(mc *state.ManagedCluster) { mc.KubernetesVersion = "1.33.2" })
 	check("upgraded", false, "1.33.2")
+	h.modify(t, "c1", func(mc *state.ManagedCluster) { mc.KubernetesVersion = "1.34" })
+	newest, _ := aksref.ResolveKubernetesVersion("1.34")
+	check("minor alias", false, newest)
 }

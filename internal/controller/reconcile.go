@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/state"
@@ -258,5 +259,11 @@ func hasTag(ranges []string) bool {
 }
 
 // runningVersion is the version a cluster's control plane runs for the
-// version it asked for.
-func runningVersion(v string) string { return v }
+// version it asked for: a minor alias ("1.32") is its newest patch, as the
+// API's currentKubernetesVersion says; anything else is itself.
+func runningVersion(v string) string {
+	if p, ok := aksref.ResolveKubernetesVersion(v); ok {
+		return p
+	}
+	return v
+}
