@@ -78,9 +78,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := &call{w: w, r: r, vars: vars}
-	if err := unsupportedPublic(r, segs); found == nil && err != nil {
-		s.fail(c, err)
-		return
+	if found == nil {
+		if err := unsupportedPublic(r, segs); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	if found == nil || !found.public {
 		p, err := s.cfg.Auth.Authenticate(r)

@@ -82,7 +82,9 @@ func fidelitySteps(t *testing.T, az *azEnv, fd frontDoor) {
 func (f frontDoor) version(tb testing.TB, client string) string {
 	tb.Helper()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool, ServerName: f.sni}, DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return testutil.DialProxied(ctx, f.addr, client) }}
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return testutil.DialProxied(ctx, f.addr, client)
+		}}
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest(http.MethodGet, "https://"+f.sni+"/version", nil)
 	req.Header.Set("Authorization", "Bearer "+f.token)
