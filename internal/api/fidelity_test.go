@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tagwall/tagwall/internal/api"
 )
@@ -172,5 +173,43 @@ func TestResourcesList(t *testing.T) {
 				t.Fatalf("resource %+v", out.Value[0])
 			}
 		})
+	}
+}
+
+// TestPowerTwice: a second stop (and a start of a running cluster) is
+// refused with AKS's text, "managed cluster is in Provisioning
+// State(Succeeded) and Power State(Stopped), stopping cannot be performed"
+// (MicrosoftDocs/azure-docs #85161).
+func TestPowerTwice(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.createGroup(t)
+	if r := e.do(t, http.MethodPut, clusterPath+mcVersion, clusterBody(nil, nil)); r.StatusCode != 201 {
+		t.Fatalf("create: %d", r.StatusCode)
+	}
+	waitState := func(want string) {
+		t.Helper()
+		for range 200 {
+			m := readJSON(t, e.do(t, http.MethodGet, clusterPath+mcVersion, ""))
+			if p, _ := m["properties"].(map[string]any); p["provisioningState"] == want {
+				return
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Fatalf("cluster never %s", want)
+	}
+	waitState("Succeeded")
+	r := e.do(t, http.MethodPost, clusterPath+"/start"+mcVersion, "")
+	if code, msg := armError(t, r); r.StatusCode != 409 || code != "OperationNotAllowed" ||
+		msg != "managed cluster is in Provisioning State(Succeeded) and Power State(Running), starting cannot be performed" {
+		t.Fatalf("start of a running cluster: %d %s %q", r.StatusCode, code, msg)
+	}
+	if r := e.do(t, http.MethodPost, clusterPath+"/stop"+mcVersion, ""); r.StatusCode != 202 || r.Header.Get("Azure-AsyncOperation") == "" || r.Header.Get("Location") == "" {
+		t.Fatalf("stop: %d %v", r.StatusCode, r.Header)
+	}
+	waitState("Succeeded")
+	r = e.do(t, http.MethodPost, clusterPath+"/stop"+mcVersion, "")
+	if code, msg := armError(t, r); r.StatusCode != 409 || code != "OperationNotAllowed" ||
+		msg != "managed cluster is in Provisioning State(Succeeded) and Power State(Stopped), stopping cannot be performed" {
+		t.Fatalf("second stop: %d %s %q", r.StatusCode, code, msg)
 	}
 }

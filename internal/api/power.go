@@ -19,16 +19,26 @@ func (s *server) registerPower() {
 // becomes Stopped and its front door refuses every client with reason
 // cluster-stopped once the controller applied the change.
 func (s *server) stopCluster(c *call) error {
-	return s.power(c, state.OpStop, state.PowerStopped, state.Stopping)
+	return s.power(c, state.OpStop, state.PowerStopped, state.Stopping, "stopping")
 }
 
 // startCluster answers POST …/start: Running again, the list in force.
 func (s *server) startCluster(c *call) error {
-	return s.power(c, state.OpStart, state.PowerRunning, state.Starting)
+	return s.power(c, state.OpStart, state.PowerRunning, state.Starting, "starting")
 }
 
-func (s *server) power(c *call, kind, power, provisioning string) error {
+// power moves the cluster to power. A cluster already there is refused
+// as AKS refuses it: "managed cluster is in Provisioning State(Succeeded)
+// and Power State(Stopped), stopping cannot be performed" (a second stop,
+// quoted in MicrosoftDocs/azure-docs #85161; the start text is its mirror,
+// and the code and status, 409 OperationNotAllowed, are tagwall's: the
+// source shows neither).
+func (s *server) power(c *call, kind, power, provisioning, verb string) error {
 	_, op, err := s.changeCluster(c, kind, provisioning, func(mc *state.ManagedCluster) error {
+		if powerCode(mc) == power {
+			return arm.Errorf(http.StatusConflict, "OperationNotAllowed",
+				"managed cluster is in Provisioning State(%s) and Power State(%s), %s cannot be performed", mc.ProvisioningState, power, verb)
+		}
 		mc.PowerState = power
 		return nil
 	})
