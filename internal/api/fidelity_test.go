@@ -213,3 +213,20 @@ func TestPowerTwice(t *testing.T) {
 		t.Fatalf("second stop: %d %s %q", r.StatusCode, code, msg)
 	}
 }
+
+// TestMetadataURLsAnswer: every Graph and portal URL /metadata/endpoints
+// names answers NotSupported (no token needed), not a 404 or a 401.
+func TestMetadataURLsAnswer(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	m := readJSON(t, e.doToken(t, "", http.MethodGet, "/metadata/endpoints?api-version=2015-01-01", ""))
+	for _, k := range []string{"graphEndpoint", "microsoftGraphResourceId", "graph", "graphAudience", "portalEndpoint", "portal"} {
+		u, _ := m[k].(string)
+		if !strings.HasPrefix(u, e.srv.URL+"/") {
+			t.Fatalf("%s = %q", k, u)
+		}
+		r := e.doToken(t, "", http.MethodGet, strings.TrimPrefix(u, e.srv.URL)+"v1.0/me", "")
+		if code, msg := armError(t, r); r.StatusCode != 400 || code != "NotSupported" || !strings.HasPrefix(msg, "tagwall does not implement ") {
+			t.Errorf("%s %s: %d %s %q", k, u, r.StatusCode, code, msg)
+		}
+	}
+}
