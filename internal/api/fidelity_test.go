@@ -153,6 +153,9 @@ func TestResourcesList(t *testing.T) {
 		{name: "by type", query: "&$filter=resourceType eq 'Microsoft.ContainerService/managedClusters'", want: 1},
 		{name: "by other type", query: "&$filter=resourceType eq 'Microsoft.Compute/virtualMachines'", want: 0},
 		{name: "by name", query: "&$filter=name eq 'c1'", want: 1},
+		{name: "as az resource list -g sends it", query: "&$filter=resourceGroup eq 'RG1'&$expand=createdTime,changedTime,provisioningState", want: 1},
+		{name: "other group", query: "&$filter=resourceGroup eq 'rg2' and location eq 'eastus'", want: 0},
+		{name: "tag", query: "&$filter=tagName eq 'team'", want: 0},
 		{name: "group", query: "", want: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

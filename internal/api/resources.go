@@ -15,10 +15,13 @@ func (s *server) registerResources() {
 }
 
 // listResources answers GET /subscriptions/{sub}/resources and
-// …/resourceGroups/{rg}/resources (az resource list [-g]): every managed
+// …/resourceGroups/{rg}/resources (az resource list): every managed
 // cluster as a GenericResourceExpanded, the only resources inside groups
-// tagwall holds. $filter takes ARM's "resourceType eq '…'", "name eq '…'"
-// and "tagName eq '…' [and tagValue eq '…']" terms joined with "and".
+// tagwall holds. $filter takes the terms az builds (azure-cli resource
+// custom.py _list_resources_odata_filter_builder): "resourceGroup eq '…'",
+// "name eq '…'", "location eq '…'", "resourceType eq '…'" and "tagName eq
+// '…' [and tagValue eq '…']", joined with "and"; $expand's createdTime,
+// changedTime and provisioningState are filled in.
 func (s *server) listResources(c *call) error {
 	match, err := parseResourceFilter(c.r.URL.Query().Get("$filter"))
 	if err != nil {
@@ -41,7 +44,7 @@ func (s *server) listResources(c *call) error {
 		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
 			return err
 		}
-		if !match(clusterType, mc.Name, mc.Tags) {
+		if !match(resourceFields{typ: clusterType, name: mc.Name, group: mc.ResourceGroup, location: mc.Location}, mc.Tags) {
 			continue
 		}
 		r := map[string]any{
@@ -55,42 +58,60 @@ func (s *server) listResources(c *call) error {
 		if len(mc.SKU) > 0 && string(mc.SKU) != "null" {
 			r["sku"] = mc.SKU
 		}
+		expand := strings.ToLower(c.r.URL.Query().Get("$expand"))
+		if strings.Contains(expand, "createdtime") {
+			r["createdTime"] = mc.CreatedAt
+		}
+		if strings.Contains(expand, "changedtime") {
+			r["changedTime"] = mc.UpdatedAt
+		}
+		if strings.Contains(expand, "provisioningstate") {
+			r["provisioningState"] = mc.ProvisioningState
+		}
 		out = append(out, r)
 	}
 	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"value": out})
 	return nil
 }
 
+// resourceFields are the fields a $filter compares.
+type resourceFields struct{ typ, name, group, location string }
+
 // resourceMatch reports whether a resource passes a $filter.
-type resourceMatch func(typ, name string, tags map[string]string) bool
+type resourceMatch func(f resourceFields, tags map[string]string) bool
 
 // parseResourceFilter parses the $filter terms az resource list sends.
 func parseResourceFilter(f string) (resourceMatch, error) {
-	var typ, name, tagName, tagValue *string
+	var typ, name, group, location, tagName, tagValue *string
 	if strings.TrimSpace(f) != "" {
 		for _, term := range splitAnd(f) {
 			field, val, ok := eqTerm(term)
 			if !ok {
 				return nil, arm.Errorf(http.StatusBadRequest, "InvalidFilterInQueryString",
-					"Invalid $filter '%s': tagwall takes resourceType, name, tagName and tagValue with eq, joined with and.", arm.Printable(f))
+					"Invalid $filter '%s': tagwall takes resourceGroup, name, location, resourceType, tagName and tagValue with eq, joined with and.", arm.Printable(f))
 			}
 			switch strings.ToLower(field) {
 			case "resourcetype":
 				typ = &val
 			case "name":
 				name = &val
+			case "resourcegroup":
+				group = &val
+			case "location":
+				location = &val
 			case "tagname":
 				tagName = &val
 			case "tagvalue":
 				tagValue = &val
 			default:
 				return nil, arm.Errorf(http.StatusBadRequest, "InvalidFilterInQueryString",
-					"Invalid $filter '%s': tagwall takes resourceType, name, tagName and tagValue with eq, joined with and.", arm.Printable(f))
+					"Invalid $filter '%s': tagwall takes resourceGroup, name, location, resourceType, tagName and tagValue with eq, joined with and.", arm.Printable(f))
 			}
 		}
 	}
-	return func(t, n string, tags map[string]string) bool {
-		if typ != nil && !strings.EqualFold(*typ, t) || name != nil && !strings.EqualFold(*name, n) {
+	eq := func(want *string, got string) bool { return want == nil || strings.EqualFold(*want, got) }
+	return func(f resourceFields, tags map[string]string) bool {
+		if !eq(typ, f.typ) || !eq(name, f.name) || !eq(group, f.group) || !eq(location, f.location) {
 			return false
 		}
 		if tagName != nil {

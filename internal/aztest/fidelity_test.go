@@ -18,9 +18,23 @@ import (
 // versions and upgrades, node pools, stop/start with the front door
 // refusing a stopped cluster, the admin kubeconfig's context name, a
 // missing group's delete and an operation tagwall does not implement.
-func fidelitySteps(t *testing.T, az *azEnv, fd frontDoor) {
+func fidelitySteps(t *testing.T, az *azEnv, fd frontDoor, id, secret string) {
 	t.Helper()
 	g, n := []string{"--resource-group", rg, "--name", cluster}, cluster
+
+	// az resource list (subscription-wide, and -g with az's resourceGroup
+	// filter and $expand).
+	for _, args := range [][]string{{}, {"--resource-group", rg}, {"--resource-type", "Microsoft.ContainerService/managedClusters"}} {
+		if out := strings.Fields(az.ok(t, append([]string{"resource", "list", "--query", "[].name", "-o", "tsv"}, args...)...)); strings.Join(out, ",") != cluster {
+			t.Errorf("az resource list %v: %v", args, out)
+		}
+	}
+
+	// A tenant name other than the server's: az's validator asks
+	// /adfs/<name>/.well-known/openid-configuration and prints Entra ID's
+	// AADSTS90002 (profile/_validators.py: "Failed to resolve tenant …").
+	az.fails(t, 1, []string{"Failed to resolve tenant 'contoso.example'", "AADSTS90002: Tenant 'contoso.example' not found."},
+		"login", "--service-principal", "-u", id, "-p", secret, "--tenant", "contoso.example")
 
 	// az 2.45's get-versions reads the orchestrators list (2019-04-01).
 	def := strings.TrimSpace(az.ok(t, "aks", "get-versions", "--location", "eastus", "--query", "orchestrators[?default].orchestratorVersion | [0]", "-o", "tsv"))
