@@ -178,6 +178,14 @@ func TestVersionsSDK(t *testing.T) {
 	if *cp.KubernetesVersion != "1.31.5" || len(cp.Upgrades) == 0 || len(up.Properties.AgentPoolProfiles) != 1 {
 		t.Fatalf("upgrade profile: %+v", up.Properties)
 	}
+	pools, err := armcontainerservice.NewAgentPoolsClient(testSub, testutil.StaticToken(testToken), e.clientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, err := pools.GetUpgradeProfile(ctx, "rg1", "c1", "nodepool1", nil)
+	if err != nil || *pu.Properties.KubernetesVersion != "1.31.5" || len(pu.Properties.Upgrades) != len(cp.Upgrades) {
+		t.Fatalf("pool upgrade profile: %v %+v", err, pu.Properties)
+	}
 	next := *cp.Upgrades[len(cp.Upgrades)-1].KubernetesVersion // newest patch of the next minor
 	mc, err := mcs.Get(ctx, "rg1", "c1", nil)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // Microsoft.ContainerService, for the NotSupported message.
 const supportedContainerService = "managedClusters (create, update, show, list, delete, tags), " +
 	"listClusterUserCredential, listClusterAdminCredential, stop, start, upgradeProfiles/default, " +
-	"agentPools (list, show, add or update, delete), locations/{location}/kubernetesVersions, " +
+	"agentPools (list, show, add or update, delete, upgradeProfiles/default), locations/{location}/kubernetesVersions, " +
 	"locations/{location}/orchestrators and the operation status resources"
 
 // supportedGraphPortal is the NotSupported text's list for Graph and portal
@@ -29,7 +29,6 @@ var knownCommands = map[string]string{
 	"managedclusters/resetaadprofile":                     "az aks update-credentials",
 	"managedclusters/listclustermonitoringusercredential": "az aks get-credentials",
 	"managedclusters/agentpools/upgradenodeimageversion":  "az aks nodepool upgrade --node-image-only",
-	"managedclusters/agentpools/upgradeprofiles":          "az aks nodepool get-upgrades",
 	"managedclusters/privateendpointconnections":          "az aks private endpoint commands",
 	"snapshots":               "az aks nodepool snapshot",
 	"managedclustersnapshots": "az aks snapshot",

@@ -27,6 +27,7 @@ func (s *server) registerVersions() {
 	s.add(http.MethodGet, loc+"kubernetesVersions", kubernetesVersionsVersions, s.listKubernetesVersions)
 	s.add(http.MethodGet, loc+"orchestrators", orchestratorsVersions, s.listOrchestrators)
 	s.add(http.MethodGet, clusterPath+"/upgradeProfiles/default", arm.ManagedClustersVersions, s.getUpgradeProfile)
+	s.add(http.MethodGet, clusterPath+"/agentPools/{pool}/upgradeProfiles/default", arm.ManagedClustersVersions, s.getPoolUpgradeProfile)
 }
 
 // clusterPath is the route pattern of one managed cluster.
@@ -152,6 +153,29 @@ func (s *server) getUpgradeProfile(c *call) error {
 			"controlPlaneProfile": map[string]any{"kubernetesVersion": cur, "name": nil, "osType": "Linux", "upgrades": versionUpgrades(cur)},
 			"agentPoolProfiles":   pools,
 		},
+	})
+	return nil
+}
+
+// getPoolUpgradeProfile answers GET …/agentPools/{pool}/upgradeProfiles/default
+// (AgentPoolUpgradeProfile, az aks nodepool get-upgrades).
+func (s *server) getPoolUpgradeProfile(c *call) error {
+	mc, err := s.existingCluster(c)
+	if err != nil {
+		return err
+	}
+	i := findPool(&mc, c.v("pool"))
+	if i < 0 {
+		return s.poolNotFound(c)
+	}
+	p := poolProperties(&mc, mc.AgentPools[i])
+	v, _ := p["currentOrchestratorVersion"].(string)
+	name, _ := p["name"].(string)
+	arm.WriteJSON(c.w, http.StatusOK, map[string]any{
+		"id":   arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name) + "/agentPools/" + name + "/upgradeProfiles/default",
+		"name": "default", "type": "Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles",
+		"properties": map[string]any{"kubernetesVersion": v, "osType": p["osType"], "upgrades": versionUpgrades(v),
+			"latestNodeImageVersion": p["nodeImageVersion"]},
 	})
 	return nil
 }
