@@ -29,7 +29,7 @@ var knownCommands = map[string]string{
 	"managedclusters/resetaadprofile":                     "az aks update-credentials",
 	"managedclusters/listclustermonitoringusercredential": "az aks get-credentials",
 	"managedclusters/agentpools/upgradenodeimageversion":  "az aks nodepool upgrade --node-image-only",
-	"managedclusters/privateendpointconnections":          "az aks private endpoint commands",
+	"managedclusters/privateendpointconnections":          "az network private-endpoint-connection",
 	"snapshots":               "az aks nodepool snapshot",
 	"managedclustersnapshots": "az aks snapshot",
 	"managedclusters/outboundnetworkdependenciesendpoints": "az aks egress-endpoints list",
