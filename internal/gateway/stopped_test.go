@@ -38,3 +38,14 @@ func TestStoppedRoute(t *testing.T) {
 		t.Fatalf("after start: body %q, err %v; want prod", got, err)
 	}
 }
+
+// TestStopRevokesLive: stopping a route cuts the connections it had
+// admitted (aks stop takes the control plane away).
+func TestStopRevokesLive(t *testing.T) {
+	gw, prod, _ := twoRoutes(t, Config{})
+	s := openSession(t, gw.addr, netip.MustParseAddr("20.20.20.20"), prodSNI)
+	gw.SetRoutes([]Route{{Name: "prod", SNI: prodSNI, Upstream: prod.addr, Allow: list(t, "20.20.20.20"), Version: "2", Stopped: true}})
+	if err := readErr(s, 2*time.Second); err == nil || isTimeout(err) {
+		t.Errorf("live connection after the stop: %v, want closed", err)
+	}
+}
