@@ -23,7 +23,7 @@ type clusterRow struct {
 // column is a sortable column header.
 type column struct {
 	Key, Label, URL, Sort string // Sort: "", "ascending" or "descending" (aria-sort)
-	Numeric                bool
+	Numeric               bool
 }
 
 type clustersView struct {

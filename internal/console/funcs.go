@@ -25,7 +25,7 @@ func funcs(prefix string) template.FuncMap {
 			}
 			return strconv.Itoa(n) + " " + many
 		},
-		"num": func(n int) string { return group(strconv.Itoa(n)) },
+		"num":  func(n int) string { return group(strconv.Itoa(n)) },
 		"path": func(p string) string { return prefix + p },
 	}
 }

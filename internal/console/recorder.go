@@ -245,8 +245,8 @@ type Refusal struct {
 
 // Minute is one minute's counts.
 type Minute struct {
-	Start              time.Time
-	Admitted, Refused  int
+	Start             time.Time
+	Admitted, Refused int
 }
 
 // History is one route's record: Minutes[0] is the oldest of the last

@@ -32,19 +32,19 @@ type diffView struct {
 }
 
 type tagsView struct {
-	Sources               []SourceStatus
-	HaveCatalog           bool
-	Cloud                 string
-	ChangeNumber          int64
-	TagCount              int
-	Query                 string
-	Results               []tagRow
-	Matches               int
-	Addr, AddrError       string
-	Owners                []tagRow
-	AddrAsked             bool
-	Diff                  *diffView
-	NoPrevious            bool
+	Sources         []SourceStatus
+	HaveCatalog     bool
+	Cloud           string
+	ChangeNumber    int64
+	TagCount        int
+	Query           string
+	Results         []tagRow
+	Matches         int
+	Addr, AddrError string
+	Owners          []tagRow
+	AddrAsked       bool
+	Diff            *diffView
+	NoPrevious      bool
 }
 
 // tagsPage shows each source's status, the tag browser (q), the diff from
