@@ -112,9 +112,9 @@ func (c *Console) parse() error {
 func (c *Console) routes() {
 	p := c.cfg.Prefix
 	m := http.NewServeMux()
-	m.HandleFunc("GET "+p+"{$}", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("GET "+p+"{$}", c.authed(func(w http.ResponseWriter, r *http.Request, _ *session) {
 		http.Redirect(w, r, p+"clusters", http.StatusSeeOther)
-	})
+	}))
 	m.HandleFunc("GET "+p+"static/style.css", c.serveCSS)
 	m.HandleFunc("GET "+p+"signin", c.signInPage)
 	m.HandleFunc("POST "+p+"signin", c.signIn)
@@ -201,7 +201,8 @@ func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path != c.cfg.Prefix {
 		u += "?next=" + url.QueryEscape(r.URL.RequestURI())
 	}
-	http.Redirect(w, r, u, http.StatusSeeOther)
+	w.Header().Set("Location", u) // no body: nothing of the page asked for
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // view is what every page template gets.
