@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -113,6 +114,7 @@ func newEnv(t *testing.T) *env {
 	empty := map[string]console.Route{}
 	e.routes.Store(&empty)
 	ctrl, err := controller.New(controller.Config{Store: st, Catalog: func() *servicetag.Catalog { return cur },
+		SystemRanges: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")},
 		Apply: func(rs []controller.Route) {
 			m := make(map[string]console.Route, len(rs))
 			for _, r := range rs {
