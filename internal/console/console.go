@@ -48,6 +48,7 @@ type Console struct {
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 	css   []byte
+	icon  []byte
 	log   *slog.Logger
 }
 
@@ -91,6 +92,9 @@ func (c *Console) parse() error {
 		return err
 	}
 	c.css = css
+	if c.icon, err = assets.ReadFile("static/favicon.svg"); err != nil {
+		return err
+	}
 	c.pages = map[string]*template.Template{}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -115,7 +119,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+p+"{$}", c.authed(func(w http.ResponseWriter, r *http.Request, _ *session) {
 		http.Redirect(w, r, p+"clusters", http.StatusSeeOther)
 	}))
-	m.HandleFunc("GET "+p+"static/style.css", c.serveCSS)
+	m.HandleFunc("GET "+p+"static/style.css", c.static("text/css; charset=utf-8", c.css))
+	m.HandleFunc("GET "+p+"static/favicon.svg", c.static("image/svg+xml", c.icon))
 	m.HandleFunc("GET "+p+"signin", c.signInPage)
 	m.HandleFunc("POST "+p+"signin", c.signIn)
 	m.HandleFunc("POST "+p+"signout", c.authed(c.signOut))
@@ -143,10 +148,13 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-func (c *Console) serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	_, _ = w.Write(c.css)
+// static serves an embedded asset (no session needed: it holds no data).
+func (c *Console) static(contentType string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		_, _ = w.Write(body)
+	}
 }
 
 func (c *Console) now() time.Time { return c.cfg.Now().UTC() }

@@ -22,6 +22,9 @@ const (
 type RecorderConfig struct {
 	MaxRoutes   int // 0: DefaultMaxRoutes
 	RefusalRing int // 0: DefaultRefusalRing
+	// Reasons are interned up front (the front door's reason constants),
+	// so Record never finds the reason table busy for them.
+	Reasons []string
 }
 
 // Recorder keeps, per front-door route, admitted and refused counts per
@@ -31,7 +34,8 @@ type RecorderConfig struct {
 // drops the decision if it is busy), allocates nothing once the route has
 // a history, and never blocks. Readers (History) take a consistent copy
 // without stopping writers. Memory is bounded: at most MaxRoutes histories
-// of a fixed size each; Retain drops the histories of routes that are gone.
+// of a fixed size each; SetRoutes adds the routes of a new table up front
+// and drops the histories of routes that are gone.
 // The zero Recorder is not usable: use NewRecorder. A nil *Recorder
 // records nothing and returns empty histories.
 type Recorder struct {
@@ -56,6 +60,9 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	r.routes.Store(&empty)
 	reasons := make([]string, 0, maxReasons)
 	r.reasons.Store(&reasons)
+	for _, reason := range cfg.Reasons {
+		r.reasonIndex(reason)
+	}
 	return r
 }
 
@@ -130,23 +137,23 @@ func (r *Recorder) add(route string) *routeHistory {
 	return h
 }
 
-// Retain drops the histories of every route not in keep (call it when the
-// route table changes, so deleted clusters free their slot).
-func (r *Recorder) Retain(keep []string) {
+// SetRoutes makes the histories match the route table: a history for each
+// name (up to MaxRoutes; existing ones are kept), none for the others, so
+// deleted clusters free their slot. Call it whenever the table changes;
+// Record then never takes the slow path that adds a route.
+func (r *Recorder) SetRoutes(names []string) {
 	if r == nil {
 		return
 	}
 	r.grow.Lock()
 	defer r.grow.Unlock()
-	want := make(map[string]bool, len(keep))
-	for _, k := range keep {
-		want[k] = true
-	}
 	old := *r.routes.Load()
-	m := make(map[string]*routeHistory, len(keep))
-	for k, v := range old {
-		if want[k] {
-			m[k] = v
+	m := make(map[string]*routeHistory, len(names))
+	for _, n := range names {
+		if h := old[n]; h != nil {
+			m[n] = h
+		} else if len(m) < r.maxRoutes {
+			m[n] = &routeHistory{refusals: make([]refusalSlot, r.ring)}
 		}
 	}
 	r.routes.Store(&m)

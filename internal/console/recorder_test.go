@@ -85,7 +85,7 @@ func TestRecorderHistory(t *testing.T) {
 	}
 }
 
-func TestRecorderRetainAndDropped(t *testing.T) {
+func TestRecorderSetRoutesAndDropped(t *testing.T) {
 	r := NewRecorder(RecorderConfig{MaxRoutes: 2})
 	a := netip.MustParseAddr("192.0.2.1")
 	r.Record("a", a, false, "x", t0)
@@ -94,13 +94,17 @@ func TestRecorderRetainAndDropped(t *testing.T) {
 	if r.Dropped() != 1 {
 		t.Fatalf("dropped %d, want 1", r.Dropped())
 	}
-	r.Retain([]string{"b"})
+	r.SetRoutes([]string{"b", "d"})
 	if _, ref := r.Totals("a", t0); ref != 0 {
-		t.Fatalf("a kept after Retain")
+		t.Fatalf("a kept after SetRoutes")
 	}
+	if _, ref := r.Totals("b", t0); ref != 1 {
+		t.Fatalf("b lost its history in SetRoutes")
+	}
+	r.Record("d", a, false, "x", t0)
 	r.Record("c", a, false, "x", t0)
-	if _, ref := r.Totals("c", t0); ref != 1 {
-		t.Fatalf("c not recorded after Retain freed a slot")
+	if _, ref := r.Totals("d", t0); ref != 1 || r.Dropped() != 2 {
+		t.Fatalf("d: %d refused, %d dropped; want 1 and 2", ref, r.Dropped())
 	}
 	var nilRec *Recorder
 	nilRec.Record("a", a, true, "", t0)
@@ -140,6 +144,7 @@ func TestRecordAllocs(t *testing.T) {
 // checks that no count is lost and every listed refusal is whole.
 func TestRecorderConcurrent(t *testing.T) {
 	r := NewRecorder(RecorderConfig{RefusalRing: 8})
+	r.SetRoutes([]string{"r"})
 	const writers, each = 8, 2000
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
