@@ -35,6 +35,9 @@ func refusalChart(ms []Minute) template.HTML {
 	fmt.Fprintf(&b, `<title id="chart-title">Refused connections per minute, last hour</title><desc id="chart-desc">%s</desc>`,
 		template.HTMLEscapeString(desc))
 	for _, frac := range []float64{0, 0.5, 1} {
+		if frac == 0.5 && top%2 != 0 {
+			continue // no half line for a scale of 1
+		}
 		y := float64(chartTop) + plotH*(1-frac)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, chartLeft, chartW-chartRight, y, y)
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%d</text>`, chartLeft-6, y+4, int(float64(top)*frac))
