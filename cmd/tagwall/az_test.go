@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,5 +37,48 @@ func TestAzExitStatus(t *testing.T) {
 				t.Errorf("exit %d stderr %q, want %d %q", code, e.String(), tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestUsageStatus checks that cobra's own refusals exit 2 through the Args
+// validators and the FlagErrorFunc, with no matching of cobra's messages.
+func TestUsageStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // substring of stderr
+	}{
+		{name: "unknown command", args: []string{"bogus"}, code: 2, want: `tagwall: unknown command "bogus" for "tagwall"`},
+		{name: "too many args", args: []string{"check", "1.2.3.4", "5.6.7.8", "--ranges", ""}, code: 2, want: "accepts 1 arg(s), received 2"},
+		{name: "unknown flag", args: []string{"check", "--bogus"}, code: 2, want: "unknown flag: --bogus"},
+		{name: "no args wanted", args: []string{"az-env", "extra"}, code: 2, want: `unknown command "extra" for "tagwall az-env"`},
+		{name: "help", args: nil, code: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var o, e bytes.Buffer
+			if code := run(tc.args, &o, &e); code != tc.code || !strings.Contains(e.String(), tc.want) {
+				t.Errorf("exit %d stderr %q, want %d and %q", code, e.String(), tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// TestNoInitRegistration: the binary's commands are the subcommands list
+// in root.go and cli.Commands, never registered from an init function.
+func TestNoInitRegistration(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "\nfunc init() {") {
+			t.Errorf("%s registers from init: add its constructor to subcommands in root.go", f)
+		}
 	}
 }

@@ -16,8 +16,6 @@ import (
 	"github.com/tagwall/tagwall/internal/clientconfig"
 )
 
-func init() { subcommands = append(subcommands, newAzEnvCmd) }
-
 // azVersion is the az release whose offline version-check seed az-env
 // writes (Debian's azure-cli).
 const azVersion = "2.45.0"
@@ -53,7 +51,8 @@ versionCheck.json there, so az makes no call to the internet.
 			if err := writeVersionCheck(dir, time.Now()); err != nil {
 				return err
 			}
-			return writeAzEnv(cmd.OutOrStdout(), azEnv{cfg: cc, dir: dir, cloud: cloud, login: !noLogin})
+			fresh := cachedTokenFresh(dir, cc.ClientID, time.Now())
+			return writeAzEnv(cmd.OutOrStdout(), azEnv{cfg: cc, dir: dir, cloud: cloud, login: !noLogin, tokenFresh: fresh})
 		},
 	}
 	configFlag(cmd, &cfgPath)
@@ -92,6 +91,10 @@ type azEnv struct {
 	dir   string
 	cloud string
 	login bool
+	// tokenFresh: az's cache holds a token for the principal that is valid
+	// for more than tokenRefreshMargin, so the login may be skipped when
+	// az is already set up for this endpoint.
+	tokenFresh bool
 }
 
 // writeAzEnv prints the exports and, with login, the guarded az commands.
@@ -119,8 +122,11 @@ func writeAzEnv(w io.Writer, e azEnv) error {
 	return err
 }
 
-// writeAzLogin prints az cloud register|update, cloud set and login, run
-// only when az's files do not already show this endpoint and principal.
+// writeAzLogin prints az cloud register|update, cloud set and login. They
+// run only when az's files do not already show this endpoint and
+// principal, or always when az's cached token for the principal is
+// missing, expired or about to expire (it would otherwise be sent and
+// refused with ExpiredAuthenticationToken).
 func writeAzLogin(b *strings.Builder, e azEnv, endpoint string) {
 	if e.cfg.ClientID == "" || e.cfg.ClientSecret == "" {
 		b.WriteString("# the client config has no service principal: create one with `tagwall sp create`, then\n")
@@ -132,8 +138,13 @@ func writeAzLogin(b *strings.Builder, e azEnv, endpoint string) {
 	if tenant == "" {
 		tenant = "adfs"
 	}
-	fmt.Fprintf(b, "if ! grep -qsF %s \"$AZURE_CONFIG_DIR/clouds.config\" || ! grep -qsF %s \"$AZURE_CONFIG_DIR/azureProfile.json\"; then\n",
-		shq("endpoint_resource_manager = "+endpoint), shq(e.cfg.ClientID))
+	if e.tokenFresh {
+		fmt.Fprintf(b, "if ! grep -qsF %s \"$AZURE_CONFIG_DIR/clouds.config\" || ! grep -qsF %s \"$AZURE_CONFIG_DIR/azureProfile.json\"; then\n",
+			shq("endpoint_resource_manager = "+endpoint), shq(e.cfg.ClientID))
+	} else {
+		fmt.Fprintf(b, "# az has no token for %s valid for %s more: log in again\n", e.cfg.ClientID, tokenRefreshMargin)
+		b.WriteString("if true; then\n")
+	}
 	fmt.Fprintf(b, "  az cloud register -n %s --endpoint-resource-manager %s --only-show-errors -o none 2>/dev/null ||\n", cloud, ep)
 	fmt.Fprintf(b, "    az cloud update -n %s --endpoint-resource-manager %s --only-show-errors -o none\n", cloud, ep)
 	fmt.Fprintf(b, "  az cloud set -n %s --only-show-errors -o none\n", cloud)

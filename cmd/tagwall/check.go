@@ -8,11 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/cli"
 	"github.com/tagwall/tagwall/internal/rangespec"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
-
-func init() { subcommands = append(subcommands, newCheckCmd) }
 
 // checkResult is `tagwall check -o json`'s output.
 type checkResult struct {
@@ -94,6 +93,18 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 	return cmd
 }
 
+// parseWireRanges parses ranges as the API receives them from az or
+// tagwall's CLI: cli.AuthorizedIPRanges's list, where [""] (what az sends
+// for "   ") disables as [] does, the API's rule (issue 13), then
+// rangespec.ParseList as the API calls it.
+func parseWireRanges(ranges string, opt rangespec.Options) (rangespec.Spec, error) {
+	items := cli.AuthorizedIPRanges(ranges)
+	if len(items) == 1 && items[0] == "" {
+		return rangespec.Spec{Disabled: true}, nil
+	}
+	return rangespec.ParseList(items, opt)
+}
+
 // compileCheck validates ranges with the chosen rules and compiles them.
 func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*allowlist.List, rangespec.Spec, error) {
 	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true}
@@ -103,7 +114,7 @@ func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*all
 	if cat != nil {
 		opt.Tags = cat
 	}
-	spec, err := rangespec.ParseString(ranges, opt)
+	spec, err := parseWireRanges(ranges, opt)
 	if err != nil {
 		return nil, spec, fmt.Errorf("check ranges %q: %w", ranges, err)
 	}

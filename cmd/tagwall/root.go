@@ -4,42 +4,49 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tagwall/tagwall/internal/cli"
 )
 
-// exitError carries a process exit status through cobra. Commands return it
-// (wrapped or not) to choose a status other than 1; the message, if any, is
-// printed to stderr once by run.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
-
-// usageError marks bad input: exit status 2.
-func usageError(err error) error { return &exitError{code: 2, err: err} }
+// usageError marks bad input: exit status 2, err printed once by run.
+// The binary has one exit-error type, cli.ExitError.
+func usageError(err error) error { return &cli.ExitError{Code: 2, Err: err} }
 
 // exitCode returns err's status with no message (e.g. "denied" = 1).
-func exitCode(code int) error { return &exitError{code: code} }
+func exitCode(code int) error { return &cli.ExitError{Code: code} }
 
-// newRootCmd builds the command tree. Each subcommand lives in its own file
-// (cmd/tagwall/<name>.go) and is registered here.
+// subcommands is the one registration list of the binary's own commands
+// (each in cmd/tagwall/<name>.go); the az-shaped groups of internal/cli
+// follow them, from cli.Commands. There is no init() registration.
+var subcommands = []func() *cobra.Command{
+	newServeCmd,
+	newStoreCmd,
+	newGatewayCmd,
+	newCheckCmd,
+	newServiceTagsCmd,
+	newSPCmd,
+	newSubscriptionCmd,
+	newAzEnvCmd,
+}
+
+// newRootCmd builds the command tree.
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "tagwall",
 		Short:         "Service-tag aware API-server authorized IP ranges: control plane, front door and CLI",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// With an Args validator cobra leaves unknown commands to it
+		// instead of returning an error whose text would need matching.
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath()))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -47,13 +54,32 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
+	root.AddCommand(cli.Commands(cli.OSEnv())...)
+	usageArgs(root)
 	return root
 }
 
-// subcommands is appended to by each subcommand file's init.
-var subcommands []func() *cobra.Command
+// usageArgs makes every positional-argument validator in c's tree report
+// a usage error (exit status 2), whichever cobra validator a command uses;
+// an error that already carries its status passes unchanged.
+func usageArgs(c *cobra.Command) {
+	if v := c.Args; v != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := v(cmd, args)
+			var ee *cli.ExitError
+			if err == nil || errors.As(err, &ee) {
+				return err
+			}
+			return usageError(err)
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
+}
 
-// run executes the CLI and returns the process exit status.
+// run executes the CLI and returns the process exit status: a
+// cli.ExitError's code (its Err printed once), else 1.
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
@@ -61,27 +87,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var ee *exitError
+	var ee *cli.ExitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "tagwall:", ee.err)
+		if ee.Err != nil {
+			fmt.Fprintln(stderr, "tagwall:", ee.Err)
 		}
-		return ee.code
+		return ee.Code
 	}
 	fmt.Fprintln(stderr, "tagwall:", err)
-	if isUsage(err) {
-		return 2
-	}
 	return 1
-}
-
-// isUsage reports whether cobra rejected the command line itself.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

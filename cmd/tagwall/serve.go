@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,14 +10,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/server"
 )
-
-func init() { subcommands = append(subcommands, newServeCmd) }
 
 // serveFlags are the raw flag values of `tagwall serve`.
 type serveFlags struct {
@@ -55,13 +55,7 @@ and writes the client config the tagwall CLI reads.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			m := server.NewMain(cfg)
-			if err := m.Run(ctx); err != nil {
-				return err
-			}
-			<-ctx.Done()
-			cfg.Logger.Info("shutting down")
-			return m.Close()
+			return runServe(ctx, cfg)
 		},
 	}
 	fl := cmd.Flags()
@@ -83,14 +77,51 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&f.cfg.AllowEmptyStore, "allow-empty-store", false, "start even though the store file is missing or empty while the data dir holds an identity from an earlier start (every cluster is gone)")
 	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")
 	fl.StringSliceVar(&f.cfg.Etcd.Endpoints, "etcd-endpoints", nil, "etcd members, host:port or URL, comma-separated (with --store etcd)")
 	fl.StringVar(&f.cfg.Etcd.CAFile, "etcd-ca", "", "CA file that verifies the etcd members (TLS)")
 	fl.StringVar(&f.cfg.Etcd.CertFile, "etcd-cert", "", "client certificate for etcd")
 	fl.StringVar(&f.cfg.Etcd.KeyFile, "etcd-key", "", "key of --etcd-cert")
 	fl.StringVar(&f.cfg.Etcd.Prefix, "etcd-prefix", server.DefaultEtcdPrefix, "every key tagwall writes to etcd starts with this")
+	fl.DurationVar(&f.cfg.APIReadTimeout, "api-read-timeout", server.DefaultAPIReadTimeout, "time a client has to send one API request, body included (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIWriteTimeout, "api-write-timeout", server.DefaultAPIWriteTimeout, "time to write one API response (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIIdleTimeout, "api-idle-timeout", server.DefaultAPIIdleTimeout, "an idle keep-alive API connection is closed after this (also the metrics server)")
+	fl.IntVar(&f.cfg.MaxAPIConnections, "max-api-connections", server.DefaultMaxAPIConnections, "API connections open at once; more wait in the accept queue")
+	fl.IntVar(&f.cfg.MaxMetricsConnections, "max-metrics-connections", server.DefaultMaxMetricsConnections, "metrics-server connections open at once; more wait in the accept queue")
 	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
+}
+
+// stopDeadline bounds the stop after a signal or a fatal error: past it the
+// process exits whatever is still running (a stalled log sink, a hung
+// connection). server.Config.ShutdownTimeout is the graceful part of it.
+const stopDeadline = 5 * time.Second
+
+// hardExit ends the process when a stop overruns stopDeadline; tests
+// replace it.
+var hardExit = func() { os.Exit(1) }
+
+// runServe starts the server and runs it until ctx ends (a signal: exit
+// status 0) or a part of it stops (exit status 1, with the error naming
+// the part). Either way it stops the server within stopDeadline.
+func runServe(ctx context.Context, cfg server.Config) error {
+	m, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	runErr := m.Run(ctx)
+	watchdog := time.AfterFunc(stopDeadline, hardExit)
+	defer watchdog.Stop()
+	if runErr != nil {
+		cfg.Logger.Error("stopping after a fatal error", "err", runErr)
+	} else {
+		cfg.Logger.Info("shutting down")
+	}
+	if err := m.Close(); err != nil && runErr == nil {
+		cfg.Logger.Warn("shut down with errors", "err", err)
+	}
+	return runErr
 }
 
 // config turns the flags into a server.Config.

@@ -14,8 +14,6 @@ import (
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-func init() { subcommands = append(subcommands, newServiceTagsCmd) }
-
 // outputFlag registers -o/--output with the formats the catalog commands
 // print.
 func outputFlag(cmd *cobra.Command, out *string) {

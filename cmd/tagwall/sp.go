@@ -19,8 +19,6 @@ import (
 	"github.com/tagwall/tagwall/internal/clientconfig"
 )
 
-func init() { subcommands = append(subcommands, newSPCmd) }
-
 // adminClient calls tagwall's /tagwall administration API with the client
 // config's endpoint, CA and admin token.
 type adminClient struct {

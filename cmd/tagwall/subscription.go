@@ -9,8 +9,6 @@ import (
 	"github.com/tagwall/tagwall/internal/authn"
 )
 
-func init() { subcommands = append(subcommands, newSubscriptionCmd) }
-
 func newSubscriptionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "subscription",

@@ -1,55 +1,15 @@
 package api
 
-import (
-	"crypto/subtle"
-	"net/http"
-	"strings"
+import "github.com/tagwall/tagwall/internal/arm"
 
-	"github.com/tagwall/tagwall/internal/arm"
+// The caller-identity types live in arm, so that authn (which implements
+// Authenticator and lists subscriptions) needs no import of api; these
+// aliases keep api's name for them. Subscription's alias is in config.go.
+type (
+	// Principal is arm.Principal: an authenticated caller.
+	Principal = arm.Principal
+	// Authenticator is arm.Authenticator: who sent a request.
+	Authenticator = arm.Authenticator
+	// StaticToken is arm.StaticToken: one bearer token, administrator of all.
+	StaticToken = arm.StaticToken
 )
-
-// Principal is an authenticated caller and the subscriptions it may use.
-type Principal struct {
-	Name             string
-	AllSubscriptions bool     // any well-formed subscription GUID
-	Subscriptions    []string // otherwise, only these
-}
-
-// Allows reports whether the principal may use subscription sub.
-func (p Principal) Allows(sub string) bool {
-	if p.AllSubscriptions {
-		return true
-	}
-	for _, s := range p.Subscriptions {
-		if strings.EqualFold(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
-// Authenticator decides who sent a request. Errors should be *arm.Error
-// with status 401 (arm.ErrMissingToken, arm.ErrInvalidToken).
-type Authenticator interface {
-	Authenticate(r *http.Request) (Principal, error)
-}
-
-// StaticToken accepts exactly "Authorization: Bearer <Token>" (compared in
-// constant time) as an administrator of every subscription. An empty Token
-// accepts nothing.
-type StaticToken struct{ Token string }
-
-// Authenticate implements Authenticator.
-func (s StaticToken) Authenticate(r *http.Request) (Principal, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return Principal{}, arm.ErrMissingToken
-	}
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || s.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.Token)) != 1 {
-		return Principal{}, arm.ErrInvalidToken
-	}
-	return Principal{Name: "admin", AllSubscriptions: true}, nil
-}
-
-var _ Authenticator = StaticToken{}

@@ -3,10 +3,12 @@ package authn
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
-	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/arm"
 )
 
@@ -14,7 +16,7 @@ import (
 // case-insensitively) and passes every other request to next. auth
 // authenticates the /tagwall/… administration calls, which need a
 // principal of every subscription.
-func (s *Service) Wrap(next http.Handler, auth api.Authenticator) http.Handler {
+func (s *Service) Wrap(next http.Handler, auth arm.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 		switch strings.ToLower(segs[0]) {
@@ -104,15 +106,8 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 			"MSIS9602: the requested scope is not this API; ask for '"+Audience(base)+"/.default'")
 		return
 	}
-	sp, err := s.checkSecret(r.Context(), id, secret)
-	if err != nil {
-		if !errors.Is(err, ErrPrincipalNotFound) && !errors.Is(err, errBadSecret) {
-			s.log.Error("token request", "client_id", id, "err", err)
-			oauthError(w, http.StatusInternalServerError, "server_error", "MSIS9999: the token could not be issued")
-			return
-		}
-		oauthError(w, http.StatusUnauthorized, "invalid_client",
-			"MSIS9607: The 'client_id' or 'client_secret' is invalid for client '"+id+"'.")
+	sp, ok := s.checkSecretLimited(w, r, id, secret)
+	if !ok {
 		return
 	}
 	tok, life, err := s.Issue(sp.ClientID, base)
@@ -127,6 +122,39 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 		"access_token": tok, "token_type": "Bearer", "expires_in": life, "resource": Audience(base),
 		"scope": Audience(base) + "/.default",
 	})
+}
+
+// checkSecretLimited checks the client's secret unless the client id is
+// locked out (FailureLimit), and answers the request itself when the
+// secret is not accepted: 429 with Retry-After while locked out, 401 for
+// an unknown client or a wrong secret, 500 when the store fails.
+func (s *Service) checkSecretLimited(w http.ResponseWriter, r *http.Request, id, secret string) (ServicePrincipal, bool) {
+	if wait := s.limiter.lockedFor(id, s.now()); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		lim := s.limiter.lim
+		oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable", fmt.Sprintf(
+			"AADSTS50053: client '%s' is locked out after %d failed client secrets within %v; retry after %d s",
+			id, lim.Failures, lim.Window, secs))
+		return ServicePrincipal{}, false
+	}
+	sp, err := s.checkSecret(r.Context(), id, secret)
+	if err == nil {
+		s.limiter.succeed(id)
+		return sp, true
+	}
+	if !errors.Is(err, ErrPrincipalNotFound) && !errors.Is(err, errBadSecret) {
+		s.log.Error("token request", "client_id", id, "err", err)
+		oauthError(w, http.StatusInternalServerError, "server_error", "MSIS9999: the token could not be issued")
+		return ServicePrincipal{}, false
+	}
+	if lockout := s.limiter.fail(id, s.now()); lockout > 0 {
+		s.log.Warn("token endpoint: client id locked out after failed secrets", "client_id", limiterKey(id),
+			"failures", s.limiter.lim.Failures, "lockout", lockout, "remote", r.RemoteAddr)
+	}
+	oauthError(w, http.StatusUnauthorized, "invalid_client",
+		"MSIS9607: The 'client_id' or 'client_secret' is invalid for client '"+id+"'.")
+	return ServicePrincipal{}, false
 }
 
 // wantsThisAPI reports whether the scope list or resource names the

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/arm"
 )
 
@@ -47,7 +46,7 @@ type SubscriptionBody struct {
 
 // serveAdmin answers /tagwall/servicePrincipals[/{appId}] and
 // /tagwall/subscriptions for a principal of every subscription.
-func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request, segs []string, auth api.Authenticator) {
+func (s *Service) serveAdmin(w http.ResponseWriter, r *http.Request, segs []string, auth arm.Authenticator) {
 	fail := func(err error) { arm.WriteError(w, r, s.log, adminError(err)) }
 	if auth == nil {
 		fail(arm.ErrInvalidToken)

@@ -23,16 +23,21 @@ type Config struct {
 	KeyFile       string // PEM EC (P-256) signing key; created when missing
 	Tenant        string // the tenant id put in tokens and subscriptions
 	TokenLifetime time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// FailureLimit locks a client id out of the token endpoint after
+	// repeated failed secrets (zero value: 5 in a minute lock it out for a
+	// minute; see FailureLimit).
+	FailureLimit FailureLimit
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Service issues and verifies tokens and keeps service principals and
 // subscriptions. It is safe for concurrent use.
 type Service struct {
-	cfg Config
-	key *signingKey
-	log *slog.Logger
+	cfg     Config
+	key     *signingKey
+	log     *slog.Logger
+	limiter *failureLimiter // failed secrets per client id
 }
 
 // New loads (or creates) the signing key and returns the service.
@@ -53,7 +58,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, key: key, log: cfg.Logger}, nil
+	return &Service{cfg: cfg, key: key, log: cfg.Logger, limiter: newFailureLimiter(cfg.FailureLimit)}, nil
 }
 
 // Tenant is the service's tenant id.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"net/http"
 	"regexp"
 	"strings"
 
@@ -11,128 +10,22 @@ import (
 	"github.com/tagwall/tagwall/internal/rangespec"
 )
 
-// aksFlags are the flags of `aks create` and `aks update`.
-type aksFlags struct {
-	group, name, location    string
-	ranges                   string
-	privateCluster           bool
-	disablePrivateCluster    bool
-	vnetIntegration          bool
-	subnetID                 string
-	lbSKU                    string
-	dnsPrefix                string
-	tags                     []string
-	noWait, yes              bool
-	nodeCount                int
-	vmSize, k8sVersion       string
-	networkPlugin, sshKey    string
-	admin, overwriteExisting bool
-	file, context            string
+// clusterArgs names one managed cluster: --resource-group/-g and --name/-n.
+type clusterArgs struct {
+	group, name string
 }
 
-func newAKSCmd(a *app) *cobra.Command {
-	g := &cobra.Command{Use: "aks", Short: "Manage managed clusters (az aks)"}
-	f := &aksFlags{}
-	idFlags := func(c *cobra.Command) {
-		c.Flags().StringVarP(&f.group, "resource-group", "g", "", "Name of the resource group")
-		c.Flags().StringVarP(&f.name, "name", "n", "", "Name of the managed cluster")
-	}
-	create := &cobra.Command{Use: "create", Short: "Create a managed cluster", RunE: a.run(clusterTable,
-		func(ctx context.Context, c *cobra.Command) (any, error) { return a.aksCreate(ctx, c, f) })}
-	idFlags(create)
-	addCreateFlags(create, f)
-	update := &cobra.Command{Use: "update", Short: "Update a managed cluster (client-side GET, modify, full PUT)", RunE: a.run(clusterTable,
-		func(ctx context.Context, c *cobra.Command) (any, error) { return a.aksUpdate(ctx, c, f) })}
-	idFlags(update)
-	addUpdateFlags(update, f)
-	show := &cobra.Command{Use: "show", Short: "Show a managed cluster", RunE: a.run(clusterTable,
-		func(ctx context.Context, c *cobra.Command) (any, error) {
-			if err := required(c, "--name/-n", "--resource-group/-g"); err != nil {
-				return nil, err
-			}
-			cl, err := a.client(c)
-			if err != nil {
-				return nil, err
-			}
-			v, err := cl.getJSON(ctx, clusterPath(cl, f), apiAKS)
-			return azCluster(v), err
-		})}
-	idFlags(show)
-	list := &cobra.Command{Use: "list", Short: "List managed clusters", RunE: a.run(clusterTable,
-		func(ctx context.Context, c *cobra.Command) (any, error) {
-			cl, err := a.client(c)
-			if err != nil {
-				return nil, err
-			}
-			path := cl.sub() + "/providers/Microsoft.ContainerService/managedClusters"
-			if f.group != "" {
-				path = cl.sub() + "/resourceGroups/" + f.group + "/providers/Microsoft.ContainerService/managedClusters"
-			}
-			vals, err := cl.listValues(ctx, path, apiAKS)
-			return azClusters(vals), err
-		})}
-	list.Flags().StringVarP(&f.group, "resource-group", "g", "", "Name of the resource group")
-	del := &cobra.Command{Use: "delete", Short: "Delete a managed cluster", RunE: a.run(nil,
-		func(ctx context.Context, c *cobra.Command) (any, error) { return a.aksDelete(ctx, c, f) })}
-	idFlags(del)
-	del.Flags().BoolVarP(&f.yes, "yes", "y", false, "Do not prompt for confirmation")
-	del.Flags().BoolVar(&f.noWait, "no-wait", false, "Do not wait for the operation to finish")
-	creds := &cobra.Command{Use: "get-credentials", Short: "Merge the cluster's kubeconfig into a file", RunE: a.run(nil,
-		func(ctx context.Context, c *cobra.Command) (any, error) { return a.aksGetCredentials(ctx, c, f) })}
-	idFlags(creds)
-	creds.Flags().StringVarP(&f.file, "file", "f", "", `Kubeconfig file to update ("-" prints to stdout; default ~/.kube/config)`)
-	creds.Flags().BoolVarP(&f.admin, "admin", "a", false, "Get cluster administrator credentials")
-	creds.Flags().BoolVar(&f.overwriteExisting, "overwrite-existing", false, "Overwrite any existing entry with the same name")
-	creds.Flags().StringVar(&f.context, "context", "", "Use this context name instead of the cluster's")
-	g.AddCommand(create, update, show, list, del, creds)
-	return g
+// clusterFlags adds --resource-group/-g and --name/-n.
+func clusterFlags(c *cobra.Command, id *clusterArgs) {
+	c.Flags().StringVarP(&id.group, "resource-group", "g", "", "Name of the resource group")
+	c.Flags().StringVarP(&id.name, "name", "n", "", "Name of the managed cluster")
 }
 
-// acceptedIgnored are common az aks create flags tagwall accepts and
-// ignores, so the AKS docs' commands run unchanged.
-var acceptedIgnored = []string{"generate-ssh-keys", "no-ssh-key", "enable-managed-identity", "yes"}
+// requireCluster is az's check of -n and -g.
+func (a *app) requireCluster() error { return a.required("--name/-n", "--resource-group/-g") }
 
-func addCreateFlags(c *cobra.Command, f *aksFlags) {
-	fl := c.Flags()
-	fl.StringVarP(&f.location, "location", "l", "", "Location (default: the resource group's)")
-	fl.StringVar(&f.ranges, "api-server-authorized-ip-ranges", "", "Comma-separated list of authorized apiserver IP ranges (service tags need the aks-preview extension)")
-	fl.BoolVar(&f.privateCluster, "enable-private-cluster", false, "Create a private cluster")
-	fl.BoolVar(&f.vnetIntegration, "enable-apiserver-vnet-integration", false, "Enable API server VNet integration")
-	fl.StringVar(&f.subnetID, "apiserver-subnet-id", "", "Subnet for the API server (VNet integration)")
-	fl.StringVar(&f.lbSKU, "load-balancer-sku", "standard", "Load balancer SKU: standard or basic")
-	fl.StringVarP(&f.dnsPrefix, "dns-name-prefix", "p", "", "DNS prefix (default: built from name, group and subscription, as az)")
-	fl.StringArrayVar(&f.tags, "tags", nil, `Space-separated tags: key[=value] ("" clears)`)
-	fl.BoolVar(&f.noWait, "no-wait", false, "Do not wait for the long-running operation to finish")
-	fl.IntVarP(&f.nodeCount, "node-count", "c", 3, "Number of nodes in the default pool")
-	fl.StringVarP(&f.vmSize, "node-vm-size", "s", "Standard_DS2_v2", "Size of the nodes")
-	fl.StringVarP(&f.k8sVersion, "kubernetes-version", "k", "", "Kubernetes version (default: the server's)")
-	fl.StringVar(&f.networkPlugin, "network-plugin", "kubenet", "Network plugin")
-	fl.StringVar(&f.sshKey, "ssh-key-value", "", "Public SSH key to put in linuxProfile")
-	for _, n := range acceptedIgnored {
-		if n == "yes" {
-			fl.BoolP(n, "y", false, "Accepted and ignored (az compatibility)")
-			continue
-		}
-		fl.Bool(n, false, "Accepted and ignored (az compatibility)")
-	}
-	fl.String("tier", "", "Accepted and ignored (az compatibility)")
-	fl.StringSlice("zones", nil, "Accepted and ignored (az compatibility)")
-}
-
-func addUpdateFlags(c *cobra.Command, f *aksFlags) {
-	fl := c.Flags()
-	fl.StringVar(&f.ranges, "api-server-authorized-ip-ranges", "", `Replace the authorized ranges ("" disables)`)
-	fl.BoolVar(&f.privateCluster, "enable-private-cluster", false, "Make the cluster private (needs --enable-apiserver-vnet-integration)")
-	fl.BoolVar(&f.disablePrivateCluster, "disable-private-cluster", false, "Make the cluster public (needs --enable-apiserver-vnet-integration)")
-	fl.BoolVar(&f.vnetIntegration, "enable-apiserver-vnet-integration", false, "Enable API server VNet integration")
-	fl.StringVar(&f.subnetID, "apiserver-subnet-id", "", "Subnet for the API server (VNet integration)")
-	fl.StringArrayVar(&f.tags, "tags", nil, `Space-separated tags: key[=value] ("" clears)`)
-	fl.BoolVar(&f.noWait, "no-wait", false, "Do not wait for the long-running operation to finish")
-	fl.BoolP("yes", "y", false, "Accepted and ignored (az compatibility)")
-}
-
-func clusterPath(cl *client, f *aksFlags) string {
-	return cl.sub() + "/resourceGroups/" + f.group + "/providers/Microsoft.ContainerService/managedClusters/" + f.name
+func clusterPath(cl *client, id clusterArgs) string {
+	return cl.sub() + "/resourceGroups/" + id.group + "/providers/Microsoft.ContainerService/managedClusters/" + id.name
 }
 
 // checkRanges is the client-side check of --api-server-authorized-ip-ranges:
@@ -156,14 +49,29 @@ func (a *app) checkRanges(value string, private bool, lbSKU string) error {
 	return &cliError{code: 1, msg: err.Error(), err: err}
 }
 
-// splitRanges is az's normalisation: "" → [], else the stripped items.
-func splitRanges(v string) []any {
-	out := []any{}
-	if v == "" {
+// AuthorizedIPRanges is az's normalisation of
+// --api-server-authorized-ip-ranges into the authorizedIPRanges it sends:
+// "" → [] (disabled), else the comma-separated items stripped of white
+// space, so "   " is sent as [""] (which AKS, and tagwall's API, take as
+// disabled too). `tagwall check` parses a list through it, so it sees what
+// the API will.
+func AuthorizedIPRanges(value string) []string {
+	out := []string{}
+	if value == "" {
 		return out
 	}
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(value, ",") {
 		out = append(out, strings.TrimSpace(s))
+	}
+	return out
+}
+
+// splitRanges is AuthorizedIPRanges as a JSON array.
+func splitRanges(v string) []any {
+	items := AuthorizedIPRanges(v)
+	out := make([]any, len(items))
+	for i, s := range items {
+		out[i] = s
 	}
 	return out
 }
@@ -207,38 +115,20 @@ func defaultDNSPrefix(name, group, sub string) string {
 
 func isASCIILetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
-// finishLRO follows the operation r started (unless --no-wait) and prints
+// finishLRO follows the operation r started (unless noWait) and returns
 // the cluster: the final GET after an asynchronous operation, or the PUT
 // answer when it completed synchronously.
-func (a *app) finishLRO(ctx context.Context, c *cobra.Command, cl *client, f *aksFlags, r *response) (any, error) {
-	if f.noWait {
+func (a *app) finishLRO(ctx context.Context, cl *client, id clusterArgs, noWait bool, r *response) (any, error) {
+	if noWait {
 		return nil, nil
 	}
 	if r.header.Get("Azure-AsyncOperation") == "" && r.header.Get("Location") == "" {
 		v, err := r.decode()
 		return azCluster(v), err
 	}
-	if err := a.poller(c, cl).wait(ctx, r); err != nil {
+	if err := a.poller(cl).wait(ctx, r); err != nil {
 		return nil, err
 	}
-	v, err := cl.getJSON(ctx, clusterPath(cl, f), apiAKS)
+	v, err := cl.getJSON(ctx, clusterPath(cl, id), apiAKS)
 	return azCluster(v), err
-}
-
-func (a *app) aksDelete(ctx context.Context, c *cobra.Command, f *aksFlags) (any, error) {
-	if err := required(c, "--name/-n", "--resource-group/-g"); err != nil {
-		return nil, err
-	}
-	if !f.yes {
-		return nil, errNoTTYConfirm
-	}
-	cl, err := a.client(c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := cl.do(ctx, http.MethodDelete, cl.url(clusterPath(cl, f), apiAKS), nil)
-	if err != nil || f.noWait {
-		return nil, err
-	}
-	return nil, a.poller(c, cl).wait(ctx, r)
 }

@@ -54,50 +54,6 @@ func (e Env) getenv(k string) string {
 	return e.Getenv(k)
 }
 
-// groups lists the command groups in the order they are registered.
-var groups = []struct {
-	name string
-	new  func(*app) *cobra.Command
-}{
-	{"extension", newExtensionCmd},
-	{"feature", newFeatureCmd},
-	{"provider", newProviderCmd},
-	{"group", newGroupCmd},
-	{"aks", newAKSCmd},
-	{"network", newNetworkCmd},
-}
-
-// GroupNames returns the az-shaped command groups this package provides.
-func GroupNames() []string {
-	out := make([]string, len(groups))
-	for i, g := range groups {
-		out[i] = g.name
-	}
-	return out
-}
-
-// Command builds one command group ("aks", "feature", …), or nil.
-func Command(env Env, name string) *cobra.Command {
-	for _, g := range groups {
-		if g.name == name {
-			a := &app{env: env}
-			c := g.new(a)
-			a.addGlobalFlags(c)
-			return c
-		}
-	}
-	return nil
-}
-
-// Commands builds every command group.
-func Commands(env Env) []*cobra.Command {
-	out := make([]*cobra.Command, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, Command(env, g.name))
-	}
-	return out
-}
-
 // Run executes args (e.g. "aks", "show", "-g", "rg", "-n", "c") as
 // `tagwall` would and returns the exit status. Tests use it; the binary
 // registers Commands on its own root.
@@ -129,7 +85,9 @@ func FlagError(c *cobra.Command, err error) error {
 
 // app holds one invocation's global flags and environment.
 type app struct {
-	env            Env
+	env Env
+	cmd *cobra.Command // the command being run, set by command
+
 	output         string
 	query          string
 	subscription   string
@@ -150,33 +108,42 @@ func (a *app) addGlobalFlags(c *cobra.Command) {
 	f.BoolVar(&a.debug, "debug", false, "Show all debug logs, with HTTP requests and responses (token redacted)")
 }
 
-// action is a command body: it returns the result to print (nil for none).
-type action func(ctx context.Context, c *cobra.Command) (any, error)
-
-// run wraps an action as a cobra RunE: it checks the output format, runs
-// the action, prints its result or its error as az does, and returns
-// *ExitError on failure.
-func (a *app) run(table tableTransform, act action) func(*cobra.Command, []string) error {
-	return func(c *cobra.Command, args []string) error {
+// command finishes c as an az-style command: positional arguments are
+// refused by a cobra Args validator (az's "unrecognized arguments"), and
+// RunE checks the output format, runs body, prints its result or its error
+// as az does, and returns *ExitError on failure. body is the command's
+// typed run function bound to its args struct.
+func (a *app) command(c *cobra.Command, table tableTransform, body func(context.Context) (any, error)) *cobra.Command {
+	c.Args = a.noArgs
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		a.cmd = c
 		start := time.Now()
-		if len(args) > 0 {
-			return a.fail(c, usage("unrecognized arguments: %s", strings.Join(args, " ")))
-		}
 		if !validOutput(a.output) {
-			return a.fail(c, usage("argument --output/-o: invalid choice: '%s' (choose from '%s')", a.output, strings.Join(outputFormats, "', '")))
+			return a.fail(usage("argument --output/-o: invalid choice: '%s' (choose from '%s')", a.output, strings.Join(outputFormats, "', '")))
 		}
-		v, err := act(c.Context(), c)
+		v, err := body(c.Context())
 		if err != nil {
-			return a.fail(c, err)
+			return a.fail(err)
 		}
 		if err := printResult(c.OutOrStdout(), v, a.output, a.query, table); err != nil {
-			return a.fail(c, err)
+			return a.fail(err)
 		}
 		if a.verbose || a.debug {
 			fmt.Fprintf(c.ErrOrStderr(), "INFO: Command ran in %.3f seconds\n", time.Since(start).Seconds())
 		}
 		return nil
 	}
+	return c
+}
+
+// noArgs is every az-style command's cobra Args validator: az takes no
+// positional arguments.
+func (a *app) noArgs(c *cobra.Command, args []string) error {
+	a.cmd = c
+	if len(args) > 0 {
+		return a.fail(usage("unrecognized arguments: %s", strings.Join(args, " ")))
+	}
+	return nil
 }
 
 func validOutput(f string) bool {
@@ -188,16 +155,23 @@ func validOutput(f string) bool {
 	return false
 }
 
-func (a *app) fail(c *cobra.Command, err error) error {
-	return &ExitError{Code: reportError(c.ErrOrStderr(), err, a.debug)}
+// fail prints err as az does and returns the *ExitError carrying its status.
+func (a *app) fail(err error) error {
+	return &ExitError{Code: reportError(a.stderr(), err, a.debug)}
 }
 
+func (a *app) stdout() io.Writer { return a.cmd.OutOrStdout() }
+func (a *app) stderr() io.Writer { return a.cmd.ErrOrStderr() }
+
+// changed reports whether the running command's flag was given.
+func (a *app) changed(name string) bool { return a.cmd.Flags().Changed(name) }
+
 // warn prints az's "WARNING: …" unless --only-show-errors.
-func (a *app) warn(c *cobra.Command, format string, args ...any) {
+func (a *app) warn(format string, args ...any) {
 	if a.onlyShowErrors {
 		return
 	}
-	fmt.Fprintf(c.ErrOrStderr(), "WARNING: "+format+"\n", args...)
+	fmt.Fprintf(a.stderr(), "WARNING: "+format+"\n", args...)
 }
 
 // configPath is the client config file this invocation uses.
@@ -213,7 +187,8 @@ func (a *app) configPath() (string, error) {
 
 // client resolves the endpoint, token, CA and subscription: flags first,
 // then TAGWALL_* variables, then the client config file.
-func (a *app) client(c *cobra.Command) (*client, error) {
+func (a *app) client() (*client, error) {
+	c := a.cmd
 	cfg := clientconfig.Config{}
 	path, err := a.configPath()
 	if err != nil {
@@ -260,13 +235,13 @@ func (a *app) client(c *cobra.Command) (*client, error) {
 }
 
 // poller returns a poller for cl with progress shown only on a terminal.
-func (a *app) poller(c *cobra.Command, cl *client) *poller {
+func (a *app) poller(cl *client) *poller {
 	p := &poller{c: cl, sleep: a.env.Sleep}
 	if p.sleep == nil {
 		p.sleep = time.Sleep
 	}
 	if a.env.StderrTTY && !a.onlyShowErrors {
-		p.progress = c.ErrOrStderr()
+		p.progress = a.stderr()
 	}
 	return p
 }
@@ -281,11 +256,11 @@ func firstNonEmpty(s ...string) string {
 }
 
 // required checks az-style required arguments: each spec is "--name/-n".
-func required(c *cobra.Command, specs ...string) error {
+func (a *app) required(specs ...string) error {
 	var missing []string
 	for _, s := range specs {
 		long, _, _ := strings.Cut(strings.TrimPrefix(s, "--"), "/")
-		f := c.Flags().Lookup(long)
+		f := a.cmd.Flags().Lookup(long)
 		if f == nil || !f.Changed {
 			missing = append(missing, s)
 		}

@@ -1,9 +1,20 @@
 // Package cli is tagwall's az-shaped command line: `tagwall feature
-// register`, `tagwall provider register`, `tagwall group create`, `tagwall
-// aks create|update|show|list|delete|get-credentials`, `tagwall network
-// list-service-tags` and `tagwall extension add|update|list|remove`, each
-// speaking HTTPS to a tagwall server's ARM API with the paths, api-versions
-// and request bodies the real az sends.
+// register|unregister|show|list`, `tagwall provider
+// register|unregister|show|list`, `tagwall group create|show|list|delete`,
+// `tagwall aks create|update|show|list|delete|get-credentials|
+// get-versions|get-upgrades|stop|start`, `tagwall aks nodepool
+// list|show|add|scale|delete`, `tagwall network list-service-tags` and
+// `tagwall extension add|update|list|remove`, each speaking HTTPS to a
+// tagwall server's ARM API with the paths, api-versions and request bodies
+// the real az sends.
+//
+// One file per subcommand, named after its path (aks_nodepool_list.go for
+// `aks nodepool list`), holds the command's args struct, its constructor
+// and its typed run function ((*app).runAksNodepoolList(ctx, args)).
+// commandList in commands.go is the one registration point; nothing
+// registers itself in init. Positional arguments are refused by a cobra
+// Args validator and flag errors by FlagError, so no cobra message is
+// matched; every failure ends as the one exit-error type, *ExitError.
 //
 // Output follows az (knack) byte for byte where it can: -o json is
 // json.dumps(indent=2, sort_keys=True, ensure_ascii=False) plus a newline;

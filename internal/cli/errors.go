@@ -8,12 +8,24 @@ import (
 	"strings"
 )
 
-// ExitError is returned by every command after it has printed its error
-// the way az does; Code is the process exit status (1 error, 2 usage,
+// ExitError is the one exit-error type of the tagwall binary. The az-shaped
+// commands return it after printing their error the way az does (Err nil);
+// the binary's other commands return it with Err set, and the binary
+// prints Err once. Code is the process exit status (1 error, 2 usage,
 // 3 resource not found).
-type ExitError struct{ Code int }
+type ExitError struct {
+	Code int
+	Err  error // not yet printed; nil when the command printed its own error
+}
 
-func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
 
 // cliError is an error az raises client-side (CLIError and the AzCLIError
 // family): printed as "ERROR: msg".

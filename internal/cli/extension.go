@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/spf13/cobra"
 )
@@ -82,74 +80,23 @@ func (a *app) previewInstalled() (bool, error) {
 	return ok, nil
 }
 
-func newExtensionCmd(a *app) *cobra.Command {
-	g := &cobra.Command{Use: "extension", Short: "Manage CLI extensions (only aks-preview: a local switch)"}
-	var name string
-	nameFlag := func(c *cobra.Command) {
-		c.Flags().StringVarP(&name, "name", "n", "", "Name of the extension (aks-preview)")
+// extensionArgs are the flags of the extension commands.
+type extensionArgs struct {
+	name string
+}
+
+func extensionNameFlag(c *cobra.Command, args *extensionArgs) {
+	c.Flags().StringVarP(&args.name, "name", "n", "", "Name of the extension (aks-preview)")
+}
+
+// loadExtensionsFor checks --name and loads the state.
+func (a *app) loadExtensionsFor() (extensionState, error) {
+	if err := a.required("--name/-n"); err != nil {
+		return extensionState{}, err
 	}
-	mutate := func(op string) action {
-		return func(_ context.Context, c *cobra.Command) (any, error) {
-			if err := required(c, "--name/-n"); err != nil {
-				return nil, err
-			}
-			st, err := a.loadExtensions()
-			if err != nil {
-				return nil, userError("%v", err)
-			}
-			_, installed := st.Extensions[name]
-			switch {
-			case op == "add" && name != aksPreview:
-				return nil, userError("No matching extensions for '%s'. Use --debug for more information.", name)
-			case op == "add" && installed:
-				a.warn(c, "Extension '%s' is already installed.", name)
-				return nil, nil
-			case op != "add" && !installed:
-				return nil, userError("The extension %s is not installed.", name)
-			case op == "remove":
-				delete(st.Extensions, name)
-			case op == "update":
-				a.warn(c, "Latest version of '%s' is already installed.", name)
-				return nil, nil
-			default:
-				st.Extensions[name] = aksPreviewVersion
-				a.warn(c, "The installed extension '%s' is in preview.", name)
-			}
-			if err := a.saveExtensions(st); err != nil {
-				return nil, userError("%v", err)
-			}
-			return nil, nil
-		}
+	st, err := a.loadExtensions()
+	if err != nil {
+		return st, userError("%v", err)
 	}
-	add := &cobra.Command{Use: "add", Short: "Add an extension", RunE: a.run(nil, mutate("add"))}
-	nameFlag(add)
-	add.Flags().Bool("upgrade", false, "Accepted and ignored (az compatibility)")
-	add.Flags().BoolP("yes", "y", false, "Accepted and ignored (az compatibility)")
-	upd := &cobra.Command{Use: "update", Short: "Update an extension", RunE: a.run(nil, mutate("update"))}
-	nameFlag(upd)
-	rm := &cobra.Command{Use: "remove", Short: "Remove an extension", RunE: a.run(nil, mutate("remove"))}
-	nameFlag(rm)
-	list := &cobra.Command{Use: "list", Short: "List installed extensions", RunE: a.run(nil,
-		func(_ context.Context, _ *cobra.Command) (any, error) {
-			st, err := a.loadExtensions()
-			if err != nil {
-				return nil, userError("%v", err)
-			}
-			p, _ := a.extensionPath()
-			names := make([]string, 0, len(st.Extensions))
-			for n := range st.Extensions {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			out := []any{}
-			for _, n := range names {
-				out = append(out, map[string]any{
-					"experimental": false, "extensionType": "whl", "name": n,
-					"path": p, "preview": true, "version": st.Extensions[n],
-				})
-			}
-			return out, nil
-		})}
-	g.AddCommand(add, upd, list, rm)
-	return g
+	return st, nil
 }

@@ -34,10 +34,17 @@ type fakeARM struct {
 	providerSt   string
 	groups       map[string]map[string]any
 	clusters     map[string]map[string]any
-	ops          map[string]int // operation id → polls left before Succeeded
+	ops          map[string]int              // operation id → polls left before Succeeded
+	pools        map[string][]map[string]any // cluster key → agent pools, from agentPoolProfiles
 	failOps      bool
-	requests     []string // "METHOD path" in order
-	bodies       []string
+	// unknownFeatures makes POST …/register of any feature but the
+	// seed's answer 404 FeatureNotFound.
+	unknownFeatures bool
+	// adminSuffixed makes the admin kubeconfig's context "<cluster>-admin",
+	// as tagwall's server named it before issue 13 (AKS: "<cluster>").
+	adminSuffixed bool
+	requests      []string // "METHOD path" in order
+	bodies        []string
 }
 
 func readFixture(tb testing.TB, name string) map[string]any {
@@ -55,7 +62,8 @@ func readFixture(tb testing.TB, name string) map[string]any {
 
 func newFakeARM(tb testing.TB) *fakeARM {
 	f := &fakeARM{t: tb, featureState: "NotRegistered", providerSt: "Registered",
-		groups: map[string]map[string]any{}, clusters: map[string]map[string]any{}, ops: map[string]int{}}
+		groups: map[string]map[string]any{}, clusters: map[string]map[string]any{}, ops: map[string]int{},
+		pools: map[string][]map[string]any{}}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(f.srv.Close)
 	return f
@@ -117,6 +125,8 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *http.Request) {
 		f.features(w, r, seg)
 	case strings.HasPrefix(p, "/providers/microsoft.network/locations/"):
 		f.serviceTags(w, r)
+	case strings.HasPrefix(p, "/providers/microsoft.containerservice/locations/") && seg[len(seg)-1] == "kubernetesversions":
+		f.kubernetesVersions(w, r)
 	case strings.HasPrefix(p, "/providers/microsoft.containerservice/locations/"):
 		f.operation(w, seg[len(seg)-1])
 	case strings.Contains(p, "/providers/microsoft.containerservice/managedclusters"):
@@ -134,6 +144,11 @@ func (f *fakeARM) features(w http.ResponseWriter, r *http.Request, seg []string)
 	feat := readFixture(f.t, "feature.json")
 	feat["properties"] = map[string]any{"state": f.featureState}
 	last := seg[len(seg)-1]
+	name := seg[len(seg)-2]
+	if r.Method == http.MethodPost && f.unknownFeatures && name != "enableservicetagauthorizedippreview" {
+		armErr(w, 404, "FeatureNotFound", "The feature '"+name+"' could not be found.")
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && last == "register":
 		if f.featureState != "Registered" {
@@ -257,8 +272,8 @@ func (f *fakeARM) cluster(w http.ResponseWriter, r *http.Request, seg []string, 
 	}
 	rg, name := seg[1], seg[5]
 	key := rg + "/" + name
-	if len(seg) == 7 {
-		f.credentials(w, key, seg[6])
+	if len(seg) >= 7 {
+		f.clusterChild(w, r, seg, key, body)
 		return
 	}
 	switch r.Method {
@@ -348,6 +363,9 @@ func (f *fakeARM) credentials(w http.ResponseWriter, key, op string) {
 	}
 	if op == "listclusteradmincredential" {
 		b = []byte(strings.ReplaceAll(string(b), "clusterUser_", "clusterAdmin_"))
+		if f.adminSuffixed {
+			b = []byte(strings.ReplaceAll(string(b), "name: myAKSCluster\ncurrent-context: myAKSCluster", "name: myAKSCluster-admin\ncurrent-context: myAKSCluster-admin"))
+		}
 	}
 	writeJSON(w, 200, map[string]any{"kubeconfigs": []any{map[string]any{"name": "clusterUser", "value": base64.StdEncoding.EncodeToString(b)}}})
 }

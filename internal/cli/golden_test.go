@@ -105,10 +105,11 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func seedCluster(f *fakeARM) { f.withCluster() }
-func seedGroup(f *fakeARM)   { f.withGroup() }
-func registering(f *fakeARM) { f.featureState = "Registering" }
-func failing(f *fakeARM)     { f.withGroup(); f.failOps = true }
+func seedCluster(f *fakeARM)    { f.withCluster() }
+func seedGroup(f *fakeARM)      { f.withGroup() }
+func registering(f *fakeARM)    { f.featureState = "Registering" }
+func unknownFeature(f *fakeARM) { f.unknownFeatures = true }
+func failing(f *fakeARM)        { f.withGroup(); f.failOps = true }
 
 var goldenCases = []goldenCase{
 	// feature
@@ -118,6 +119,8 @@ var goldenCases = []goldenCase{
 	{name: "feature_show_table", args: "feature show --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview -o table", setup: registering},
 	{name: "feature_list_table", args: "feature list --namespace Microsoft.ContainerService -o table"},
 	{name: "feature_list_tsv", args: "feature list -o tsv"},
+	// az logs the warning before the call: it is printed when the call fails too.
+	{name: "feature_register_not_found", args: "feature register --namespace Microsoft.ContainerService --name Nope", setup: unknownFeature, code: 3},
 	{name: "feature_unregister", args: "feature unregister --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview"},
 	{name: "feature_show_missing_name", args: "feature show --namespace Microsoft.ContainerService", code: 2},
 	{name: "feature_show_not_found", args: "feature show --namespace Microsoft.ContainerService --name Nope", code: 3},
@@ -180,6 +183,27 @@ var goldenCases = []goldenCase{
 	{name: "aks_delete_no_yes", args: "aks delete -g myResourceGroup -n myAKSCluster", setup: seedCluster, code: 1},
 	{name: "aks_get_credentials_stdout", args: "aks get-credentials -g myResourceGroup -n myAKSCluster --file -", setup: seedCluster},
 	{name: "aks_get_credentials_not_found", args: "aks get-credentials -g myResourceGroup -n nope", setup: seedGroup, code: 3},
+	// aks get-versions / get-upgrades / stop / start (issue 13)
+	{name: "aks_get_versions", args: "aks get-versions --location eastus"},
+	{name: "aks_get_versions_table", args: "aks get-versions -l eastus -o table"},
+	{name: "aks_get_versions_missing_location", args: "aks get-versions", code: 2},
+	{name: "aks_get_upgrades", args: "aks get-upgrades -g myResourceGroup -n myAKSCluster", setup: seedCluster},
+	{name: "aks_get_upgrades_table", args: "aks get-upgrades -g myResourceGroup -n myAKSCluster -o table", setup: seedCluster},
+	{name: "aks_stop", args: "aks stop -g myResourceGroup -n myAKSCluster", setup: seedCluster},
+	{name: "aks_start_no_wait", args: "aks start -g myResourceGroup -n myAKSCluster --no-wait", setup: seedCluster},
+	{name: "aks_stop_not_found", args: "aks stop -g myResourceGroup -n nope", setup: seedGroup, code: 3},
+	// aks nodepool (issue 13)
+	{name: "aks_nodepool_list", args: "aks nodepool list -g myResourceGroup --cluster-name myAKSCluster", setup: seedCluster},
+	{name: "aks_nodepool_list_table", args: "aks nodepool list -g myResourceGroup --cluster-name myAKSCluster -o table", setup: seedCluster},
+	{name: "aks_nodepool_list_missing_cluster", args: "aks nodepool list -g myResourceGroup", code: 2},
+	{name: "aks_nodepool_show", args: "aks nodepool show -g myResourceGroup --cluster-name myAKSCluster -n nodepool1", setup: seedCluster},
+	{name: "aks_nodepool_show_not_found", args: "aks nodepool show -g myResourceGroup --cluster-name myAKSCluster -n nope", setup: seedCluster, code: 3},
+	{name: "aks_nodepool_add", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n userpool --node-count 2 -o table", setup: seedCluster},
+	{name: "aks_nodepool_scale", args: "aks nodepool scale -g myResourceGroup --cluster-name myAKSCluster -n nodepool1 --node-count 5 --query count", setup: seedCluster},
+	{name: "aks_nodepool_scale_same", args: "aks nodepool scale -g myResourceGroup --cluster-name myAKSCluster -n nodepool1 --node-count 3", setup: seedCluster, code: 1},
+	{name: "aks_nodepool_add_bad_name", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n user-pool", setup: seedCluster, code: 1},
+	{name: "aks_nodepool_add_windows", args: "aks nodepool add -g myResourceGroup --cluster-name myAKSCluster -n win --os-type Windows --query vmSize", setup: seedCluster},
+	{name: "aks_nodepool_delete", args: "aks nodepool delete -g myResourceGroup --cluster-name myAKSCluster -n nodepool1", setup: seedCluster},
 	// network
 	{name: "network_list_service_tags", args: "network list-service-tags --location eastus"},
 	{name: "network_list_service_tags_query", args: "network list-service-tags --location eastus --query values[?name=='AzureCloud'].properties.addressPrefixes[] -o tsv"},

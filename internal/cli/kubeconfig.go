@@ -2,68 +2,15 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 
-	"github.com/spf13/cobra"
 	yaml "go.yaml.in/yaml/v3"
 )
-
-// aksGetCredentials is `aks get-credentials`: POST listClusterUserCredential
-// (listClusterAdminCredential with --admin), then print the kubeconfig
-// (--file -) or merge it into the file as az does.
-func (a *app) aksGetCredentials(ctx context.Context, c *cobra.Command, f *aksFlags) (any, error) {
-	if err := required(c, "--name/-n", "--resource-group/-g"); err != nil {
-		return nil, err
-	}
-	cl, err := a.client(c)
-	if err != nil {
-		return nil, err
-	}
-	op := "/listClusterUserCredential"
-	if f.admin {
-		op = "/listClusterAdminCredential"
-	}
-	r, err := cl.do(ctx, http.MethodPost, cl.url(clusterPath(cl, f)+op, apiAKS), nil)
-	if err != nil {
-		return nil, err
-	}
-	v, err := r.decode()
-	if err != nil {
-		return nil, err
-	}
-	kcs, _ := lookupPath(v, "kubeconfigs").([]any)
-	if len(kcs) == 0 {
-		return nil, userError("No Kubernetes credentials found.")
-	}
-	enc, _ := lookupPath(kcs[0], "value").(string)
-	raw, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return nil, userError("decode kubeconfig of %q: %v", f.name, err)
-	}
-	if f.file == "-" {
-		_, err := c.OutOrStdout().Write(raw)
-		return nil, err
-	}
-	path := f.file
-	if path == "" {
-		path = filepath.Join(a.env.Home, ".kube", "config")
-	}
-	ctxName, err := mergeKubeconfig(path, raw, f.overwriteExisting, f.context, func(format string, args ...any) { a.warn(c, format, args...) })
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(c.OutOrStdout(), "Merged \"%s\" as current context in %s\n", ctxName, path)
-	return nil, nil
-}
 
 // mergeKubeconfig is az's merge_kubernetes_configurations: clusters, users
 // and contexts of addition replace same-named entries only when identical
@@ -146,6 +93,13 @@ func parseKubeconfig(b []byte, name string) (map[string]any, error) {
 }
 
 // renameAddition applies --context and az's "-admin" suffix for admin users.
+//
+// AKS names the admin kubeconfig's context after the cluster and az
+// appends "-admin" (merge_kubernetes_configurations), giving
+// "<cluster>-admin". A server that has already appended it (tagwall's,
+// before issue 13) is recognised by a context named "<its cluster>-admin"
+// and not suffixed twice; a cluster whose own name ends in "-admin" still
+// gets az's suffix, as in az.
 func renameAddition(add map[string]any, contextName string) {
 	ctxs, _ := add["contexts"].([]any)
 	if contextName != "" && len(ctxs) > 0 {
@@ -167,7 +121,10 @@ func renameAddition(add map[string]any, contextName string) {
 		user, _ := lookupPath(ctx, "context.user").(string)
 		if strings.HasPrefix(user, "clusterAdmin") {
 			name, _ := ctx["name"].(string)
-			ctx["name"] = name + "-admin"
+			cluster, _ := lookupPath(ctx, "context.cluster").(string)
+			if cluster == "" || name != cluster+"-admin" {
+				ctx["name"] = name + "-admin"
+			}
 			add["current-context"] = ctx["name"]
 			break
 		}

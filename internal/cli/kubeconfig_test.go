@@ -33,6 +33,7 @@ func TestGetCredentialsMerge(t *testing.T) {
 	tests := []struct {
 		name      string
 		existing  string // "" = no file
+		suffixed  bool   // the server already names the admin context <cluster>-admin
 		args      []string
 		code      int
 		stdoutHas string
@@ -50,6 +51,9 @@ func TestGetCredentialsMerge(t *testing.T) {
 			fileLacks: []string{"old-address"}},
 		{name: "admin context gets -admin", args: []string{"--admin"}, stdoutHas: `Merged "myAKSCluster-admin" as current context`,
 			fileHas: []string{"current-context: myAKSCluster-admin", "clusterAdmin_myResourceGroup_myAKSCluster"}},
+		{name: "admin context from a server that already added -admin", args: []string{"--admin"}, suffixed: true,
+			stdoutHas: `Merged "myAKSCluster-admin" as current context`,
+			fileHas:   []string{"current-context: myAKSCluster-admin"}, fileLacks: []string{"-admin-admin"}},
 		{name: "--context renames", args: []string{"--context", "mine"}, stdoutHas: `Merged "mine" as current context`,
 			fileHas: []string{"current-context: mine", "cluster: mine"}},
 	}
@@ -57,6 +61,7 @@ func TestGetCredentialsMerge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeARM(t)
 			f.withCluster()
+			f.adminSuffixed = tc.suffixed
 			env := f.env(t)
 			path := filepath.Join(t.TempDir(), "kube", "config")
 			if tc.existing != "" {
@@ -102,5 +107,33 @@ func TestGetCredentialsDefaultPathIsHomeKubeConfig(t *testing.T) {
 	want := filepath.Join(env.Home, ".kube", "config")
 	if o.String() != "Merged \"myAKSCluster\" as current context in "+want+"\n" {
 		t.Errorf("stdout %q", o.String())
+	}
+}
+
+// TestRenameAdditionAdmin pins az's merge_kubernetes_configurations rule
+// for admin contexts (az 2.45 acs/custom.py): "-admin" is appended once.
+func TestRenameAdditionAdmin(t *testing.T) {
+	tests := []struct {
+		name, ctxName, cluster, user, context string
+		want                                  string
+	}{
+		{name: "AKS shape", ctxName: "c", cluster: "c", user: "clusterAdmin_rg_c", want: "c-admin"},
+		{name: "already suffixed by the server", ctxName: "c-admin", cluster: "c", user: "clusterAdmin_rg_c", want: "c-admin"},
+		{name: "cluster named x-admin", ctxName: "x-admin", cluster: "x-admin", user: "clusterAdmin_rg_x-admin", want: "x-admin-admin"},
+		{name: "user credentials unchanged", ctxName: "c", cluster: "c", user: "clusterUser_rg_c", want: "c"},
+		{name: "--context then suffix", ctxName: "c", cluster: "c", user: "clusterAdmin_rg_c", context: "mine", want: "mine-admin"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			add := map[string]any{
+				"clusters":        []any{map[string]any{"name": tc.cluster}},
+				"contexts":        []any{map[string]any{"name": tc.ctxName, "context": map[string]any{"cluster": tc.cluster, "user": tc.user}}},
+				"current-context": tc.ctxName,
+			}
+			renameAddition(add, tc.context)
+			if got := add["current-context"]; got != tc.want {
+				t.Errorf("current-context %v, want %s", got, tc.want)
+			}
+		})
 	}
 }

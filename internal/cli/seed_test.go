@@ -35,10 +35,10 @@ func liveServer(t *testing.T) Env {
 		ClientConfigPath: filepath.Join(dir, "client", "config.json"),
 		Logger:           slog.New(slog.DiscardHandler),
 	}
-	m := server.NewMain(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := m.Run(ctx); err != nil {
+	m, err := server.New(ctx, cfg)
+	if err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
@@ -102,7 +102,8 @@ func TestSeedJourney(t *testing.T) {
 		f["type"] != "Microsoft.Features/providers/features" {
 		t.Errorf("feature register printed %s", out)
 	}
-	wantWarn := "WARNING: Once the feature '" + feature + "' is registered, invoking 'tagwall provider register -n " + ns + "' is required to get the change propagated\n"
+	// az 2.45 resource/custom.py register_feature, verbatim (issue 13).
+	wantWarn := "WARNING: Once the feature '" + feature + "' is registered, invoking 'az provider register -n " + ns + "' is required to get the change propagated\n"
 	if stderr != wantWarn {
 		t.Errorf("feature register stderr %q, want %q", stderr, wantWarn)
 	}
@@ -150,6 +151,12 @@ func TestSeedJourney(t *testing.T) {
 	}
 	if fi, err := os.Stat(kubeconfig); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("kubeconfig %v %v", fi, err)
+	}
+	// --admin: the context is <cluster>-admin, once (az: merge_kubernetes_configurations
+	// appends -admin to the context AKS names after the cluster; issue 13).
+	out, _ = tw(t, env, 0, "aks", "get-credentials", "--resource-group", "myResourceGroup", "--name", "myAKSCluster", "--admin")
+	if want := "Merged \"myAKSCluster-admin\" as current context in " + kubeconfig + "\n"; out != want {
+		t.Errorf("get-credentials --admin printed %q, want %q", out, want)
 	}
 
 	// The same create without aks-preview fails client-side with core az's message.

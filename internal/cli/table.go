@@ -113,13 +113,18 @@ func formatTable(v any, transform tableTransform, queryActive bool) (string, err
 }
 
 // tabulate renders rows as python-tabulate's "simple" format with
-// headers="keys": headers in first-seen order, each column at least two
+// headers="keys": null cells dropped first (knack's _auto_table_item keeps
+// only non-None values, so a column null in every row disappears), headers
+// in first-seen order, each column at least two
 // wider than its header, two spaces between columns, trailing blanks cut.
 func tabulate(rows []row) (string, error) {
 	var headers []string
 	index := map[string]int{}
 	for _, r := range rows {
 		for _, c := range r {
+			if c.value == nil {
+				continue
+			}
 			if _, ok := index[c.name]; !ok {
 				index[c.name] = len(headers)
 				headers = append(headers, c.name)
@@ -137,10 +142,10 @@ func tabulate(rows []row) (string, error) {
 	for i, r := range rows {
 		cells[i] = make([]string, len(headers))
 		for _, c := range r {
-			s := ""
-			if c.value != nil {
-				s = pyStr(c.value)
+			if c.value == nil {
+				continue
 			}
+			s := pyStr(c.value)
 			j := index[c.name]
 			cells[i][j] = s
 			width[j] = max(width[j], utf8.RuneCountInString(s))

@@ -20,6 +20,13 @@ const (
 	DefaultServiceTagsRefresh = 24 * time.Hour
 	DefaultFeatureDelay       = 2 * time.Minute
 	DefaultDNSSuffix          = "hcp.tagwall.local"
+	// API and metrics server bounds (docs/serve.md, "Lifecycle and limits").
+	DefaultAPIReadTimeout        = 30 * time.Second
+	DefaultAPIWriteTimeout       = 2 * time.Minute
+	DefaultAPIIdleTimeout        = 2 * time.Minute
+	DefaultMaxAPIConnections     = 1024
+	DefaultMaxMetricsConnections = 64
+	DefaultShutdownTimeout       = 4 * time.Second
 	// AzurePublicDownloadPage is the official page of the Azure Public
 	// service-tag file; the JSON link on it is followed.
 	AzurePublicDownloadPage = "https://www.microsoft.com/en-us/download/details.aspx?id=56519"
@@ -62,6 +69,25 @@ type Config struct {
 	// feature timers, service-tag refreshes): a dead replica's work moves
 	// to another within about this long. Default DefaultClaimTTL.
 	ClaimTTL time.Duration
+
+	// AllowEmptyStore starts on a missing or 0-byte bbolt store even when
+	// the data dir holds an identity from an earlier start (token, CA,
+	// clusters/): by default that is refused (datadir.CheckStore), as it
+	// means every cluster is gone.
+	AllowEmptyStore bool
+	// APIReadTimeout bounds the arrival of one request, body included;
+	// APIWriteTimeout the writing of its response (long enough for the
+	// largest, a service-tag document to a slow client); APIIdleTimeout
+	// how long a keep-alive connection may wait for its next request. The
+	// metrics server has the same bounds. Defaults DefaultAPI*.
+	APIReadTimeout, APIWriteTimeout, APIIdleTimeout time.Duration
+	// MaxAPIConnections and MaxMetricsConnections cap the connections each
+	// server has open at once; further clients wait in the kernel's accept
+	// queue. Defaults DefaultMax*Connections.
+	MaxAPIConnections, MaxMetricsConnections int
+	// ShutdownTimeout bounds Close's wait for requests and front-door
+	// connections in flight; default DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
@@ -153,6 +179,7 @@ func (c *Config) setDefaults() error {
 	case c.Store == StoreEtcd && len(c.Etcd.Endpoints) == 0:
 		return fmt.Errorf("configure server: store %s needs etcd endpoints", StoreEtcd)
 	}
+	c.setLimitDefaults()
 	if c.ClaimTTL <= 0 {
 		c.ClaimTTL = DefaultClaimTTL
 	}
@@ -172,4 +199,23 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// setLimitDefaults fills the zero bounds of the API and metrics servers.
+func (c *Config) setLimitDefaults() {
+	dur := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	dur(&c.APIReadTimeout, DefaultAPIReadTimeout)
+	dur(&c.APIWriteTimeout, DefaultAPIWriteTimeout)
+	dur(&c.APIIdleTimeout, DefaultAPIIdleTimeout)
+	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.MaxAPIConnections <= 0 {
+		c.MaxAPIConnections = DefaultMaxAPIConnections
+	}
+	if c.MaxMetricsConnections <= 0 {
+		c.MaxMetricsConnections = DefaultMaxMetricsConnections
+	}
 }

@@ -14,6 +14,9 @@ var (
 	// ErrEmpty is returned (inside a *DocumentError) for a 0-byte or
 	// whitespace-only document.
 	ErrEmpty = errors.New("empty document")
+	// ErrPartial is returned (inside a *DocumentError) by Parse for a
+	// discovery-API page whose nextLink is set.
+	ErrPartial = errors.New("one page of a paged discovery-API response")
 )
 
 // Errors of the refresh phase.
@@ -23,6 +26,22 @@ var (
 	ErrRegression = errors.New("changeNumber regression")
 	// ErrNoSource is returned by Keeper.Refresh when the Keeper has no Source.
 	ErrNoSource = errors.New("no service-tag source configured")
+)
+
+// Errors of a Set's update checks and operator operations.
+var (
+	// ErrHeld is returned (wrapped with the reasons) when a document was
+	// valid but failed the update checks and is held instead of installed.
+	ErrHeld = errors.New("service-tag document held")
+	// ErrNoHold is returned by Set.Accept when the source holds nothing.
+	ErrNoHold = errors.New("no held service-tag document")
+	// ErrUnknownSource is returned for a source location the Set lacks.
+	ErrUnknownSource = errors.New("no such service-tag source")
+	// ErrUnknownVersion is returned by Set.Pin for a tag version the Set
+	// has not seen (in force, held, previous, or embedded).
+	ErrUnknownVersion = errors.New("service-tag version not seen")
+	// ErrNotPinned is returned by Set.Unpin for a tag that is not pinned.
+	ErrNotPinned = errors.New("service tag not pinned")
 )
 
 // maxProblems caps how many problems one DocumentError lists.

@@ -2,6 +2,7 @@ package servicetag_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 
 	"github.com/tagwall/tagwall/internal/servicetag"
@@ -59,4 +60,23 @@ func ExampleDiff() {
 	}
 	// Output:
 	// AzureCloud + [52.0.0.0/8] - [40.0.0.0/8]
+}
+
+// A Set with no sources uses the cloud's download page, and before any
+// fetch (or offline) the snapshot compiled into the binary.
+func ExampleSet_offline() {
+	s, err := servicetag.NewSet(servicetag.SetConfig{Cloud: "AzureGovernment", Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		panic(err)
+	}
+	_ = s.Load() // the cache (none here), else the embedded snapshot; no fetch
+	st := s.Status()
+	fmt.Println(st.Sources[0].Source)
+	fmt.Println(st.Sources[0].InForce)
+	t, _ := s.Current().Lookup("AzureCloud")
+	fmt.Println(t.Name, len(t.Prefixes))
+	// Output:
+	// https://www.microsoft.com/en-us/download/details.aspx?id=57063
+	// embedded snapshot, changeNumber 401, published 2026-07-13
+	// AzureCloud 604
 }

@@ -12,8 +12,10 @@ import (
 func FuzzParseServiceTags(f *testing.F) {
 	// A small valid download document (integer changeNumbers, v4 and v6).
 	f.Add([]byte(tinyDownload))
-	// A discovery-API page (string changeNumbers, nextLink).
+	// A whole discovery-API document (string changeNumbers, nextLink null).
 	f.Add([]byte(tinyDiscovery))
+	// One page of a paged discovery-API answer (nextLink set): refused.
+	f.Add([]byte(tinyDiscoveryPage))
 	// The discovery page inside an x-ms-examples envelope.
 	f.Add([]byte(`{"parameters": {}, "responses": {"200": {"body": ` + tinyDiscovery + `}}}`))
 	// A UTF-8 BOM and CRLF line endings.

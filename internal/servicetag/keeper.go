@@ -13,7 +13,9 @@ import (
 
 // Keeper keeps the last good Catalog of a Source in force. Current is
 // lock-free (an atomic pointer); Refresh and LoadCache are serialised. A
-// Keeper must not be copied after first use.
+// Keeper must not be copied after first use. A Keeper has no schedule of
+// its own: a Set runs one loop, with one backoff policy, for all of its
+// Keepers; Refresh is for a single fetch (the CLI, tests).
 type Keeper struct {
 	src       Source
 	cacheFile string
@@ -145,6 +147,17 @@ func (k *Keeper) install(name string, data []byte, force, writeCache bool) (bool
 		return false, fmt.Errorf("refresh service tags from %q: %w from %d to %d (force to accept)",
 			name, ErrRegression, old.doc.ChangeNumber, doc.ChangeNumber)
 	}
+	return k.put(data, sum, doc, writeCache), nil
+}
+
+// put puts doc (parsed and vetted from data, whose SHA-256 is sum) in
+// force, writing data to the cache file when writeCache is set. It reports
+// false when data is the document already in force. k.mu must be held.
+func (k *Keeper) put(data []byte, sum [sha256.Size]byte, doc *Document, writeCache bool) bool {
+	old := k.cur.Load()
+	if old != nil && sum == k.sum {
+		return false
+	}
 	cat := NewCatalog(doc)
 	k.cur.Store(cat)
 	k.sum = sum
@@ -162,7 +175,7 @@ func (k *Keeper) install(name string, data []byte, force, writeCache bool) (bool
 	if k.onChange != nil {
 		k.onChange(old, cat)
 	}
-	return true, nil
+	return true
 }
 
 // record notes the outcome of one refresh attempt.
@@ -194,30 +207,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write service-tag cache %q: %w", path, err)
 	}
 	return nil
-}
-
-// Run refreshes every interval until ctx is done, retrying sooner after a
-// failure (from interval/16, at least one second, doubling up to interval).
-// Errors are visible through Status. Run returns ctx.Err().
-func (k *Keeper) Run(ctx context.Context, interval time.Duration) error {
-	if interval <= 0 {
-		interval = time.Hour
-	}
-	retry := max(interval/16, time.Second)
-	wait := time.Duration(0)
-	for {
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
-		}
-		if _, err := k.Refresh(ctx, false); err != nil {
-			wait = min(retry, interval)
-			retry = min(retry*2, interval)
-			continue
-		}
-		wait, retry = interval, max(interval/16, time.Second)
-	}
 }

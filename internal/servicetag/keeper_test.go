@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // seqSource returns the next prepared response on each Fetch.
@@ -189,33 +188,6 @@ func TestKeeperConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-func TestKeeperRun(t *testing.T) {
-	src := &seqSource{}
-	src.push(fetchResult{err: errors.New("offline")})
-	src.push(fetchResult{data: []byte(tinyDownload)})
-	for range 100 {
-		src.push(fetchResult{notModified: true})
-	}
-	k := NewKeeper(src)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- k.Run(ctx, 20*time.Millisecond) }()
-	for k.Current() == nil && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Run returned %v", err)
-	}
-	if k.Current() == nil {
-		t.Error("Run never put a document in force after the failed first attempt")
-	}
-}
-
-// TestKeeperOverHTTP runs a Keeper against a loopback server that first
-// serves a real document, then answers 304, then an HTML page with 200,
-// then a 500.
 func TestKeeperOverHTTP(t *testing.T) {
 	cs := &conditionalServer{}
 	good := string(sharedFile(t, "azure-germany-2022-03-07.json"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // downloadDoc and downloadTag are the download format as written by
@@ -73,7 +74,7 @@ func toDownloadTag(t *Tag) downloadTag {
 }
 
 // discoveryDoc and discoveryTag are the discovery-API response body as
-// written by MarshalDiscovery (string changeNumbers, nextLink null).
+// written by MarshalDiscovery (string changeNumbers).
 type discoveryDoc struct {
 	Name         string         `json:"name"`
 	ID           string         `json:"id"`
@@ -85,9 +86,10 @@ type discoveryDoc struct {
 }
 
 type discoveryTag struct {
-	Name       string         `json:"name"`
-	ID         string         `json:"id"`
-	Properties discoveryProps `json:"properties"`
+	Name                   string         `json:"name"`
+	ID                     string         `json:"id"`
+	ServiceTagChangeNumber string         `json:"serviceTagChangeNumber"`
+	Properties             discoveryProps `json:"properties"`
 }
 
 type discoveryProps struct {
@@ -100,42 +102,83 @@ type discoveryProps struct {
 	NetworkFeatures []string       `json:"networkFeatures"`
 }
 
+// DiscoveryOptions shape one discovery-API response body. The zero value
+// (apart from SubscriptionID) asks for the whole document in one body, as
+// Azure answers: the Azure SDKs (armnetwork ServiceTagsClient.List) and az
+// make one call and never follow nextLink.
+type DiscoveryOptions struct {
+	SubscriptionID string
+	// Skip is the index of the first tag written (a $skipToken); a Skip at
+	// or past the end writes no tags.
+	Skip int
+	// Top caps the tags written when positive (a $top-style request). When
+	// tags remain after the page, nextLink is NextLink(Skip+written); with
+	// Top <= 0 every tag from Skip on is written and nextLink is null.
+	Top int
+	// NextLink builds the nextLink URL for the page starting at tag index
+	// next. It is required when Top > 0 and tags remain.
+	NextLink func(next int) string
+}
+
 // MarshalDiscovery writes d as the body of the ARM serviceTags discovery
 // API (GET /subscriptions/{sub}/providers/Microsoft.Network/locations/
-// {location}/serviceTags): string changeNumbers, an id under subscriptionID
-// and "nextLink": null. Parse of the result yields a Document equal to d
-// except for Format, which becomes FormatDiscovery.
-func MarshalDiscovery(d *Document, subscriptionID string) ([]byte, error) {
+// {location}/serviceTags): name and id end in the lower-cased cloud, as
+// Azure's do; changeNumbers are strings; every tag carries
+// serviceTagChangeNumber (armnetwork's ServiceTagInformation field) and
+// regionId, platform and networkFeatures ([] when absent). It is the one
+// encoder of that body: the API server and tests use it. With opt.Top <= 0
+// (the default) the whole document is written with "nextLink": null, and
+// Parse of the result yields a Document equal to d except for Format, which
+// becomes FormatDiscovery. A paged body (opt.Top > 0) whose nextLink is set
+// is refused by Parse; ParsePages merges the pages.
+func MarshalDiscovery(d *Document, opt DiscoveryOptions) ([]byte, error) {
+	start := min(max(opt.Skip, 0), len(d.Tags))
+	end := len(d.Tags)
+	if opt.Top > 0 {
+		end = min(start+opt.Top, end)
+	}
+	cloud := strings.ToLower(d.Cloud)
 	out := discoveryDoc{
-		Name:         d.Cloud,
-		ID:           "/subscriptions/" + subscriptionID + "/providers/Microsoft.Network/serviceTags/" + d.Cloud,
+		Name:         cloud,
+		ID:           "/subscriptions/" + opt.SubscriptionID + "/providers/Microsoft.Network/serviceTags/" + cloud,
 		Type:         "Microsoft.Network/serviceTags",
 		ChangeNumber: strconv.FormatInt(d.ChangeNumber, 10),
 		Cloud:        d.Cloud,
-		Values:       make([]discoveryTag, len(d.Tags)),
+		Values:       make([]discoveryTag, 0, end-start),
 	}
-	for i := range d.Tags {
-		t := &d.Tags[i]
-		prefixes, features := t.Prefixes, t.NetworkFeatures
-		if prefixes == nil {
-			prefixes = []netip.Prefix{}
+	for i := start; i < end; i++ {
+		out.Values = append(out.Values, toDiscoveryTag(&d.Tags[i]))
+	}
+	if end < len(d.Tags) {
+		if opt.NextLink == nil {
+			return nil, fmt.Errorf("marshal service tags %s: page ends at tag %d of %d and no NextLink is given", d.Cloud, end, len(d.Tags))
 		}
-		if features == nil {
-			features = []string{}
-		}
-		out.Values[i] = discoveryTag{Name: t.Name, ID: t.ID, Properties: discoveryProps{
-			ChangeNumber:    strconv.FormatInt(t.ChangeNumber, 10),
-			Region:          t.Region,
-			RegionID:        t.RegionID,
-			Platform:        t.Platform,
-			SystemService:   t.SystemService,
-			AddressPrefixes: prefixes,
-			NetworkFeatures: features,
-		}}
+		next := opt.NextLink(end)
+		out.NextLink = &next
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("marshal service tags %s: %w", d.Cloud, err)
 	}
 	return b, nil
+}
+
+func toDiscoveryTag(t *Tag) discoveryTag {
+	prefixes, features := t.Prefixes, t.NetworkFeatures
+	if prefixes == nil {
+		prefixes = []netip.Prefix{}
+	}
+	if features == nil {
+		features = []string{}
+	}
+	cn := strconv.FormatInt(t.ChangeNumber, 10)
+	return discoveryTag{Name: t.Name, ID: t.ID, ServiceTagChangeNumber: cn, Properties: discoveryProps{
+		ChangeNumber:    cn,
+		Region:          t.Region,
+		RegionID:        t.RegionID,
+		Platform:        t.Platform,
+		SystemService:   t.SystemService,
+		AddressPrefixes: prefixes,
+		NetworkFeatures: features,
+	}}
 }

@@ -14,10 +14,16 @@ import (
 // format are accepted, the latter also wrapped in an x-ms-examples envelope
 // ({"parameters":…,"responses":{"200":{"body":…}}}). A leading UTF-8 BOM and
 // CRLF line endings are accepted. Every problem found (up to a cap) is
-// reported in one *DocumentError.
+// reported in one *DocumentError. A discovery-API page whose nextLink is
+// set is refused (ErrPartial): it is one page, not the whole document, and
+// installing it would drop every tag on the other pages; merge the pages
+// with ParsePages.
 func Parse(name string, data []byte) (*Document, error) {
 	var p problems
-	doc, ok := decode(data, "", &p)
+	doc, next, ok := decode(data, "", &p)
+	if ok && next != "" {
+		p.addf("%w: nextLink %q is set; fetch every page and use ParsePages", ErrPartial, truncate(next, 120))
+	}
 	if ok {
 		doc.validate(&p, false)
 	}
@@ -39,7 +45,7 @@ func ParsePages(name string, pages [][]byte) (*Document, error) {
 	var merged *Document
 	for i, data := range pages {
 		label := fmt.Sprintf("page %d: ", i+1)
-		doc, ok := decode(data, label, &p)
+		doc, _, ok := decode(data, label, &p)
 		if !ok {
 			continue
 		}
@@ -149,34 +155,35 @@ var bom = []byte("\xef\xbb\xbf")
 
 func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
 
-// decode turns data into an unvalidated Document, adding decode problems
-// (each prefixed by label) to p. ok is false when nothing usable decoded.
-func decode(data []byte, label string, p *problems) (doc *Document, ok bool) {
+// decode turns data into an unvalidated Document and its nextLink, adding
+// decode problems (each prefixed by label) to p. ok is false when nothing
+// usable decoded.
+func decode(data []byte, label string, p *problems) (doc *Document, nextLink string, ok bool) {
 	data = trimBOM(data)
 	if !looksLikeJSONObject(data, label, p) {
-		return nil, false
+		return nil, "", false
 	}
 	var raw rawDoc
 	if err := json.Unmarshal(data, &raw); !decodeErrorOK(err, data, label, p) {
-		return nil, false
+		return nil, "", false
 	}
 	format := FormatDownload
 	if raw.Values == nil && raw.Responses != nil {
 		body := raw.Responses["200"].Body
 		if len(body) == 0 {
 			p.addf("%sexamples envelope has no responses.200.body", label)
-			return nil, false
+			return nil, "", false
 		}
 		raw = rawDoc{}
 		if err := json.Unmarshal(body, &raw); !decodeErrorOK(err, body, label+"responses.200.body: ", p) {
-			return nil, false
+			return nil, "", false
 		}
 		format = FormatDiscovery
 	}
 	if raw.ChangeNumber.quoted || raw.Type != "" {
 		format = FormatDiscovery
 	}
-	return raw.document(format, label, p), true
+	return raw.document(format, label, p), raw.NextLink, true
 }
 
 // looksLikeJSONObject reports whether data starts like a JSON object, adding

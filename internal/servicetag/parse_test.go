@@ -24,7 +24,10 @@ const tinyDiscovery = `{"name": "public", "id": "/subscriptions/s/providers/Micr
  "type": "Microsoft.Network/serviceTags", "changeNumber": "63", "cloud": "Public",
  "values": [{"name": "ApiManagement", "id": "ApiManagement", "properties": {"changeNumber": "7", "region": "",
    "systemService": "AzureApiManagement", "addressPrefixes": ["13.64.39.16/32"]}}],
- "nextLink": "https://127.0.0.1/next"}`
+ "nextLink": null}`
+
+// tinyDiscoveryPage is tinyDiscovery as the first page of a paged response.
+var tinyDiscoveryPage = strings.Replace(tinyDiscovery, `"nextLink": null`, `"nextLink": "https://127.0.0.1/next"`, 1)
 
 func TestParseAccepts(t *testing.T) {
 	tests := []struct {
@@ -101,6 +104,8 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate names", `{"changeNumber": 1, "cloud": "P", "values": [{"name": "AzureCloud"}, {"name": "azurecloud"}]}`,
 			[]string{`tag "azurecloud" (values[1]) duplicates tag "AzureCloud" (values[0])`}, nil},
 		{"unnamed tag", `{"changeNumber": 1, "cloud": "P", "values": [{"name": ""}]}`, []string{"values[0]: tag has no name"}, nil},
+		{"discovery page with nextLink", tinyDiscoveryPage, []string{"one page of a paged discovery-API response", `nextLink "https://127.0.0.1/next"`, "ParsePages"}, ErrPartial},
+		{"discovery page in examples envelope", `{"parameters": {}, "responses": {"200": {"body": ` + tinyDiscoveryPage + `}}}`, []string{"nextLink"}, ErrPartial},
 		{"negative changeNumber", `{"changeNumber": -1, "cloud": "P", "values": [{"name": "A"}]}`, []string{"changeNumber -1 is negative"}, nil},
 		{"envelope without body", `{"parameters": {}, "responses": {"404": {}}}`, []string{"no responses.200.body"}, nil},
 	}
@@ -215,7 +220,7 @@ func checkRoundTrip(tb testing.TB, doc *Document) {
 		if format == FormatDownload {
 			out, err = MarshalDownload(doc)
 		} else {
-			out, err = MarshalDiscovery(doc, "00000000-0000-0000-0000-000000000000")
+			out, err = MarshalDiscovery(doc, DiscoveryOptions{SubscriptionID: "00000000-0000-0000-0000-000000000000"})
 		}
 		if err != nil {
 			tb.Fatal(err)
@@ -238,23 +243,5 @@ func TestValidateHandBuilt(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "addressPrefixes[0] is not a valid prefix") ||
 		!strings.Contains(err.Error(), `"10.0.0.0/8"`) {
 		t.Fatalf("got %v", err)
-	}
-}
-
-func TestMarshalDiscoveryShape(t *testing.T) {
-	doc, err := Parse("tiny", []byte(tinyDiscovery))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := MarshalDiscovery(doc, "sub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`"name":"Public"`, `"id":"/subscriptions/sub/providers/Microsoft.Network/serviceTags/Public"`,
-		`"type":"Microsoft.Network/serviceTags"`, `"changeNumber":"63"`, `"changeNumber":"7"`, `"nextLink":null`,
-		`"addressPrefixes":["13.64.39.16/32"]`, `"networkFeatures":[]`} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %s:\n%s", want, out)
-		}
 	}
 }

@@ -2,12 +2,9 @@ package servicetag
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 )
@@ -27,16 +24,10 @@ const (
 	DefaultTimeout  = 60 * time.Second // whole-request timeout
 )
 
-// NewSource returns a file Source for a path or an HTTP(S) Source for a URL
-// (one starting with http:// or https://), with the default options.
+// NewSource is OpenSource with the default options: a download page, a
+// discovery-API URL, another http(s) URL or a local path.
 func NewSource(pathOrURL string) (Source, error) {
-	switch {
-	case pathOrURL == "":
-		return nil, errors.New("new service-tag source: empty path or URL")
-	case strings.HasPrefix(pathOrURL, "http://"), strings.HasPrefix(pathOrURL, "https://"):
-		return NewHTTPSource(pathOrURL, HTTPOptions{})
-	}
-	return FileSource(pathOrURL), nil
+	return OpenSource(pathOrURL, SourceOptions{})
 }
 
 // FileSource reads a local file on every Fetch (it never reports
@@ -83,18 +74,29 @@ func NewHTTPSource(url string, opt HTTPOptions) (*HTTPSource, error) {
 	if _, err := http.NewRequest(http.MethodGet, url, nil); err != nil {
 		return nil, fmt.Errorf("new service-tag source %q: %w", url, err)
 	}
-	s := &HTTPSource{url: url, client: opt.Client, maxBytes: opt.MaxBytes}
-	if s.maxBytes <= 0 {
-		s.maxBytes = DefaultMaxBytes
+	return &HTTPSource{url: url, client: httpClient(opt), maxBytes: maxBytes(opt)}, nil
+}
+
+// userAgent is sent with every request.
+const userAgent = "tagwall-servicetag"
+
+// httpClient returns opt.Client or a client with opt's timeout.
+func httpClient(opt HTTPOptions) *http.Client {
+	if opt.Client != nil {
+		return opt.Client
 	}
-	if s.client == nil {
-		timeout := opt.Timeout
-		if timeout <= 0 {
-			timeout = DefaultTimeout
-		}
-		s.client = &http.Client{Timeout: timeout}
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
-	return s, nil
+	return &http.Client{Timeout: timeout}
+}
+
+func maxBytes(opt HTTPOptions) int64 {
+	if opt.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return opt.MaxBytes
 }
 
 func (s *HTTPSource) String() string { return s.url }
@@ -115,7 +117,7 @@ func (s *HTTPSource) Fetch(ctx context.Context) ([]byte, bool, error) {
 		req.Header.Set("If-Modified-Since", lastModified)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "tagwall-servicetag")
+	req.Header.Set("User-Agent", userAgent)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, false, fmt.Errorf("fetch service tags %q: %w", s.url, err)
@@ -127,12 +129,9 @@ func (s *HTTPSource) Fetch(ctx context.Context) ([]byte, bool, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, false, fmt.Errorf("fetch service tags %q: status %s", s.url, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, s.maxBytes+1))
+	data, err := readCapped(resp, s.maxBytes)
 	if err != nil {
-		return nil, false, fmt.Errorf("fetch service tags %q: read body: %w", s.url, err)
-	}
-	if int64(len(data)) > s.maxBytes {
-		return nil, false, fmt.Errorf("fetch service tags %q: response larger than %d bytes", s.url, s.maxBytes)
+		return nil, false, fmt.Errorf("fetch service tags %q: %w", s.url, err)
 	}
 	s.mu.Lock()
 	s.etag, s.lastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")

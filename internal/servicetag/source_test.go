@@ -127,7 +127,7 @@ func TestHTTPSourceErrors(t *testing.T) {
 	ctx := context.Background()
 
 	small, _ := NewHTTPSource(srv.URL, HTTPOptions{MaxBytes: 1024})
-	if _, _, err := small.Fetch(ctx); err == nil || !strings.Contains(err.Error(), "larger than 1024 bytes") {
+	if _, _, err := small.Fetch(ctx); err == nil || !strings.Contains(err.Error(), "larger than the 1024-byte cap") {
 		t.Errorf("size cap: %v", err)
 	}
 	cs.status.Store(http.StatusInternalServerError)
@@ -156,5 +156,45 @@ func TestHTTPSourceTimeout(t *testing.T) {
 	src, _ := NewHTTPSource(srv.URL, HTTPOptions{Timeout: 50 * time.Millisecond})
 	if _, _, err := src.Fetch(context.Background()); err == nil || !strings.Contains(err.Error(), "Timeout") {
 		t.Errorf("got %v, want a timeout", err)
+	}
+}
+
+// TestHTTPSourceBodyCap checks that a body over the cap is refused after
+// reading at most cap+1 bytes, whether or not Content-Length announces it:
+// an endless body must not be held in memory.
+func TestHTTPSourceBodyCap(t *testing.T) {
+	var written atomic.Int64
+	chunk := []byte(strings.Repeat("{", 4096))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/announced" {
+			w.Header().Set("Content-Length", "1000000000")
+		}
+		for r.Context().Err() == nil { // endless
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name, path, want string
+	}{
+		{name: "content-length over the cap", path: "/announced", want: "response of 1000000000 bytes is larger than the 65536-byte cap"},
+		{name: "chunked endless body", path: "/chunked", want: "response larger than the 65536-byte cap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, _ := NewHTTPSource(srv.URL+tt.path, HTTPOptions{MaxBytes: 64 << 10})
+			start := time.Now()
+			_, _, err := src.Fetch(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("refusing took %v", d)
+			}
+		})
 	}
 }

@@ -1,6 +1,10 @@
 package boltstore_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -37,6 +41,38 @@ func BenchmarkCAS(b *testing.B) {
 	for _, m := range benchModes() {
 		b.Run(m.name, func(b *testing.B) {
 			storetest.BenchCAS(b, open(b, filepath.Join(b.TempDir(), "bench.db"), m.opts...))
+		})
+	}
+}
+
+// BenchmarkCheck measures the check Open runs, on a store of about 16 MiB
+// (20,000 keys of 512 bytes and their log): full and quick mode.
+func BenchmarkCheck(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "tagwall.db")
+	s := open(b, path, boltstore.WithNoSync())
+	ctx := context.Background()
+	val := bytes.Repeat([]byte("v"), 512)
+	for i := range 20_000 {
+		if _, err := s.Put(ctx, fmt.Sprintf("clusters/%06d", i), val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	b.Logf("%d MiB", fi.Size()>>20)
+	for _, m := range []struct {
+		name string
+		opts []boltstore.CheckOption
+	}{{"full", nil}, {"quick", []boltstore.CheckOption{boltstore.CheckQuick()}}} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := boltstore.Check(path, m.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

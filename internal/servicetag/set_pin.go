@@ -1,0 +1,193 @@
+package servicetag
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/servicetag/snapshot"
+)
+
+// pin keeps one tag at one version.
+type pin struct {
+	tag   Tag // a copy of the pinned version
+	since time.Time
+}
+
+// Pin keeps tag at the version whose tag changeNumber is changeNumber: the
+// catalog in force carries that version's prefixes for tag, whatever later
+// documents say (and even if the tag disappears), until Unpin. The version
+// must be one the Set has seen: in force, held, previously in force, in a
+// source's embedded snapshot, or already pinned; anything else is
+// ErrUnknownVersion. A pinned tag is exempt from the in-use update check.
+// Pins are kept in the cache dir, so a restart keeps them.
+func (s *Set) Pin(tag string, changeNumber int64) error {
+	s.mu.Lock()
+	defer s.unlock()
+	found, seen := s.findVersion(tag, changeNumber)
+	if found == nil {
+		if len(seen) == 0 {
+			return fmt.Errorf("pin service tag %q at changeNumber %d: %w: no source has this tag", tag, changeNumber, ErrUnknownVersion)
+		}
+		return fmt.Errorf("pin service tag %q at changeNumber %d: %w (versions seen: %v)", tag, changeNumber, ErrUnknownVersion, seen)
+	}
+	p := &pin{tag: *found, since: s.cfg.Now()}
+	p.tag.Prefixes = slices.Clone(found.Prefixes)
+	p.tag.NetworkFeatures = slices.Clone(found.NetworkFeatures)
+	s.pins[strings.ToLower(found.Name)] = p
+	s.log.Info("service tag pinned", "tag", found.Name, "changeNumber", changeNumber, "prefixes", len(found.Prefixes))
+	s.rebuild()
+	return s.saveState()
+}
+
+// Unpin releases a pin made by Pin; the tag follows its source again.
+func (s *Set) Unpin(tag string) error {
+	s.mu.Lock()
+	defer s.unlock()
+	key := strings.ToLower(tag)
+	p, ok := s.pins[key]
+	if !ok {
+		return fmt.Errorf("unpin service tag %q: %w", tag, ErrNotPinned)
+	}
+	delete(s.pins, key)
+	s.log.Info("service tag unpinned", "tag", p.tag.Name, "was_changeNumber", p.tag.ChangeNumber)
+	s.rebuild()
+	return s.saveState()
+}
+
+// findVersion looks for tag at changeNumber in every document the Set
+// knows, and returns it or the versions seen. s.mu is held.
+func (s *Set) findVersion(name string, changeNumber int64) (*Tag, []int64) {
+	var seen []int64
+	look := func(doc *Document) *Tag {
+		if doc == nil {
+			return nil
+		}
+		for i := range doc.Tags {
+			if t := &doc.Tags[i]; strings.EqualFold(t.Name, name) {
+				if t.ChangeNumber == changeNumber {
+					return t
+				}
+				seen = append(seen, t.ChangeNumber)
+			}
+		}
+		return nil
+	}
+	if p := s.pins[strings.ToLower(name)]; p != nil {
+		if t := look(&Document{Tags: []Tag{p.tag}}); t != nil {
+			return t, nil
+		}
+	}
+	for _, m := range s.members {
+		docs := []*Document{m.prev}
+		if cur := m.keeper.Current(); cur != nil {
+			docs = append(docs, cur.doc)
+		}
+		if m.held != nil {
+			docs = append(docs, m.held.doc)
+		}
+		for _, d := range docs {
+			if t := look(d); t != nil {
+				return t, nil
+			}
+		}
+	}
+	for _, m := range s.members {
+		if m.cfg.Snapshot == "" || m.origin == OriginEmbedded {
+			continue // none, or already looked at as the document in force
+		}
+		if doc, _, _, err := LoadSnapshot(m.cfg.Snapshot); err == nil {
+			if t := look(doc); t != nil {
+				return t, nil
+			}
+		}
+	}
+	slices.Sort(seen)
+	return nil, slices.Compact(seen)
+}
+
+// rebuild makes the merged catalog of every source's document in force
+// and the pins the one in force; unlock then calls OnChange. s.mu is held.
+func (s *Set) rebuild() {
+	var cat *Catalog
+	if len(s.members) == 1 && len(s.pins) == 0 {
+		cat = s.members[0].keeper.Current()
+	} else {
+		cat = s.merge()
+	}
+	if cat == s.cur.Load() {
+		return
+	}
+	s.cur.Store(cat) // nil only after SetSources left no source with a document
+}
+
+// merge applies the multi-source rule (first source defining a name wins)
+// and the pins. It returns nil when no source has a document.
+func (s *Set) merge() *Catalog {
+	merged := &Document{Format: FormatDownload}
+	var clouds []string
+	seen := map[string]bool{}
+	for _, m := range s.members {
+		m.shadowed = 0
+		cur := m.keeper.Current()
+		if cur == nil {
+			continue
+		}
+		d := cur.doc
+		if !slices.Contains(clouds, d.Cloud) {
+			clouds = append(clouds, d.Cloud)
+		}
+		merged.ChangeNumber += d.ChangeNumber
+		for i := range d.Tags {
+			key := strings.ToLower(d.Tags[i].Name)
+			if seen[key] {
+				m.shadowed++
+				continue
+			}
+			seen[key] = true
+			if p := s.pins[key]; p != nil {
+				merged.Tags = append(merged.Tags, p.tag)
+			} else {
+				merged.Tags = append(merged.Tags, d.Tags[i])
+			}
+		}
+		if m.shadowed > 0 {
+			s.log.Debug("service tags shadowed by an earlier source", "source", m.name, "tags", m.shadowed)
+		}
+	}
+	if len(clouds) == 0 {
+		return nil
+	}
+	var gone []string // pinned tags no source has now: they stay
+	for key := range s.pins {
+		if !seen[key] {
+			gone = append(gone, key)
+		}
+	}
+	slices.Sort(gone)
+	for _, key := range gone {
+		merged.Tags = append(merged.Tags, s.pins[key].tag)
+	}
+	merged.Cloud = strings.Join(clouds, "+")
+	return NewCatalog(merged)
+}
+
+// LoadSnapshot parses the newest embedded snapshot of key (e.g.
+// "azure-public", see package snapshot) and returns it with its metadata
+// and raw bytes.
+func LoadSnapshot(key string) (*Document, snapshot.Info, []byte, error) {
+	info, ok := snapshot.Latest(key)
+	if !ok {
+		return nil, info, nil, fmt.Errorf("load embedded service tags %q: %w", key, snapshot.ErrNotFound)
+	}
+	data, err := snapshot.Read(info.Name)
+	if err != nil {
+		return nil, info, nil, fmt.Errorf("load embedded service tags %q: %w", key, err)
+	}
+	doc, err := Parse("embedded:"+info.Name, data)
+	if err != nil {
+		return nil, info, nil, fmt.Errorf("load embedded service tags %q: %w", key, err)
+	}
+	return doc, info, data, nil
+}
