@@ -33,6 +33,9 @@ type clustersView struct {
 	Total, Shown        int
 	Page, Pages         int
 	PrevURL, NextURL    string
+	// Unrouted are the refusals no cluster can be named for, shown only
+	// to a principal of every subscription (they may aim at any cluster).
+	Unrouted *History
 }
 
 var clusterColumns = []column{
@@ -82,6 +85,13 @@ func (c *Console) clustersPage(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	if v.Page < v.Pages {
 		v.NextURL = c.clustersURL(v.Query, v.SortKey, v.Dir, v.Page+1)
+	}
+	if s.principal.AllSubscriptions && c.cfg.Recorder != nil {
+		h := c.cfg.Recorder.History(Unrouted, now)
+		if len(h.Refusals) > 10 {
+			h.Refusals = h.Refusals[:10]
+		}
+		v.Unrouted = &h
 	}
 	c.render(w, r, s, http.StatusOK, "clusters", "Clusters", "clusters", v)
 }

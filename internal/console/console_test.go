@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/console"
 )
 
 // viewBudget is the page-weight bound of every view (issue 17).
@@ -264,6 +266,17 @@ func TestRefusalsOnClusterPage(t *testing.T) {
 	}
 	if p := b.get("/ui/clusters?sort=refused&dir=desc"); !strings.Contains(p.body, "<strong>1</strong>") {
 		t.Errorf("clusters table does not count the refusal")
+	}
+	// Refusals before routing: an admin sees them, a principal of one
+	// subscription does not (they may aim at another subscription).
+	e.rec.Record(console.Unrouted, netip.MustParseAddr("192.0.2.99"), false, "not-authorized", now)
+	if p := b.get("/ui/clusters"); !strings.Contains(p.body, "Refused before routing") || !strings.Contains(p.body, "192.0.2.99") {
+		t.Errorf("admin does not see the unrouted refusal")
+	}
+	teamA := e.browser(t)
+	teamA.signInTeamA()
+	if p := teamA.get("/ui/clusters"); strings.Contains(p.body, "192.0.2.99") || strings.Contains(p.body, "Refused before routing") {
+		t.Errorf("principal of one subscription sees unrouted refusals")
 	}
 }
 

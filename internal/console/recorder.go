@@ -18,6 +18,12 @@ const (
 	minuteBits         = 64 - 2*countBits // 24 bits of minute number (wraps after 31 years)
 )
 
+// Unrouted is the route name of refusals taken before a route was known
+// (the front door's early check: no route admits the client; a bad PROXY
+// header or ClientHello). Its history always exists and does not count
+// against MaxRoutes.
+const Unrouted = ""
+
 // RecorderConfig sizes a Recorder.
 type RecorderConfig struct {
 	MaxRoutes   int // 0: DefaultMaxRoutes
@@ -56,8 +62,8 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 		cfg.RefusalRing = DefaultRefusalRing
 	}
 	r := &Recorder{maxRoutes: cfg.MaxRoutes, ring: cfg.RefusalRing}
-	empty := map[string]*routeHistory{}
-	r.routes.Store(&empty)
+	m := map[string]*routeHistory{Unrouted: {refusals: make([]refusalSlot, r.ring)}}
+	r.routes.Store(&m)
 	reasons := make([]string, 0, maxReasons)
 	r.reasons.Store(&reasons)
 	for _, reason := range cfg.Reasons {
@@ -124,7 +130,7 @@ func (r *Recorder) add(route string) *routeHistory {
 	if h := old[route]; h != nil {
 		return h
 	}
-	if len(old) >= r.maxRoutes {
+	if len(old)-1 >= r.maxRoutes {
 		return nil
 	}
 	m := make(map[string]*routeHistory, len(old)+1)
@@ -148,11 +154,12 @@ func (r *Recorder) SetRoutes(names []string) {
 	r.grow.Lock()
 	defer r.grow.Unlock()
 	old := *r.routes.Load()
-	m := make(map[string]*routeHistory, len(names))
+	m := make(map[string]*routeHistory, len(names)+1)
+	m[Unrouted] = old[Unrouted]
 	for _, n := range names {
 		if h := old[n]; h != nil {
 			m[n] = h
-		} else if len(m) < r.maxRoutes {
+		} else if len(m)-1 < r.maxRoutes {
 			m[n] = &routeHistory{refusals: make([]refusalSlot, r.ring)}
 		}
 	}
