@@ -44,7 +44,9 @@ routes:
 `, mustAbsPath(t, shared(t, "azure-public-2025-10-13.json"))), 0o600)
 	var stdout, stderr testutil.SyncBuffer
 	exited := make(chan int, 1)
-	go func() { exited <- run([]string{"gateway", "--config", cfgPath, "--shutdown-timeout", "1s"}, &stdout, &stderr) }()
+	go func() {
+		exited <- run([]string{"gateway", "--config", cfgPath, "--shutdown-timeout", "1s"}, &stdout, &stderr)
+	}()
 	defer func() {
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		select {
