@@ -83,7 +83,6 @@ type env struct {
 	rec    *console.Recorder
 	routes atomic.Pointer[map[string]console.Route]
 	spA    [2]string // client id, secret of a principal of subA only
-	now    time.Time
 }
 
 func newEnv(t *testing.T) *env {
