@@ -49,7 +49,9 @@ type Console struct {
 	pages map[string]*template.Template
 	css   []byte
 	icon  []byte
-	log   *slog.Logger
+	// throttle limits failed sign-ins per remote address.
+	throttle *throttle
+	log      *slog.Logger
 }
 
 // New returns the console for cfg.
@@ -78,7 +80,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, sess: newSessions(cfg.MaxSessions, cfg.SessionTTL), log: cfg.Logger}
+	c := &Console{cfg: cfg, sess: newSessions(cfg.MaxSessions, cfg.SessionTTL), log: cfg.Logger, throttle: newThrottle()}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}

@@ -311,3 +311,18 @@ func TestDeletedPrincipalLosesSession(t *testing.T) {
 		t.Fatalf("clusters after the principal was deleted: %d", p.status)
 	}
 }
+
+// TestSignInThrottle: after 5 failures from one address, sign-in answers
+// 429 without checking the credentials, the right ones included.
+func TestSignInThrottle(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	for i := range 5 {
+		if p := b.signIn("token", "wrong-token"); p.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, p.status)
+		}
+	}
+	if p := b.signIn("token", adminToken); p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many failed sign-ins") {
+		t.Fatalf("after 5 failures: %d\n%s", p.status, p.body)
+	}
+}

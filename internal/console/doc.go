@@ -18,7 +18,8 @@
 //     with the session (Config.SessionTTL, capped by the credential's own
 //     expiry). Sessions live in memory, at most Config.MaxSessions (the
 //     one closest to expiry is dropped at the bound); the bearer
-//     credential stays on the server.
+//     credential stays on the server. Failed sign-ins are throttled per
+//     remote address (a burst of 5, then one every 10 s).
 //   - Every state-changing form (the list change, sign-out) carries the
 //     session's CSRF token and is refused with 403 without it or from
 //     another Origin; the sign-in form carries a pre-session token held in

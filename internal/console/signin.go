@@ -53,8 +53,14 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if cred.Token != "" {
 		cred.ClientID, cred.Secret = "", ""
 	}
+	if c.throttle.blocked(r.RemoteAddr, c.now()) {
+		c.renderSignIn(w, r, http.StatusTooManyRequests, signInView{Next: next, ClientID: cred.ClientID,
+			Error: "Too many failed sign-ins from your address: wait a minute and try again."})
+		return
+	}
 	g, err := c.cfg.Auth.SignIn(r.Context(), r, cred)
 	if err != nil {
+		c.throttle.fail(r.RemoteAddr, c.now())
 		status := http.StatusUnauthorized
 		if !errors.Is(err, ErrBadCredentials) {
 			c.log.Error("console sign-in", "client_id", cred.ClientID, "err", err)
