@@ -67,5 +67,26 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("verdict: %s", txt)
 	}
 	b.Screenshot(t, "check")
+
+	// Every view: each form control has a label, and on a phone's width
+	// nothing but a table's own scroller is wider than the screen.
+	views := []string{"/ui/clusters", "/ui/clusters/" + subA + "/rg-a/alpha", "/ui/tags?q=AzureCloud&addr=20.20.20.20", "/ui/check"}
+	for _, v := range views {
+		b.Do(t, "open "+v, chromedp.Navigate(base+v), chromedp.WaitVisible(css("main")))
+		n, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('input:not([type=hidden]),select,textarea')].filter(e => !e.labels || e.labels.length === 0).length`))
+		if err != nil || n != 0 {
+			t.Errorf("%s: %d unlabelled form controls (%v)", v, n, err)
+		}
+	}
+	b.Do(t, "phone width", chromedp.EmulateViewport(390, 844))
+	for _, v := range views {
+		b.Do(t, "open "+v, chromedp.Navigate(base+v), chromedp.WaitVisible(css("main")))
+		wide, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil || wide {
+			t.Errorf("%s is wider than a phone's screen (%v)", v, err)
+		}
+	}
+	b.Do(t, "cluster on a phone", chromedp.Navigate(base+views[1]), chromedp.WaitVisible(css("main")))
+	b.Screenshot(t, "cluster-phone")
 	b.NoConsoleErrors(t)
 }
