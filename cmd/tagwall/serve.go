@@ -14,7 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -47,11 +50,20 @@ and writes the client config the tagwall CLI reads.`,
 			if err != nil {
 				return usageError(err)
 			}
-			cfg.Logger = newLogger(cmd.ErrOrStderr(), f.logLevel)
+			// Operational lines go through a queue that drops rather than
+			// blocks, so a stalled stderr never holds a connection or the
+			// API; the gateway's audit lines have their own bounded queue.
+			logq := newLogQueue(cmd.ErrOrStderr())
+			defer logq.drain(time.Second)
+			cfg.Logger = newLogger(logq, f.logLevel)
 			if l, _ := parseLevel(f.logLevel); l <= slog.LevelInfo {
 				// Audit lines are INFO records: JSON, one per denied
-				// connection, written by the gateway's buffered encoder.
+				// connection (repeats collapsed), written by the gateway's
+				// bounded audit queue, which drops and counts when full.
 				cfg.Audit = cmd.ErrOrStderr()
+			}
+			if soft, hard, err := gateway.RaiseFDLimit(); err != nil {
+				cfg.Logger.Warn("fd limit not raised", "soft", soft, "hard", hard, "error", err)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -90,6 +102,17 @@ and writes the client config the tagwall CLI reads.`,
 	fl.DurationVar(&f.cfg.APIIdleTimeout, "api-idle-timeout", server.DefaultAPIIdleTimeout, "an idle keep-alive API connection is closed after this (also the metrics server)")
 	fl.IntVar(&f.cfg.MaxAPIConnections, "max-api-connections", server.DefaultMaxAPIConnections, "API connections open at once; more wait in the accept queue")
 	fl.IntVar(&f.cfg.MaxMetricsConnections, "max-metrics-connections", server.DefaultMaxMetricsConnections, "metrics-server connections open at once; more wait in the accept queue")
+	fl.DurationVar(&f.cfg.ClientHelloTimeout, "client-hello-timeout", gateway.DefaultClientHelloTimeout, "front door: time from accept to a complete PROXY header and ClientHello")
+	fl.IntVar(&f.cfg.MaxConns, "max-conns", 0, "front door: live connections at most; more are closed at accept (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecided, "max-undecided", 0, "front door: connections not yet decided at most; the oldest is dropped for a new one (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecidedPerSource, "max-undecided-per-source", 0, "front door: undecided connections of one source address at most (0: derived)")
+	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
+	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
+	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
+	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
+	fl.StringVar(&f.cfg.KubeEtcdPrefix, "kube-etcd-prefix", "/tagwall/kube/", "key prefix of the clusters' Kubernetes data; each cluster has its own below it")
+	fl.IntVar(&f.cfg.MaxKubeAPIServers, "max-kube-apiservers", kubefleet.DefaultMax, "kube-apiservers running at once (each takes about 250-300 MiB)")
 	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
 }

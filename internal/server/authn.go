@@ -47,7 +47,10 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Store: m.store, Catalog: m.cats.Current, Auth: m.authenticator(),
 		FeatureDelay: m.cfg.FeatureDelay, DNSSuffix: m.cfg.DNSSuffix, Kubeconfig: m.Kubeconfig,
 		Logger: m.log.With("component", "api"), Now: m.cfg.Now,
-		SubscriptionSource: m.authn.APISubscriptions,
+		SubscriptionSource:               m.authn.APISubscriptions,
+		MaxClustersPerSubscription:       m.cfg.MaxClustersPerSubscription,
+		MaxResourceGroupsPerSubscription: m.cfg.MaxResourceGroupsPerSubscription,
+		ExtraLocations:                   m.cfg.ExtraLocations,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure api: %w", err)

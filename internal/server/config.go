@@ -93,6 +93,31 @@ type Config struct {
 	// connections in flight; default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 
+	// Front-door bounds (gateway.Config): ClientHelloTimeout bounds accept
+	// to a complete PROXY header and ClientHello; MaxConns caps live
+	// connections, MaxUndecided the connections not yet decided (the oldest
+	// is dropped for a new one), MaxUndecidedPerSource those of one source.
+	// Zero means the gateway's default (derived from the fd limit).
+	ClientHelloTimeout                            time.Duration
+	MaxConns, MaxUndecided, MaxUndecidedPerSource int
+
+	// Per-subscription quotas and the extra locations the API accepts
+	// (api.Config): zero quotas mean the API's defaults (1,000 clusters,
+	// 980 resource groups), negative means no limit.
+	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
+	ExtraLocations                                               []string
+
+	// KubeAPIServer, when set, is the kube-apiserver binary that serves
+	// each cluster instead of a stand-in (a real Kubernetes API and its
+	// storage; no nodes). Their data lives in the etcd at
+	// KubeEtcdEndpoints under KubeEtcdPrefix, or, when no endpoints are
+	// given, in a local etcd the server starts in DATA/kube-etcd. At most
+	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero).
+	KubeAPIServer     string
+	KubeEtcdEndpoints []string
+	KubeEtcdPrefix    string
+	MaxKubeAPIServers int
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

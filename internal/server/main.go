@@ -21,6 +21,7 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
@@ -48,6 +49,8 @@ type Main struct {
 
 	adminID, adminSecret string // the admin service principal
 	fleet                *standin.Fleet
+	kube                 *kubefleet.Fleet // with --kube-apiserver
+	kubeEtcd             *kubefleet.Etcd  // the local etcd of kube, when no endpoints are given
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
 
@@ -107,6 +110,9 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
+	if err := m.startKube(); err != nil {
+		return err
+	}
 	m.reg = m.newRegistry()
 	m.newRecorder()
 	if err := m.startGateway(); err != nil {
@@ -134,11 +140,15 @@ func (m *Main) identityConfig() identity.Config {
 
 func (m *Main) startGateway() error {
 	gw, err := gateway.New(gateway.Config{
-		TrustedProxies: m.cfg.TrustedProxies,
-		Logger:         m.log.With("component", "gateway"),
-		Audit:          m.cfg.Audit,
-		Registerer:     m.reg,
-		Decisions:      m.decisions(),
+		TrustedProxies:        m.cfg.TrustedProxies,
+		Logger:                m.log.With("component", "gateway"),
+		Audit:                 m.cfg.Audit,
+		Registerer:            m.reg,
+		ClientHelloTimeout:    m.cfg.ClientHelloTimeout,
+		MaxConns:              m.cfg.MaxConns,
+		MaxUndecided:          m.cfg.MaxUndecided,
+		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
+		Decisions:             m.decisions(),
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)
