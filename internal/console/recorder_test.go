@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var t0 = time.Date(2026, 12, 4, 22, 30, 15, 0, time.UTC)
@@ -105,6 +107,20 @@ func TestRecorderSetRoutesAndDropped(t *testing.T) {
 	r.Record("c", a, false, "x", t0)
 	if _, ref := r.Totals("d", t0); ref != 1 || r.Dropped() != 2 {
 		t.Fatalf("d: %d refused, %d dropped; want 1 and 2", ref, r.Dropped())
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		got[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	if got["tagwall_console_decisions_dropped_total"] != 2 || got["tagwall_console_recorded_routes"] != 3 {
+		t.Fatalf("metrics %v, want 2 dropped and 3 routes (b, d and the unrouted)", got)
 	}
 	var nilRec *Recorder
 	nilRec.Record("a", a, true, "", t0)

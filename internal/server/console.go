@@ -22,6 +22,7 @@ func (m *Main) newRecorder() {
 		return
 	}
 	m.rec = console.NewRecorder(console.RecorderConfig{Reasons: []string{gateway.ReasonAuthorized, gateway.ReasonNotAuthorized}})
+	m.reg.MustRegister(m.rec)
 }
 
 // decisions is the front door's Config.Decisions.
