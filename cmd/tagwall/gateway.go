@@ -149,6 +149,7 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	if cfg.UI {
 		rec = console.NewRecorder(console.RecorderConfig{Reasons: []string{gateway.ReasonAuthorized, gateway.ReasonNotAuthorized}})
 		gcfg.Decisions = rec
+		reg.MustRegister(rec)
 	}
 	gw, err := gateway.New(gcfg)
 	if err != nil {
