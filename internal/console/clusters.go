@@ -9,14 +9,20 @@ import (
 	"strings"
 )
 
-// ClustersPageSize is the number of rows of one clusters page.
-const ClustersPageSize = 100
+// ClustersPageSize is the number of rows of one clusters page, and
+// rowEntries the entries a row shows (the rest are counted; the cluster
+// page has them all), so a page stays small with 200-entry lists.
+const (
+	ClustersPageSize = 100
+	rowEntries       = 4
+)
 
 // clusterRow is one line of the clusters table.
 type clusterRow struct {
 	Cluster
 	URL               string
-	Entries           []Entry
+	Entries           []Entry // at most rowEntries
+	More              int     // entries not shown
 	Admitted, Refused int
 }
 
@@ -67,6 +73,9 @@ func (c *Console) clustersPage(w http.ResponseWriter, r *http.Request, s *sessio
 		row := clusterRow{Cluster: cs[i], URL: c.clusterURL(&cs[i]), Entries: Entries(&cs[i])}
 		if !matchesQuery(&row, v.Query) {
 			continue
+		}
+		if len(row.Entries) > rowEntries {
+			row.Entries, row.More = row.Entries[:rowEntries], len(row.Entries)-rowEntries
 		}
 		row.Admitted, row.Refused = c.cfg.Recorder.Totals(cs[i].Route, now)
 		rows = append(rows, row)
