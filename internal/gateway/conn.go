@@ -68,7 +68,7 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	g.metrics.decision.Observe(time.Since(start).Seconds())
 	if !ok {
 		if e != nil && g.cfg.Decisions != nil {
-			g.cfg.Decisions.Record(e.Name, pre.client, false, ReasonNotAuthorized, start)
+			g.cfg.Decisions.Record(e.Name, pre.client, false, reasonFor(e), start)
 		}
 		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
 		g.putState(st)

@@ -2,9 +2,30 @@ package gateway
 
 import (
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 )
+
+// reasonRecorder is a DecisionRecorder keeping the denials' reasons.
+type reasonRecorder struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (r *reasonRecorder) Record(_ string, _ netip.Addr, allowed bool, reason string, _ time.Time) {
+	if !allowed {
+		r.mu.Lock()
+		r.reasons = append(r.reasons, reason)
+		r.mu.Unlock()
+	}
+}
+
+func (r *reasonRecorder) get() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.reasons...)
+}
 
 // TestStoppedRoute: a Stopped route refuses a client its list admits, with
 // reason cluster-stopped (audit and metric), and the same route started
@@ -13,7 +34,8 @@ func TestStoppedRoute(t *testing.T) {
 	prod := startUpstream(t, "prod")
 	allow := list(t, "20.20.20.20")
 	r := Route{Name: "prod", SNI: prodSNI, Upstream: prod.addr, Allow: allow, Version: "1", Stopped: true}
-	gw := startGateway(t, Config{ClientHelloTimeout: time.Minute}, r)
+	rec := &reasonRecorder{}
+	gw := startGateway(t, Config{ClientHelloTimeout: time.Minute, Decisions: rec}, r)
 	client := netip.MustParseAddr("20.20.20.20")
 
 	c := dialAs(t, gw.addr, client, 2)
@@ -27,6 +49,9 @@ func TestStoppedRoute(t *testing.T) {
 	}
 	if n := prod.ln.n.Load(); n != 0 {
 		t.Errorf("upstream accepted %d connections of a stopped route", n)
+	}
+	if got := rec.get(); len(got) != 1 || got[0] != ReasonClusterStopped {
+		t.Errorf("recorded decisions %v, want [%s]", got, ReasonClusterStopped)
 	}
 
 	r.Stopped, r.Version = false, "2"
