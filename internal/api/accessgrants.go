@@ -51,8 +51,9 @@ func (s *server) registerAccess() {
 	s.add(http.MethodGet, one+"/recentClients", v, s.recentClients)
 }
 
-// existingCluster loads the cluster of the call, or its 404.
-func (s *server) existingCluster(c *call) (state.ManagedCluster, int64, error) {
+// liveCluster loads the cluster of the call with its revision: 404 when
+// it or its group is missing, 409 while it is being deleted.
+func (s *server) liveCluster(c *call) (state.ManagedCluster, int64, error) {
 	if _, _, err := s.loadGroup(c); err != nil {
 		return state.ManagedCluster{}, 0, err
 	}
@@ -133,7 +134,7 @@ func (s *server) putGrant(c *call) error {
 	}
 	status := http.StatusCreated
 	err = retry(func() error {
-		mc, rev, err := s.existingCluster(c)
+		mc, rev, err := s.liveCluster(c)
 		if err != nil {
 			return err
 		}
@@ -165,7 +166,7 @@ func (s *server) putGrant(c *call) error {
 }
 
 func (s *server) getGrant(c *call) error {
-	mc, _, err := s.existingCluster(c)
+	mc, _, err := s.liveCluster(c)
 	if err != nil {
 		return err
 	}
@@ -179,7 +180,7 @@ func (s *server) getGrant(c *call) error {
 }
 
 func (s *server) listGrants(c *call) error {
-	mc, _, err := s.existingCluster(c)
+	mc, _, err := s.liveCluster(c)
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ func (s *server) listGrants(c *call) error {
 func (s *server) deleteGrant(c *call) error {
 	var gone *state.AccessGrant
 	err := retry(func() error {
-		mc, rev, err := s.existingCluster(c)
+		mc, rev, err := s.liveCluster(c)
 		if err != nil {
 			return err
 		}

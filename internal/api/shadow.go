@@ -36,7 +36,7 @@ func shadowJSON(c *call, ranges []string) map[string]any {
 }
 
 func (s *server) getShadow(c *call) error {
-	mc, _, err := s.existingCluster(c)
+	mc, _, err := s.liveCluster(c)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *server) putShadow(c *call) error {
 	}
 	var ranges []string
 	err := retry(func() error {
-		mc, rev, err := s.existingCluster(c)
+		mc, rev, err := s.liveCluster(c)
 		if err != nil {
 			return err
 		}
@@ -79,12 +79,13 @@ func (s *server) putShadow(c *call) error {
 // validShadow validates a shadow list like the cluster's list; an empty
 // or disabling list is refused (DELETE clears the shadow list).
 func (s *server) validShadow(c *call, mc *state.ManagedCluster, list []string) ([]string, error) {
-	enabled, err := s.serviceTagsEnabled(c)
+	enabled, registered, err := s.serviceTagsEnabled(c)
 	if err != nil {
 		return nil, err
 	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled,
-		VnetIntegration: mc.Access.EnableVnetIntegration, PrivateCluster: mc.Access.EnablePrivateCluster}
+	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
+		VnetIntegration: mc.Access.EnableVnetIntegration, PrivateCluster: mc.Access.EnablePrivateCluster,
+		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
 	if cat := s.cfg.Catalog(); cat != nil {
 		opts.Tags = cat
 	}
@@ -101,7 +102,7 @@ func (s *server) validShadow(c *call, mc *state.ManagedCluster, list []string) (
 
 func (s *server) deleteShadow(c *call) error {
 	err := retry(func() error {
-		mc, rev, err := s.existingCluster(c)
+		mc, rev, err := s.liveCluster(c)
 		if err != nil || len(mc.ShadowRanges) == 0 {
 			return err
 		}
@@ -129,7 +130,7 @@ func (s *server) promoteShadow(c *call) error {
 		newRev int64
 	)
 	err := retry(func() error {
-		old, rev, err := s.existingCluster(c)
+		old, rev, err := s.liveCluster(c)
 		if err != nil {
 			return err
 		}
@@ -173,7 +174,7 @@ func (s *server) checkAccess(c *call) error {
 	if err != nil {
 		return err
 	}
-	mc, _, err := s.existingCluster(c)
+	mc, _, err := s.liveCluster(c)
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func ExplanationJSON(x gateway.Explanation) map[string]any {
 // recentClients answers GET …/recentClients: the clients the front door
 // admitted for the cluster in the last 24 hours (bounded record).
 func (s *server) recentClients(c *call) error {
-	mc, _, err := s.existingCluster(c)
+	mc, _, err := s.liveCluster(c)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,12 @@ type Route struct {
 	SNI       string          // the cluster's fqdn
 	Allow     *allowlist.List // who may connect
 	Version   string          // changes whenever Allow, Grants or Shadow do
+	// Stopped: the cluster is stopped (aks stop); its front door refuses
+	// every client with reason cluster-stopped.
+	Stopped bool
+	// KubernetesVersion is the version the cluster runs (a minor alias
+	// resolved to its patch), for its stand-in's /version.
+	KubernetesVersion string
 	// Grants are the cluster's time-bound grants (expired ones included:
 	// the gateway ignores them and schedules the expiry itself).
 	Grants []gateway.Grant

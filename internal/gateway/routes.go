@@ -21,6 +21,9 @@ type Route struct {
 	// Prefixes is the number of prefixes Allow admits, exported as a metric
 	// (0 when unknown).
 	Prefixes int
+	// Stopped refuses every client, whatever Allow says, with reason
+	// cluster-stopped: the cluster's control plane is stopped (aks stop).
+	Stopped bool
 	// Local, when non-nil, serves the route's admitted connections in
 	// process instead of dialing Upstream (which is then ignored): see
 	// ConnHandler.
@@ -57,11 +60,11 @@ type routeEntry struct {
 }
 
 // admits reports whether the route lets client in now: its list or an
-// unexpired grant. A nil list admits no one but the grants. It does not
-// allocate and reads the clock only when the list misses and the route
-// has grants.
+// unexpired grant. A nil list admits no one but the grants; a stopped
+// route admits no one. It does not allocate and reads the clock only when
+// the list misses and the route has grants.
 func (r *routeEntry) admits(client netip.Addr) bool {
-	if r == nil {
+	if r == nil || r.Stopped {
 		return false
 	}
 	if r.Allow != nil && r.Allow.Contains(client) {
@@ -129,7 +132,7 @@ func (t *table) setEarly() {
 	var lists []*allowlist.List
 	var grants []grantKey
 	for _, e := range t.byName {
-		if e.Allow == nil || e.Allow.AllowsAll() || e.Shadow.AllowsAll() {
+		if e.Allow == nil || e.Stopped || e.Allow.AllowsAll() || e.Shadow.AllowsAll() {
 			return
 		}
 		for _, l := range []*allowlist.List{e.Allow, e.Shadow} {

@@ -22,7 +22,7 @@ const (
 // audits a disagreement. It enforces nothing. An agreement costs one
 // Contains and does not allocate.
 func (g *Gateway) shadowCheck(e *routeEntry, admitted bool, client netip.Addr, peer netip.AddrPort, sni []byte) {
-	if e == nil || e.Shadow == nil || e.shadowAdmits(client) == admitted {
+	if e == nil || e.Shadow == nil || e.Stopped || e.shadowAdmits(client) == admitted {
 		return
 	}
 	outcome := ShadowWouldAdmit
