@@ -83,6 +83,10 @@ func (s *server) parseGrant(c *call, req *grantRequest) (state.AccessGrant, erro
 	if raw == "" {
 		return state.AccessGrant{}, arm.Errorf(http.StatusBadRequest, "InvalidParameter", "properties.range is required: an IP address or CIDR.")
 	}
+	if c := raw[0] | 0x20; c >= 'a' && c <= 'z' && !strings.Contains(raw, ":") { // tag-shaped (IPv6 has ':')
+		return state.AccessGrant{}, arm.Errorf(http.StatusBadRequest, "InvalidParameter",
+			"properties.range '%s' must be one global IP address or CIDR (a grant cannot name a service tag or 0.0.0.0/32).", arm.Printable(raw))
+	}
 	spec, err := rangespec.ParseList([]string{raw}, rangespec.Options{Mode: rangespec.ModeServer, Field: "properties.range"})
 	if err != nil {
 		return state.AccessGrant{}, err
