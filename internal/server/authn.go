@@ -51,6 +51,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		MaxClustersPerSubscription:       m.cfg.MaxClustersPerSubscription,
 		MaxResourceGroupsPerSubscription: m.cfg.MaxResourceGroupsPerSubscription,
 		ExtraLocations:                   m.cfg.ExtraLocations,
+		ServiceTagsWithVnetIntegration:   m.cfg.ServiceTagsWithVnetIntegration,
 		Access:                           m.gw, // checkAccess, recentClients, the cut-off guard
 		SystemRanges:                     m.cfg.SystemRanges,
 	})
