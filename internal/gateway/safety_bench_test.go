@@ -102,9 +102,10 @@ func BenchmarkRecentAdd(b *testing.B) {
 }
 
 // BenchmarkShadowOverhead interleaves blocks of 1,000 decisions without and
-// with a shadow list (both AzureCloud-sized, admitted IPv4 client) so the
-// shared machine's load hits both alike, and reports the fastest block of
-// each (ns per decision) and their difference: the shadow's cost.
+// with a shadow list (both AzureCloud-sized, admitted client, IPv4 and
+// IPv6) so the shared machine's load hits both alike, and reports the
+// fastest block of each (ns per decision) and their difference: the
+// shadow's cost.
 func BenchmarkShadowOverhead(b *testing.B) {
 	g, err := New(Config{})
 	if err != nil {
@@ -112,30 +113,47 @@ func BenchmarkShadowOverhead(b *testing.B) {
 	}
 	tag := azureCloud(b)
 	allow := list(b, "20.20.20.20", tag)
-	client := azureAddr2(b, tag)
 	sni := []byte(prodSNI)
 	g.SetRoutes([]Route{{Name: "plain", SNI: prodSNI, Allow: allow}})
 	plain := g.table.Load()
 	g.SetRoutes([]Route{{Name: "shadow", SNI: prodSNI, Allow: allow, Shadow: list(b, "20.20.20.21", tag)}})
 	shadow := g.table.Load()
-	const block = 1000
-	run := func(t *table) time.Duration {
-		start := time.Now()
-		for range block {
-			e := t.lookup(sni)
-			ok := e.admits(client)
-			g.shadowCheck(e, ok, client, netip.AddrPort{}, sni)
+	for _, fam := range []string{"v4", "v6"} {
+		client := azureAddr2(b, tag)
+		if fam == "v6" {
+			client = azureAddr6(b, tag)
 		}
-		return time.Since(start)
+		b.Run(fam, func(b *testing.B) {
+			const block = 1000
+			run := func(t *table) time.Duration {
+				start := time.Now()
+				for range block {
+					e := t.lookup(sni)
+					ok := e.admits(client)
+					g.shadowCheck(e, ok, client, netip.AddrPort{}, sni)
+				}
+				return time.Since(start)
+			}
+			best := [2]time.Duration{time.Hour, time.Hour}
+			b.ReportAllocs()
+			for b.Loop() {
+				best[0] = min(best[0], run(plain))
+				best[1] = min(best[1], run(shadow))
+			}
+			p, s := float64(best[0])/block, float64(best[1])/block
+			b.ReportMetric(p, "plain-ns/decision")
+			b.ReportMetric(s, "shadow-ns/decision")
+			b.ReportMetric(s-p, "shadow-cost-ns")
+		})
 	}
-	best := [2]time.Duration{time.Hour, time.Hour}
-	b.ReportAllocs()
-	for b.Loop() {
-		best[0] = min(best[0], run(plain))
-		best[1] = min(best[1], run(shadow))
+}
+
+func azureAddr6(tb testing.TB, ts *allowlist.TagSet) netip.Addr {
+	for _, p := range ts.Prefixes() {
+		if p.Addr().Is6() && p.Bits() < 120 {
+			return p.Addr().Next()
+		}
 	}
-	p, s := float64(best[0])/block, float64(best[1])/block
-	b.ReportMetric(p, "plain-ns/decision")
-	b.ReportMetric(s, "shadow-ns/decision")
-	b.ReportMetric(s-p, "shadow-cost-ns")
+	tb.Fatal("no IPv6 prefix")
+	return netip.Addr{}
 }
