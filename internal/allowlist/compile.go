@@ -16,7 +16,7 @@ const (
 	tagBuckets6    = 1 << 12
 	ownMinBuckets  = 16
 	ownMaxBuckets  = 1 << 12
-	ownBucketRatio = 4 // buckets per merged range, before rounding up
+	ownBucketRatio = 16 // buckets per merged range, before rounding up
 )
 
 // matcher is the compiled form of a prefix set. v4 always holds the merged
@@ -26,7 +26,8 @@ const (
 type matcher struct {
 	shape4 uint8
 	shape6 uint8
-	d4     *dir4 // shapeDir
+	d8     *dir4[uint8]  // shapeDir8
+	d4     *dir4[uint16] // shapeDir
 	v4     rangeSet[uint32]
 	v6     rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
 	wide   wideSet          // IPv6 ranges in 128-bit form (shapeScan, shapeFlat)
@@ -45,7 +46,10 @@ func compile(ks *keySet, sz sizing) matcher {
 	case n <= scanMax:
 		m.shape4 = shapeScan
 	case sz.dense4 || n >= ownDirMin:
-		if m.d4 = newDir4(lo4, hi4); m.d4 != nil {
+		nodes, maps := countDir4(lo4, hi4)
+		if m.d8 = newDir[uint8](lo4, hi4, nodes, maps); m.d8 != nil {
+			m.shape4 = shapeDir8
+		} else if m.d4 = newDir[uint16](lo4, hi4, nodes, maps); m.d4 != nil {
 			m.shape4 = shapeDir
 		}
 	}
@@ -74,7 +78,7 @@ func compile(ks *keySet, sz sizing) matcher {
 		}
 		m.wide.lo, m.wide.hi = mergeWide(loW, hiW)
 		m.shape6 = shapeScan
-		if len(m.wide.lo) > scanMax {
+		if len(m.wide.lo) > scanMax6 {
 			m.f6 = newFlat6(m.wide.lo, m.wide.hi)
 			m.shape6 = shapeFlat
 		}

@@ -14,16 +14,21 @@ const (
 	shapeIndex        // rangeSet: bucket index and short branch-free search
 	shapeDir          // IPv4 only: DIR-16-8-8 table
 	shapeFlat         // IPv6 only: bucketed 128-bit ranges (flat6)
+	shapeDir8         // IPv4 only: DIR-16-8-8 table with byte-sized numbers
 )
 
 // shapeNames name the shapes for tests and dumps.
-var shapeNames = [...]string{"none", "all", "one", "scan", "index", "dir", "flat"}
+var shapeNames = [...]string{"none", "all", "one", "scan", "index", "dir", "flat", "dir8"}
 
 const (
 	// scanMax is the most ranges of one family scanned linearly. A scan of
 	// 16 IPv4 ranges is 16 independent subtract-compare pairs with no
 	// branch, which beats the index's dependent loads.
 	scanMax = 16
+	// scanMax6 is scanMax for IPv6 ranges, whose test is four 64-bit
+	// subtractions: past a few ranges, flat6's bucket load and short search
+	// is faster.
+	scanMax6 = 4
 	// ownDirMin is the fewest merged IPv4 ranges for which a List's own
 	// ranges get a DIR table (about 128 KiB plus 512 bytes a partly covered
 	// /16). Lists that large are rare (AKS allows 2,000 entries only with
@@ -68,11 +73,13 @@ func scan6(lo, hi []u128, a u128) bool {
 // by a branch-free binary search. It replaces, for lists that mix /64-and-
 // shorter IPv6 prefixes with longer ones, a 64-bit index followed by a
 // second search of the longer ones.
+//
+// The lookup is written out in matcher.contains6 (a call less on the path
+// of every IPv6 lookup of such a list).
 type flat6 struct {
 	base  uint64
-	nb    uint64 // buckets
 	shift uint8
-	start []uint32 // nb+1 entries
+	start []uint32 // one entry a bucket, and one more
 }
 
 // newFlat6 indexes the ranges with about 4 buckets a range (at most 4,096).
@@ -86,12 +93,12 @@ func newFlat6(lo, hi []u128) flat6 {
 	for span>>f.shift >= nb {
 		f.shift++
 	}
-	f.nb = span>>f.shift + 1
-	f.start = make([]uint32, f.nb+1)
+	nb = span>>f.shift + 1
+	f.start = make([]uint32, nb+1)
 	j := 0
 	for b := range f.start {
 		key := u128{f.base + uint64(b)<<f.shift, 0}
-		if uint64(b) == f.nb {
+		if uint64(b) == nb {
 			key = hi[len(hi)-1]
 		}
 		for j+1 < len(lo) && !key.less(lo[j+1]) {
@@ -100,25 +107,4 @@ func newFlat6(lo, hi []u128) flat6 {
 		f.start[b] = uint32(j)
 	}
 	return f
-}
-
-// contains reports whether a lies in one of the ranges lo, hi that f
-// indexes. It does not allocate.
-func (f *flat6) contains(lo, hi []u128, a u128) bool {
-	b := a.hi - f.base
-	if a.hi < f.base || b>>f.shift >= f.nb {
-		return false
-	}
-	b >>= f.shift
-	i := int(f.start[b])
-	n := int(f.start[b+1]) - i + 1
-	for n > 1 {
-		half := n >> 1
-		l := lo[i+half]
-		_, c := bits.Sub64(a.lo, l.lo, 0)
-		_, c = bits.Sub64(a.hi, l.hi, c)
-		i += half & int(c-1)
-		n -= half
-	}
-	return !a.less(lo[i]) && !hi[i].less(a)
 }
