@@ -159,4 +159,3 @@ func fill1[T dirEntry](s []T) {
 		s[i] = 1
 	}
 }
-
