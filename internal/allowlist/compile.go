@@ -83,8 +83,14 @@ func compile(ks *keySet, sz sizing) matcher {
 			m.shape6 = shapeFlat
 		}
 	}
+	if testHookShapes != nil {
+		testHookShapes(shapeNames[m.shape4], shapeNames[m.shape6])
+	}
 	return m
 }
+
+// testHookShapes, when set by a test, is told the shapes compile chose.
+var testHookShapes func(v4, v6 string)
 
 // lastHostBits32 returns the host-part mask of a /bits IPv4 prefix.
 func lastHostBits32(bits int) uint32 {
