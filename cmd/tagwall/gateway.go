@@ -32,6 +32,12 @@ type gatewayFlags struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	pprof           string
+
+	// Overrides of the file's keys, applied when the flag is given.
+	clientHelloTimeout    time.Duration
+	maxConns              int
+	maxUndecided          int
+	maxUndecidedPerSource int
 }
 
 func newGatewayCmd() *cobra.Command {
@@ -59,7 +65,41 @@ denied connection) and logs are JSON on stderr.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long live connections may finish after SIGINT/SIGTERM")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's /debug/pprof/ profiles on this host:port (no authentication: bind it to loopback)")
+	fl.DurationVar(&f.clientHelloTimeout, "client-hello-timeout", 0, "time from accept to a complete PROXY header and ClientHello (overrides clientHelloTimeout; default 10s)")
+	fl.IntVar(&f.maxConns, "max-conns", 0, "cap on live connections, beyond it new ones are closed at accept (overrides maxConns; 0: from the fd limit)")
+	fl.IntVar(&f.maxUndecided, "max-undecided", 0, "cap on undecided connections, the oldest is dropped to make room (overrides maxUndecided; 0: max-conns/2)")
+	fl.IntVar(&f.maxUndecidedPerSource, "max-undecided-per-source", 0, "cap on undecided connections per source address (overrides maxUndecidedPerSource; 0: max-undecided/16)")
 	return cmd
+}
+
+// applyOverrides sets the file's keys from the flags given on the command
+// line and validates them.
+func applyOverrides(cmd *cobra.Command, f gatewayFlags, cfg *gwconfig.Config) error {
+	fl := cmd.Flags()
+	if fl.Changed("client-hello-timeout") {
+		if f.clientHelloTimeout < 0 {
+			return fmt.Errorf("gateway: --client-hello-timeout %s: must not be negative", f.clientHelloTimeout)
+		}
+		cfg.ClientHelloTimeout = f.clientHelloTimeout
+	}
+	for _, o := range []struct {
+		name string
+		v    int
+		dst  *int
+	}{
+		{"max-conns", f.maxConns, &cfg.MaxConns},
+		{"max-undecided", f.maxUndecided, &cfg.MaxUndecided},
+		{"max-undecided-per-source", f.maxUndecidedPerSource, &cfg.MaxUndecidedPerSource},
+	} {
+		if !fl.Changed(o.name) {
+			continue
+		}
+		if o.v < 0 {
+			return fmt.Errorf("gateway: --%s %d: must not be negative", o.name, o.v)
+		}
+		*o.dst = o.v
+	}
+	return nil
 }
 
 func runGateway(cmd *cobra.Command, f gatewayFlags) error {
@@ -79,8 +119,21 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		return usageError(err)
 	}
 	cfg.Dir = filepath.Dir(f.config)
+	if err := applyOverrides(cmd, f, cfg); err != nil {
+		return usageError(err)
+	}
 	stderr := &syncWriter{w: cmd.ErrOrStderr()}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Logs go through a queue that drops rather than blocks; audit lines
+	// have the gateway's own bounded queue. Both end in stderr, one write
+	// at a time.
+	logq := newLogQueue(stderr)
+	defer logq.drain(time.Second)
+	log := slog.New(slog.NewJSONHandler(logq, &slog.HandlerOptions{Level: level}))
+	if soft, hard, err := gateway.RaiseFDLimit(); err != nil {
+		log.Warn("fd limit not raised", "soft", soft, "hard", hard, "error", err)
+	} else {
+		log.Info("fd limit", "soft", soft, "hard", hard)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gcfg := cfg.Gateway()

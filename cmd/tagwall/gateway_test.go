@@ -27,6 +27,8 @@ func TestGatewayBadInput(t *testing.T) {
 	dir := t.TempDir()
 	typo := filepath.Join(dir, "typo.yaml")
 	os.WriteFile(typo, []byte("listen: 127.0.0.1:0\nroutes:\n  - sni: a.test\n    upstrem: 127.0.0.1:1\n    allowAll: true\n"), 0o600)
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("listen: 127.0.0.1:0\nroutes:\n  - {sni: a.test, upstream: 127.0.0.1:1, allowAll: true}\n"), 0o600)
 	unknownTag := filepath.Join(dir, "tag.yaml")
 	os.WriteFile(unknownTag, fmt.Appendf(nil, "listen: 127.0.0.1:0\nserviceTags: [{source: %s}]\nroutes:\n  - {sni: a.test, upstream: 127.0.0.1:1, authorizedIPRanges: [AzureCloudd]}\n",
 		mustAbsPath(t, shared(t, "azure-public-2025-10-13.json"))), 0o600)
@@ -39,6 +41,8 @@ func TestGatewayBadInput(t *testing.T) {
 		{name: "missing file", args: []string{"gateway", "--config", filepath.Join(dir, "nope.yaml")}, want: "nope.yaml"},
 		{name: "typo", args: []string{"gateway", "--config", typo}, want: "field upstrem not found"},
 		{name: "unknown tag", args: []string{"gateway", "--config", unknownTag, "--check"}, want: "AzureCloudd"},
+		{name: "negative cap flag", args: []string{"gateway", "--config", good, "--max-undecided", "-1"}, want: "--max-undecided -1: must not be negative"},
+		{name: "negative timeout flag", args: []string{"gateway", "--config", good, "--client-hello-timeout", "-1s"}, want: "--client-hello-timeout -1s"},
 		{name: "bad log level", args: []string{"gateway", "--config", typo, "--log-level", "loud"}, want: "--log-level"},
 	}
 	for _, tt := range tests {

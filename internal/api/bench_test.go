@@ -31,7 +31,8 @@ type benchPlane struct {
 func newBenchPlane(b *testing.B, st store.Store) *benchPlane {
 	b.Helper()
 	p := &benchPlane{signal: make(chan struct{}, 1)}
-	h, err := api.New(api.Config{Store: st, Auth: api.StaticToken{Token: testToken}})
+	// No cluster quota: BenchmarkCreateWith1000 goes past the default.
+	h, err := api.New(api.Config{Store: st, Auth: api.StaticToken{Token: testToken}, MaxClustersPerSubscription: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,6 +69,9 @@ func newBenchPlane(b *testing.B, st store.Store) *benchPlane {
 func (p *benchPlane) serve(b *testing.B, method, path, body string) int {
 	req := httptest.NewRequest(method, "https://127.0.0.1"+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	rec := httptest.NewRecorder()
 	p.h.ServeHTTP(rec, req)
 	if rec.Code >= 300 {

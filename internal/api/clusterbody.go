@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"strings"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/state"
 )
@@ -23,14 +25,17 @@ type clusterRequest struct {
 }
 
 // accessRequest is properties.apiServerAccessProfile as sent.
+// AuthorizedIPRanges is nil when the field is absent or null ("not
+// specified": an existing cluster keeps its list) and non-nil for an
+// explicit list, [] included.
 type accessRequest struct {
-	AuthorizedIPRanges             []string `json:"authorizedIPRanges"`
-	EnablePrivateCluster           bool     `json:"enablePrivateCluster"`
-	EnableVnetIntegration          bool     `json:"enableVnetIntegration"`
-	SubnetID                       string   `json:"subnetId"`
-	PrivateDNSZone                 string   `json:"privateDNSZone"`
-	EnablePrivateClusterPublicFQDN *bool    `json:"enablePrivateClusterPublicFQDN"`
-	DisableRunCommand              *bool    `json:"disableRunCommand"`
+	AuthorizedIPRanges             *[]string `json:"authorizedIPRanges"`
+	EnablePrivateCluster           bool      `json:"enablePrivateCluster"`
+	EnableVnetIntegration          bool      `json:"enableVnetIntegration"`
+	SubnetID                       string    `json:"subnetId"`
+	PrivateDNSZone                 string    `json:"privateDNSZone"`
+	EnablePrivateClusterPublicFQDN *bool     `json:"enablePrivateClusterPublicFQDN"`
+	DisableRunCommand              *bool     `json:"disableRunCommand"`
 }
 
 // clusterSpec is what a PUT asks for, before validation of the ranges.
@@ -41,6 +46,7 @@ type clusterSpec struct {
 	agentPools        []map[string]any
 	networkProfile    map[string]any
 	access            accessRequest
+	accessSet         bool // apiServerAccessProfile present and not null
 	extra             map[string]json.RawMessage
 }
 
@@ -55,8 +61,23 @@ var readOnlyProperties = map[string]bool{
 var readOnlyPoolFields = []string{"provisioningState", "powerState", "currentOrchestratorVersion", "nodeImageVersion", "etag"}
 
 // parseClusterProperties splits the properties into the fields tagwall
-// models and the rest, which is kept and echoed back.
+// models and the rest, which is kept and echoed back. Missing or null
+// properties are a 400 (a PUT replaces the cluster, so an empty one is
+// never read as "nothing set"), and so are two keys that differ only in
+// case: which one wins would otherwise depend on map order.
 func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, error) {
+	if props == nil {
+		return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: "properties",
+			Message: "The request content was invalid: 'properties' is required and must be an object; a managed cluster PUT carries the whole cluster."}
+	}
+	seen := make(map[string]string, len(props))
+	for k := range props {
+		if prev, dup := seen[strings.ToLower(k)]; dup {
+			return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidRequestContent", Target: "properties." + k,
+				Message: fmt.Sprintf("The request content was invalid: properties '%s' and '%s' differ only in case; send one.", arm.Printable(prev), arm.Printable(k))}
+		}
+		seen[strings.ToLower(k)] = k
+	}
 	sp := &clusterSpec{extra: map[string]json.RawMessage{}}
 	for k, raw := range props {
 		var err error
@@ -73,7 +94,8 @@ func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, err
 		case lk == "networkprofile":
 			err = json.Unmarshal(raw, &sp.networkProfile)
 		case lk == "apiserveraccessprofile":
-			if string(raw) != "null" {
+			if string(bytes.TrimSpace(raw)) != "null" {
+				sp.accessSet = true
 				err = json.Unmarshal(raw, &sp.access)
 			}
 		default:
@@ -146,6 +168,9 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		q["provisioningState"] = mc.ProvisioningState
 		q["powerState"] = map[string]any{"code": "Running"}
 		q["currentOrchestratorVersion"] = q["orchestratorVersion"]
+		if v, ok := q["orchestratorVersion"].(string); ok {
+			q["currentOrchestratorVersion"] = currentVersion(v)
+		}
 		q["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202501.01.0"
 		pools[i] = q
 	}
@@ -181,7 +206,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		"provisioningState":        mc.ProvisioningState,
 		"powerState":               map[string]any{"code": "Running"},
 		"kubernetesVersion":        mc.KubernetesVersion,
-		"currentKubernetesVersion": mc.KubernetesVersion,
+		"currentKubernetesVersion": currentVersion(mc.KubernetesVersion),
 		"dnsPrefix":                mc.DNSPrefix,
 		"fqdn":                     mc.FQDN,
 		"azurePortalFQDN":          mc.FQDN,
@@ -212,6 +237,16 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		body["tags"] = mc.Tags
 	}
 	return body
+}
+
+// currentVersion is the patch version a cluster runs for the version it
+// asked for: a minor alias ("1.32") resolves to the newest patch, anything
+// else (a patch version, or one that has left the list) is itself.
+func currentVersion(v string) string {
+	if p, ok := aksref.ResolveKubernetesVersion(v); ok {
+		return p
+	}
+	return v
 }
 
 // etagOf is the entity tag of a record at revision rev.

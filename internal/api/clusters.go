@@ -3,15 +3,13 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/tagwall/tagwall/internal/arm"
-	"github.com/tagwall/tagwall/internal/rangespec"
 	"github.com/tagwall/tagwall/internal/state"
-	"github.com/tagwall/tagwall/internal/store"
 )
 
 const clusterType = "Microsoft.ContainerService/managedClusters"
@@ -100,154 +98,28 @@ func (s *server) serviceTagsEnabled(c *call) (bool, error) {
 	return state.ServiceTagsEnabled(&fe, &p), nil
 }
 
-// validateRanges checks the requested list with rangespec's server rules
-// and returns the normalised list (nil: disabled).
-func (s *server) validateRanges(c *call, sp *clusterSpec) ([]string, error) {
-	enabled, err := s.serviceTagsEnabled(c)
-	if err != nil {
-		return nil, err
-	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled,
-		VnetIntegration: sp.access.EnableVnetIntegration, PrivateCluster: sp.access.EnablePrivateCluster}
-	if cat := s.cfg.Catalog(); cat != nil {
-		opts.Tags = cat
-	}
-	spec, err := rangespec.ParseList(sp.access.AuthorizedIPRanges, opts)
-	if err != nil {
-		return nil, err
-	}
-	if spec.Disabled {
-		return nil, nil
-	}
-	if lb, _ := sp.networkProfile["loadBalancerSku"].(string); strings.EqualFold(lb, "basic") {
-		return nil, arm.Errorf(http.StatusBadRequest, "InvalidParameter",
-			"API server authorized IP ranges can only be used with a standard load balancer.")
-	}
-	return spec.Strings(), nil
-}
-
-func (s *server) putCluster(c *call) error {
-	var req clusterRequest
-	if err := arm.ReadJSON(c.r, &req, false); err != nil {
-		return err
-	}
-	if _, _, err := s.loadGroup(c); err != nil {
-		return err
-	}
-	sp, err := parseClusterProperties(req.Properties)
-	if err != nil {
-		return err
-	}
-	var (
-		mc     state.ManagedCluster
-		op     *state.Operation
-		status int
-		newRev int64
-	)
-	// Without If-Match a conflict (e.g. the controller recording a status)
-	// is retried on a fresh read; with If-Match it is the caller's 412.
-	err = retry(func() error {
-		old, rev, err := s.loadCluster(c)
-		if err != nil {
-			return err
-		}
-		if err := checkPreconditions(c.r, rev); err != nil {
-			return err
-		}
-		if rev != 0 && old.ProvisioningState == state.Deleting {
-			return arm.Errorf(http.StatusConflict, "OperationNotAllowed",
-				"Operation is not allowed: the managed cluster '%s' is being deleted.", c.v("name"))
-		}
-		if req.Location == "" && rev == 0 {
-			return arm.Errorf(http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
-		}
-		ranges, err := s.validateRanges(c, sp)
-		if err != nil {
-			return err
-		}
-		mc = s.desiredCluster(c, &req, sp, ranges, &old, rev != 0)
-		op = s.newOperation(c, &mc, state.OpCreate)
-		status = http.StatusCreated
-		if rev != 0 {
-			op.Kind, status = state.OpUpdate, http.StatusOK
-		}
-		newRev, err = s.writeWithOperation(c, &mc, rev, op)
-		if err != nil && c.r.Header.Get("If-Match") != "" && errors.Is(err, store.ErrConflict) {
-			return arm.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
-				"The condition specified by the If-Match or If-None-Match header was not met.")
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s.setOperationHeaders(c, op, false)
-	c.w.Header().Set("ETag", `"`+etagOf(newRev)+`"`)
-	arm.WriteJSON(c.w, status, clusterJSON(&mc, etagOf(newRev)))
-	return nil
-}
-
-// desiredCluster builds the record a PUT asks for; identities, FQDN and the
-// node resource group of an existing cluster are kept.
-func (s *server) desiredCluster(c *call, req *clusterRequest, sp *clusterSpec, ranges []string, old *state.ManagedCluster, exists bool) state.ManagedCluster {
-	now := s.now()
-	mc := state.ManagedCluster{Subscription: c.v("sub"), ResourceGroup: c.v("rg"), Name: c.v("name"),
-		Location: normLocation(req.Location), CreatedAt: now, TenantID: "00000000-0000-0000-0000-000000000000",
-		PrincipalID: uuid.NewString(), KubeletID: uuid.NewString()}
-	if exists {
-		mc.Subscription, mc.ResourceGroup, mc.Name = old.Subscription, old.ResourceGroup, old.Name
-		mc.Location, mc.CreatedAt, mc.FQDN, mc.NodeResourceGroup = old.Location, old.CreatedAt, old.FQDN, old.NodeResourceGroup
-		mc.PrincipalID, mc.KubeletID, mc.TenantID = old.PrincipalID, old.KubeletID, old.TenantID
-		mc.Generation, mc.AppliedGeneration, mc.Status = old.Generation, old.AppliedGeneration, old.Status
-	}
-	mc.Tags, mc.SKU, mc.UpdatedAt = req.Tags, req.SKU, now
-	mc.IdentityType = "SystemAssigned"
-	if req.Identity != nil && req.Identity.Type != "" {
-		mc.IdentityType = req.Identity.Type
-	}
-	mc.KubernetesVersion = sp.kubernetesVersion
-	if mc.KubernetesVersion == "" {
-		mc.KubernetesVersion = s.cfg.DefaultKubernetesVersion
-	}
-	mc.DNSPrefix = sp.dnsPrefix
-	if mc.DNSPrefix == "" {
-		mc.DNSPrefix = defaultDNSPrefix(mc.Name, mc.ResourceGroup, mc.Subscription)
-	}
-	if mc.FQDN == "" {
-		mc.FQDN = strings.ToLower(mc.DNSPrefix) + "-" + randomHex(4) + "." + mc.Location + "." + s.cfg.DNSSuffix
-	}
-	if mc.NodeResourceGroup == "" {
-		mc.NodeResourceGroup = sp.nodeResourceGroup
-		if mc.NodeResourceGroup == "" {
-			mc.NodeResourceGroup = "MC_" + mc.ResourceGroup + "_" + mc.Name + "_" + mc.Location
-		}
-	}
-	mc.AgentPools = defaultPools(sp.agentPools, mc.KubernetesVersion)
-	mc.NetworkProfile = defaultNetwork(sp.networkProfile, "/subscriptions/"+mc.Subscription+"/resourceGroups/"+
-		mc.NodeResourceGroup+"/providers/Microsoft.Network/publicIPAddresses/"+mc.Name+"-outbound")
-	mc.Access = state.AccessProfile{AuthorizedIPRanges: ranges, EnablePrivateCluster: sp.access.EnablePrivateCluster,
-		EnableVnetIntegration: sp.access.EnableVnetIntegration, SubnetID: sp.access.SubnetID, PrivateDNSZone: sp.access.PrivateDNSZone,
-		EnablePrivateClusterPublicFQDN: sp.access.EnablePrivateClusterPublicFQDN, DisableRunCommand: sp.access.DisableRunCommand}
-	if len(sp.extra) > 0 {
-		mc.Extra = sp.extra
-	}
-	mc.Generation++
-	mc.ProvisioningState = state.Creating
-	if exists {
-		mc.ProvisioningState = state.Updating
-	}
-	return mc
-}
-
-// defaultDNSPrefix mirrors az: name[:10]-group[:16]-sub[:6].
+// defaultDNSPrefix mirrors az's _get_default_dns_prefix:
+// name[:10]-group[:16]-sub[:6] with everything but letters, digits and
+// hyphens removed, and an "a" in front of a name part that does not start
+// with a letter. The result always passes validDNSPrefix.
 func defaultDNSPrefix(name, rg, sub string) string {
-	clip := func(s string, n int) string {
+	clean := func(s string, n int) string {
+		s = strings.Map(func(r rune) rune {
+			if r < utf8.RuneSelf && (alnum(byte(r)) || r == '-') {
+				return r
+			}
+			return -1
+		}, s)
 		if len(s) > n {
 			return s[:n]
 		}
 		return s
 	}
-	return clip(name, 10) + "-" + clip(rg, 16) + "-" + clip(sub, 6)
+	namePart := clean(name, 10)
+	if namePart == "" || !unicode.IsLetter(rune(namePart[0])) {
+		namePart = clean("a"+namePart, 10)
+	}
+	return namePart + "-" + clean(rg, 16) + "-" + clean(sub, 6)
 }
 
 func randomHex(n int) string {

@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
@@ -33,16 +35,41 @@ type Config struct {
 	// ServiceTagPageSize is the number of tags per discovery page (default 500).
 	ServiceTagPageSize int
 	// DefaultKubernetesVersion fills kubernetesVersion "" (default "1.31.5").
+	// It must be on aksref's supported list: New fails otherwise.
 	DefaultKubernetesVersion string
+	// MaxClustersPerSubscription caps the managed clusters of one
+	// subscription (0: DefaultMaxClustersPerSubscription; negative: no
+	// limit). A create past it is a 409 QuotaExceeded; updates of existing
+	// clusters are never refused by it. serve flag:
+	// --max-clusters-per-subscription.
+	MaxClustersPerSubscription int
+	// MaxResourceGroupsPerSubscription caps the resource groups of one
+	// subscription (0: DefaultMaxResourceGroupsPerSubscription, Azure's
+	// limit; negative: no limit), enforced like MaxClustersPerSubscription.
+	// serve flag: --max-resource-groups-per-subscription.
+	MaxResourceGroupsPerSubscription int
+	// ExtraLocations extends the built-in Azure location list (aksref) that
+	// resource group and cluster locations are checked against. Names are
+	// normalized like ARM does ("Mars Central" → "marscentral") and must be
+	// letters and digits: New fails otherwise. serve flag: --locations.
+	ExtraLocations []string
 }
+
+// Defaults of the quotas in Config.
+const (
+	DefaultMaxClustersPerSubscription       = 1000
+	DefaultMaxResourceGroupsPerSubscription = 980
+)
 
 // Subscription is one entry of GET /subscriptions.
 type Subscription = arm.Subscription
 
 type server struct {
-	cfg    Config
-	log    *slog.Logger
-	routes []route
+	cfg       Config
+	log       *slog.Logger
+	routes    []route
+	locations aksref.LocationSet
+	creates   createLocks
 }
 
 // New returns the control-plane handler.
@@ -74,7 +101,21 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.DefaultKubernetesVersion == "" {
 		cfg.DefaultKubernetesVersion = "1.31.5"
 	}
-	s := &server{cfg: cfg, log: cfg.Logger}
+	if !aksref.SupportedKubernetesVersion(cfg.DefaultKubernetesVersion) {
+		return nil, fmt.Errorf("api: default Kubernetes version %q is not supported (supported minors: %s)",
+			cfg.DefaultKubernetesVersion, aksref.SupportedKubernetesVersionsText())
+	}
+	if cfg.MaxClustersPerSubscription == 0 {
+		cfg.MaxClustersPerSubscription = DefaultMaxClustersPerSubscription
+	}
+	if cfg.MaxResourceGroupsPerSubscription == 0 {
+		cfg.MaxResourceGroupsPerSubscription = DefaultMaxResourceGroupsPerSubscription
+	}
+	locs, err := aksref.NewLocationSet(cfg.ExtraLocations)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, locations: locs}
 	s.register()
 	return s, nil
 }

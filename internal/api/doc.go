@@ -15,6 +15,16 @@
 // concurrent use; concurrent writers to one resource are serialised by the
 // store's compare-and-swap.
 //
+// Before a handler runs, header bytes, the body's media type (JSON only,
+// else 415) and the api-version are checked; every body must be one JSON
+// object. Creates of clusters and resource groups are capped per
+// subscription (Config.MaxClustersPerSubscription,
+// MaxResourceGroupsPerSubscription: 409 QuotaExceeded); names, locations
+// (aksref plus Config.ExtraLocations), dnsPrefix and Kubernetes versions
+// are validated as ARM and AKS do (validate.go). A cluster update that does
+// not state authorizedIPRanges keeps the stored list: a partial or
+// malformed body never opens a list.
+//
 // Deleting a resource group that still holds clusters marks every cluster
 // Deleting (each with its own operation), removes the group at once and
 // answers 200: the clusters disappear once the controller has removed their

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/state"
 )
@@ -47,9 +48,6 @@ func (s *server) loadGroup(c *call) (state.ResourceGroup, int64, error) {
 	return g, rev, err
 }
 
-// normLocation is ARM's short form of a location: "East US" → "eastus".
-func normLocation(l string) string { return strings.ToLower(strings.ReplaceAll(l, " ", "")) }
-
 func (s *server) putGroup(c *call) error {
 	var req struct {
 		Location  string            `json:"location"`
@@ -70,18 +68,30 @@ func (s *server) putGroup(c *call) error {
 		if err != nil {
 			return err
 		}
-		if rev != 0 && normLocation(g.Location) != normLocation(req.Location) {
+		if rev != 0 && aksref.NormalizeLocation(g.Location) != aksref.NormalizeLocation(req.Location) {
 			return arm.Errorf(http.StatusConflict, "InvalidResourceGroupLocation",
 				"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", req.Location, g.Location)
 		}
 		if rev == 0 {
+			if err := validResourceGroupName("InvalidResourceGroupName", "resourceGroupName", c.v("rg")); err != nil {
+				return err
+			}
+			if err := s.checkLocation(req.Location, true); err != nil {
+				return err
+			}
 			status = http.StatusCreated
-			g = state.ResourceGroup{Subscription: c.v("sub"), Name: c.v("rg"), Location: normLocation(req.Location), CreatedAt: s.now()}
+			g = state.ResourceGroup{Subscription: c.v("sub"), Name: c.v("rg"), Location: aksref.NormalizeLocation(req.Location), CreatedAt: s.now()}
 		}
 		g.Tags, g.ManagedBy = req.Tags, req.ManagedBy
 		out = g
-		_, err = s.putRecord(c.r.Context(), state.ResourceGroupKey(c.v("sub"), c.v("rg")), rev, g)
-		return err
+		write := func() error {
+			_, err := s.putRecord(c.r.Context(), state.ResourceGroupKey(c.v("sub"), c.v("rg")), rev, g)
+			return err
+		}
+		if rev != 0 {
+			return write()
+		}
+		return s.createWithin(c.r.Context(), groupQuota, c.v("sub"), write)
 	})
 	if err != nil {
 		return err

@@ -71,6 +71,7 @@ type envOpts struct {
 	featureDelay time.Duration
 	noCatalog    bool
 	noController bool
+	configure    func(*api.Config) // adjusts the handler's config (quotas, locations)
 }
 
 func newEnv(tb testing.TB, o envOpts) *env {
@@ -86,14 +87,18 @@ func newEnv(tb testing.TB, o envOpts) *env {
 	if o.featureDelay == 0 {
 		o.featureDelay = 300 * time.Millisecond
 	}
-	h, err := api.New(api.Config{
+	cfg := api.Config{
 		Store: e.store, Catalog: catalog, Auth: api.StaticToken{Token: testToken}, FeatureDelay: o.featureDelay,
 		DNSSuffix: "hcp.tagwall.test",
 		Kubeconfig: func(_ context.Context, c *state.ManagedCluster, admin bool) ([]byte, error) {
 			return []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: " + c.Name + "\n  cluster:\n    server: https://" + c.FQDN + ":443\n"), nil
 		},
 		Subscriptions: []api.Subscription{{ID: testSub, DisplayName: "tagwall-sub", TenantID: "tenant"}},
-	})
+	}
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
+	h, err := api.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

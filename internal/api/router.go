@@ -88,10 +88,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if found == nil {
 		if pathMatched {
-			s.fail(c, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method '%s' is not supported at '%s'.", r.Method, r.URL.Path))
+			s.fail(c, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method '%s' is not supported at '%s'.", arm.Printable(r.Method), arm.Printable(r.URL.Path)))
 			return
 		}
-		s.fail(c, arm.Errorf(http.StatusNotFound, "NotFound", "No HTTP resource was found that matches the request URI '%s'.", r.URL.Path))
+		s.fail(c, arm.Errorf(http.StatusNotFound, "NotFound", "No HTTP resource was found that matches the request URI '%s'.", arm.Printable(r.URL.Path)))
 		return
 	}
 	if err := s.prepare(c, found); err != nil {
@@ -114,7 +114,16 @@ func (s *server) hasHead(segs []string) bool {
 	return false
 }
 
+// prepare runs the checks every routed request passes before its handler:
+// header bytes, the body's media type, the api-version and the
+// subscription.
 func (s *server) prepare(c *call, rt *route) error {
+	if err := arm.CheckHeaders(c.r.Header); err != nil {
+		return err
+	}
+	if err := arm.CheckContentType(c.r); err != nil {
+		return err
+	}
 	if rt.versions != nil {
 		v, err := arm.CheckAPIVersion(c.r, rt.versions)
 		if err != nil {
@@ -124,7 +133,7 @@ func (s *server) prepare(c *call, rt *route) error {
 	}
 	if sub, ok := c.vars["sub"]; ok {
 		if !arm.IsSubscriptionID(sub) {
-			return arm.Errorf(http.StatusBadRequest, "InvalidSubscriptionId", "The provided subscription identifier '%s' is malformed or invalid.", sub)
+			return arm.Errorf(http.StatusBadRequest, "InvalidSubscriptionId", "The provided subscription identifier '%s' is malformed or invalid.", arm.Printable(sub))
 		}
 		if !c.principal.Allows(sub) {
 			return arm.Errorf(http.StatusForbidden, "AuthorizationFailed",

@@ -29,5 +29,5 @@ func CheckAPIVersion(r *http.Request, supported []string) (string, error) {
 		return v, nil
 	}
 	return "", Errorf(http.StatusBadRequest, "InvalidApiVersionParameter",
-		"The api-version '%s' is invalid. The supported versions are '%s'.", v, strings.Join(supported, ","))
+		"The api-version '%s' is invalid. The supported versions are '%s'.", Printable(v), strings.Join(supported, ","))
 }

@@ -2,7 +2,9 @@
 // speaks through: resource IDs (ParseResourceID, ResourceID.String), the error
 // envelope {"error":{"code","message","target","details"}} and the one point
 // that translates Go errors into it (WriteError), api-version checking
-// (CheckAPIVersion), the URLs and body of asynchronous operations, and small
+// (CheckAPIVersion), request checks (CheckContentType, CheckHeaders,
+// ReadJSON's one-object rule), safe quoting of client text in messages
+// (Printable), the URLs and body of asynchronous operations, and small
 // JSON helpers.
 //
 // WriteError maps *Error as given, *rangespec.Error (alone or joined) to 400

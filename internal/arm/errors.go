@@ -133,3 +133,20 @@ func rangeErrors(err error) []*rangespec.Error {
 	walk(err)
 	return out
 }
+
+// QuotaExceeded is the 409 for a create that would take a subscription
+// past a limit: what is counted, the limit, and the serve flag that
+// raises it.
+func QuotaExceeded(sub, what string, count, limit int, flag string) *Error {
+	return Errorf(http.StatusConflict, "QuotaExceeded",
+		"Operation could not be completed as it results in exceeding the quota: subscription '%s' has %d %s and the limit is %d. "+
+			"Delete unused ones, or ask the operator to raise the limit (serve flag %s).", sub, count, what, limit, flag)
+}
+
+// InvalidField is a 400 for the body field or path segment target (for
+// example "properties.dnsPrefix") whose value breaks rule; the value is
+// repeated through Printable.
+func InvalidField(code, target, value, rule string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Target: target,
+		Message: fmt.Sprintf("The value '%s' of '%s' is invalid: %s", Printable(value), target, rule)}
+}

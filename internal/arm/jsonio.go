@@ -1,6 +1,7 @@
 package arm
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,7 +24,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // ReadJSON decodes the request body into v. An empty body leaves v alone
-// when allowEmpty is set. Errors are *Error (400 InvalidRequestContent).
+// when allowEmpty is set. Any other body must be one JSON object: null, an
+// array, a string or a number is refused, never read as "nothing set".
+// Errors are *Error (400 InvalidRequestContent).
 func ReadJSON(r *http.Request, v any, allowEmpty bool) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
@@ -37,6 +40,9 @@ func ReadJSON(r *http.Request, v any, allowEmpty bool) error {
 			return nil
 		}
 		return InvalidRequestContent(errors.New("empty body"))
+	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return InvalidRequestContent(errors.New("the request body must be a JSON object"))
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return InvalidRequestContent(err)

@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"fmt"
-	"io"
 	"net/netip"
-	"sync"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -14,10 +12,23 @@ const (
 	DefaultAuditFlushInterval = 100 * time.Millisecond
 	// MaxAuditFlushInterval caps Config.AuditFlushInterval.
 	MaxAuditFlushInterval = time.Second
-	// auditBufSize is the pending audit bytes above which a record is
-	// written synchronously by the connection that adds it: the buffer is
-	// bounded and a full buffer blocks, it never drops.
-	auditBufSize = 64 << 10
+	// MaxAuditPending is the audit bytes that may wait for the sink. A
+	// line that would go past it is dropped and counted in
+	// tagwall_audit_dropped_total: a connection never waits for the sink.
+	MaxAuditPending = 1 << 20
+	// MaxAuditSNI is how many bytes of the client's server name an audit
+	// line carries; the rest is cut (the SNI is the only client-supplied
+	// text in a line; addresses are parsed values).
+	MaxAuditSNI = 256
+	// AuditCollapseWindow is the window in which repeated denials of one
+	// client, route and reason collapse into one line with a count.
+	AuditCollapseWindow = time.Second
+	// maxAuditKeys bounds the clients tracked for collapsing; denials of
+	// further clients are written one line each (still bounded by
+	// MaxAuditPending).
+	maxAuditKeys = 4096
+	// auditFlushWait bounds how long FlushAudit waits for the sink.
+	auditFlushWait = time.Second
 )
 
 // auditRecord is one audit line's content.
@@ -30,12 +41,14 @@ type auditRecord struct {
 	sni     []byte
 	reason  string
 	version string
+	count   int // denials this line stands for; 0 is written as 1
 }
 
 // appendAuditLine appends r as one JSON line in exactly the shape
 // slog.NewJSONHandler gives the same record at level INFO: time (RFC 3339
-// with nanoseconds), level, msg, route, client, peer, sni, reason, version.
-// It does not allocate when b has room.
+// with nanoseconds), level, msg, route, client, peer, sni (cut to
+// MaxAuditSNI bytes), reason, version, count. It does not allocate when b
+// has room.
 func appendAuditLine(b []byte, r *auditRecord) []byte {
 	b = append(b, `{"time":"`...)
 	b = r.time.AppendFormat(b, time.RFC3339Nano)
@@ -54,12 +67,18 @@ func appendAuditLine(b []byte, r *auditRecord) []byte {
 		b = append(b, "invalid AddrPort"...) // as netip.AddrPort.String
 	}
 	b = append(b, `","sni":"`...)
-	b = appendJSONString(b, r.sni)
+	sni := r.sni
+	if len(sni) > MaxAuditSNI {
+		sni = sni[:MaxAuditSNI]
+	}
+	b = appendJSONString(b, sni)
 	b = append(b, `","reason":"`...)
 	b = appendJSONString(b, r.reason)
 	b = append(b, `","version":"`...)
 	b = appendJSONString(b, r.version)
-	return append(b, "\"}\n"...)
+	b = append(b, `","count":`...)
+	b = strconv.AppendInt(b, int64(max(r.count, 1)), 10)
+	return append(b, "}\n"...)
 }
 
 // appendJSONString appends s's JSON string contents (no quotes), escaped as
@@ -109,74 +128,4 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 		start = i
 	}
 	return append(b, s[start:]...)
-}
-
-// auditWriter buffers audit lines for one io.Writer. A line is written at
-// most interval after it was added (a timer armed by the first line into an
-// empty buffer), when the buffer is full (synchronously, by the caller that
-// overflows it: callers block, nothing is dropped) and on flush. Lines are
-// never split across writes.
-type auditWriter struct {
-	w        io.Writer
-	interval time.Duration
-
-	wmu   sync.Mutex // serialises writes to w, in buffer order
-	mu    sync.Mutex // guards buf, spare, armed and err
-	buf   []byte
-	spare []byte
-	armed bool
-	err   error // the last write error, reported by flush
-	timer *time.Timer
-}
-
-func newAuditWriter(w io.Writer, interval time.Duration) *auditWriter {
-	a := &auditWriter{w: w, interval: interval, buf: make([]byte, 0, auditBufSize), spare: make([]byte, 0, auditBufSize)}
-	a.timer = time.AfterFunc(time.Hour, func() { a.flush() })
-	a.timer.Stop()
-	return a
-}
-
-// add appends one record.
-func (a *auditWriter) add(r *auditRecord) {
-	a.mu.Lock()
-	a.buf = appendAuditLine(a.buf, r)
-	full := len(a.buf) >= auditBufSize
-	if !full && !a.armed {
-		a.armed = true
-		a.timer.Reset(a.interval)
-	}
-	a.mu.Unlock()
-	if full {
-		a.flush()
-	}
-}
-
-// flush writes every line added so far and returns the first write error
-// since the previous flush that returned one.
-func (a *auditWriter) flush() error {
-	a.wmu.Lock()
-	defer a.wmu.Unlock()
-	a.mu.Lock()
-	out := a.buf
-	a.buf, a.spare = a.spare[:0], nil
-	a.armed = false
-	a.mu.Unlock()
-	var err error
-	if len(out) > 0 {
-		_, err = a.w.Write(out)
-		if err != nil {
-			err = fmt.Errorf("write audit lines: %w", err)
-		}
-	}
-	a.mu.Lock()
-	if cap(out) > 4*auditBufSize {
-		out = make([]byte, 0, auditBufSize) // do not keep a burst's buffer
-	}
-	a.spare = out[:0]
-	if err != nil {
-		a.err = err
-	}
-	err, a.err = a.err, nil
-	a.mu.Unlock()
-	return err
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // slogLine is the reference: the line slog.NewJSONHandler writes for r.
@@ -26,9 +28,10 @@ func slogLine(r *auditRecord) []byte {
 		slog.String("route", r.route),
 		slog.String("client", client),
 		slog.String("peer", r.peer.String()),
-		slog.String("sni", string(r.sni)),
+		slog.String("sni", string(r.sni[:min(len(r.sni), MaxAuditSNI)])),
 		slog.String("reason", r.reason),
 		slog.String("version", r.version),
+		slog.Int("count", max(r.count, 1)),
 	)
 	slog.NewJSONHandler(&buf, nil).Handle(context.Background(), rec)
 	return buf.Bytes()
@@ -47,10 +50,14 @@ func TestAppendAuditLine(t *testing.T) {
 			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonRevoked}},
 		{"whole second", auditRecord{time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), msg: "allowed"}},
 		{"escapes", auditRecord{time: when, msg: "denied", sni: []byte("a\"b\\c\n\r\t\x00\x1f\x7f<>&\u2028\u2029é\xff\xc3"), route: "\u2029"}},
+		{"collapsed count", auditRecord{time: when, msg: "denied", route: "prod", client: netip.MustParseAddr("8.8.8.8"), reason: ReasonNotAuthorized, count: 4182}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := appendAuditLine(nil, &tt.rec)
+			if len(tt.rec.sni) > MaxAuditSNI {
+				t.Fatal("fixture longer than MaxAuditSNI")
+			}
 			if want := slogLine(&tt.rec); !bytes.Equal(got, want) {
 				t.Errorf("line\n got %s\nwant %s", got, want)
 			}
@@ -114,7 +121,9 @@ func (w *countingWriter) snapshot() (writes int, lines []string) {
 
 func TestAuditWriter(t *testing.T) {
 	rec := func(i int) *auditRecord {
-		return &auditRecord{time: time.Now(), msg: "denied", route: "r", peer: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(i)), reason: ReasonNoRoute}
+		// Distinct clients: nothing collapses.
+		return &auditRecord{time: time.Now(), msg: "denied", route: "r", client: netip.AddrFrom4([4]byte{20, 0, byte(i >> 8), byte(i)}),
+			peer: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(i)), reason: ReasonNoRoute}
 	}
 	tests := []struct {
 		name      string
@@ -125,12 +134,12 @@ func TestAuditWriter(t *testing.T) {
 	}{
 		{name: "timer batches lines", records: 50, interval: 20 * time.Millisecond, minWrites: 1},
 		{name: "flush writes at once", records: 3, interval: time.Second, flush: true, minWrites: 1},
-		{name: "a full buffer is written by the caller", records: 2000, interval: time.Second, flush: true, minWrites: 2},
+		{name: "many lines, one flush", records: 2000, interval: time.Second, flush: true, minWrites: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &countingWriter{}
-			a := newAuditWriter(w, tt.interval)
+			a := newAuditWriter(w, tt.interval, prometheus.NewCounter(prometheus.CounterOpts{Name: "d"}), prometheus.NewCounter(prometheus.CounterOpts{Name: "c"}))
 			for i := range tt.records {
 				a.add(rec(i))
 			}
@@ -165,7 +174,7 @@ func TestAuditWriter(t *testing.T) {
 
 func TestAuditWriterError(t *testing.T) {
 	w := &countingWriter{err: io.ErrShortWrite}
-	a := newAuditWriter(w, time.Second)
+	a := newAuditWriter(w, time.Second, prometheus.NewCounter(prometheus.CounterOpts{Name: "d"}), prometheus.NewCounter(prometheus.CounterOpts{Name: "c"}))
 	a.add(&auditRecord{time: time.Now(), msg: "denied"})
 	if err := a.flush(); !errors.Is(err, io.ErrShortWrite) {
 		t.Errorf("flush error = %v, want %v", err, io.ErrShortWrite)

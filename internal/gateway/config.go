@@ -39,21 +39,50 @@ type Config struct {
 	AuditAllowed bool
 	// Logger receives the audit lines (use a slog.JSONHandler) unless
 	// Audit is set, and operational messages. nil discards them.
+	// Operational messages are logged synchronously: give a Logger whose
+	// handler does not block (cmd/tagwall queues and drops).
 	Logger *slog.Logger
 	// Audit, when set, receives the audit lines instead of Logger: the same
 	// JSON line slog.NewJSONHandler would write at level INFO (time, level,
-	// msg, route, client, peer, sni, reason, version), encoded without
-	// reflection into a bounded buffer that is written at most
-	// AuditFlushInterval after a line enters it, when it fills (the
-	// connection that fills it blocks: no line is dropped), and by
-	// FlushAudit and Shutdown. Writes never split a line. Audit must not be
-	// written concurrently by others unless it is safe for that (os.File is).
+	// msg, route, client, peer, sni, reason, version, count), encoded
+	// without reflection into a queue of at most MaxAuditPending bytes that
+	// one goroutine writes at most AuditFlushInterval after a line enters
+	// it, and at FlushAudit and Shutdown. A connection never waits for
+	// Audit: when the queue is full the line is dropped and counted
+	// (tagwall_audit_dropped_total). Denials of one client, route and
+	// reason within AuditCollapseWindow collapse: the first is written at
+	// once, the repeats as one line with their count when the window ends.
+	// The SNI is cut to MaxAuditSNI bytes. A Write that never returns holds
+	// only the writer goroutine and the queue. Writes never split a line.
+	// Audit must not be written concurrently by others unless it is safe
+	// for that (os.File is). Without Audit, the same queue hands its lines
+	// to Logger's handler (as INFO records with the line's time), from the
+	// queue's goroutine: a Logger that stalls never holds a connection.
 	Audit io.Writer
 	// AuditFlushInterval bounds how long an audit line waits in the buffer.
 	// Zero means DefaultAuditFlushInterval; at most MaxAuditFlushInterval.
 	AuditFlushInterval time.Duration
 	// Registerer receives the gateway's metrics. nil means no metrics.
 	Registerer prometheus.Registerer
+
+	// MaxConns caps the live connections (accepted, not yet ended,
+	// undecided or proxied). A connection accepted beyond it is closed at
+	// once with a reset, before any read (reason conn-limit). Zero means a
+	// default derived from the fd limit (see defaultLimits: (fds -
+	// max(64, fds/8)) / 2, at most 65536).
+	MaxConns int
+	// MaxUndecided caps the connections accepted whose PROXY header and
+	// ClientHello have not been decided yet. When it is full, the oldest
+	// undecided connection is closed to make room for the new one (reason
+	// undecided-evicted), so idle sockets cannot starve real clients. Zero
+	// means max(8, MaxConns/2), at most 16384.
+	MaxUndecided int
+	// MaxUndecidedPerSource caps the undecided connections of one source:
+	// the TCP peer for peers not trusted for PROXY headers (checked at
+	// accept), the client its header claims for trusted peers (checked
+	// after the header); an IPv4 address, or an IPv6 /64. A connection beyond it is closed (reason
+	// source-limit); it evicts no one. Zero means max(4, MaxUndecided/16).
+	MaxUndecidedPerSource int
 }
 
 // withDefaults validates c and fills its zero fields.
@@ -70,6 +99,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DialTimeout < 0 {
 		errs = append(errs, fmt.Errorf("dial timeout %q: must not be negative", c.DialTimeout))
 	}
+	if c.MaxConns < 0 || c.MaxUndecided < 0 || c.MaxUndecidedPerSource < 0 {
+		errs = append(errs, fmt.Errorf("connection caps %d, %d, %d (max conns, undecided, per source): must not be negative",
+			c.MaxConns, c.MaxUndecided, c.MaxUndecidedPerSource))
+	}
 	if c.AuditFlushInterval < 0 || c.AuditFlushInterval > MaxAuditFlushInterval {
 		errs = append(errs, fmt.Errorf("audit flush interval %q: must be between 0 and %s", c.AuditFlushInterval, MaxAuditFlushInterval))
 	}
@@ -84,6 +117,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.AuditFlushInterval == 0 {
 		c.AuditFlushInterval = DefaultAuditFlushInterval
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns, _, _ = defaultLimits(fdLimit())
+	}
+	if c.MaxUndecided == 0 {
+		c.MaxUndecided = min(max(8, c.MaxConns/2), maxDefaultUndecided)
+	}
+	if c.MaxUndecidedPerSource == 0 {
+		c.MaxUndecidedPerSource = max(4, c.MaxUndecided/16)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -42,21 +41,20 @@ type preamble struct {
 	n      int        // ClientHello bytes (records) buffered after the header
 }
 
-// handle serves one accepted connection from decision to the end of both
-// copy directions.
-func (g *Gateway) handle(c *net.TCPConn) {
+// handle serves one accepted connection (undecided and counted live by
+// admitAccepted) from decision to the end of both copy directions.
+func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	defer g.handlers.Done()
-	start := time.Now()
-	lc := g.live.add(c)
+	defer g.front.live.Add(-1)
 	defer g.live.remove(lc)
-	peer := netip.AddrPort{}
-	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		peer = ta.AddrPort()
-		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	}
+	start := time.Now()
+	c, peer := lc.client, lc.peer
 	st := g.getState(c)
 	c.SetReadDeadline(start.Add(g.cfg.ClientHelloTimeout))
-	pre, reason := g.readPreamble(st, peer.Addr())
+	pre, reason := g.readPreamble(lc, st, peer.Addr(), trusted)
+	if g.front.leave(lc) {
+		reason = ReasonEvicted // closed under it to make room
+	}
 	if reason != "" {
 		g.metrics.decision.Observe(time.Since(start).Seconds())
 		g.deny(lc, nil, reason, pre.client, peer, pre.sni)
@@ -78,6 +76,11 @@ func (g *Gateway) handle(c *net.TCPConn) {
 	// Listen leaves keepalive off at accept; admitted clients get it (Go's
 	// defaults) so a dead client releases its upstream.
 	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	if e.Local != nil {
+		g.serveLocal(lc, st, e, pre.client)
+		g.putState(st)
+		return
+	}
 	up, err := g.dialUpstream(lc, e)
 	if err != nil {
 		e.dialErr.Inc()
@@ -132,10 +135,14 @@ func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*rout
 
 // readPreamble reads the PROXY header (trusted peers) and the ClientHello.
 // A non-empty reason is a denial; ReasonNotAuthorized here means no route
-// admits the client (decided before the ClientHello).
-func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string) {
+// admits the client (decided before the ClientHello). A trusted peer's
+// claimed client is counted against MaxUndecidedPerSource once known.
+func (g *Gateway) readPreamble(lc *liveConn, st *connState, peer netip.Addr, trusted bool) (preamble, string) {
 	pre := preamble{client: peer}
-	if g.cfg.trusts(peer) {
+	if _, err := st.br.Peek(1); err == nil {
+		lc.progress.Store(true) // errors are met again by the reads below
+	}
+	if trusted {
 		addr, ok, err := readProxyHeader(st.br)
 		switch {
 		case errors.Is(err, errNoHeader):
@@ -160,6 +167,9 @@ func (g *Gateway) readPreamble(st *connState, peer netip.Addr) (preamble, string
 	}
 	if !pre.client.IsValid() {
 		return pre, ReasonBadProxyHeader
+	}
+	if trusted && !g.front.claim(lc, pre.client) {
+		return pre, ReasonSourceLimit
 	}
 	// Early deny: an address no route admits is refused before its
 	// ClientHello is read (the audit line has no SNI and no route). A
@@ -203,30 +213,18 @@ func (g *Gateway) closeLive(lc *liveConn) {
 	s.mu.Unlock()
 }
 
-// audit writes one audit line: through the buffered encoder when
-// Config.Audit is set, else through the Logger.
+// audit queues one audit line (see Config.Audit); it never waits for the
+// sink. Without a queue (the Logger drops INFO records) it does nothing.
 func (g *Gateway) audit(msg string, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte, version string) {
+	if g.auditW == nil {
+		return
+	}
 	route := ""
 	if e != nil {
 		route = e.Name
 	}
-	if g.auditW != nil {
-		g.auditW.add(&auditRecord{time: time.Now(), msg: msg, route: route, client: client,
-			peer: peer, sni: sni, reason: reason, version: version})
-		return
-	}
-	clientStr := ""
-	if client.IsValid() {
-		clientStr = client.String()
-	}
-	g.log.LogAttrs(context.Background(), slog.LevelInfo, msg,
-		slog.String("route", route),
-		slog.String("client", clientStr),
-		slog.String("peer", peer.String()),
-		slog.String("sni", string(sni)),
-		slog.String("reason", reason),
-		slog.String("version", version),
-	)
+	g.auditW.add(&auditRecord{time: time.Now(), msg: msg, route: route, client: client,
+		peer: peer, sni: sni, reason: reason, version: version})
 }
 
 // dialUpstream connects to e's upstream and attaches the connection to lc.

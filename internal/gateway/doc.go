@@ -4,14 +4,20 @@
 // to an upstream, and admits it only when the client address is in that
 // route's allowlist. It never terminates TLS.
 //
-// A client address that no route admits is denied right after the PROXY
-// header, before the ClientHello is read (reason not-authorized, no route
-// and no SNI in the audit line); see table.setEarly for when this check is
-// taken.
+// A peer not trusted for PROXY headers that no route admits is closed at
+// accept, before any read; from a trusted peer, a claimed client address
+// that no route admits is denied right after the PROXY header, before the
+// ClientHello is read (reason not-authorized, no route and no SNI in the
+// audit line); see table.setEarly for when this check is taken.
 //
-// A denied connection is closed at once with a reset and produces exactly
-// one audit line (slog, msg "denied", with route, client, peer, sni, reason
-// and version) and one count in tagwall_gateway_connections_total. An
+// Every resource a stranger can grow is bounded (Config.MaxConns,
+// MaxUndecided with drop-oldest, MaxUndecidedPerSource, the audit queue).
+//
+// A denied connection is closed at once with a reset and is audited (msg
+// "denied", with route, client, peer, sni, reason, version and count):
+// one line, or a count in a collapsed line (see Config.Audit), and one
+// count in tagwall_gateway_connections_total. Audit never blocks a
+// connection. An
 // admitted connection is spliced between the two raw *net.TCPConn with
 // io.Copy, so the kernel moves the bytes; the PROXY header is not forwarded.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +22,9 @@ type Gateway struct {
 	dialer  net.Dialer
 	table   atomic.Pointer[table]
 	live    registry
+	front   frontDoor
 	states  sync.Pool    // *connState
-	auditW  *auditWriter // nil: audit through log
+	auditW  *auditWriter // nil: the Logger drops INFO, no audit
 
 	// Workers: goroutines that outlive one connection, so their grown
 	// stacks are reused (see spawn).
@@ -59,9 +61,16 @@ func New(cfg Config) (*Gateway, error) {
 		work:      make(chan func()),
 		quit:      make(chan struct{}),
 	}
-	if cfg.Audit != nil {
-		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval)
+	if err := g.registerLimitMetrics(cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
+	switch {
+	case cfg.Audit != nil:
+		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
+	case cfg.Logger.Handler().Enabled(context.Background(), slog.LevelInfo):
+		g.auditW = newAuditWriter(slogSink{cfg.Logger.Handler()}, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
+	}
+	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
 	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
 	return g, nil
@@ -71,14 +80,16 @@ func New(cfg Config) (*Gateway, error) {
 // afterwards are decided with routes. Unless Config.RevokeExisting is false,
 // live connections that the new table no longer admits (their route is gone
 // or its list excludes their client) are then closed. Routes that repeat an
-// earlier route's Name or SNI are ignored and logged.
+// earlier route's Name or SNI are ignored and logged. The metric series of
+// routes that are gone are removed.
 func (g *Gateway) SetRoutes(routes []Route) {
 	t, dups := g.buildTable(routes)
 	for _, d := range dups {
 		g.log.Warn("set routes: duplicate route ignored", "route", d)
 	}
-	g.table.Store(t)
+	old := g.table.Swap(t)
 	g.metrics.publish(t)
+	g.metrics.forget(old, t)
 	if g.cfg.revoke() {
 		g.revoke(t)
 	}
@@ -98,6 +109,13 @@ func (g *Gateway) Routes() []Route {
 // net.ErrClosed. Listeners other than TCP listeners are accepted, but only
 // *net.TCPConn connections are served (others are closed). Serve may be
 // called on several listeners at once.
+//
+// Before any read, at accept, Serve closes with a reset (and audits) a
+// connection beyond MaxConns (conn-limit), one from a peer that is not
+// trusted for PROXY headers and that no route admits (not-authorized),
+// and one from an untrusted peer at its MaxUndecidedPerSource cap
+// (source-limit). A connection that enters a full undecided set closes
+// the oldest undecided one (undecided-evicted).
 func (g *Gateway) Serve(ln net.Listener) error {
 	g.mu.Lock()
 	if g.closing {
@@ -130,13 +148,65 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			c.Close()
 			continue
 		}
+		lc, trusted, ok := g.admitAccepted(tc)
+		if !ok {
+			continue
+		}
 		if !g.startHandler() {
+			g.front.leave(lc)
+			g.front.live.Add(-1)
 			tc.SetLinger(0)
 			tc.Close()
 			return net.ErrClosed
 		}
-		g.spawn(func() { g.handle(tc) })
+		g.live.add(lc)
+		g.spawn(func() { g.handle(lc, trusted) })
 	}
+}
+
+// admitAccepted applies the at-accept checks (see Serve) to a new
+// connection. When it reports ok, lc is undecided and counted live; else
+// the connection is already closed, counted and audited.
+func (g *Gateway) admitAccepted(tc *net.TCPConn) (lc *liveConn, trusted, ok bool) {
+	peer := netip.AddrPort{}
+	if ta, isTCP := tc.RemoteAddr().(*net.TCPAddr); isTCP {
+		peer = ta.AddrPort()
+		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	}
+	if g.front.live.Load() >= int64(g.front.maxConns) {
+		g.refuse(tc, ReasonConnLimit, peer)
+		return nil, false, false
+	}
+	trusted = g.cfg.trusts(peer.Addr())
+	if !trusted && peer.Addr().IsValid() && g.table.Load().earlyDenies(peer.Addr()) {
+		g.refuse(tc, ReasonNotAuthorized, peer)
+		return nil, false, false
+	}
+	src := netip.Addr{}
+	if !trusted {
+		src = peer.Addr()
+	}
+	lc = g.live.newConn(tc)
+	lc.peer = peer
+	entered, victim := g.front.enter(lc, src)
+	if victim != nil {
+		g.closeLive(victim) // its handler audits the eviction
+	}
+	if !entered {
+		g.refuse(tc, ReasonSourceLimit, peer)
+		return nil, false, false
+	}
+	g.front.live.Add(1)
+	return lc, trusted, true
+}
+
+// refuse closes a connection at accept with a reset, counts it and
+// audits it (client = peer, no route, no SNI).
+func (g *Gateway) refuse(tc *net.TCPConn, reason string, peer netip.AddrPort) {
+	tc.SetLinger(0)
+	tc.Close()
+	g.metrics.preRouteCounter(reason).Inc()
+	g.audit(DecisionDenied, nil, reason, peer.Addr(), peer, nil, "")
 }
 
 // maxIdleWorkers bounds the goroutines kept waiting for work.
@@ -189,9 +259,12 @@ func (g *Gateway) startHandler() bool {
 }
 
 // Shutdown stops every Serve loop, lets live connections run until they end
-// or ctx is done, then closes those left, and writes the buffered audit
-// lines. It returns ctx.Err() when it had to close connections, else the
-// audit write error if any, nil otherwise.
+// or ctx is done, then closes those left, and writes the queued audit
+// lines, waiting for the audit sink no longer than ctx and at most one
+// second: a sink that does not take them in time is abandoned
+// (ErrAuditStalled). Shutdown returns by ctx's deadline whatever the sink
+// does. It returns ctx.Err() when it had to close connections, else the
+// audit error if any, nil otherwise.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
@@ -213,15 +286,20 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	g.quitOnce.Do(func() { close(g.quit) })
-	if ferr := g.FlushAudit(); err == nil {
-		err = ferr
+	if g.auditW != nil {
+		actx, cancel := context.WithTimeout(ctx, auditFlushWait)
+		if aerr := g.auditW.close(actx); err == nil {
+			err = aerr
+		}
+		cancel()
 	}
 	return err
 }
 
-// FlushAudit writes the audit lines buffered so far (Config.Audit) and
-// returns the first write error since the last call. Without Config.Audit
-// it does nothing.
+// FlushAudit has the audit lines queued so far (Config.Audit) written,
+// open collapse windows included, and returns the first write error since
+// the last call. It waits for the sink at most one second, then returns
+// an error wrapping ErrAuditStalled. Without Config.Audit it does nothing.
 func (g *Gateway) FlushAudit() error {
 	if g.auditW == nil {
 		return nil

@@ -107,16 +107,18 @@ type testGateway struct {
 
 // auditVia selects how startGateway captures audit lines: "buffer"
 // (Config.Audit, as `tagwall gateway` runs) or "slog" (Config.Logger).
+// A Config with Audit set keeps its own sink.
 var auditVia = "buffer"
 
 func startGateway(tb testing.TB, cfg Config, routes ...Route) *testGateway {
 	tb.Helper()
 	audit := &testutil.SyncBuffer{}
 	reg := prometheus.NewRegistry()
-	switch auditVia {
-	case "buffer":
+	switch {
+	case cfg.Audit != nil: // the caller's sink; audit stays empty
+	case auditVia == "buffer":
 		cfg.Audit = audit
-	case "slog":
+	case auditVia == "slog":
 		cfg.Logger = slog.New(slog.NewJSONHandler(audit, nil))
 	default:
 		tb.Fatalf("auditVia %q", auditVia)

@@ -23,6 +23,10 @@ const (
 	ReasonBadProxyHeader      = "bad-proxy-header"
 	ReasonUpstreamUnreachable = "upstream-unreachable"
 	ReasonRevoked             = "revoked"
+	// Limits (Config.MaxConns, MaxUndecided, MaxUndecidedPerSource).
+	ReasonConnLimit   = "conn-limit"
+	ReasonEvicted     = "undecided-evicted"
+	ReasonSourceLimit = "source-limit"
 )
 
 // metrics holds the gateway's collectors. They exist even when no
@@ -38,6 +42,9 @@ type metrics struct {
 	tags                                                                                   *serviceTagCollector   // source
 	denyNoRoute, denyUntrusted, denyTimeout, denyBadHello, denyProxyRequired, denyBadProxy prometheus.Counter
 	denyEarly                                                                              prometheus.Counter // not-authorized before the ClientHello (route "")
+	denyConnLimit, denyEvicted, denySourceLimit                                            prometheus.Counter
+	auditDropped, auditCollapsed                                                           prometheus.Counter
+	limits                                                                                 *prometheus.GaugeVec // limit
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -72,6 +79,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Live connections closed because new routes no longer admit them.",
 		}, []string{"route"}),
 		tags: newServiceTagCollector(),
+		auditDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tagwall_audit_dropped_total",
+			Help: "Audit lines dropped because the audit queue was full (the sink is slower than the denials).",
+		}),
+		auditCollapsed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tagwall_audit_collapsed_total",
+			Help: "Denials folded into the count of an earlier audit line (same client, route and reason within a second).",
+		}),
+		limits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_limit",
+			Help: "Connection caps in force: max_conns, max_undecided, max_undecided_per_source.",
+		}, []string{"limit"}),
 	}
 	m.denyNoRoute = m.conns.WithLabelValues("", DecisionDenied, ReasonNoRoute)
 	m.denyUntrusted = m.conns.WithLabelValues("", DecisionDenied, ReasonUntrustedProxy)
@@ -80,8 +99,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.denyProxyRequired = m.conns.WithLabelValues("", DecisionDenied, ReasonProxyHeaderRequired)
 	m.denyBadProxy = m.conns.WithLabelValues("", DecisionDenied, ReasonBadProxyHeader)
 	m.denyEarly = m.conns.WithLabelValues("", DecisionDenied, ReasonNotAuthorized)
+	m.denyConnLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonConnLimit)
+	m.denyEvicted = m.conns.WithLabelValues("", DecisionDenied, ReasonEvicted)
+	m.denySourceLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonSourceLimit)
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags} {
+		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags,
+			m.auditDropped, m.auditCollapsed, m.limits} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -106,6 +129,12 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 		return m.denyBadProxy
 	case ReasonNotAuthorized:
 		return m.denyEarly
+	case ReasonConnLimit:
+		return m.denyConnLimit
+	case ReasonEvicted:
+		return m.denyEvicted
+	case ReasonSourceLimit:
+		return m.denySourceLimit
 	default:
 		return m.denyBadHello
 	}
@@ -132,6 +161,26 @@ func (m *metrics) publish(t *table) {
 	for name, e := range t.byName {
 		m.version.WithLabelValues(name, e.Version).Set(1)
 		m.prefixes.WithLabelValues(name).Set(float64(e.Prefixes))
+	}
+}
+
+// forget removes the per-route series of the routes of old that t no
+// longer has, so deleted clusters do not stay in /metrics forever. A
+// connection still live on such a route counts into handles no longer
+// exported.
+func (m *metrics) forget(old, t *table) {
+	if old == nil {
+		return
+	}
+	for name := range old.byName {
+		if _, ok := t.byName[name]; ok {
+			continue
+		}
+		l := prometheus.Labels{"route": name}
+		m.conns.DeletePartialMatch(l)
+		m.active.DeletePartialMatch(l)
+		m.bytes.DeletePartialMatch(l)
+		m.revoked.DeletePartialMatch(l)
 	}
 }
 
@@ -194,4 +243,30 @@ func (g *Gateway) ForgetServiceTagSource(source string) {
 	c.mu.Lock()
 	delete(c.sources, source)
 	c.mu.Unlock()
+}
+
+// registerLimitMetrics publishes the caps and the live and undecided
+// connection gauges.
+func (g *Gateway) registerLimitMetrics(reg prometheus.Registerer) error {
+	g.metrics.limits.WithLabelValues("max_conns").Set(float64(g.cfg.MaxConns))
+	g.metrics.limits.WithLabelValues("max_undecided").Set(float64(g.cfg.MaxUndecided))
+	g.metrics.limits.WithLabelValues("max_undecided_per_source").Set(float64(g.cfg.MaxUndecidedPerSource))
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_open_connections",
+			Help: "Connections accepted and not yet ended (undecided and proxied), capped by max_conns.",
+		}, func() float64 { return float64(g.front.live.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tagwall_gateway_undecided_connections",
+			Help: "Connections whose PROXY header and ClientHello are not decided yet, capped by max_undecided.",
+		}, func() float64 { return float64(g.front.undecidedCount()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

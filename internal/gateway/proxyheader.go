@@ -59,6 +59,9 @@ func readProxyHeader(br *bufio.Reader) (client netip.Addr, ok bool, err error) {
 	if err != nil {
 		return netip.Addr{}, false, err
 	}
+	if unspec, err := skipV2ProxyUnspec(br); unspec || err != nil {
+		return netip.Addr{}, false, err
+	}
 	h, err := proxyproto.Read(br)
 	if err != nil {
 		return netip.Addr{}, false, err
@@ -80,6 +83,37 @@ func readProxyHeader(br *bufio.Reader) (client netip.Addr, ok bool, err error) {
 		return netip.Addr{}, false, errBadProxyAddr
 	}
 	return addr.Unmap(), true, nil
+}
+
+// v2 header layout: signature (12), version and command (1), family and
+// transport (1), address length (2, big endian).
+const (
+	v2HeaderLen  = 16
+	v2CmdProxy   = 0x21 // version 2, command PROXY
+	v2FamUnspec  = 0x00 // AF_UNSPEC, UNSPEC transport
+	v2MaxAddrLen = connBufSize - v2HeaderLen
+)
+
+// skipV2ProxyUnspec consumes a v2 header with command PROXY and family
+// UNSPEC (byte 0x00) and reports true. The specification (haproxy
+// proxy-protocol.txt, 2.2) lets the receiver accept such a connection and
+// use the real connection endpoints: the gateway does, exactly as for
+// LOCAL, so the client is the trusted peer itself and is admitted only if
+// a route admits that address (it never gains from the header). Any other
+// stream is left unread for proxyproto.Read.
+func skipV2ProxyUnspec(br *bufio.Reader) (bool, error) {
+	b, err := br.Peek(v2HeaderLen)
+	if err != nil || !bytes.Equal(b[:len(sigV2)], sigV2) || b[12] != v2CmdProxy || b[13] != v2FamUnspec {
+		return false, nil // let proxyproto.Read judge (and report a short header)
+	}
+	n := int(b[14])<<8 | int(b[15])
+	if n > v2MaxAddrLen {
+		return false, errBadProxyAddr
+	}
+	if _, err := br.Discard(v2HeaderLen + n); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // errBadProxyAddr is returned for a header whose source is not an address.

@@ -51,6 +51,11 @@ func TestReadProxyHeader(t *testing.T) {
 		{name: "v1 mapped v6 unmapped", data: []byte("PROXY TCP6 ::ffff:20.20.20.20 ::1 5000 443\r\n"), want: "20.20.20.20"},
 		{name: "v1 unknown uses peer", data: []byte("PROXY UNKNOWN\r\n"), want: ""},
 		{name: "v2 local uses peer", data: local, want: ""},
+		{name: "v2 proxy unspec uses peer", data: append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x00, 0, 0), want: ""},
+		{name: "v2 proxy unspec with a block uses peer", data: append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x00, 0, 4, 1, 2, 3, 4), want: ""},
+		{name: "v1 tcp6 mapped source and destination", data: []byte("PROXY TCP6 ::ffff:20.20.20.20 ::ffff:127.0.0.1 5000 443\r\n"), want: "20.20.20.20"},
+		{name: "v2 unspec family with a transport uses peer", data: append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x01, 0, 0), want: ""},
+		{name: "v1 tcp4 with a v6 source is invalid", data: []byte("PROXY TCP4 ::ffff:20.20.20.20 127.0.0.1 5000 443\r\n"), wantErr: errAny},
 		{name: "no header", data: tls, wantErr: errNoHeader},
 		{name: "empty stream", data: nil, wantErr: errNoHeader},
 		{name: "v1 garbage", data: []byte("PROXY TCP4 nonsense\r\n"), wantErr: errAny},
@@ -106,6 +111,9 @@ func FuzzProxyHeader(f *testing.F) {
 	f.Add(append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x11, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2)) // v2 hand-built
 	f.Add([]byte{0x16, 3, 1})                                                                                   // TLS, no header
 	f.Add([]byte("PROX"))                                                                                       // partial signature
+	f.Add(append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x00, 0, 0, 0x16, 3, 1))                          // v2 PROXY+UNSPEC: use the peer
+	f.Add(append(append([]byte{}, proxyproto.SIGV2...), 0x21, 0x00, 0xff, 0xff))                                // v2 PROXY+UNSPEC, block longer than the stream
+	f.Add([]byte("PROXY TCP6 ::ffff:20.20.20.20 ::1 5000 443\r\n"))                                             // v1 TCP6 mapped: unmapped
 	f.Fuzz(func(t *testing.T, data []byte) {
 		br := bufio.NewReaderSize(bytes.NewReader(data), connBufSize)
 		isHeader, _ := startsWithProxyHeader(bufio.NewReaderSize(bytes.NewReader(data), connBufSize))

@@ -21,6 +21,14 @@ type liveConn struct {
 	sni    string
 	up     *net.TCPConn
 	closed bool
+
+	// Guarded by frontDoor.mu: the undecided list and source count.
+	prev, next *liveConn
+	src        netip.Addr // the source this connection counts against
+	undecided  bool
+	evicted    bool // dropped from the undecided set to make room
+
+	progress atomic.Bool // a first byte was read: the client is talking
 }
 
 // close ends the connection in both directions, at once (RST to the
@@ -62,14 +70,17 @@ func (r *registry) init() {
 
 func (r *registry) shard(lc *liveConn) *shard { return &r.shards[lc.id%registryShards] }
 
-// add registers a new connection and returns it.
-func (r *registry) add(c *net.TCPConn) *liveConn {
-	lc := &liveConn{id: r.next.Add(1), client: c}
+// newConn returns an unregistered connection with its id.
+func (r *registry) newConn(c *net.TCPConn) *liveConn {
+	return &liveConn{id: r.next.Add(1), client: c}
+}
+
+// add registers lc (from newConn).
+func (r *registry) add(lc *liveConn) {
 	s := r.shard(lc)
 	s.mu.Lock()
 	s.conns[lc] = struct{}{}
 	s.mu.Unlock()
-	return lc
 }
 
 func (r *registry) remove(lc *liveConn) {

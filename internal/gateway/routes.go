@@ -20,6 +20,10 @@ type Route struct {
 	// Prefixes is the number of prefixes Allow admits, exported as a metric
 	// (0 when unknown).
 	Prefixes int
+	// Local, when non-nil, serves the route's admitted connections in
+	// process instead of dialing Upstream (which is then ignored): see
+	// ConnHandler.
+	Local ConnHandler
 }
 
 // routeEntry is a Route with its metric handles resolved once, so the

@@ -24,15 +24,20 @@ const DefaultRefresh = time.Hour
 // File is the YAML document, field for field. docs/gateway.md documents
 // every key.
 type File struct {
-	Listen             string             `yaml:"listen"`
-	Metrics            string             `yaml:"metrics"`
-	ProxyProtocol      ProxyProtocol      `yaml:"proxyProtocol"`
-	ClientHelloTimeout time.Duration      `yaml:"clientHelloTimeout"`
-	DialTimeout        time.Duration      `yaml:"dialTimeout"`
-	RevokeExisting     *bool              `yaml:"revokeExisting"`
-	AuditAllowed       bool               `yaml:"auditAllowed"`
-	ServiceTags        []ServiceTagSource `yaml:"serviceTags"`
-	Routes             []RouteConfig      `yaml:"routes"`
+	Listen             string        `yaml:"listen"`
+	Metrics            string        `yaml:"metrics"`
+	ProxyProtocol      ProxyProtocol `yaml:"proxyProtocol"`
+	ClientHelloTimeout time.Duration `yaml:"clientHelloTimeout"`
+	DialTimeout        time.Duration `yaml:"dialTimeout"`
+	// Connection caps (gateway.Config); 0 or absent: derived from the fd
+	// limit.
+	MaxConns              int                `yaml:"maxConns"`
+	MaxUndecided          int                `yaml:"maxUndecided"`
+	MaxUndecidedPerSource int                `yaml:"maxUndecidedPerSource"`
+	RevokeExisting        *bool              `yaml:"revokeExisting"`
+	AuditAllowed          bool               `yaml:"auditAllowed"`
+	ServiceTags           []ServiceTagSource `yaml:"serviceTags"`
+	Routes                []RouteConfig      `yaml:"routes"`
 }
 
 // ProxyProtocol says who may send a PROXY protocol header.
@@ -135,6 +140,14 @@ func (c *Config) validate() error {
 	if c.DialTimeout < 0 {
 		add("dialTimeout %q: must not be negative", c.DialTimeout)
 	}
+	for _, k := range []struct {
+		key string
+		v   int
+	}{{"maxConns", c.MaxConns}, {"maxUndecided", c.MaxUndecided}, {"maxUndecidedPerSource", c.MaxUndecidedPerSource}} {
+		if k.v < 0 {
+			add("%s %d: must not be negative (0 derives it from the fd limit)", k.key, k.v)
+		}
+	}
 	errs = append(errs, c.validateSources()...)
 	errs = append(errs, c.validateRoutes()...)
 	return errors.Join(errs...)
@@ -213,6 +226,10 @@ func (c *Config) Gateway() gateway.Config {
 		DialTimeout:        c.DialTimeout,
 		RevokeExisting:     c.RevokeExisting,
 		AuditAllowed:       c.AuditAllowed,
+
+		MaxConns:              c.MaxConns,
+		MaxUndecided:          c.MaxUndecided,
+		MaxUndecidedPerSource: c.MaxUndecidedPerSource,
 	}
 }
 

@@ -54,6 +54,8 @@ func TestParse(t *testing.T) {
 		{name: "no routes", yaml: "listen: 127.0.0.1:1\n", wantErr: "at least one route"},
 		{name: "empty file", yaml: "", wantErr: "empty file"},
 		{name: "two documents", yaml: exampleYAML + "---\nlisten: x\n", wantErr: "more than one"},
+		{name: "connection caps", yaml: strings.Replace(exampleYAML, "auditAllowed: false", "auditAllowed: false\nmaxConns: 1000\nmaxUndecided: 200\nmaxUndecidedPerSource: 8", 1)},
+		{name: "negative cap", yaml: strings.Replace(exampleYAML, "auditAllowed: false", "auditAllowed: false\nmaxUndecided: -1", 1), wantErr: "maxUndecided -1: must not be negative"},
 		{name: "required without trusted peers", yaml: "listen: 127.0.0.1:1\nproxyProtocol: {required: true}\nroutes: [{upstream: 127.0.0.1:2, allowAll: true}]\n", wantErr: "needs at least one trustedPeers"},
 	}
 	for _, tt := range tests {
@@ -75,6 +77,18 @@ func TestParse(t *testing.T) {
 				t.Errorf("error %q does not name the file", err)
 			}
 		})
+	}
+}
+
+func TestGatewayCarriesCaps(t *testing.T) {
+	yaml := strings.Replace(exampleYAML, "clientHelloTimeout: 10s", "clientHelloTimeout: 3s\nmaxConns: 1000\nmaxUndecided: 200\nmaxUndecidedPerSource: 8", 1)
+	c, err := Parse("caps.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Gateway()
+	if g.MaxConns != 1000 || g.MaxUndecided != 200 || g.MaxUndecidedPerSource != 8 || g.ClientHelloTimeout.String() != "3s" {
+		t.Errorf("Gateway() = caps %d/%d/%d, timeout %s; want 1000/200/8, 3s", g.MaxConns, g.MaxUndecided, g.MaxUndecidedPerSource, g.ClientHelloTimeout)
 	}
 }
 

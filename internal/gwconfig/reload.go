@@ -152,7 +152,7 @@ func (r *Runner) warnRestart(cfg *Config) {
 			"listen", old.Listen, "newListen", cfg.Listen, "metrics", old.Metrics, "newMetrics", cfg.Metrics)
 	}
 	if fmt.Sprint(old.Gateway()) != fmt.Sprint(cfg.Gateway()) {
-		r.log.Warn("proxyProtocol, timeouts, revokeExisting and auditAllowed changed: restart to apply them; routes are reloaded now")
+		r.log.Warn("proxyProtocol, timeouts, connection caps, revokeExisting and auditAllowed changed: restart to apply them; routes are reloaded now")
 	}
 }
 

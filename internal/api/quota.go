@@ -1,0 +1,70 @@
+package api
+
+import (
+	"context"
+	"hash/maphash"
+	"strings"
+	"sync"
+
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/state"
+)
+
+// quota is one per-subscription count limit.
+type quota struct {
+	kind   string // lock namespace and the noun of the message
+	prefix func(sub string) string
+	limit  func(cfg *Config) int
+	flag   string
+}
+
+var (
+	clusterQuota = quota{kind: "managed clusters", prefix: state.ClustersInSubscriptionPrefix,
+		limit: func(c *Config) int { return c.MaxClustersPerSubscription }, flag: "--max-clusters-per-subscription"}
+	groupQuota = quota{kind: "resource groups",
+		prefix: func(sub string) string { return state.ResourceGroupsPrefix + strings.ToLower(sub) + "/" },
+		limit:  func(c *Config) int { return c.MaxResourceGroupsPerSubscription }, flag: "--max-resource-groups-per-subscription"}
+)
+
+// createLocks serializes the count-then-create of one quota in one
+// subscription. It is a fixed set of stripes, so its memory does not grow
+// with the subscriptions a caller names. The zero value is ready to use.
+type createLocks struct {
+	seed    maphash.Seed
+	once    sync.Once
+	stripes [64]sync.Mutex
+}
+
+func (l *createLocks) lock(kind, sub string) func() {
+	l.once.Do(func() { l.seed = maphash.MakeSeed() })
+	m := &l.stripes[maphash.String(l.seed, kind+"/"+strings.ToLower(sub))%uint64(len(l.stripes))]
+	m.Lock()
+	return m.Unlock
+}
+
+// createWithin runs create, which must write exactly one new record that q
+// counts, only while sub has fewer than q's limit; otherwise it returns a
+// 409 QuotaExceeded. Updates must not go through it.
+//
+// Race bound: the count and the create run under a per-subscription lock,
+// so one process never overshoots. Replicas sharing a store (etcd) each
+// hold their own lock, so with R replicas creating in one subscription at
+// the same moment the count can end at most R−1 over the limit; the next
+// create is refused again. Records being deleted still count until the
+// controller removes them.
+func (s *server) createWithin(ctx context.Context, q quota, sub string, create func() error) error {
+	limit := q.limit(&s.cfg)
+	if limit < 0 {
+		return create()
+	}
+	unlock := s.creates.lock(q.kind, sub)
+	defer unlock()
+	kvs, _, err := s.cfg.Store.List(ctx, q.prefix(sub))
+	if err != nil {
+		return err
+	}
+	if len(kvs) >= limit {
+		return arm.QuotaExceeded(sub, q.kind, len(kvs), limit, q.flag)
+	}
+	return create()
+}

@@ -1,0 +1,174 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// stalledWriter blocks every Write until release is closed (never, unless
+// the test says so).
+type stalledWriter struct{ release chan struct{} }
+
+func (w *stalledWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
+
+func counters() (dropped, collapsed prometheus.Counter) {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: "d"}), prometheus.NewCounter(prometheus.CounterOpts{Name: "c"})
+}
+
+func TestAuditStalledSinkDropsNeverBlocks(t *testing.T) {
+	w := &stalledWriter{release: make(chan struct{})}
+	defer close(w.release)
+	dropped, collapsed := counters()
+	a := newAuditWriter(w, time.Millisecond, dropped, collapsed)
+	const n = 50_000 // ~10 MiB of lines: far past MaxAuditPending
+	start := time.Now()
+	for i := range n {
+		a.add(&auditRecord{time: time.Now(), msg: "denied", client: netip.AddrFrom4([4]byte{20, byte(i >> 16), byte(i >> 8), byte(i)}),
+			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonNotAuthorized, sni: []byte(strings.Repeat("x", 200))})
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("%d adds into a stalled sink took %s", n, d)
+	}
+	if got := metricValue(t, dropped); got < n/2 {
+		t.Errorf("dropped = %v, want most of %d", got, n)
+	}
+	a.mu.Lock()
+	pending := len(a.buf)
+	a.mu.Unlock()
+	if pending > MaxAuditPending {
+		t.Errorf("%d bytes pending, want ≤ %d", pending, MaxAuditPending)
+	}
+	if err := a.flush(); !errors.Is(err, ErrAuditStalled) {
+		t.Errorf("flush on a stalled sink = %v, want ErrAuditStalled", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if err := a.close(ctx); !errors.Is(err, ErrAuditStalled) {
+		t.Errorf("close on a stalled sink = %v, want ErrAuditStalled", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("close took %s with a 100 ms deadline", d)
+	}
+}
+
+func TestAuditCollapse(t *testing.T) {
+	w := &countingWriter{}
+	dropped, collapsed := counters()
+	a := newAuditWriter(w, time.Hour, dropped, collapsed)
+	now := time.Now()
+	rec := func(client string, reason string, at time.Duration) *auditRecord {
+		return &auditRecord{time: now.Add(at), msg: "denied", route: "prod", client: netip.MustParseAddr(client),
+			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: reason, sni: []byte("a.example.test")}
+	}
+	for i := range 100 {
+		a.add(rec("8.8.8.8", ReasonNotAuthorized, time.Duration(i)*time.Millisecond))
+	}
+	a.add(rec("8.8.4.4", ReasonNotAuthorized, 0))             // another client
+	a.add(rec("8.8.8.8", ReasonBadClientHello, 0))            // another reason
+	a.add(rec("8.8.8.8", ReasonNotAuthorized, 2*time.Second)) // after the window: a line of its own, and the 99 repeats
+	a.add(&auditRecord{time: now, msg: "revoked", route: "prod", client: netip.MustParseAddr("8.8.8.8"), reason: ReasonRevoked})
+	a.add(&auditRecord{time: now, msg: "revoked", route: "prod", client: netip.MustParseAddr("8.8.8.8"), reason: ReasonRevoked})
+	if err := a.flush(); err != nil {
+		t.Fatal(err)
+	}
+	_, lines := w.snapshot()
+	type line struct {
+		Msg, Client, Reason string
+		Count               int
+	}
+	var got []line
+	for _, l := range lines {
+		var x line
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		got = append(got, x)
+	}
+	want := []line{
+		{"denied", "8.8.8.8", ReasonNotAuthorized, 1},
+		{"denied", "8.8.4.4", ReasonNotAuthorized, 1},
+		{"denied", "8.8.8.8", ReasonBadClientHello, 1},
+		{"denied", "8.8.8.8", ReasonNotAuthorized, 99}, // the first window's repeats
+		{"denied", "8.8.8.8", ReasonNotAuthorized, 1},  // the new window's first
+		{"revoked", "8.8.8.8", ReasonRevoked, 1},       // never collapsed
+		{"revoked", "8.8.8.8", ReasonRevoked, 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("lines = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if n := metricValue(t, collapsed); n != 99 {
+		t.Errorf("collapsed = %v, want 99", n)
+	}
+	a.close(context.Background())
+}
+
+func TestAuditSNICut(t *testing.T) {
+	r := &auditRecord{time: time.Now(), msg: "denied", sni: []byte(strings.Repeat("a", 8000))}
+	var m map[string]any
+	if err := json.Unmarshal(appendAuditLine(nil, r), &m); err != nil {
+		t.Fatal(err)
+	}
+	if sni := m["sni"].(string); len(sni) != MaxAuditSNI {
+		t.Errorf("sni in the line has %d bytes, want %d", len(sni), MaxAuditSNI)
+	}
+}
+
+func TestShutdownWithStalledAudit(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  func(w io.Writer) Config
+	}{
+		{name: "Config.Audit", cfg: func(w io.Writer) Config { return Config{Audit: w, AuditFlushInterval: time.Millisecond} }},
+		{name: "Config.Logger", cfg: func(w io.Writer) Config {
+			return Config{Logger: slog.New(slog.NewJSONHandler(w, nil)), AuditFlushInterval: time.Millisecond}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &stalledWriter{release: make(chan struct{})}
+			defer close(w.release)
+			g, err := New(tt.cfg(w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for i := range 20_000 {
+				g.audit("denied", nil, ReasonNoRoute, netip.AddrFrom4([4]byte{1, 2, byte(i >> 8), byte(i)}), netip.MustParseAddrPort("127.0.0.1:1"), nil, "")
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("20,000 denials with a stalled sink took %s", d)
+			}
+			if metricValue(t, g.metrics.auditDropped) == 0 {
+				t.Error("nothing dropped with a stalled sink")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start = time.Now()
+			err = g.Shutdown(ctx)
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Shutdown took %s with a 200 ms deadline and a stalled audit sink", d)
+			}
+			if !errors.Is(err, ErrAuditStalled) {
+				t.Errorf("Shutdown = %v, want ErrAuditStalled", err)
+			}
+		})
+	}
+}
