@@ -1,15 +1,18 @@
 package prefilter
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/tagwall/tagwall/internal/allowlist"
 )
 
 func pfx(ss ...string) []netip.Prefix {
@@ -85,6 +88,26 @@ func TestPrefilter(t *testing.T) {
 	expect("127.0.0.3", true)
 	expect("127.0.0.2", false)
 	wantSet(t, f, f.set6) // IPv6 emptied: every IPv6 SYN to the port is refused
+
+	// Follow: a new list (as a gateway reload swaps in) moves the set.
+	var cur atomic.Pointer[allowlist.List]
+	cur.Store(mustList(t, "127.0.0.3/32"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Follow(ctx, func() []*allowlist.List { return []*allowlist.List{cur.Load()} }, 0)
+	time.Sleep(30 * time.Millisecond)
+	start = time.Now()
+	cur.Store(mustList(t, "127.0.0.2/32", "2001:db8::/32"))
+	for !setHas(t, f, f.set4, "127.0.0.2") {
+		if time.Since(start) > time.Second {
+			t.Fatal("the set did not follow the new list within 1 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("the set followed a new list after %v", time.Since(start))
+	expect("127.0.0.2", true)
+	expect("127.0.0.3", false)
+	wantSet(t, f, f.set6, "2001:db8::")
 
 	if err := f.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -207,4 +230,17 @@ func wantSet(t *testing.T, f *Filter, s *nftables.Set, starts ...string) {
 	if !slices.Equal(got, starts) {
 		t.Errorf("set %s holds ranges starting at %q, want %q", s.Name, got, starts)
 	}
+}
+
+func mustList(t *testing.T, ss ...string) *allowlist.List {
+	t.Helper()
+	var b allowlist.Builder
+	for _, p := range pfx(ss...) {
+		b.AddPrefix(p, p.String())
+	}
+	l, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
