@@ -1,52 +1,81 @@
 package gateway
 
 import (
-	"context"
 	"net"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// ListenOptions are the front door's optional listener socket options.
-// The zero value is Listen's behaviour.
-type ListenOptions struct {
-	// DeferAccept sets TCP_DEFER_ACCEPT: the kernel completes accept only
-	// once the client's first bytes (PROXY header, ClientHello) have
-	// arrived, so the first read finds them without a poller wake-up, and
-	// a client that connects and sends nothing stays in the kernel's
-	// queue for up to this long (then it is accepted as usual). Rounded up
-	// to whole seconds; 0 leaves it off.
-	DeferAccept time.Duration
-	// ReusePort sets SO_REUSEPORT, so that several listeners (one per P,
-	// each with its own Serve loop) share the port and the kernel spreads
-	// connections over them.
-	ReusePort bool
-}
+// Keepalive of admitted client connections (Go's defaults, see Listen).
+const (
+	keepAliveIdle     = 15 // seconds
+	keepAliveInterval = 15 // seconds
+	keepAliveCount    = 9
+)
 
-// ListenWith is Listen with opts applied to the listening socket.
-func ListenWith(ctx context.Context, network, address string, opts ListenOptions) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: -1, Control: opts.control}
-	return lc.Listen(ctx, network, address)
-}
-
-// control sets the options on the socket before bind.
-func (o ListenOptions) control(_, _ string, rc syscall.RawConn) error {
+// listenControl sets, on the listening socket before bind, the keepalive
+// settings accepted sockets inherit (see Listen).
+func listenControl(_, _ string, rc syscall.RawConn) error {
 	var serr error
 	err := rc.Control(func(fd uintptr) {
-		if o.ReusePort {
-			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); serr != nil {
-				return
+		set := func(level, opt, v int) {
+			if serr == nil {
+				serr = unix.SetsockoptInt(int(fd), level, opt, v)
 			}
 		}
-		if o.DeferAccept > 0 {
-			secs := int((o.DeferAccept + time.Second - 1) / time.Second)
-			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT, secs)
-		}
+		set(unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		set(unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, keepAliveIdle)
+		set(unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, keepAliveInterval)
+		set(unix.IPPROTO_TCP, unix.TCP_KEEPCNT, keepAliveCount)
 	})
 	if err != nil {
 		return err
 	}
 	return serr
+}
+
+// Values of Gateway.kaListeners.
+const (
+	kaUnknown = iota // no listener yet
+	kaAll            // every listener's sockets inherit keepalive
+	kaSome           // at least one listener's do not
+)
+
+// noteKeepAlive records whether ln's accepted sockets inherit the
+// admitted-connection keepalive settings (one getsockopt per Serve).
+func (g *Gateway) noteKeepAlive(ln net.Listener) {
+	if listenerKeepAlive(ln) {
+		g.kaListeners.CompareAndSwap(kaUnknown, kaAll)
+		return
+	}
+	g.kaListeners.Store(kaSome)
+}
+
+// listenerKeepAlive reports whether ln is a TCP listener whose socket has
+// keepalive on with the admitted-connection settings.
+func listenerKeepAlive(ln net.Listener) bool {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return false
+	}
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok = false
+	rc.Control(func(fd uintptr) {
+		get := func(level, opt int) int {
+			v, err := unix.GetsockoptInt(int(fd), level, opt)
+			if err != nil {
+				return -1
+			}
+			return v
+		}
+		ok = get(unix.SOL_SOCKET, unix.SO_KEEPALIVE) == 1 &&
+			get(unix.IPPROTO_TCP, unix.TCP_KEEPIDLE) == keepAliveIdle &&
+			get(unix.IPPROTO_TCP, unix.TCP_KEEPINTVL) == keepAliveInterval &&
+			get(unix.IPPROTO_TCP, unix.TCP_KEEPCNT) == keepAliveCount
+	})
+	return ok
 }
