@@ -38,6 +38,7 @@ type File struct {
 	AuditAllowed          bool               `yaml:"auditAllowed"`
 	ServiceTags           []ServiceTagSource `yaml:"serviceTags"`
 	Routes                []RouteConfig      `yaml:"routes"`
+	Prefilter             Prefilter          `yaml:"prefilter"`
 }
 
 // ProxyProtocol says who may send a PROXY protocol header.
@@ -150,6 +151,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateSources()...)
 	errs = append(errs, c.validateRoutes()...)
+	errs = append(errs, c.validatePrefilter()...)
 	return errors.Join(errs...)
 }
 
