@@ -34,8 +34,11 @@ func (l *List) Contains(a netip.Addr) bool {
 	}
 	hi, lo := addrHalves(&a)
 	if hi == 0 && lo>>32 == 0xffff {
-		if l.tag == nil { // one call less for lists without a tag
-			return l.own.contains4(uint32(lo))
+		if m := &l.own; l.tag == nil { // one call less for lists without a tag
+			if m.shape4 == shapeScan { // and two for a short list (scan4 is inlined)
+				return scan4(m.v4.lo, m.v4.hi, uint32(lo))
+			}
+			return m.contains4(uint32(lo))
 		}
 		return l.contains4(uint32(lo))
 	}
@@ -43,6 +46,28 @@ func (l *List) Contains(a netip.Addr) bool {
 		return false
 	}
 	if l.tag == nil {
+		if m := &l.own; m.shape6 == shapeFlat {
+			// matcher.flat written out: one call less (its cost is over
+			// the inliner's budget). TestShapes checks both copies.
+			f := &m.f6
+			b := (hi - f.base) >> f.shift
+			if hi < f.base || b+1 >= uint64(len(f.start)) {
+				return false
+			}
+			i := int(f.start[b])
+			n := int(f.start[b+1]) - i + 1
+			w := m.wide.lo
+			for n > 1 {
+				half := n >> 1
+				l := w[i+half]
+				_, c := bits.Sub64(lo, l.lo, 0)
+				_, c = bits.Sub64(hi, l.hi, c)
+				i += half & int(c-1)
+				n -= half
+			}
+			a := u128{hi, lo}
+			return !a.less(w[i]) && !m.wide.hi[i].less(a)
+		}
 		return l.own.contains6(hi, lo)
 	}
 	return l.contains6(hi, lo)
@@ -120,24 +145,8 @@ func (l *List) contains6(hi, lo uint64) bool {
 
 // contains6 looks an IPv6 address up in the structure compile chose.
 func (m *matcher) contains6(hi, lo uint64) bool {
-	if m.shape6 == shapeFlat { // flat6.contains, inlined by hand: one call less
-		f := &m.f6
-		b := (hi - f.base) >> f.shift
-		if hi < f.base || b+1 >= uint64(len(f.start)) {
-			return false
-		}
-		i := int(f.start[b])
-		n := int(f.start[b+1]) - i + 1
-		a, w := u128{hi, lo}, m.wide.lo
-		for n > 1 {
-			half := n >> 1
-			l := w[i+half]
-			_, c := bits.Sub64(lo, l.lo, 0)
-			_, c = bits.Sub64(hi, l.hi, c)
-			i += half & int(c-1)
-			n -= half
-		}
-		return !a.less(w[i]) && !m.wide.hi[i].less(a)
+	if m.shape6 == shapeFlat {
+		return m.flat(hi, lo)
 	}
 	switch m.shape6 {
 	case shapeIndex:
@@ -170,4 +179,27 @@ func (l *List) Tags() []*TagSet {
 		return nil
 	}
 	return append([]*TagSet(nil), l.tags...)
+}
+
+// flat is the flat6 lookup (see flat6) of m's 128-bit ranges. It is small
+// enough for the compiler to inline into List.Contains, which saves a
+// call on every IPv6 lookup of a list without a tag.
+func (m *matcher) flat(hi, lo uint64) bool {
+	f := &m.f6
+	b := (hi - f.base) >> f.shift
+	if hi < f.base || b+1 >= uint64(len(f.start)) {
+		return false
+	}
+	i := int(f.start[b])
+	n := int(f.start[b+1]) - i + 1
+	a, w := u128{hi, lo}, m.wide.lo
+	for n > 1 {
+		half := n >> 1
+		l := w[i+half]
+		_, c := bits.Sub64(lo, l.lo, 0)
+		_, c = bits.Sub64(hi, l.hi, c)
+		i += half & int(c-1)
+		n -= half
+	}
+	return !a.less(w[i]) && !m.wide.hi[i].less(a)
 }
