@@ -17,6 +17,7 @@ import (
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -87,6 +88,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
+	fl.BoolVar(&f.cfg.DisableConsole, "no-console", false, "do not serve the web console (/ui/ on the API address)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.cfg.AllowEmptyStore, "allow-empty-store", false, "start even though the store file is missing or empty while the data dir holds an identity from an earlier start (every cluster is gone)")
 	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")
@@ -107,6 +109,11 @@ and writes the client config the tagwall CLI reads.`,
 	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
 	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
 	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
+	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
+	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
+	fl.StringVar(&f.cfg.KubeEtcdPrefix, "kube-etcd-prefix", "/tagwall/kube/", "key prefix of the clusters' Kubernetes data; each cluster has its own below it")
+	fl.IntVar(&f.cfg.MaxKubeAPIServers, "max-kube-apiservers", kubefleet.DefaultMax, "kube-apiservers running at once (each takes about 250-300 MiB)")
 	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
 }

@@ -21,7 +21,7 @@ func (c *Config) validatePrefilter() []error {
 		errs = append(errs, fmt.Errorf("prefilter.action %q: must be drop or reject", p.Action))
 	}
 	if p.Enabled && len(c.ProxyProtocol.TrustedPeers) > 0 {
-		errs = append(errs, fmt.Errorf("prefilter.enabled: the kernel sees only the PROXY peer's address, not the client's: " +
+		errs = append(errs, fmt.Errorf("prefilter.enabled: the kernel sees only the PROXY peer's address, not the client's: "+
 			"the prefilter cannot be used with proxyProtocol.trustedPeers"))
 	}
 	return errs

@@ -57,6 +57,10 @@ type Config struct {
 	Upstreams          []Upstream     // clusters served by a real kube-apiserver
 	DNSSuffix          string
 
+	// DisableConsole turns off the web console (ConsolePath on the API
+	// address) and the front door's decision history it shows.
+	DisableConsole bool
+
 	// ClientConfigPath is where the client config is written; "" skips it.
 	ClientConfigPath string
 
@@ -102,6 +106,22 @@ type Config struct {
 	// 980 resource groups), negative means no limit.
 	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
 	ExtraLocations                                               []string
+
+	// KubeAPIServer, when set, is the kube-apiserver binary that serves
+	// each cluster instead of a stand-in (a real Kubernetes API and its
+	// storage; no nodes). Their data lives in the etcd at
+	// KubeEtcdEndpoints under KubeEtcdPrefix, or, when no endpoints are
+	// given, in a local etcd the server starts in DATA/kube-etcd. At most
+	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero).
+	KubeAPIServer     string
+	KubeEtcdEndpoints []string
+	KubeEtcdPrefix    string
+	MaxKubeAPIServers int
+
+	// ServiceTagsWithVnetIntegration follows the newer AKS (since 2026-03):
+	// a service tag is allowed with API Server VNet Integration, whose
+	// list limit is 2,000. Off: the seed's refusal.
+	ServiceTagsWithVnetIntegration bool
 
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).

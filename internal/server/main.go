@@ -17,9 +17,11 @@ import (
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/clustercreds"
+	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
@@ -47,6 +49,8 @@ type Main struct {
 
 	adminID, adminSecret string // the admin service principal
 	fleet                *standin.Fleet
+	kube                 *kubefleet.Fleet // with --kube-apiserver
+	kubeEtcd             *kubefleet.Etcd  // the local etcd of kube, when no endpoints are given
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
 
@@ -55,6 +59,9 @@ type Main struct {
 	apiLn, gwLn, metricsLn net.Listener
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
+
+	rec      *console.Recorder                        // the console's decision history (nil: console off)
+	uiRoutes atomic.Pointer[map[string]console.Route] // applied routes, for the console
 
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
@@ -103,7 +110,11 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
+	if err := m.startKube(); err != nil {
+		return err
+	}
 	m.reg = m.newRegistry()
+	m.newRecorder()
 	if err := m.startGateway(); err != nil {
 		return err
 	}
@@ -137,6 +148,7 @@ func (m *Main) startGateway() error {
 		MaxConns:              m.cfg.MaxConns,
 		MaxUndecided:          m.cfg.MaxUndecided,
 		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
+		Decisions:             m.decisions(),
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)
