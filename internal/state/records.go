@@ -118,6 +118,9 @@ type ManagedCluster struct {
 	NetworkProfile    map[string]any             `json:"networkProfile,omitempty"`
 	Access            AccessProfile              `json:"access"`
 	Extra             map[string]json.RawMessage `json:"extra,omitempty"` // other properties, echoed back
+	// UserAssignedIdentities are a UserAssigned identity's resource ids,
+	// as sent (IdentityType is "" for a service-principal cluster).
+	UserAssignedIdentities []string `json:"userAssignedIdentities,omitempty"`
 	// Generated identities (stable for the cluster's life).
 	PrincipalID string `json:"principalId"`
 	TenantID    string `json:"tenantId"`
