@@ -210,7 +210,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	if mc.Tags != nil {
 		body["tags"] = mc.Tags
 	}
-	return encodeCluster(body)
+	return encodeCluster(mc, body)
 }
 
 // setNames sets dnsPrefix, fqdn, azurePortalFQDN and privateFQDN as AKS
@@ -272,10 +272,13 @@ func statusJSON(mc *state.ManagedCluster) map[string]any {
 // encodeCluster is the one encoder of a cluster body: it turns the body
 // into plain JSON values and applies the field policy's output side
 // (scrubCluster), whatever the body was built from.
-func encodeCluster(body map[string]any) map[string]any {
+func encodeCluster(mc *state.ManagedCluster, body map[string]any) map[string]any {
 	out := deepCopy(body)
 	if out == nil {
 		out = map[string]any{}
+	}
+	if props := obj(out, "properties"); props != nil {
+		defaultProfiles(mc, props)
 	}
 	scrubCluster(out)
 	return out

@@ -336,3 +336,22 @@ func setIdentity(mc *state.ManagedCluster, req *clusterRequest, sp *clusterSpec)
 	}
 	slices.Sort(mc.UserAssignedIdentities)
 }
+
+// defaultIstioRevision is the Istio add-on revision a new service mesh
+// profile gets.
+const defaultIstioRevision = "asm-1-25"
+
+// defaultProfiles fills the Defaulted properties of echoed profiles (see
+// clusterFields): a managed AAD profile's tenantID and an Istio service
+// mesh's revisions.
+func defaultProfiles(mc *state.ManagedCluster, props map[string]any) {
+	if aad := obj(props, "aadProfile"); aad != nil && aad["managed"] == true {
+		setDefault(aad, "tenantID", mc.TenantID)
+	}
+	if mesh := obj(props, "serviceMeshProfile"); mesh != nil && strings.EqualFold(str(mesh, "mode"), "Istio") {
+		istio := childObj(mesh, "istio")
+		if len(strList(istio["revisions"])) == 0 {
+			istio["revisions"] = []any{defaultIstioRevision}
+		}
+	}
+}

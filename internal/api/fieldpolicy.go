@@ -89,6 +89,8 @@ var clusterFields = []fieldRule{
 	{"properties.linuxProfile", Echo, ""},
 	{"properties.addonProfiles", Echo, ""},
 	{"properties.addonProfiles.*.identity", Computed, "not returned (no addon identities are created)"},
+	{"properties.aadProfile.tenantID", Defaulted, "the cluster's tenant, for a managed AAD profile"},
+	{"properties.serviceMeshProfile.istio.revisions", Defaulted, "[" + defaultIstioRevision + "] for mode Istio"},
 	{"properties.oidcIssuerProfile.issuerURL", ReadOnly, "not modelled"},
 	{"properties.privateLinkResources[*].privateLinkServiceID", ReadOnly, "not modelled"},
 	{"properties.apiServerAccessProfile.authorizedIPRanges", Echo, "validated and normalised (`1.2.3.4` becomes `1.2.3.4/32`); a PUT without it keeps the stored list"},
