@@ -129,6 +129,7 @@ func (s *server) register() {
 	s.registerProviders()
 	s.registerGroups()
 	s.registerClusters()
+	s.registerSpecEndpoints()
 	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
 	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
 }
