@@ -19,17 +19,21 @@ import (
 func (s *server) registerSpecEndpoints() {
 	const reg = "subscriptions/{sub}/providers/Microsoft.Features/"
 	one := reg + "featureProviders/{ns}/subscriptionFeatureRegistrations/{feature}"
-	v := arm.FeaturesVersions
+	v := featureRegistrationVersions
 	s.add(http.MethodGet, reg+"subscriptionFeatureRegistrations", v, s.listFeatureRegistrations)
 	s.add(http.MethodGet, reg+"featureProviders/{ns}/subscriptionFeatureRegistrations", v, s.listFeatureRegistrations)
 	s.add(http.MethodGet, one, v, s.getFeatureRegistration)
 	s.add(http.MethodPut, one, v, s.putFeatureRegistration)
 	s.add(http.MethodDelete, one, v, s.deleteFeatureRegistration)
-	s.add(http.MethodGet, "providers/Microsoft.Features/operations", v, s.listOperations(featuresOperations))
+	s.add(http.MethodGet, "providers/Microsoft.Features/operations", arm.FeaturesVersions, s.listOperations(featuresOperations))
 	s.registerTenantProviders()
 	s.registerGroupPatch()
 	s.registerServiceTagDetails()
 }
+
+// featureRegistrationVersions are the Microsoft.Features versions that
+// have subscriptionFeatureRegistrations (it came with 2021-07-01).
+var featureRegistrationVersions = []string{"2021-07-01", "2025-03-01"}
 
 // featureRegistration is Microsoft.Features' SubscriptionFeatureRegistration
 // (2021-07-01).
