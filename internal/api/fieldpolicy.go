@@ -182,7 +182,12 @@ func deletePath(v any, segs []string) {
 	}
 }
 
-// dropSecrets removes every property whose name is a secret, at any depth.
+// userKeyed are the objects whose keys are the user's data, not property
+// names: a tag called "secret" is a tag, not a credential.
+var userKeyed = map[string]bool{"tags": true, "nodelabels": true}
+
+// dropSecrets removes every property whose name is a secret, at any depth
+// (but not the keys of tags and node labels).
 func dropSecrets(v any) {
 	switch x := v.(type) {
 	case []any:
@@ -195,7 +200,9 @@ func dropSecrets(v any) {
 				delete(x, k)
 				continue
 			}
-			dropSecrets(child)
+			if !userKeyed[strings.ToLower(k)] {
+				dropSecrets(child)
+			}
 		}
 	case []map[string]any:
 		for _, e := range x {

@@ -189,6 +189,16 @@ func TestCreateExamples(t *testing.T) {
 		b := body(t, e.do(t, http.MethodGet, p+exampleVersion, ""))
 		checkShape(t, "LIST", b, "value[*].", concat(commonPaths, []string{"eTag", "properties.agentPoolProfiles[*].eTag"}), nil)
 	}
+	// Secrets are dropped before anything is stored.
+	kvs, _, err := e.store.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range kvs {
+		if bad := secretPaths(kv.Value); len(bad) > 0 {
+			t.Errorf("store key %s holds %v", kv.Key, bad)
+		}
+	}
 	pager := mcs.NewListPager(nil)
 	for pager.More() {
 		page, err := pager.NextPage(context.Background())
@@ -255,6 +265,13 @@ func runCreateScenario(t *testing.T, e *env, mcs *armcontainerservice.ManagedClu
 	checkShape(t, "PUT", b, "", want, sc.absent)
 	b = e.waitSucceeded(t, path+"raw-"+sc.name+exampleVersion)
 	checkShape(t, "GET", b, "", want, sc.absent)
+	// The same PUT again is an update: 200, same shape.
+	resp = e.do(t, http.MethodPut, path+"raw-"+sc.name+exampleVersion, string(raw))
+	if b = body(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("update PUT: %d %s", resp.StatusCode, b)
+	}
+	checkShape(t, "update PUT", b, "", want, sc.absent)
+	e.waitSucceeded(t, path+"raw-"+sc.name+exampleVersion)
 
 	var params armcontainerservice.ManagedCluster
 	if err := json.Unmarshal(raw, &params); err != nil {
