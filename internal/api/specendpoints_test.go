@@ -55,6 +55,10 @@ func TestFeatureRegistrationExamples(t *testing.T) {
 	if resp := e.do(t, http.MethodDelete, one+v, ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", resp.StatusCode)
 	}
+	// listSubscriptionFeatures / listProviderFeatures.
+	featureWant := []string{"name", "id", "type", "properties.state"}
+	e.getShape(t, http.MethodGet, sub+"/providers/Microsoft.Features/features"+v, "", http.StatusOK, "value[*].", featureWant, nil)
+	e.getShape(t, http.MethodGet, sub+"/providers/Microsoft.Features/providers/Microsoft.ContainerService/features"+v, "", http.StatusOK, "value[*].", featureWant, nil)
 	e.getShape(t, http.MethodGet, "/providers/Microsoft.Features/operations"+v, "", http.StatusOK, "value[*].",
 		[]string{"name", "display.provider", "display.resource", "display.operation"}, nil)
 	e.getShape(t, http.MethodGet, sub+"/providers/Microsoft.Features/featureProviders/Microsoft.ContainerService/subscriptionFeatureRegistrations/NoSuchFeature"+v,
@@ -91,6 +95,10 @@ func TestResourcesExamples(t *testing.T) {
 		[]string{"registrationState"})
 	e.getShape(t, http.MethodGet, "/providers?api-version=2024-11-01", "", http.StatusOK, "value[*].", providerWant, nil)
 	e.getShape(t, http.MethodGet, "/providers/Microsoft.Nope?api-version=2024-11-01", "", http.StatusNotFound, "", []string{"error.code"}, nil)
+	// GetProviders (subscription scope) keeps its registration state.
+	e.getShape(t, http.MethodGet, sub+"/providers?api-version=2024-11-01", "", http.StatusOK, "value[*].",
+		[]string{"id", "namespace", "registrationState", "registrationPolicy", "resourceTypes[*].resourceType",
+			"resourceTypes[*].locations[*]", "resourceTypes[*].apiVersions[*]"}, nil)
 	providers, err := armresources.NewProvidersClient(testSub, cred, opts)
 	if err != nil {
 		t.Fatal(err)
