@@ -88,7 +88,11 @@ func usesPodCIDR(np map[string]any) bool {
 
 // defaultMaxPods is AKS's maxPods default for a pool under the network
 // profile: kubenet 110; azure CNI 30, but 250 with overlay or the cilium
-// dataplane; none (bring your own CNI) 250.
+// dataplane; none (bring your own CNI) 250. Sources: MicrosoftDocs
+// azure-docs (AKS networking concepts: "a default value of 110 for
+// kubenet"), PSRule for Azure's Azure.AKS.NodeMinPods ("For Azure CNI AKS
+// clusters, the default maximum number of pods is 30"), the AKS Azure CNI
+// Overlay article (250); the 2025-07-01 examples (kubenet) show 110.
 func defaultMaxPods(np map[string]any) int {
 	switch plugin := strings.ToLower(str(np, "networkPlugin")); {
 	case plugin == "kubenet":
