@@ -249,3 +249,19 @@ func FieldPolicyMarkdown() string {
 	b.WriteString("| anything else | echoed | stored and returned as sent |\n")
 	return b.String()
 }
+
+// readOnlyPoolFields are the agent pool properties the policy drops from a
+// request (its Computed, ReadOnly and Secret rows under
+// agentPoolProfiles[*]), for handlers that take one pool at a time.
+var readOnlyPoolFields = poolInputDrops()
+
+func poolInputDrops() []string {
+	const prefix = "properties.agentPoolProfiles[*]."
+	var out []string
+	for _, r := range clusterFields {
+		if rest, ok := strings.CutPrefix(r.Path, prefix); ok && r.Policy.dropOnInput() && !strings.ContainsAny(rest, ".[") {
+			out = append(out, rest)
+		}
+	}
+	return out
+}

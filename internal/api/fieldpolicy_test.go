@@ -95,3 +95,13 @@ func FuzzScrubCluster(f *testing.F) {
 		check(body)
 	})
 }
+
+// TestReadOnlyPoolFields: the per-pool list handlers use is the table's.
+func TestReadOnlyPoolFields(t *testing.T) {
+	got := strings.Join(readOnlyPoolFields, ",")
+	for _, f := range []string{"provisioningState", "powerState", "currentOrchestratorVersion", "nodeImageVersion", "eTag"} {
+		if !strings.Contains(","+got+",", ","+f+",") {
+			t.Errorf("readOnlyPoolFields = %s, missing %s", got, f)
+		}
+	}
+}
