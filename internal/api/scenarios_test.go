@@ -256,6 +256,7 @@ func runCreateScenario(t *testing.T, e *env, mcs *armcontainerservice.ManagedClu
 	sc.edit(m)
 	raw, _ := json.Marshal(m)
 	want := concat(commonPaths, sc.want)
+	sc.absent = concat(sc.absent, secretPathsIn)
 	path := sub + "/resourceGroups/rt/providers/Microsoft.ContainerService/managedClusters/"
 	resp := e.do(t, http.MethodPut, path+"raw-"+sc.name+exampleVersion, string(raw))
 	b := body(t, resp)
