@@ -108,6 +108,13 @@ func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, err
 			return nil, arm.InvalidRequestContent(fmt.Errorf("properties.%s: %w", k, err))
 		}
 	}
+	// AKS takes one of the two (Azure's API requires them mutually
+	// exclusive: az's "--dns-name-prefix and --fqdn-subdomain cannot be
+	// used at same time", azure-cli PR 17430; terraform-azurerm-avm PR 167).
+	if sp.dnsPrefix != "" && extraString(sp.extra, "fqdnSubdomain") != "" {
+		return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidParameter", Target: "properties.fqdnSubdomain",
+			Message: "dnsPrefix and fqdnSubdomain cannot both be specified; give one of them."}
+	}
 	return sp, nil
 }
 

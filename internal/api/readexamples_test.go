@@ -279,3 +279,17 @@ func TestNetworkDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestDNSPrefixOrSubdomain: a cluster names its API server by dnsPrefix
+// or by fqdnSubdomain, never both.
+func TestDNSPrefixOrSubdomain(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.putGroup(t, "rt")
+	m := baseBody()
+	set(m, "properties.fqdnSubdomain", "rt-sub")
+	raw, _ := json.Marshal(m)
+	status, code, _, target := armTarget(t, e.do(t, http.MethodPut, rtClusters+"both"+exampleVersion, string(raw)))
+	if status != http.StatusBadRequest || code != "InvalidParameter" || target != "properties.fqdnSubdomain" {
+		t.Errorf("both: %d %s %s", status, code, target)
+	}
+}
