@@ -233,7 +233,8 @@ func setNames(mc *state.ManagedCluster, props map[string]any) {
 	}
 	if public {
 		props["fqdn"] = mc.FQDN
-		props["azurePortalFQDN"] = mc.FQDN
+		label, rest, _ := strings.Cut(mc.FQDN, ".")
+		props["azurePortalFQDN"] = label + ".portal." + rest // AKS: <prefix>-<hex>.portal.hcp.<location>.azmk8s.io
 	}
 	if mc.Access.EnablePrivateCluster {
 		props["privateFQDN"] = privateFQDN(mc)

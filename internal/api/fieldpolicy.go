@@ -75,7 +75,7 @@ var clusterFields = []fieldRule{
 	{"properties.dnsPrefix", Defaulted, "az's default (`name[:10]-group[:16]-sub[:6]`); not returned when `fqdnSubdomain` is given instead"},
 	{"properties.fqdnSubdomain", Echo, "used for `privateFQDN`; no `dnsPrefix` or public `fqdn` is invented"},
 	{"properties.fqdn", Computed, "`<dnsPrefix>-<hex>.<location>.<suffix>`; private clusters only with `enablePrivateClusterPublicFQDN`, never with `fqdnSubdomain`"},
-	{"properties.azurePortalFQDN", Computed, "like `fqdn`"},
+	{"properties.azurePortalFQDN", Computed, "`fqdn` with `portal` after its first label, like AKS's"},
 	{"properties.privateFQDN", Computed, "private clusters: `<fqdnSubdomain>.<zone>` with a custom zone, else `<dnsPrefix>-<hex>.<guid>.privatelink.<location>.<suffix>`"},
 	{"properties.nodeResourceGroup", Defaulted, "`MC_<group>_<name>_<location>`; kept on update"},
 	{"properties.enableRBAC", Defaulted, "true"},
