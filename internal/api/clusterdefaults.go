@@ -359,3 +359,17 @@ func defaultProfiles(mc *state.ManagedCluster, props map[string]any) {
 		}
 	}
 }
+
+// encodePool is one agent pool as the agentPools sub-resource returns it,
+// under the same field policy as the cluster's agentPoolProfiles: the
+// pool's defaults (maxPods per the cluster's network plugin), the
+// server's read-only properties, and no secret.
+func encodePool(mc *state.ManagedCluster, p map[string]any) map[string]any {
+	pool := defaultPools([]map[string]any{p}, mc.KubernetesVersion, defaultNetwork(mc.NetworkProfile))[0]
+	out := deepCopy(poolProperties(mc, pool))
+	if out == nil {
+		out = map[string]any{}
+	}
+	dropSecrets(out)
+	return out
+}

@@ -293,3 +293,23 @@ func TestDNSPrefixOrSubdomain(t *testing.T) {
 		t.Errorf("both: %d %s %s", status, code, target)
 	}
 }
+
+// TestAgentPoolSubresourcePolicy: the agentPools sub-resource shows a
+// pool as agentPoolProfiles does (maxPods defaulted per plugin, read-only
+// values the server's), and no secret.
+func TestAgentPoolSubresourcePolicy(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.putGroup(t, "rt")
+	m := baseBody()
+	set(m, "properties.networkProfile", map[string]any{"networkPlugin": "azure"})
+	e.createRaw(t, "pools", m)
+	b := body(t, e.do(t, http.MethodGet, rtClusters+"pools/agentPools/sys"+exampleVersion, ""))
+	got := decode(t, b)
+	if v := at(got, "properties.maxPods"); v != 30.0 {
+		t.Errorf("agentPools/sys maxPods = %v, want 30 (azure CNI): %s", v, b)
+	}
+	checkShape(t, "GET agentPools/sys", b, "", []string{"id", "name", "type", "properties.count", "properties.vmSize",
+		"properties.provisioningState", "properties.orchestratorVersion", "properties.currentOrchestratorVersion"}, nil)
+	checkShape(t, "LIST agentPools", body(t, e.do(t, http.MethodGet, rtClusters+"pools/agentPools"+exampleVersion, "")),
+		"value[*].", []string{"properties.maxPods"}, nil)
+}
