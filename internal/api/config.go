@@ -32,8 +32,6 @@ type Config struct {
 	// SubscriptionSource, when set, is asked instead of Subscriptions on
 	// every GET /subscriptions, /subscriptions/{sub} and /tenants.
 	SubscriptionSource func(ctx context.Context) ([]Subscription, error)
-	// ServiceTagPageSize is the number of tags per discovery page (default 500).
-	ServiceTagPageSize int
 	// DefaultKubernetesVersion fills kubernetesVersion "" (default "1.31.5").
 	// It must be on aksref's supported list: New fails otherwise.
 	DefaultKubernetesVersion string
@@ -94,9 +92,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.ServiceTagPageSize <= 0 {
-		cfg.ServiceTagPageSize = 500
 	}
 	if cfg.DefaultKubernetesVersion == "" {
 		cfg.DefaultKubernetesVersion = "1.31.5"
