@@ -144,7 +144,7 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := NewRunner(path, gw, log)
+	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: filepath.Join(dir, "cache")})
 	raw, _ := os.ReadFile(path)
 	if err := r.Start(ctx, cfg, raw); err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestStartFailsOnMissingSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	gw, _ := gateway.New(gateway.Config{})
-	r := NewRunner("x.yaml", gw, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewRunner("x.yaml", gw, RunnerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := r.Start(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/tags.json") {
 		t.Fatalf("Start = %v, want an error naming the source", err)
 	}
