@@ -98,14 +98,14 @@ func TestAzEnv(t *testing.T) {
 func TestSPAndSubscriptionCommands(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "client.json")
-	m := server.NewMain(server.Config{
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := server.New(ctx, server.Config{
 		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		ServiceTags:    []string{shared(t, "azure-germany-2022-03-07.json")}, ClientConfigPath: cfgPath,
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()

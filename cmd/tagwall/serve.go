@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,10 +10,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -45,21 +49,24 @@ and writes the client config the tagwall CLI reads.`,
 			if err != nil {
 				return usageError(err)
 			}
-			cfg.Logger = newLogger(cmd.ErrOrStderr(), f.logLevel)
+			// Operational lines go through a queue that drops rather than
+			// blocks, so a stalled stderr never holds a connection or the
+			// API; the gateway's audit lines have their own bounded queue.
+			logq := newLogQueue(cmd.ErrOrStderr())
+			defer logq.drain(time.Second)
+			cfg.Logger = newLogger(logq, f.logLevel)
 			if l, _ := parseLevel(f.logLevel); l <= slog.LevelInfo {
 				// Audit lines are INFO records: JSON, one per denied
-				// connection, written by the gateway's buffered encoder.
+				// connection (repeats collapsed), written by the gateway's
+				// bounded audit queue, which drops and counts when full.
 				cfg.Audit = cmd.ErrOrStderr()
+			}
+			if soft, hard, err := gateway.RaiseFDLimit(); err != nil {
+				cfg.Logger.Warn("fd limit not raised", "soft", soft, "hard", hard, "error", err)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			m := server.NewMain(cfg)
-			if err := m.Run(ctx); err != nil {
-				return err
-			}
-			<-ctx.Done()
-			cfg.Logger.Info("shutting down")
-			return m.Close()
+			return runServe(ctx, cfg)
 		},
 	}
 	fl := cmd.Flags()
@@ -88,8 +95,51 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.cfg.Etcd.CertFile, "etcd-cert", "", "client certificate for etcd")
 	fl.StringVar(&f.cfg.Etcd.KeyFile, "etcd-key", "", "key of --etcd-cert")
 	fl.StringVar(&f.cfg.Etcd.Prefix, "etcd-prefix", server.DefaultEtcdPrefix, "every key tagwall writes to etcd starts with this")
+	fl.DurationVar(&f.cfg.APIReadTimeout, "api-read-timeout", server.DefaultAPIReadTimeout, "time a client has to send one API request, body included (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIWriteTimeout, "api-write-timeout", server.DefaultAPIWriteTimeout, "time to write one API response (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIIdleTimeout, "api-idle-timeout", server.DefaultAPIIdleTimeout, "an idle keep-alive API connection is closed after this (also the metrics server)")
+	fl.IntVar(&f.cfg.MaxAPIConnections, "max-api-connections", server.DefaultMaxAPIConnections, "API connections open at once; more wait in the accept queue")
+	fl.IntVar(&f.cfg.MaxMetricsConnections, "max-metrics-connections", server.DefaultMaxMetricsConnections, "metrics-server connections open at once; more wait in the accept queue")
+	fl.DurationVar(&f.cfg.ClientHelloTimeout, "client-hello-timeout", gateway.DefaultClientHelloTimeout, "front door: time from accept to a complete PROXY header and ClientHello")
+	fl.IntVar(&f.cfg.MaxConns, "max-conns", 0, "front door: live connections at most; more are closed at accept (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecided, "max-undecided", 0, "front door: connections not yet decided at most; the oldest is dropped for a new one (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecidedPerSource, "max-undecided-per-source", 0, "front door: undecided connections of one source address at most (0: derived)")
+	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
+	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
+	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
 	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
+}
+
+// stopDeadline bounds the stop after a signal or a fatal error: past it the
+// process exits whatever is still running (a stalled log sink, a hung
+// connection). server.Config.ShutdownTimeout is the graceful part of it.
+const stopDeadline = 5 * time.Second
+
+// hardExit ends the process when a stop overruns stopDeadline; tests
+// replace it.
+var hardExit = func() { os.Exit(1) }
+
+// runServe starts the server and runs it until ctx ends (a signal: exit
+// status 0) or a part of it stops (exit status 1, with the error naming
+// the part). Either way it stops the server within stopDeadline.
+func runServe(ctx context.Context, cfg server.Config) error {
+	m, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	runErr := m.Run(ctx)
+	watchdog := time.AfterFunc(stopDeadline, hardExit)
+	defer watchdog.Stop()
+	if runErr != nil {
+		cfg.Logger.Error("stopping after a fatal error", "err", runErr)
+	} else {
+		cfg.Logger.Info("shutting down")
+	}
+	if err := m.Close(); err != nil && runErr == nil {
+		cfg.Logger.Warn("shut down with errors", "err", err)
+	}
+	return runErr
 }
 
 // config turns the flags into a server.Config.

@@ -59,6 +59,20 @@ func TestServeFlags(t *testing.T) {
 				t.Fatalf("store defaults: %+v", c)
 			}
 		}},
+		{name: "api limits", args: []string{"--api-read-timeout", "5s", "--api-write-timeout", "1m", "--api-idle-timeout", "30s",
+			"--max-api-connections", "64", "--max-metrics-connections", "8"},
+			check: func(t *testing.T, c server.Config) {
+				if c.APIReadTimeout != 5*time.Second || c.APIWriteTimeout != time.Minute || c.APIIdleTimeout != 30*time.Second ||
+					c.MaxAPIConnections != 64 || c.MaxMetricsConnections != 8 {
+					t.Fatalf("parsed: %+v", c)
+				}
+			}},
+		{name: "api limit defaults", args: nil, check: func(t *testing.T, c server.Config) {
+			if c.APIReadTimeout != server.DefaultAPIReadTimeout || c.APIIdleTimeout != server.DefaultAPIIdleTimeout ||
+				c.MaxAPIConnections != server.DefaultMaxAPIConnections {
+				t.Fatalf("limit defaults: %+v", c)
+			}
+		}},
 		{name: "etcd without endpoints", args: []string{"--store", "etcd"}, wantErr: "--etcd-endpoints"},
 		{name: "endpoints without etcd", args: []string{"--etcd-endpoints", "127.0.0.1:2379"}, wantErr: "--store etcd"},
 		{name: "unknown store", args: []string{"--store", "redis"}, wantErr: `--store "redis"`},

@@ -37,7 +37,9 @@ func newServiceTagsCmd() *cobra.Command {
 	return cmd
 }
 
-// loadDocument fetches, parses and validates one document from a path or URL.
+// loadDocument fetches, parses and validates one document from a path or
+// URL: Azure's service tags or another provider's feed (GitHub meta, AWS,
+// Google, Oracle, Cloudflare, Fastly), told apart by content.
 func loadDocument(ctx context.Context, pathOrURL string) (*servicetag.Document, error) {
 	if pathOrURL == "" {
 		return nil, usageError(fmt.Errorf("no service-tag document: pass --source PATH|URL"))
@@ -50,7 +52,7 @@ func loadDocument(ctx context.Context, pathOrURL string) (*servicetag.Document, 
 	if err != nil {
 		return nil, usageError(err)
 	}
-	doc, err := servicetag.Parse(pathOrURL, data)
+	doc, err := servicetag.ParseFeed(pathOrURL, data)
 	if err != nil {
 		return nil, usageError(err)
 	}

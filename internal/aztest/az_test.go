@@ -177,15 +177,15 @@ func startServer(tb testing.TB) *server.Main {
 	tb.Helper()
 	tags := testutil.ServiceTags(tb, testutil.PublicTags)
 	dir := tb.TempDir()
-	m := server.NewMain(server.Config{
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := server.New(ctx, server.Config{
 		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		ServiceTags:    []string{tags}, FeatureDelay: 2 * time.Second,
 		ClientConfigPath: filepath.Join(dir, "client.json"),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
+	if err != nil {
 		tb.Fatalf("run tagwall serve: %v", err)
 	}
 	tb.Cleanup(func() { _ = m.Close() })

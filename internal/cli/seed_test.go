@@ -35,10 +35,10 @@ func liveServer(t *testing.T) Env {
 		ClientConfigPath: filepath.Join(dir, "client", "config.json"),
 		Logger:           slog.New(slog.DiscardHandler),
 	}
-	m := server.NewMain(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := m.Run(ctx); err != nil {
+	m, err := server.New(ctx, cfg)
+	if err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	t.Cleanup(func() { _ = m.Close() })

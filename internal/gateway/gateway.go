@@ -80,14 +80,16 @@ func New(cfg Config) (*Gateway, error) {
 // afterwards are decided with routes. Unless Config.RevokeExisting is false,
 // live connections that the new table no longer admits (their route is gone
 // or its list excludes their client) are then closed. Routes that repeat an
-// earlier route's Name or SNI are ignored and logged.
+// earlier route's Name or SNI are ignored and logged. The metric series of
+// routes that are gone are removed.
 func (g *Gateway) SetRoutes(routes []Route) {
 	t, dups := g.buildTable(routes)
 	for _, d := range dups {
 		g.log.Warn("set routes: duplicate route ignored", "route", d)
 	}
-	g.table.Store(t)
+	old := g.table.Swap(t)
 	g.metrics.publish(t)
+	g.metrics.forget(old, t)
 	if g.cfg.revoke() {
 		g.revoke(t)
 	}

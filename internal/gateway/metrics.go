@@ -164,6 +164,26 @@ func (m *metrics) publish(t *table) {
 	}
 }
 
+// forget removes the per-route series of the routes of old that t no
+// longer has, so deleted clusters do not stay in /metrics forever. A
+// connection still live on such a route counts into handles no longer
+// exported.
+func (m *metrics) forget(old, t *table) {
+	if old == nil {
+		return
+	}
+	for name := range old.byName {
+		if _, ok := t.byName[name]; ok {
+			continue
+		}
+		l := prometheus.Labels{"route": name}
+		m.conns.DeletePartialMatch(l)
+		m.active.DeletePartialMatch(l)
+		m.bytes.DeletePartialMatch(l)
+		m.revoked.DeletePartialMatch(l)
+	}
+}
+
 // serviceTagCollector exports each source's changeNumber and the age of its
 // last successful refresh, computed at scrape time.
 type serviceTagCollector struct {

@@ -20,6 +20,13 @@ const (
 	DefaultServiceTagsRefresh = 24 * time.Hour
 	DefaultFeatureDelay       = 2 * time.Minute
 	DefaultDNSSuffix          = "hcp.tagwall.local"
+	// API and metrics server bounds (docs/serve.md, "Lifecycle and limits").
+	DefaultAPIReadTimeout        = 30 * time.Second
+	DefaultAPIWriteTimeout       = 2 * time.Minute
+	DefaultAPIIdleTimeout        = 2 * time.Minute
+	DefaultMaxAPIConnections     = 1024
+	DefaultMaxMetricsConnections = 64
+	DefaultShutdownTimeout       = 4 * time.Second
 	// AzurePublicDownloadPage is the official page of the Azure Public
 	// service-tag file; the JSON link on it is followed.
 	AzurePublicDownloadPage = "https://www.microsoft.com/en-us/download/details.aspx?id=56519"
@@ -68,6 +75,33 @@ type Config struct {
 	// clusters/): by default that is refused (datadir.CheckStore), as it
 	// means every cluster is gone.
 	AllowEmptyStore bool
+	// APIReadTimeout bounds the arrival of one request, body included;
+	// APIWriteTimeout the writing of its response (long enough for the
+	// largest, a service-tag document to a slow client); APIIdleTimeout
+	// how long a keep-alive connection may wait for its next request. The
+	// metrics server has the same bounds. Defaults DefaultAPI*.
+	APIReadTimeout, APIWriteTimeout, APIIdleTimeout time.Duration
+	// MaxAPIConnections and MaxMetricsConnections cap the connections each
+	// server has open at once; further clients wait in the kernel's accept
+	// queue. Defaults DefaultMax*Connections.
+	MaxAPIConnections, MaxMetricsConnections int
+	// ShutdownTimeout bounds Close's wait for requests and front-door
+	// connections in flight; default DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+
+	// Front-door bounds (gateway.Config): ClientHelloTimeout bounds accept
+	// to a complete PROXY header and ClientHello; MaxConns caps live
+	// connections, MaxUndecided the connections not yet decided (the oldest
+	// is dropped for a new one), MaxUndecidedPerSource those of one source.
+	// Zero means the gateway's default (derived from the fd limit).
+	ClientHelloTimeout                            time.Duration
+	MaxConns, MaxUndecided, MaxUndecidedPerSource int
+
+	// Per-subscription quotas and the extra locations the API accepts
+	// (api.Config): zero quotas mean the API's defaults (1,000 clusters,
+	// 980 resource groups), negative means no limit.
+	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
+	ExtraLocations                                               []string
 
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
@@ -159,6 +193,7 @@ func (c *Config) setDefaults() error {
 	case c.Store == StoreEtcd && len(c.Etcd.Endpoints) == 0:
 		return fmt.Errorf("configure server: store %s needs etcd endpoints", StoreEtcd)
 	}
+	c.setLimitDefaults()
 	if c.ClaimTTL <= 0 {
 		c.ClaimTTL = DefaultClaimTTL
 	}
@@ -178,4 +213,23 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// setLimitDefaults fills the zero bounds of the API and metrics servers.
+func (c *Config) setLimitDefaults() {
+	dur := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	dur(&c.APIReadTimeout, DefaultAPIReadTimeout)
+	dur(&c.APIWriteTimeout, DefaultAPIWriteTimeout)
+	dur(&c.APIIdleTimeout, DefaultAPIIdleTimeout)
+	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.MaxAPIConnections <= 0 {
+		c.MaxAPIConnections = DefaultMaxAPIConnections
+	}
+	if c.MaxMetricsConnections <= 0 {
+		c.MaxMetricsConnections = DefaultMaxMetricsConnections
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,8 +13,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tagwall/tagwall/internal/authn"
+	"github.com/tagwall/tagwall/internal/claims"
+	"github.com/tagwall/tagwall/internal/clustercreds"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/datadir"
+	"github.com/tagwall/tagwall/internal/identity"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
@@ -66,16 +68,15 @@ func (m *Main) openStore(ctx context.Context) error {
 	if !m.distributed() {
 		return nil
 	}
-	err := m.shareFiles(ctx, sharedIdentityKey, m.cfg.DataDir, m.identityFiles(), func() error {
-		if err := m.loadIdentity(); err != nil {
-			return err
-		}
-		if _, _, err := m.loadAPICert(); err != nil {
+	icfg := m.identityConfig()
+	err := identity.Share(ctx, m.store, sharedIdentityKey, m.cfg.DataDir, icfg.SharedFiles(), func() error {
+		id, err := identity.Load(icfg)
+		if err != nil {
 			return err
 		}
 		// The /adfs token-signing key: a token one replica issues must
 		// verify on every other.
-		_, err := authn.New(authn.Config{Store: m.store, KeyFile: m.path(tokenKeyFile), Tenant: m.tenant})
+		_, err = authn.New(authn.Config{Store: m.store, KeyFile: m.path(identity.TokenKeyFile), Tenant: id.Tenant})
 		return err
 	})
 	if err != nil {
@@ -84,11 +85,14 @@ func (m *Main) openStore(ctx context.Context) error {
 	return nil
 }
 
-// shareCreds makes cluster credentials the same on every replica.
-func (m *Main) shareCreds() {
+// newCreds returns the cluster credential store; in distributed mode each
+// cluster's files are shared through the store.
+func (m *Main) newCreds() *clustercreds.Store {
+	var share clustercreds.ShareFunc
 	if m.distributed() {
-		m.creds.share = m.shareClusterCreds
+		share = m.shareClusterCreds
 	}
+	return clustercreds.New(m.path("clusters"), m.cfg.Now, share)
 }
 
 // newCatalogsFor builds the catalogs; in distributed mode every source is
@@ -125,7 +129,7 @@ func (m *Main) startCatalogsFor(ctx context.Context) {
 // closeStore releases the claims, then closes the store and the etcd
 // client.
 func (m *Main) closeStore(ctx context.Context) []error {
-	if c, ok := m.dist.claims.(*etcdClaims); ok {
+	if c, ok := m.dist.claims.(*claims.Etcd); ok {
 		if !m.dist.storeUp.Load() { // nothing to tell an unreachable etcd: the leases expire
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
@@ -186,7 +190,7 @@ func (m *Main) openBackend() error {
 	}
 	m.dist.etcd = client
 	m.store = etcdstore.New(client, e.Prefix)
-	m.dist.claims = newEtcdClaims(etcdstore.NewClaimer(client, e.Prefix+"claims/", m.cfg.ClaimTTL))
+	m.dist.claims = claims.NewEtcd(etcdstore.NewClaimer(client, e.Prefix+"claims/", m.cfg.ClaimTTL))
 	m.dist.storeUp.Store(true)
 	return nil
 }
@@ -222,86 +226,7 @@ func (m *Main) probeStore(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// etcdClaims is controller.Claims on an etcdstore.Claimer. A claim stays
-// held (its lease kept alive) until Release, Close, or the lease's end;
-// holding it again costs nothing.
-type etcdClaims struct {
-	claimer *etcdstore.Claimer
-
-	mu     sync.Mutex
-	held   map[string]*etcdstore.Claim
-	closed atomic.Bool
-}
-
-func newEtcdClaims(c *etcdstore.Claimer) *etcdClaims {
-	return &etcdClaims{claimer: c, held: map[string]*etcdstore.Claim{}}
-}
-
-// Claim reports whether this replica holds name, taking it when free.
-func (e *etcdClaims) Claim(ctx context.Context, name string) (bool, error) {
-	if e.closed.Load() {
-		return false, nil
-	}
-	e.mu.Lock()
-	if c := e.held[name]; c != nil {
-		select {
-		case <-c.Done(): // the lease ended: another replica may own it now
-			delete(e.held, name)
-		default:
-			e.mu.Unlock()
-			return true, nil
-		}
-	}
-	e.mu.Unlock()
-	c, ok, err := e.claimer.TryClaimLease(ctx, name)
-	if !ok {
-		return false, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if old := e.held[name]; old != nil || e.closed.Load() { // a concurrent Claim won, or Close ran
-		go c.Release()
-		return old != nil, nil
-	}
-	e.held[name] = c
-	return true, nil
-}
-
-// Release gives name up in the background (it never blocks on etcd).
-func (e *etcdClaims) Release(name string) {
-	e.mu.Lock()
-	c := e.held[name]
-	delete(e.held, name)
-	e.mu.Unlock()
-	if c != nil {
-		go c.Release()
-	}
-}
-
-// Close releases every claim (a graceful stop hands work over at once
-// instead of after the lease TTL), waiting up to ctx for etcd.
-func (e *etcdClaims) Close(ctx context.Context) {
-	e.closed.Store(true)
-	e.mu.Lock()
-	held := e.held
-	e.held = map[string]*etcdstore.Claim{}
-	e.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, c := range held {
-		wg.Go(c.Release)
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-}
-
-var (
-	_ controller.Claims = (*etcdClaims)(nil)
-	_ store.Store       = (*etcdstore.Store)(nil)
-)
+var _ store.Store = (*etcdstore.Store)(nil)
 
 // storeDownDetail is the /readyz line while the store is unreachable.
 // /readyz then answers 503: this replica cannot take API writes, so a

@@ -21,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/tagwall/tagwall/internal/identity"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
 	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
@@ -49,16 +50,18 @@ func startFleet(tb testing.TB, n int, cfg func(i int) Config) []*Main {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range ms {
-		ms[i] = NewMain(cfg(i))
+		c := cfg(i)
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			errs[i] = ms[i].Run(ctx)
+			ms[i], errs[i] = New(ctx, c)
 		})
 	}
 	wg.Wait()
 	for _, m := range ms {
-		tb.Cleanup(func() { _ = m.Close() })
+		if m != nil {
+			tb.Cleanup(func() { _ = m.Close() })
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		tb.Fatalf("run fleet: %v", err)
@@ -211,8 +214,8 @@ func TestFleet(t *testing.T) {
 		if m.Token() != a.Token() || m.Subscription() != a.Subscription() || !bytes.Equal(ca, caA) {
 			t.Fatal("replicas do not share the token, subscription and API CA")
 		}
-		k1, _ := os.ReadFile(a.path(tokenKeyFile))
-		if k2, _ := os.ReadFile(m.path(tokenKeyFile)); len(k1) == 0 || !bytes.Equal(k1, k2) {
+		k1, _ := os.ReadFile(a.path(identity.TokenKeyFile))
+		if k2, _ := os.ReadFile(m.path(identity.TokenKeyFile)); len(k1) == 0 || !bytes.Equal(k1, k2) {
 			t.Fatal("replicas do not share the token-signing key")
 		}
 	}

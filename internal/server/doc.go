@@ -1,20 +1,30 @@
-// Package server is `tagwall serve` as a library: one process running the
-// ARM-compatible API, the controller, the front door (gateway), a stand-in
-// kube-apiserver per cluster, the service-tag catalog refresher and a
-// metrics/health listener, all wired from one typed Config.
+// Package server is `tagwall serve` as a library: the wiring of one
+// process running the ARM-compatible API, the controller, the front door
+// (gateway), an in-process stand-in kube-apiserver per cluster (package
+// standin; no listener of its own, the front door hands it each admitted
+// connection), the service-tag catalog refresher and a metrics/health
+// listener, all from one typed Config. The identity (package identity),
+// the per-cluster credentials (package clustercreds) and the etcd claims
+// (package claims) live in their own packages.
 //
-// Main follows the wtf layout: the command line is parsed elsewhere
-// (cmd/tagwall/serve.go) into a Config; Run starts everything and returns
-// once every listener is bound (use 127.0.0.1:0 addresses and t.TempDir()
-// in tests); Close stops it all gracefully. A Main is used once.
+// Lifecycle, in the shape of etcd's embed (StartEtcd / Etcd.Err): the
+// command line is parsed elsewhere (cmd/tagwall/serve.go) into a Config;
+// New starts every part and returns once every listener is bound (use
+// 127.0.0.1:0 addresses and t.TempDir() in tests); Run blocks until its
+// context ends (nil) or a part (API server, front door, metrics server,
+// controller) stops on its own, and returns that error, naming the part;
+// Err delivers the same error as a channel; /readyz turns unready the
+// moment a part stops. Close stops it all gracefully within
+// Config.ShutdownTimeout. A Main is used once.
 //
 // The data dir holds everything that must survive a restart:
 //
 //	tagwall.db             the bbolt store (desired state)
 //	token                  the admin bearer token (0600), unless TokenFile is set
 //	subscription           the default subscription GUID
-//	pki/ca.crt, ca.key     the CA of the API endpoint (key 0600)
-//	pki/api.crt, api.key   the API server certificate (SAN 127.0.0.1, ::1, localhost)
+//	tenant                 the tenant GUID
+//	pki/ca.crt, ca.key     the CA of the API endpoint (key 0600), unless TLSCertFile is set
+//	pki/api.crt, api.key   the API server certificate (SAN 127.0.0.1, ::1, localhost), likewise
 //	pki/token-signing.key  the P-256 key signing /adfs access tokens (package authn)
 //	clusters/<hash>/       per-cluster CA (ca.crt, ca.key) and stand-in token
 //	servicetags/<hash>.json the last good document of each service-tag source
@@ -26,8 +36,9 @@
 //
 // Distributed mode (Config.Store = StoreEtcd, docs/deployment.md): several
 // Mains share one etcd. The first to start stores the identity (token,
-// subscription, tenant, API CA, token-signing key) and each cluster's CA and
-// token under shared/, and the others copy them into their data dirs, so
+// subscription, tenant, API CA, token-signing key; with TLSCertFile there
+// is no API CA, the operator's certificate is the API identity) and each
+// cluster's CA and token under shared/, and the others copy them into their data dirs, so
 // any replica answers as the same server. Every replica runs the API, the
 // controller and the front door; once-only store writes are claimed with
 // etcd leases (controller.Claims). One replica at a time, the holder of

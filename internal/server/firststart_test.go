@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/identity"
 	"github.com/tagwall/tagwall/internal/pki"
 	"github.com/tagwall/tagwall/internal/testutil"
 )
@@ -27,7 +28,7 @@ func TestFirstStartWritesAndSecondReuses(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("token mode %v, want 0600", st.Mode().Perm())
 	}
-	for _, f := range []string{caCertFile, caKeyFile, apiCertFile, apiKeyFile, subscriptionFile, storeFile} {
+	for _, f := range []string{identity.CACertFile, identity.CAKeyFile, identity.APICertFile, identity.APIKeyFile, identity.SubscriptionFile, storeFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("first start did not write %s: %v", f, err)
 		}
@@ -37,7 +38,7 @@ func TestFirstStartWritesAndSecondReuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	adminID, adminSecret := m1.AdminPrincipal()
-	want := clientconfig.Config{Endpoint: m1.APIURL(), CAFile: filepath.Join(dir, caCertFile), Token: m1.Token(),
+	want := clientconfig.Config{Endpoint: m1.APIURL(), CAFile: filepath.Join(dir, identity.CACertFile), Token: m1.Token(),
 		Subscription: m1.Subscription(), Tenant: cc.Tenant, GatewayAddr: m1.GatewayAddr(),
 		ClientID: adminID, ClientSecret: adminSecret}
 	if cc != want {
@@ -50,14 +51,14 @@ func TestFirstStartWritesAndSecondReuses(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("GET /subscriptions with the client config: %d", code)
 	}
-	caBefore, _ := os.ReadFile(filepath.Join(dir, caCertFile))
+	caBefore, _ := os.ReadFile(filepath.Join(dir, identity.CACertFile))
 	tok, sub := m1.Token(), m1.Subscription()
 	if err := m1.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	m2 := start(t, cfg)
-	caAfter, _ := os.ReadFile(filepath.Join(dir, caCertFile))
+	caAfter, _ := os.ReadFile(filepath.Join(dir, identity.CACertFile))
 	if m2.Token() != tok || m2.Subscription() != sub || !bytes.Equal(caBefore, caAfter) {
 		t.Fatal("second start did not reuse the token, subscription or CA")
 	}
@@ -93,7 +94,7 @@ func TestTokenFileAndTLSFlags(t *testing.T) {
 	if m.Token() != "operator-token" {
 		t.Fatalf("token %q, want the token file's", m.Token())
 	}
-	for _, f := range []string{tokenFile, caCertFile, apiCertFile} {
+	for _, f := range []string{tokenFile, identity.CACertFile, identity.APICertFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil && f != tokenFile {
 			t.Fatalf("generated %s although --tls-cert was given", f)
 		}

@@ -27,6 +27,11 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	ready = true
+	if pc := m.parts.check(); !pc.ok {
+		lines, ready = append(lines, pc), false
+	} else {
+		lines = append(lines, pc)
+	}
 	if rev, err := m.store.Revision(ctx); err != nil {
 		lines, ready = append(lines, check{"store", false, err.Error()}), false
 		// Fail static: the front door keeps what it had (see storeDown).
@@ -106,7 +111,7 @@ var (
 	descClusters = prometheus.NewDesc("tagwall_controller_routes",
 		"Number of cluster routes the controller last applied to the front door.", nil, nil)
 	descStandins = prometheus.NewDesc("tagwall_standin_servers",
-		"Number of running stand-in API servers.", nil, nil)
+		"Number of in-process stand-in API servers (one per cluster not served by an --upstream).", nil, nil)
 	descStoreUp = prometheus.NewDesc("tagwall_store_up",
 		"1 when the last store probe (every second) succeeded, else 0; while 0 the front door keeps enforcing the last state it applied.",
 		[]string{"backend"}, nil)

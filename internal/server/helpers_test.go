@@ -67,11 +67,11 @@ func testLogger(tb testing.TB) *slog.Logger {
 // start runs a Main and closes it at the end of the test.
 func start(tb testing.TB, cfg Config) *Main {
 	tb.Helper()
-	m := NewMain(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		tb.Fatalf("run: %v", err)
+	m, err := New(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("new: %v", err)
 	}
 	tb.Cleanup(func() { _ = m.Close() })
 	return m

@@ -68,7 +68,7 @@ type userInfo struct {
 // carry the FQDN as a SAN). The user is a bearer token the stand-in accepts.
 func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool) ([]byte, error) {
 	id := arm.ManagedClusterID(c.Subscription, c.ResourceGroup, c.Name)
-	cred, err := m.creds.get(id)
+	cred, err := m.creds.Get(id)
 	if err != nil {
 		return nil, fmt.Errorf("build kubeconfig for %q: %w", id, err)
 	}

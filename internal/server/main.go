@@ -2,30 +2,34 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/clustercreds"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/identity"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
 )
 
-// Main is one `tagwall serve` process.
+// storeFile is the bbolt store in the data dir.
+const storeFile = "tagwall.db"
+
+// Main is one `tagwall serve` process: New starts it, Run waits for its
+// end (the context, or the first part that stops), Close stops it.
 type Main struct {
 	cfg Config
 	log *slog.Logger
@@ -34,13 +38,11 @@ type Main struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	token, subscription, tenant string
-	caFile                      string
-
+	id    *identity.Identity
 	store store.Store
 	dist  distState // the store's mode: claims, probe, shared service tags
 	cats  *catalogs
-	creds *clusterCreds
+	creds *clustercreds.Store
 	authn *authn.Service
 
 	adminID, adminSecret string // the admin service principal
@@ -48,52 +50,58 @@ type Main struct {
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
 
+	parts parts // lifecycle: which part stopped, the first fatal error
+
 	apiLn, gwLn, metricsLn net.Listener
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
 
-	reg        *prometheus.Registry
-	routeCount atomic.Int64
-	closeOnce  sync.Once
-	closeErr   error
+	reg            *prometheus.Registry
+	routeCount     atomic.Int64
+	lastStandinErr string // the last fleet error logged (controller goroutine only)
+	closeOnce      sync.Once
+	closeErr       error
 }
 
-// NewMain returns a Main for cfg; nothing starts before Run.
-func NewMain(cfg Config) *Main { return &Main{cfg: cfg} }
-
-// Run starts every part and returns once all listeners are bound and the
-// client config is written. ctx bounds the start only; Close stops it all.
-// On error, whatever had started is stopped.
-func (m *Main) Run(ctx context.Context) (err error) {
-	if err := m.cfg.setDefaults(); err != nil {
-		return err
+// New starts every part of the server and returns once all listeners are
+// bound, the service tags of local sources are loaded and the client
+// config is written. ctx bounds the start only (the store and the
+// distributed-mode identity); the parts run until Close. On error,
+// whatever had started is stopped and the error names the step.
+func New(ctx context.Context, cfg Config) (*Main, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
 	}
-	m.log = m.cfg.Logger
+	m := &Main{cfg: cfg, log: cfg.Logger}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	defer func() {
-		if err != nil {
-			_ = m.Close()
-		}
-	}()
+	m.parts.init()
 	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+		m.cancel()
+		return nil, fmt.Errorf("create data dir %s: %w", m.cfg.DataDir, err)
 	}
+	if err := m.start(ctx); err != nil {
+		_ = m.Close()
+		return nil, err
+	}
+	m.log.Info("tagwall serve started", "api", m.APIURL(), "gateway", m.GatewayAddr(), "metrics", m.MetricsAddr(),
+		"data_dir", m.cfg.DataDir, "subscription", m.id.Subscription)
+	return m, nil
+}
+
+// start runs the start steps in order.
+func (m *Main) start(ctx context.Context) error {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	if err := m.loadIdentity(); err != nil {
-		return err
-	}
-	cert, caFile, err := m.loadAPICert()
+	id, err := identity.Load(m.identityConfig())
 	if err != nil {
-		return err
+		return fmt.Errorf("load the server identity from %s: %w", m.cfg.DataDir, err)
 	}
-	m.caFile = caFile
+	m.id = id
 	if err := m.startAuthn(); err != nil {
 		return err
 	}
-	m.creds = &clusterCreds{dir: m.path("clusters"), now: m.cfg.Now, cache: map[string]*clusterCred{}}
-	m.shareCreds()
+	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
 	m.reg = m.newRegistry()
 	if err := m.startGateway(); err != nil {
@@ -102,38 +110,33 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startControlPlane(ctx); err != nil {
 		return err
 	}
-	if err := m.startAPI(cert); err != nil {
+	if err := m.startAPI(); err != nil {
 		return err
 	}
 	if err := m.startMetrics(); err != nil {
 		return err
 	}
-	if err := m.writeClientConfig(); err != nil {
-		return err
-	}
-	m.log.Info("tagwall serve started", "api", m.APIURL(), "gateway", m.GatewayAddr(), "metrics", m.MetricsAddr(),
-		"data_dir", m.cfg.DataDir, "subscription", m.subscription)
-	return nil
+	return m.writeClientConfig()
 }
 
-func (m *Main) loadIdentity() error {
-	if err := m.loadToken(); err != nil {
-		return err
+// identityConfig is the identity package's view of the Config.
+func (m *Main) identityConfig() identity.Config {
+	return identity.Config{
+		DataDir: m.cfg.DataDir, TokenFile: m.cfg.TokenFile, Subscription: m.cfg.Subscription,
+		TLSCertFile: m.cfg.TLSCertFile, TLSKeyFile: m.cfg.TLSKeyFile, Logger: m.log, Now: m.cfg.Now,
 	}
-	if err := m.loadSubscription(); err != nil {
-		return err
-	}
-	tenant, _, err := readOrCreate(m.path("tenant"), newGUID)
-	m.tenant = tenant
-	return err
 }
 
 func (m *Main) startGateway() error {
 	gw, err := gateway.New(gateway.Config{
-		TrustedProxies: m.cfg.TrustedProxies,
-		Logger:         m.log.With("component", "gateway"),
-		Audit:          m.cfg.Audit,
-		Registerer:     m.reg,
+		TrustedProxies:        m.cfg.TrustedProxies,
+		Logger:                m.log.With("component", "gateway"),
+		Audit:                 m.cfg.Audit,
+		Registerer:            m.reg,
+		ClientHelloTimeout:    m.cfg.ClientHelloTimeout,
+		MaxConns:              m.cfg.MaxConns,
+		MaxUndecided:          m.cfg.MaxUndecided,
+		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)
@@ -164,21 +167,21 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 	m.startCatalogsFor(ctx)
 	ln, err := gateway.Listen(context.Background(), "tcp", m.cfg.GatewayAddr) // no keepalive setsockopts per accepted connection
 	if err != nil {
-		return fmt.Errorf("listen front door: %w", err)
+		return fmt.Errorf("listen front door %s: %w", m.cfg.GatewayAddr, err)
 	}
 	m.gwLn, m.gwDone = ln, make(chan struct{})
+	m.parts.add(partFrontDoor)
 	go func() {
 		defer close(m.gwDone)
-		if err := m.gw.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
-			m.log.Error("front door stopped", "err", err)
+		err := m.gw.Serve(ln)
+		if errors.Is(err, net.ErrClosed) {
+			err = errors.New("listener closed")
 		}
+		m.stopped(partFrontDoor, err)
 	}()
 	if m.ctrl != nil {
-		m.wg.Go(func() {
-			if err := m.ctrl.Run(m.ctx); err != nil && !errors.Is(err, context.Canceled) {
-				m.log.Error("controller stopped", "err", err)
-			}
-		})
+		m.parts.add(partController)
+		m.wg.Go(func() { m.stopped(partController, m.ctrl.Run(m.ctx)) })
 	}
 	return nil
 }
@@ -194,100 +197,19 @@ func (m *Main) catalogChanged() {
 	}
 }
 
-func (m *Main) startAPI(cert tls.Certificate) error {
-	h, err := api.New(api.Config{
-		Store: m.store, Catalog: m.cats.Current, Auth: m.authenticator(),
-		FeatureDelay: m.cfg.FeatureDelay, DNSSuffix: m.cfg.DNSSuffix, Kubeconfig: m.Kubeconfig,
-		Logger: m.log.With("component", "api"), Now: m.cfg.Now,
-		SubscriptionSource: m.authn.APISubscriptions,
-	})
-	if err != nil {
-		return fmt.Errorf("configure api: %w", err)
-	}
-	ln, err := net.Listen("tcp", m.cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("listen api: %w", err)
-	}
-	m.apiLn = ln
-	m.apiSrv = &http.Server{
-		Handler:           m.withIdentity(h),
-		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
-	m.wg.Go(func() {
-		if err := m.apiSrv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("api stopped", "err", err)
-		}
-	})
-	return nil
-}
-
-func (m *Main) startMetrics() error {
-	if m.cfg.MetricsAddr == "-" {
-		return nil
-	}
-	ln, err := net.Listen("tcp", m.cfg.MetricsAddr)
-	if err != nil {
-		return fmt.Errorf("listen metrics: %w", err)
-	}
-	m.metricsLn = ln
-	m.metricsSrv = &http.Server{Handler: m.metricsHandler(m.reg), ReadHeaderTimeout: 10 * time.Second}
-	m.wg.Go(func() {
-		if err := m.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("metrics stopped", "err", err)
-		}
-	})
-	return nil
-}
-
 func (m *Main) writeClientConfig() error {
 	if m.cfg.ClientConfigPath == "" {
 		return nil
 	}
 	err := clientconfig.Save(m.cfg.ClientConfigPath, clientconfig.Config{
-		Endpoint: m.APIURL(), CAFile: m.caFile, Token: m.token, Subscription: m.subscription,
-		Tenant: m.tenant, GatewayAddr: m.gatewayAdvertise(), ClientID: m.adminID, ClientSecret: m.adminSecret,
+		Endpoint: m.APIURL(), CAFile: m.id.CAFile, Token: m.id.Token, Subscription: m.id.Subscription,
+		Tenant: m.id.Tenant, GatewayAddr: m.gatewayAdvertise(), ClientID: m.adminID, ClientSecret: m.adminSecret,
 	})
 	if err != nil {
 		return err
 	}
 	m.log.Info("wrote the client config", "file", m.cfg.ClientConfigPath)
 	return nil
-}
-
-// Close stops the API, the controller, the front door (letting live
-// connections finish for up to 5 s), the stand-ins and the store.
-func (m *Main) Close() error {
-	m.closeOnce.Do(func() { m.closeErr = m.close() })
-	return m.closeErr
-}
-
-func (m *Main) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var errs []error
-	if m.apiSrv != nil {
-		errs = append(errs, m.apiSrv.Shutdown(ctx))
-	} else if m.apiLn != nil {
-		m.apiLn.Close()
-	}
-	if m.cancel != nil {
-		m.cancel()
-	}
-	if m.gw != nil && m.gwLn != nil {
-		errs = append(errs, m.gw.Shutdown(ctx))
-		<-m.gwDone
-	}
-	if m.metricsSrv != nil {
-		errs = append(errs, m.metricsSrv.Shutdown(ctx))
-	}
-	m.wg.Wait()
-	if m.fleet != nil {
-		errs = append(errs, m.fleet.Close())
-	}
-	errs = append(errs, m.closeStore(ctx)...)
-	return errors.Join(errs...)
 }
 
 // APIURL is the API endpoint, e.g. https://127.0.0.1:8443/.
@@ -305,16 +227,21 @@ func (m *Main) MetricsAddr() string {
 }
 
 // Token is the admin bearer token.
-func (m *Main) Token() string { return m.token }
+func (m *Main) Token() string { return m.id.Token }
 
 // CAFile is the PEM file that verifies the API endpoint.
-func (m *Main) CAFile() string { return m.caFile }
+func (m *Main) CAFile() string { return m.id.CAFile }
 
 // Subscription is the default subscription id.
-func (m *Main) Subscription() string { return m.subscription }
+func (m *Main) Subscription() string { return m.id.Subscription }
+
+// Tenant is the server's tenant id.
+func (m *Main) Tenant() string { return m.id.Tenant }
 
 // Catalog returns the service-tag catalog in force (nil when none).
 func (m *Main) Catalog() *servicetag.Catalog { return m.cats.Current() }
+
+func (m *Main) path(rel string) string { return filepath.Join(m.cfg.DataDir, filepath.FromSlash(rel)) }
 
 func (m *Main) gatewayAdvertise() string {
 	if m.cfg.GatewayAdvertise != "" {

@@ -15,10 +15,12 @@ import (
 
 // apply is the controller's Apply: it makes the stand-in fleet match the
 // route table (one stand-in per cluster not served by an --upstream), then
-// swaps the front door's routes. Upstreams come only from the operator's
-// configuration and the fleet, never from the API caller. It runs on the
-// controller's goroutine, so stand-ins are up before the controller marks
-// an operation Succeeded.
+// swaps the front door's routes: an --upstream cluster's route dials its
+// upstream, any other's hands admitted connections to its in-process
+// stand-in (gateway.Route.Local: no listener, no dial). Upstreams come only
+// from the operator's configuration, never from the API caller. It runs on
+// the controller's goroutine, so stand-ins are up before the controller
+// marks an operation Succeeded.
 func (m *Main) apply(routes []controller.Route) {
 	var want []standin.Cluster
 	for _, r := range routes {
@@ -26,36 +28,53 @@ func (m *Main) apply(routes []controller.Route) {
 			want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
 		}
 	}
-	addrs, err := m.fleet.Sync(want)
-	if err != nil {
-		m.log.Error("start stand-in api servers", "err", err)
-	}
+	standins, err := m.fleet.Sync(want)
+	m.logStandinErr(err)
 	gw := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
-		up := ""
+		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
 		if u, ok := m.upstreamFor(r.ClusterID); ok {
-			up = u.Addr
-		} else if a, ok := addrs[r.ClusterID]; ok {
-			up = a
+			gr.Upstream = u.Addr
+		} else if s, ok := standins[r.ClusterID]; ok {
+			gr.Local = s
 		} else {
 			continue // no upstream: leave it unrouted (connections denied, no-route)
 		}
-		gw = append(gw, gateway.Route{
-			Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Upstream: up, Allow: r.Allow, Version: r.Version,
-		})
+		gw = append(gw, gr)
 	}
 	m.gw.SetRoutes(gw)
 	m.routeCount.Store(int64(len(gw)))
 	m.log.Debug("applied routes", "routes", len(gw), "standins", len(want))
 }
 
+// logStandinErr logs a fleet error once, not at every apply: the same
+// failing cluster is retried at each apply (a transient failure heals),
+// but an unchanged error is logged at debug level only. It runs on the
+// controller's goroutine.
+func (m *Main) logStandinErr(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	switch {
+	case msg == m.lastStandinErr && err != nil:
+		m.log.Debug("make stand-in api servers: still failing", "err", err)
+	case err != nil:
+		m.log.Error("make stand-in api servers (clusters without one stay unrouted: connections denied)", "err", err)
+	case m.lastStandinErr != "":
+		m.log.Info("stand-in api servers made again for every cluster")
+	}
+	m.lastStandinErr = msg
+}
+
 // provisionStandin gives a new stand-in its cluster's CA and token.
 func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
-	cred, err := m.creds.get(c.ID)
+	cred, err := m.creds.Get(c.ID)
 	if err != nil {
 		return standin.Config{}, err
 	}
-	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID)}, nil
+	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID),
+		Logger: m.log.With("component", "standin")}, nil
 }
 
 // clusterVersion reads the cluster's kubernetesVersion from the store, so

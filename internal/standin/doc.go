@@ -13,7 +13,11 @@
 // other than the configured one gets 401; a request with none is treated
 // as anonymous and may read the discovery endpoints, as on a real cluster.
 //
-// A Fleet keeps one Server per cluster: Sync starts servers (on
-// 127.0.0.1:0) for clusters that appeared and stops those of clusters that
-// went. Server and Fleet are safe for concurrent use.
+// A Server owns no listener: ServeConn serves one connection accepted
+// elsewhere (the front door hands it each admitted client, replaying the
+// ClientHello it read), so file descriptors grow with connections, never
+// with clusters. Its HTTP server's own errors (TLS handshake errors) go to
+// Config.Logger at debug level. A Fleet keeps one Server per cluster: Sync
+// makes servers for clusters that appeared and closes those of clusters
+// that went. Server and Fleet are safe for concurrent use.
 package standin

@@ -32,11 +32,12 @@ func NewFleet(provision func(Cluster) (Config, error)) *Fleet {
 	return &Fleet{provision: provision, servers: map[string]*fleetEntry{}}
 }
 
-// Sync makes the set of running servers equal clusters: it starts the
-// missing ones, restarts those whose FQDN or version changed and stops the
-// rest. It returns the address of every running server by cluster ID, and
-// every start error joined (clusters that failed have no address).
-func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
+// Sync makes the set of servers equal clusters: it makes the missing ones,
+// replaces those whose FQDN or version changed and closes the rest. It
+// returns every server by cluster ID, and every error joined (clusters
+// that failed have no server). A server costs no listener: connections
+// reach it through Server.ServeConn.
+func (f *Fleet) Sync(clusters []Cluster) (map[string]*Server, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -53,10 +54,10 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 		}
 	}
 	var errs []error
-	addrs := make(map[string]string, len(want))
+	out := make(map[string]*Server, len(want))
 	for id, c := range want {
 		if e, ok := f.servers[id]; ok {
-			addrs[id] = e.srv.Addr()
+			out[id] = e.srv
 			continue
 		}
 		srv, err := f.start(c)
@@ -65,9 +66,9 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 			continue
 		}
 		f.servers[id] = &fleetEntry{c: c, srv: srv}
-		addrs[id] = srv.Addr()
+		out[id] = srv
 	}
-	return addrs, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 func (f *Fleet) start(c Cluster) (*Server, error) {
@@ -79,20 +80,20 @@ func (f *Fleet) start(c Cluster) (*Server, error) {
 	if cfg.KubernetesVersion == "" {
 		cfg.KubernetesVersion = c.KubernetesVersion
 	}
-	return Start(cfg)
+	return New(cfg)
 }
 
-// Addr returns the address of the cluster's server.
-func (f *Fleet) Addr(id string) (string, bool) {
+// Server returns the cluster's server.
+func (f *Fleet) Server(id string) (*Server, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if e, ok := f.servers[id]; ok {
-		return e.srv.Addr(), true
+		return e.srv, true
 	}
-	return "", false
+	return nil, false
 }
 
-// Len returns the number of running servers.
+// Len returns the number of servers.
 func (f *Fleet) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/pki"
@@ -25,22 +27,43 @@ type Config struct {
 	CA                *pki.CA // signs the serving certificate
 	Token             string  // bearer token accepted ("" = any token)
 	KubernetesVersion string  // "1.32.4" or "v1.32.4"; DefaultVersion when empty
-	Addr              string  // listen address; "127.0.0.1:0" when empty
-	Now               func() time.Time
+	// Logger receives the HTTP server's own errors (TLS handshake errors
+	// and the like, which any client can cause) at debug level; nil
+	// discards them.
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
-// Server is a running stand-in API server.
+// Bounds of a stand-in's HTTP server.
+const (
+	readHeaderTimeout = 10 * time.Second // also bounds the TLS handshake
+	readTimeout       = 30 * time.Second
+	writeTimeout      = time.Minute
+	idleTimeout       = 90 * time.Second
+)
+
+// Server is one stand-in API server. It owns no listener: ServeConn serves
+// HTTPS (HTTP/2 or HTTP/1.1) over a connection someone else accepted (the
+// front door, for an admitted client), and Serve runs an accept loop for
+// callers that have a listener. Its HTTP server runs only once a first
+// connection arrives, so a stand-in nobody connects to costs a certificate
+// and nothing else: no file descriptor, no goroutine.
 type Server struct {
-	name string
-	ln   net.Listener
-	srv  *http.Server
-	done chan struct{}
+	name  string
+	tls   *tls.Config
+	srv   *http.Server
+	ln    *connListener
+	start sync.Once     // runs srv.Serve(ln) on the first connection (or marks done at Close)
+	done  chan struct{} // closed when srv.Serve has returned (or never ran)
+
+	mu    sync.Mutex
+	conns map[*notifyConn]struct{} // being served
 }
 
-// Start issues a serving certificate and starts listening.
-func Start(cfg Config) (*Server, error) {
+// New issues the serving certificate for cfg.Name from cfg.CA.
+func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" || cfg.CA == nil {
-		return nil, errors.New("start stand-in api server: a name and a CA are required")
+		return nil, errors.New("new stand-in api server: a name and a CA are required")
 	}
 	now := time.Now
 	if cfg.Now != nil {
@@ -48,50 +71,102 @@ func Start(cfg Config) (*Server, error) {
 	}
 	leaf, err := cfg.CA.Issue(pki.LeafSpec{CommonName: cfg.Name, DNSNames: []string{cfg.Name}}, now())
 	if err != nil {
-		return nil, fmt.Errorf("start stand-in api server %q: %w", cfg.Name, err)
+		return nil, fmt.Errorf("new stand-in api server %q: %w", cfg.Name, err)
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("start stand-in api server %q: %w", cfg.Name, err)
+	tlsCfg := &tls.Config{
+		Certificates: []tls.Certificate{leaf.TLS},
+		NextProtos:   []string{"h2", "http/1.1"},
+		MinVersion:   tls.VersionTLS12,
 	}
-	s := &Server{name: cfg.Name, ln: ln, done: make(chan struct{})}
+	s := &Server{name: cfg.Name, tls: tlsCfg, ln: newConnListener(), done: make(chan struct{}), conns: map[*notifyConn]struct{}{}}
 	s.srv = &http.Server{
 		Handler:           newHandler(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{leaf.TLS},
-			NextProtos:   []string{"h2", "http/1.1"},
-			MinVersion:   tls.VersionTLS12,
-		},
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		TLSConfig:         tlsCfg, // only tells Serve to offer HTTP/2 on the *tls.Conn it accepts
+		ErrorLog:          slog.NewLogLogger(logger.With("standin", cfg.Name).Handler(), slog.LevelDebug),
 	}
-	go func() {
-		defer close(s.done)
-		_ = s.srv.ServeTLS(ln, "", "")
-	}()
 	return s, nil
 }
 
-// Addr returns the host:port the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// ServeConn serves HTTPS over c, which carries a client's TLS handshake
+// from its first byte (a front door hands over a connection that replays
+// the ClientHello it read). It returns when the connection has ended,
+// closing it; after Close it closes c at once.
+func (s *Server) ServeConn(c net.Conn) {
+	s.start.Do(func() {
+		go func() {
+			defer close(s.done)
+			_ = s.srv.Serve(s.ln)
+		}()
+	})
+	nc := &notifyConn{Conn: c, ended: make(chan struct{})}
+	s.mu.Lock()
+	s.conns[nc] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, nc)
+		s.mu.Unlock()
+	}()
+	if !s.ln.push(tls.Server(nc, s.tls)) {
+		c.Close()
+		return
+	}
+	<-nc.ended
+}
+
+// closeConns closes the connections being served underneath their TLS
+// layer, so that closing the HTTP server never waits on a close_notify
+// alert to a client that does not read (crypto/tls waits up to 5 s).
+func (s *Server) closeConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for nc := range s.conns {
+		nc.Conn.Close()
+	}
+}
+
+// Serve accepts connections on ln and serves each with ServeConn until
+// Accept fails, and returns that error. The caller closes ln.
+func (s *Server) Serve(ln net.Listener) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go s.ServeConn(c)
+	}
+}
 
 // Name returns the FQDN the server presents.
 func (s *Server) Name() string { return s.name }
 
-// Close stops the server and its connections.
+// Close stops the server and closes its connections at once; ServeConn
+// calls in progress return.
 func (s *Server) Close() error {
+	s.ln.Close()
+	s.start.Do(func() { close(s.done) }) // never started: nothing to wait for
+	s.closeConns()
 	err := s.srv.Close()
 	<-s.done
 	return err
 }
 
-// Shutdown stops accepting and lets requests in flight finish until ctx ends.
+// Shutdown stops taking connections and lets requests in flight finish
+// until ctx ends, then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.ln.Close()
+	s.start.Do(func() { close(s.done) })
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
+		s.closeConns()
 		_ = s.srv.Close()
 	}
 	<-s.done

@@ -31,11 +31,11 @@ func client(ca *pki.CA, name string) *http.Client {
 func TestEndpoints(t *testing.T) {
 	ca := newCA(t)
 	const fqdn = "seed-abcd1234.eastus.hcp.tagwall.local"
-	s, err := Start(Config{Name: fqdn, CA: ca, Token: "tok", KubernetesVersion: "1.32.4"})
+	s, err := New(Config{Name: fqdn, CA: ca, Token: "tok", KubernetesVersion: "1.32.4"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	addr := serveOn(t, s)
 	c := client(ca, fqdn)
 	tests := []struct {
 		name     string
@@ -56,7 +56,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", "https://"+s.Addr()+tt.path, nil)
+			req, _ := http.NewRequest("GET", "https://"+addr+tt.path, nil)
 			if tt.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.token)
 			}
@@ -66,6 +66,9 @@ func TestEndpoints(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
+			if resp.ProtoMajor != 2 {
+				t.Fatalf("served over %s, want HTTP/2", resp.Proto)
+			}
 			if resp.StatusCode != tt.wantCode {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantCode, b)
 			}
@@ -78,15 +81,15 @@ func TestEndpoints(t *testing.T) {
 
 func TestCertificateIsForFQDN(t *testing.T) {
 	ca := newCA(t)
-	s, err := Start(Config{Name: "a.example.test", CA: ca})
+	s, err := New(Config{Name: "a.example.test", CA: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	if _, err := client(ca, "b.example.test").Get("https://" + s.Addr() + "/version"); err == nil {
+	addr := serveOn(t, s)
+	if _, err := client(ca, "b.example.test").Get("https://" + addr + "/version"); err == nil {
 		t.Fatal("certificate verified for another name")
 	}
-	if _, err := client(newCA(t), "a.example.test").Get("https://" + s.Addr() + "/version"); err == nil {
+	if _, err := client(newCA(t), "a.example.test").Get("https://" + addr + "/version"); err == nil {
 		t.Fatal("certificate verified against another CA")
 	}
 }
@@ -116,26 +119,30 @@ func TestFleetSync(t *testing.T) {
 	defer f.Close()
 	a := Cluster{ID: "/a", FQDN: "a.example.test"}
 	b := Cluster{ID: "/b", FQDN: "b.example.test"}
-	addrs, err := f.Sync([]Cluster{a, b})
-	if err != nil || len(addrs) != 2 {
-		t.Fatalf("sync: %v %v", addrs, err)
+	srvs, err := f.Sync([]Cluster{a, b})
+	if err != nil || len(srvs) != 2 {
+		t.Fatalf("sync: %v %v", srvs, err)
 	}
-	aAddr := addrs["/a"]
-	addrs, err = f.Sync([]Cluster{a})
-	if err != nil || len(addrs) != 1 || addrs["/a"] != aAddr || f.Len() != 1 {
-		t.Fatalf("second sync: %v %v (a kept at %s?)", addrs, err, aAddr)
+	sa, sb := srvs["/a"], srvs["/b"]
+	bAddr := serveOn(t, sb)
+	srvs, err = f.Sync([]Cluster{a})
+	if err != nil || len(srvs) != 1 || srvs["/a"] != sa || f.Len() != 1 {
+		t.Fatalf("second sync: %v %v (a kept?)", srvs, err)
 	}
-	if _, err := client(ca, "b.example.test").Get("https://" + addrs["/b"] + "/version"); err == nil {
+	if _, err := client(ca, "b.example.test").Get("https://" + bAddr + "/version"); err == nil {
 		t.Fatal("removed cluster's server still answers")
 	}
-	resp, err := client(ca, "a.example.test").Get("https://" + aAddr + "/readyz")
+	resp, err := client(ca, "a.example.test").Get("https://" + serveOn(t, sa) + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	a.FQDN = "a2.example.test"
-	addrs, _ = f.Sync([]Cluster{a})
-	resp, err = client(ca, "a2.example.test").Get("https://" + addrs["/a"] + "/readyz")
+	srvs, _ = f.Sync([]Cluster{a})
+	if got, ok := f.Server("/a"); !ok || got != srvs["/a"] || got == sa {
+		t.Fatal("renamed cluster kept its old server")
+	}
+	resp, err = client(ca, "a2.example.test").Get("https://" + serveOn(t, srvs["/a"]) + "/readyz")
 	if err != nil {
 		t.Fatalf("renamed cluster: %v", err)
 	}

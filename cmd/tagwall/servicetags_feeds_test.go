@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// TestServiceTagsShowFeeds checks that a tag of another provider's feed
+// prints in the same JSON shape as an Azure tag.
+func TestServiceTagsShowFeeds(t *testing.T) {
+	tests := []struct {
+		tag, file    string
+		v4, v6       int
+		changeNumber int64 // 0: a content hash, only checked positive
+	}{
+		{"GitHub.Actions", "github-meta-2025-07-21.json", 4335, 972, 0},
+		{"aws.ec2.US-EAST-1", "aws-ip-ranges-2025-07-24T07-33-30.json", 248, 159, 1753342410},
+		{"GoogleCloud.us-east1", "google-cloud-2025-07-11.json", 36, 1, 1752264356993},
+		{"OracleCloud.us-ashburn-1", "oracle-public-ip-ranges-2025-07-11.json", 67, 0, 1752213985},
+		{"Cloudflare", "cloudflare-ips-v6-2023-10-11.txt", 0, 7, 0},
+		{"Fastly", "fastly-public-ip-list-2024-10-08.json", 19, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tag, func(t *testing.T) {
+			code, out, errs := tagwall(t, "servicetags", "show", tt.tag, "--source", shared(t, tt.file), "-o", "json")
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, errs)
+			}
+			// The download format's tag, as tagJSON with id and platform.
+			var tag struct {
+				Name       string `json:"name"`
+				ID         string `json:"id"`
+				Properties struct {
+					ChangeNumber    int64    `json:"changeNumber"`
+					Platform        string   `json:"platform"`
+					AddressPrefixes []string `json:"addressPrefixes"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal([]byte(out), &tag); err != nil {
+				t.Fatal(err)
+			}
+			var v4, v6 int
+			for _, s := range tag.Properties.AddressPrefixes {
+				if netip.MustParsePrefix(s).Addr().Is4() {
+					v4++
+				} else {
+					v6++
+				}
+			}
+			cn := tag.Properties.ChangeNumber
+			if !strings.EqualFold(tag.Name, tt.tag) || tag.ID != tag.Name || v4 != tt.v4 || v6 != tt.v6 ||
+				cn <= 0 || (tt.changeNumber != 0 && cn != tt.changeNumber) {
+				t.Errorf("%s: id %q, %d v4, %d v6, changeNumber %d; want %d v4, %d v6, cn %d", tag.Name, tag.ID, v4, v6, cn, tt.v4, tt.v6, tt.changeNumber)
+			}
+			if provider, _, _ := strings.Cut(tag.Name, "."); tag.Properties.Platform != provider {
+				t.Errorf("platform %q, want %q", tag.Properties.Platform, provider)
+			}
+		})
+	}
+}
+
+// TestServiceTagsFeedDiffAndLookup diffs two Google Cloud and two Oracle
+// documents and looks up an address of GitHub.Actions.
+func TestServiceTagsFeedDiffAndLookup(t *testing.T) {
+	for _, tt := range []struct {
+		old, new       string
+		changed, added int
+	}{
+		{"google-cloud-2025-07-11.json", "google-cloud-2025-07-24.json", 3, 4},
+		{"oracle-public-ip-ranges-2025-07-11.json", "oracle-public-ip-ranges-2025-07-21.json", 34, 110},
+	} {
+		code, out, errs := tagwall(t, "servicetags", "diff", shared(t, tt.old), shared(t, tt.new), "-o", "json")
+		if code != 0 {
+			t.Fatalf("diff %s: exit %d: %s", tt.old, code, errs)
+		}
+		var d struct {
+			Changed []struct {
+				AddedPrefixes []string `json:"addedPrefixes"`
+			} `json:"changed"`
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		added := 0
+		for _, c := range d.Changed {
+			added += len(c.AddedPrefixes)
+		}
+		if len(d.Changed) != tt.changed || added != tt.added {
+			t.Errorf("diff %s %s: %d changed, +%d; want %d, +%d", tt.old, tt.new, len(d.Changed), added, tt.changed, tt.added)
+		}
+	}
+	code, out, errs := tagwall(t, "servicetags", "lookup", "4.148.0.1", "--source", shared(t, "github-meta-2025-07-21.json"))
+	if code != 0 || !strings.Contains(out, "GitHub.Actions") || !strings.Contains(out, "4.148.0.0/16") {
+		t.Errorf("lookup: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+}

@@ -1,0 +1,65 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
+)
+
+// TestDeletedClusterSeriesRemoved: once a cluster is deleted, /metrics has
+// no series labelled with its route.
+func TestDeletedClusterSeriesRemoved(t *testing.T) {
+	m := start(t, testConfig(t, t.TempDir()))
+	s := newSeed(t, m)
+	s.createGroup(t)
+	putClusters(t, s, 0, 2)
+	id := arm.ManagedClusterID(m.Subscription(), rg, "c000")
+	cred, err := m.creds.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fqdn := ""
+	for _, r := range m.gw.Routes() {
+		if strings.EqualFold(r.Name, id) {
+			fqdn = r.SNI
+		}
+	}
+	if _, err := frontDoorGet(m.GatewayAddr(), "20.20.20.20", fqdn, cred.CA.CertPEM, "/version"); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = frontDoorGet(m.GatewayAddr(), "8.8.8.8", fqdn, cred.CA.CertPEM, "/version")
+	label := fmt.Sprintf("route=%q", id)
+	series := func() []string {
+		_, body := scrape(t, m, "/metrics")
+		var out []string
+		for l := range strings.SplitSeq(body, "\n") {
+			if strings.Contains(l, label) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	if n := len(series()); n < 5 {
+		t.Fatalf("%d series for the cluster before delete, want its counters and gauges:\n%s", n, strings.Join(series(), "\n"))
+	}
+	u := s.url("resourceGroups/"+rg+"/providers/Microsoft.ContainerService/managedClusters/c000", "2025-05-01")
+	if code, body := call(t, s.http, http.MethodDelete, u, m.Token(), nil); code/100 != 2 {
+		t.Fatalf("delete: %d %v", code, body)
+	}
+	eventually(t, 30*time.Second, "route removed", func() error {
+		if n := m.routeCount.Load(); n != 1 {
+			return fmt.Errorf("%d routes", n)
+		}
+		return nil
+	})
+	if left := series(); len(left) > 0 {
+		t.Fatalf("series of the deleted cluster remain:\n%s", strings.Join(left, "\n"))
+	}
+	if other := fmt.Sprintf("route=%q", arm.ManagedClusterID(m.Subscription(), rg, "c001")); !strings.Contains(func() string { _, b := scrape(t, m, "/metrics"); return b }(), other) {
+		t.Fatal("the other cluster's series went too")
+	}
+}
