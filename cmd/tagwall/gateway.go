@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,8 @@ import (
 
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/tagmetrics"
 )
 
 // gatewayFlags are the raw flag values of `tagwall gateway`.
@@ -150,15 +153,33 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runner := gwconfig.NewRunner(f.config, gw, log)
+	runner := gwconfig.NewRunner(f.config, gw, gwconfig.RunnerOptions{Log: log, CacheDir: gatewayCacheDir(f.config, log)})
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
+	reg.MustRegister(&tagmetrics.Collector{Status: runner.Status, Stats: runner.Stats})
 	if f.check {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(cfg.ServiceTags))
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(runner.Status().Sources))
 		return nil
 	}
 	return serveGateway(ctx, gw, runner, cfg, reg, log, f)
+}
+
+// gatewayCacheDir is the service-tag cache dir of a config file with no
+// serviceTagCache key: <user cache dir>/tagwall/gateway-<hash of the
+// file's absolute path>, so two gateways never share held documents or
+// pins. "" (nothing kept on disk) when there is no user cache dir.
+func gatewayCacheDir(config string, log *slog.Logger) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		log.Warn("no user cache dir: service-tag documents, holds and pins are not kept across restarts (set serviceTagCache)", "error", err)
+		return ""
+	}
+	abs, err := filepath.Abs(config)
+	if err != nil {
+		abs = config
+	}
+	return filepath.Join(base, "tagwall", "gateway-"+servicetag.CacheName(abs, ""))
 }
 
 // syncWriter serialises writes from the logger and the audit buffer, so
@@ -220,6 +241,10 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		mux.HandleFunc("GET /servicetags", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(runner.Status())
+		})
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(mln)
 		log.Info("metrics listening", "addr", mln.Addr().String())
