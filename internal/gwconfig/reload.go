@@ -405,7 +405,7 @@ func (r *Runner) warnRestart(cfg *Config) {
 			"listen", old.Listen, "newListen", cfg.Listen, "metrics", old.Metrics, "newMetrics", cfg.Metrics)
 	}
 	if changed := restartKeysChanged(old.Gateway(), cfg.Gateway()); len(changed) > 0 {
-		r.log.Warn(strings.Join(changed, ", ")+" changed: restart to apply them; routes are reloaded now")
+		r.log.Warn(strings.Join(changed, ", ") + " changed: restart to apply them; routes are reloaded now")
 	}
 }
 
