@@ -17,8 +17,11 @@ import (
 
 // Config configures the handler. Store and Auth are required.
 type Config struct {
-	Store        store.Store
-	Catalog      func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
+	Store   store.Store
+	Catalog func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
+	// ServiceTags administers the catalog (status, accept, pin) through
+	// ServiceTagAdminPath; nil: those requests are refused (503).
+	ServiceTags  ServiceTagAdmin
 	Auth         Authenticator
 	FeatureDelay time.Duration // Registering → Registered after this (0: 2m; negative: at once)
 	DNSSuffix    string        // fqdn suffix (default "hcp.tagwall.local")
@@ -126,6 +129,7 @@ func (s *server) register() {
 	s.registerClusters()
 	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
 	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
+	s.registerServiceTagAdmin()
 }
 
 // now is the handler's clock.
