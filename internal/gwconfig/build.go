@@ -47,15 +47,9 @@ func (c *Config) Compile(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Ro
 // CompileNotes is Compile that also returns, per route name, the degraded
 // notes and warnings to log (nil when there are none).
 func (c *Config) CompileNotes(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Route, map[string][]string, error) {
-	routes, notes, _, err := c.build(cat, cache)
-	return routes, notes, err
-}
-
-// build is CompileNotes that also returns the tag names the routes use.
-func (c *Config) build(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Route, map[string][]string, []string, error) {
 	results, err := c.compile(cat, cache)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	routes := make([]gateway.Route, len(results))
 	var notes map[string][]string
@@ -70,7 +64,7 @@ func (c *Config) build(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Rout
 			notes[route.Name] = n
 		}
 	}
-	return routes, notes, tagsUsed(results), nil
+	return routes, notes, nil
 }
 
 // compile validates and compiles every route; on success the compiler's
@@ -89,20 +83,6 @@ func (c *Config) compile(cat *servicetag.Catalog, cache *TagCache) ([]*routecomp
 		return nil, err
 	}
 	return rc.CompileAll(tags, lists)
-}
-
-// tagsUsed lists the canonical tag names the lists resolved, for
-// servicetag.SetConfig.InUse.
-func tagsUsed(results []*routecompile.Result) []string {
-	var out []string
-	for _, r := range results {
-		for _, u := range r.Tags {
-			if u.Name != "" {
-				out = append(out, u.Name)
-			}
-		}
-	}
-	return out
 }
 
 // lists validates every route's ranges (rangespec.ModeStandalone against

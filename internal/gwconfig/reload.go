@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -49,8 +48,7 @@ type Runner struct {
 	opt  RunnerOptions
 	log  *slog.Logger
 
-	dirty chan struct{}            // the Set's catalog changed: recompile
-	inUse atomic.Pointer[[]string] // tags the routes in force use (Set InUse)
+	dirty chan struct{} // the Set's catalog changed: recompile
 
 	mu      sync.Mutex
 	ctx     context.Context // from Start: the Set's loop runs under it
@@ -153,7 +151,7 @@ func (r *Runner) apply(ctx context.Context, cfg *Config, raw []byte) error {
 	if set != nil {
 		cat = set.Current()
 	}
-	routes, notes, used, err := cfg.build(cat, &r.cache)
+	routes, notes, err := cfg.CompileNotes(cat, &r.cache)
 	if err != nil {
 		undo()
 		return err
@@ -163,7 +161,7 @@ func (r *Runner) apply(ctx context.Context, cfg *Config, raw []byte) error {
 		r.swapSet(set)
 	}
 	r.cfg, r.raw = cfg, raw
-	r.install(routes, notes, used)
+	r.install(routes, notes)
 	r.publishStatus()
 	r.log.Info("gateway config in force", "file", r.path, "routes", len(routes), "service_tag_sources", len(r.sourcesInForce()))
 	return nil
@@ -215,12 +213,7 @@ func (r *Runner) newSet(ctx context.Context, cfg *Config) (*servicetag.Set, erro
 	set, err := servicetag.NewSet(servicetag.SetConfig{
 		Sources: cfg.TagSources(), CacheDir: dir, Log: r.log, HTTP: r.opt.HTTP,
 		RetryMin: r.opt.RetryMin, RetryMax: r.opt.RetryMax,
-		InUse: func() []string {
-			if p := r.inUse.Load(); p != nil {
-				return *p
-			}
-			return nil
-		},
+		InUse:    r.cache.compiler().TagsInUse,
 		OnChange: func(*servicetag.Catalog) {
 			select {
 			case r.dirty <- struct{}{}:
@@ -327,20 +320,19 @@ func (r *Runner) recompile() {
 	if r.set == nil || r.cfg == nil {
 		return
 	}
-	routes, notes, used, err := r.cfg.build(r.set.Current(), &r.cache)
+	routes, notes, err := r.cfg.CompileNotes(r.set.Current(), &r.cache)
 	if err != nil {
 		r.log.Error("service tag change: routes not recompiled, the previous lists stay in force", "error", err)
 		return
 	}
-	r.install(routes, notes, used)
+	r.install(routes, notes)
 	r.publishStatus()
 	r.log.Info("service tag change: routes recompiled", "routes", len(routes), "catalog", r.describe())
 }
 
 // install swaps the routes in and logs each route whose degraded notes
 // changed. r.mu is held.
-func (r *Runner) install(routes []gateway.Route, notes map[string][]string, used []string) {
-	r.inUse.Store(&used)
+func (r *Runner) install(routes []gateway.Route, notes map[string][]string) {
 	r.gw.SetRoutes(routes)
 	next := map[string]string{}
 	for name, n := range notes {
