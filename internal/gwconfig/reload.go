@@ -213,7 +213,7 @@ func (r *Runner) newSet(ctx context.Context, cfg *Config) (*servicetag.Set, erro
 	set, err := servicetag.NewSet(servicetag.SetConfig{
 		Sources: cfg.TagSources(), CacheDir: dir, Log: r.log, HTTP: r.opt.HTTP,
 		RetryMin: r.opt.RetryMin, RetryMax: r.opt.RetryMax,
-		InUse:    r.cache.compiler().TagsInUse,
+		InUse: r.cache.compiler().TagsInUse,
 		OnChange: func(*servicetag.Catalog) {
 			select {
 			case r.dirty <- struct{}{}:

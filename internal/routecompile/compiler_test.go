@@ -201,7 +201,6 @@ func TestCompileAll(t *testing.T) {
 	}
 }
 
-
 func TestIndex(t *testing.T) {
 	c := newCompiler(t)
 	if c.Index(nil) != nil {
