@@ -56,7 +56,15 @@ route's authorizedIPRanges: addresses, CIDRs and service tags.
 
 The file is reloaded on SIGHUP and whenever it changes; an invalid file is
 refused and the running configuration stays in force. Audit lines (one per
-denied connection) and logs are JSON on stderr.`,
+denied connection) and logs are JSON on stderr.
+
+Service tags come from the file's serviceTags sources (paths, URLs, download
+pages, discovery APIs; first source wins), or, when none is listed and a route
+names a tag, from the Azure Public download page backed by the snapshot
+embedded in the binary. A new document that would drop or halve a tag in use,
+or go back, is held: the file's acceptChangeNumber installs it and
+serviceTagPins keeps a tag at a version (both applied at reload). The metrics
+listener's GET /servicetags shows the catalog's status.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGateway(cmd, f)
