@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,5 +86,44 @@ func TestReloadRestartWarningComparesValues(t *testing.T) {
 	}
 	if !strings.Contains(rn.log.String(), "revokeExisting, auditAllowed changed: restart to apply them") {
 		t.Fatalf("changed keys not named:\n%s", rn.log.String())
+	}
+}
+
+// TestDiscoverySourceWithTokenFile: a discovery-API source is read with
+// the bearer token of tokenFile (re-read at each fetch).
+func TestDiscoverySourceWithTokenFile(t *testing.T) {
+	pub := catalog(t, "azure-public-2025-10-13.json")
+	body, err := servicetag.MarshalDiscovery(pub.Document(), servicetag.DiscoveryOptions{SubscriptionID: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/subscriptions/sub/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2024-05-01"
+	c, err := Parse("x.yaml", []byte("listen: 127.0.0.1:0\nserviceTags: [{source: '"+url+"', tokenFile: token}]\n"+
+		"routes: [{sni: a.test, upstream: 127.0.0.1:1, authorizedIPRanges: [AzureCloud]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	gw, _ := gateway.New(gateway.Config{})
+	r := NewRunner(filepath.Join(dir, "x.yaml"), gw, RunnerOptions{CacheDir: t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Status(); st.ChangeNumber != pub.Document().ChangeNumber || st.Sources[0].Origin != servicetag.OriginLive {
+		t.Fatalf("status %+v", st)
 	}
 }
