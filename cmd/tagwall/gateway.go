@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
 	"github.com/tagwall/tagwall/internal/servicetag"
@@ -155,6 +156,12 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		// late, flushed at shutdown).
 		gcfg.Audit = stderr
 	}
+	var rec *console.Recorder
+	if cfg.UI {
+		rec = console.NewRecorder(console.RecorderConfig{Reasons: []string{gateway.ReasonAuthorized, gateway.ReasonNotAuthorized}})
+		gcfg.Decisions = rec
+		reg.MustRegister(rec)
+	}
 	gw, err := gateway.New(gcfg)
 	if err != nil {
 		return usageError(err)
@@ -162,6 +169,9 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runner := gwconfig.NewRunner(f.config, gw, gwconfig.RunnerOptions{Log: log, CacheDir: gatewayCacheDir(f.config, log)})
+	if rec != nil {
+		runner.OnRoutes(recorderRoutes(rec))
+	}
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
@@ -170,7 +180,11 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(runner.Status().Sources))
 		return nil
 	}
-	return serveGateway(ctx, gw, runner, cfg, reg, log, f)
+	ui, err := newGatewayConsole(cfg, f.config, runner, rec, log)
+	if err != nil {
+		return usageError(fmt.Errorf("gateway: %w", err))
+	}
+	return serveGateway(ctx, gw, runner, cfg, reg, log, f, ui)
 }
 
 // gatewayCacheDir is the service-tag cache dir of a config file with no
@@ -223,7 +237,7 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) (*http.Serve
 
 // serveGateway listens, serves until ctx ends, then shuts down gracefully.
 func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Runner, cfg *gwconfig.Config,
-	reg *prometheus.Registry, log *slog.Logger, f gatewayFlags) error {
+	reg *prometheus.Registry, log *slog.Logger, f gatewayFlags, ui http.Handler) error {
 	shutdownTimeout := f.shutdownTimeout
 	// No keepalive setsockopts at accept: most connections a front door
 	// sees under attack are denied at once; admitted ones get keepalive.
@@ -253,6 +267,10 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(runner.Status())
 		})
+		if ui != nil {
+			mux.Handle("/ui/", ui)
+			log.Info("web console", "url", "http://"+mln.Addr().String()+"/ui/")
+		}
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(mln)
 		log.Info("metrics listening", "addr", mln.Addr().String())

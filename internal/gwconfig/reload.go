@@ -57,8 +57,26 @@ type Runner struct {
 	set     *servicetag.Set // nil while the file needs no service tags
 	stopSet context.CancelFunc
 	cache   TagCache
-	notes   map[string]string // degraded notes logged, by route
-	metered []string          // sources published to the gateway's metrics
+	notes   map[string]string     // degraded notes logged, by route
+	metered []string              // sources published to the gateway's metrics
+	routes  []gateway.Route       // in force
+	onRoute func([]gateway.Route) // OnRoutes
+}
+
+// OnRoutes makes f see every route table the runner installs (the web
+// console's decision recorder); call it before Start. f runs with the
+// runner's lock held and must not call the runner.
+func (r *Runner) OnRoutes(f func([]gateway.Route)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onRoute = f
+}
+
+// Routes returns the route table in force.
+func (r *Runner) Routes() []gateway.Route {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routes
 }
 
 // NewRunner returns a Runner for the file at path feeding gw.
@@ -334,6 +352,10 @@ func (r *Runner) recompile() {
 // changed. r.mu is held.
 func (r *Runner) install(routes []gateway.Route, notes map[string][]string) {
 	r.gw.SetRoutes(routes)
+	r.routes = routes
+	if r.onRoute != nil {
+		r.onRoute(routes)
+	}
 	next := map[string]string{}
 	for name, n := range notes {
 		next[name] = strings.Join(n, "; ")

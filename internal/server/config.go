@@ -65,6 +65,10 @@ type Config struct {
 	Upstreams       []Upstream     // clusters served by a real kube-apiserver
 	DNSSuffix       string
 
+	// DisableConsole turns off the web console (ConsolePath on the API
+	// address) and the front door's decision history it shows.
+	DisableConsole bool
+
 	// ClientConfigPath is where the client config is written; "" skips it.
 	ClientConfigPath string
 
@@ -121,6 +125,11 @@ type Config struct {
 	KubeEtcdEndpoints []string
 	KubeEtcdPrefix    string
 	MaxKubeAPIServers int
+
+	// ServiceTagsWithVnetIntegration follows the newer AKS (since 2026-03):
+	// a service tag is allowed with API Server VNet Integration, whose
+	// list limit is 2,000. Off: the seed's refusal.
+	ServiceTagsWithVnetIntegration bool
 
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).

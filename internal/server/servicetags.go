@@ -29,8 +29,11 @@ func (m *Main) tagSetConfig() servicetag.SetConfig {
 	cfg := servicetag.SetConfig{
 		Sources: sources, Cloud: m.cfg.ServiceTagsCloud, CacheDir: m.path("servicetags"),
 		Refresh: m.cfg.ServiceTagsRefresh, HTTP: m.cfg.ServiceTagsHTTP,
-		OnChange: func(*servicetag.Catalog) { m.catalogChanged() },
-		Log:      m.log.With("component", "servicetags"), Now: m.cfg.Now,
+		OnChange: func(cat *servicetag.Catalog) {
+			m.tagsPrev.Store(m.tagsLast.Swap(cat)) // calls are serialised
+			m.catalogChanged()
+		},
+		Log: m.log.With("component", "servicetags"), Now: m.cfg.Now,
 	}
 	if m.ctrl != nil {
 		cfg.InUse = m.ctrl.TagsInUse
