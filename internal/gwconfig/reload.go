@@ -175,6 +175,7 @@ func (r *Runner) apply(ctx context.Context, cfg *Config, raw []byte) error {
 		return err
 	}
 	r.warnRestart(cfg)
+	r.gw.SetLiveOptions(cfg.RevokeExisting, cfg.AuditAllowed)
 	if set != r.set {
 		r.swapSet(set)
 	}
@@ -407,8 +408,7 @@ func (r *Runner) publishStatus() {
 }
 
 // warnRestart logs settings that changed but only take effect at start.
-// Values are compared, not pointers: revokeExisting: true written in the
-// file is the same setting at every reload.
+// Values are compared, not pointers: an unchanged key is never reported.
 func (r *Runner) warnRestart(cfg *Config) {
 	old := r.cfg
 	if old == nil {
@@ -424,7 +424,8 @@ func (r *Runner) warnRestart(cfg *Config) {
 }
 
 // restartKeysChanged names the file keys whose values differ between a and
-// b among those gateway.New reads once.
+// b among those gateway.New reads once (revokeExisting and auditAllowed
+// are applied live by apply).
 func restartKeysChanged(a, b gateway.Config) []string {
 	var out []string
 	if !slices.Equal(a.TrustedProxies, b.TrustedProxies) || a.RequireProxyHeader != b.RequireProxyHeader {
@@ -439,17 +440,8 @@ func restartKeysChanged(a, b gateway.Config) []string {
 	if a.MaxConns != b.MaxConns || a.MaxUndecided != b.MaxUndecided || a.MaxUndecidedPerSource != b.MaxUndecidedPerSource {
 		out = append(out, "connection caps")
 	}
-	if revokes(a.RevokeExisting) != revokes(b.RevokeExisting) {
-		out = append(out, "revokeExisting")
-	}
-	if a.AuditAllowed != b.AuditAllowed {
-		out = append(out, "auditAllowed")
-	}
 	return out
 }
-
-// revokes is gateway.Config.RevokeExisting's meaning: nil or true.
-func revokes(p *bool) bool { return p == nil || *p }
 
 // Watch reloads the file when it changes (the directory is watched, since
 // editors replace files) and whenever hup delivers, until ctx ends. Errors

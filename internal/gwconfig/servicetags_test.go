@@ -68,7 +68,9 @@ func TestNoSourcesUsesEmbeddedSnapshot(t *testing.T) {
 }
 
 // TestReloadRestartWarningComparesValues: revokeExisting: true written in
-// the file is not a change at every reload; a real change is named.
+// the file is not a change at every reload; revokeExisting and
+// auditAllowed apply live (an admitted connection is audited at once);
+// a change that needs a restart is named.
 func TestReloadRestartWarningComparesValues(t *testing.T) {
 	up := tlsUpstream(t)
 	yaml := "revokeExisting: true\n" + configYAML(up, "20.20.20.20")
@@ -84,8 +86,19 @@ func TestReloadRestartWarningComparesValues(t *testing.T) {
 	if err := rn.r.Reload(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(rn.log.String(), "revokeExisting, auditAllowed changed: restart to apply them") {
-		t.Fatalf("changed keys not named:\n%s", rn.log.String())
+	if strings.Contains(rn.log.String(), "restart to apply") {
+		t.Fatalf("live keys reported as needing a restart:\n%s", rn.log.String())
+	}
+	if !admitted(rn.addr, alice) {
+		t.Fatal("alice refused")
+	}
+	waitLog(t, rn, `"msg":"allowed"`)
+	writeFile(t, rn.path, "dialTimeout: 3s\nrevokeExisting: false\nauditAllowed: true\n"+configYAML(up, "20.20.20.20"))
+	if err := rn.r.Reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rn.log.String(), "dialTimeout changed: restart to apply them") {
+		t.Fatalf("changed key not named:\n%s", rn.log.String())
 	}
 }
 
