@@ -49,6 +49,8 @@ type File struct {
 	// address; UITokenFile holds the token that signs in to it.
 	UI          bool   `yaml:"ui"`
 	UITokenFile string `yaml:"uiTokenFile"`
+	// Prefilter is the opt-in kernel prefilter (prefilter.go).
+	Prefilter Prefilter `yaml:"prefilter"`
 }
 
 // ServiceTagPin keeps Tag at the version whose tag changeNumber is
@@ -186,6 +188,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateSources()...)
 	errs = append(errs, c.validateRoutes()...)
+	errs = append(errs, c.validatePrefilter()...)
 	return errors.Join(errs...)
 }
 
