@@ -24,7 +24,8 @@
 // by the embedded snapshot): its one refresh loop, update checks (a
 // document that drops a tag in use or moves back is held), pins
 // (serviceTagPins) and the operator's accept (acceptChangeNumber) are the
-// same as serve's; routes are recompiled when its catalog changes. Changes
-// to listen, metrics and the gateway's connection settings need a restart;
-// Reload logs the keys whose values changed.
+// same as serve's; routes are recompiled when its catalog changes.
+// revokeExisting and auditAllowed apply at reload; changes to listen,
+// metrics, proxyProtocol, the timeouts and the connection caps need a
+// restart, and Reload logs the keys whose values changed.
 package gwconfig
