@@ -35,6 +35,11 @@ type Config struct {
 	// SubscriptionSource, when set, is asked instead of Subscriptions on
 	// every GET /subscriptions, /subscriptions/{sub} and /tenants.
 	SubscriptionSource func(ctx context.Context) ([]Subscription, error)
+	// ServiceTagPageSize is the number of tags per serviceTagDetails page
+	// (ServiceTagInformation_List, which Azure pages and its SDK pager
+	// follows); 0: DefaultServiceTagPageSize. The serviceTags discovery
+	// API answers the whole document unless the client asks with $top.
+	ServiceTagPageSize int
 	// ServiceTagsWithVnetIntegration follows the newer AKS (since
 	// 2026-03): a service tag is allowed on a cluster with API server VNet
 	// integration, within the 2,000-entry limit. false (default) keeps the
@@ -62,8 +67,9 @@ type Config struct {
 	ExtraLocations []string
 }
 
-// Defaults of the quotas in Config.
+// Defaults of the quotas and pages in Config.
 const (
+	DefaultServiceTagPageSize               = 500
 	DefaultMaxClustersPerSubscription       = 1000
 	DefaultMaxResourceGroupsPerSubscription = 980
 )
