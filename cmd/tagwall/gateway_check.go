@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,7 +14,6 @@ import (
 
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
-	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 // explainResult is the JSON shape of an access check (`tagwall gateway
@@ -110,20 +112,7 @@ Exit status: 0 allowed, 1 refused, 2 bad input.`,
 			if *config == "" {
 				return usageError(fmt.Errorf("gateway check: --config FILE is required"))
 			}
-			cfg, err := gwconfig.Load(*config)
-			if err != nil {
-				return usageError(err)
-			}
-			cfg.Dir = filepath.Dir(*config)
-			cats := make([]*servicetag.Catalog, 0, len(cfg.ServiceTags))
-			for _, s := range cfg.ServiceTags {
-				doc, err := loadDocument(cmd.Context(), cfg.SourceLocation(s))
-				if err != nil {
-					return usageError(fmt.Errorf("gateway check: %w", err))
-				}
-				cats = append(cats, servicetag.NewCatalog(doc))
-			}
-			x, err := cfg.Check(cats, sni, addr, time.Now())
+			x, err := explainStandalone(cmd.Context(), *config, sni, addr)
 			if err != nil {
 				return usageError(err)
 			}
@@ -144,4 +133,36 @@ Exit status: 0 allowed, 1 refused, 2 bad input.`,
 	cmd.Flags().StringVar(&sni, "sni", "", "server name the client sends (default: the default route)")
 	outputFlag(cmd, &out)
 	return cmd
+}
+
+// explainStandalone loads the file as `tagwall gateway` does (the same
+// service-tag Set, sources, cache and rules, through a Runner feeding a
+// gateway that never listens) and explains the route for sni.
+func explainStandalone(ctx context.Context, path, sni string, addr netip.Addr) (gateway.Explanation, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return gateway.Explanation{}, fmt.Errorf("gateway check: %w", err)
+	}
+	cfg, err := gwconfig.Parse(path, raw)
+	if err != nil {
+		return gateway.Explanation{}, err
+	}
+	cfg.Dir = filepath.Dir(path)
+	gw, err := gateway.New(cfg.Gateway())
+	if err != nil {
+		return gateway.Explanation{}, fmt.Errorf("gateway check: %w", err)
+	}
+	defer gw.Shutdown(context.WithoutCancel(ctx))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	runner := gwconfig.NewRunner(path, gw, gwconfig.RunnerOptions{Log: quiet, CacheDir: gatewayCacheDir(path, quiet)})
+	if err := runner.Start(ctx, cfg, raw); err != nil {
+		return gateway.Explanation{}, fmt.Errorf("gateway check: %w", err)
+	}
+	x, ok := gw.ExplainSNI(sni, addr)
+	if !ok {
+		return gateway.Explanation{}, fmt.Errorf("gateway check %s: no route for server name %q and no default route", addr, sni)
+	}
+	return x, nil
 }

@@ -80,7 +80,7 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	}
 	e.allowed.Inc()
 	e.recent.add(pre.client, start.UnixNano())
-	if g.cfg.AuditAllowed {
+	if g.opts.auditAllowed.Load() {
 		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}
 	c.SetReadDeadline(time.Time{})

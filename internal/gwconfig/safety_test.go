@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/gateway"
-	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 const safetyYAML = `listen: 127.0.0.1:1
@@ -46,7 +45,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			x, err := c.Check([]*servicetag.Catalog{pub}, tt.sni, netip.MustParseAddr(tt.addr), time.Now())
+			x, err := c.Check(pub, tt.sni, netip.MustParseAddr(tt.addr), time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
