@@ -64,10 +64,7 @@ func (c *Controller) reconcile(key string) {
 	mc := &e.mc
 	if mc.ProvisioningState == state.Deleting {
 		c.compiler.Forget(key)
-		if _, ok := c.routes[key]; ok {
-			delete(c.routes, key)
-			c.dirty = true
-		}
+		c.dropRoute(key)
 		rev := e.rev
 		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) }))
 		return
@@ -81,9 +78,8 @@ func (c *Controller) reconcile(key string) {
 	version := routeVersion(mc, res)
 	cur, have := c.routes[key]
 	if !have || cur.Version != version || cur.SNI != mc.FQDN {
-		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
-			SNI: mc.FQDN, Allow: res.Allow, Version: version}
-		c.dirty = true
+		c.setRoute(key, Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
+			SNI: mc.FQDN, Allow: res.Allow, Version: version})
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
 	if pending || !sameStatus(mc.Status, status) {
