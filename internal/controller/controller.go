@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
@@ -49,6 +50,8 @@ type Config struct {
 type Controller struct {
 	cfg       Config
 	catalogCh chan struct{}
+
+	synced atomic.Bool // a full listing's routes were applied
 
 	mu       sync.Mutex
 	applied  int64         // store revision the routes reflect
@@ -177,6 +180,11 @@ func (c *Controller) Restore(ctx context.Context) error {
 	c.restored = rev
 	return nil
 }
+
+// Synced reports whether the routes of a full listing of the store (by
+// Restore or Run) have been applied. It is safe to call from any
+// goroutine.
+func (c *Controller) Synced() bool { return c.synced.Load() }
 
 // ready is a closed channel: a select case that is always ready.
 var ready = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
@@ -312,6 +320,7 @@ func (c *Controller) list(ctx context.Context, writes bool) (int64, error) {
 		c.apply()
 	}
 	c.setApplied(rev)
+	c.synced.Store(true)
 	return rev, nil
 }
 

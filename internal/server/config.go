@@ -27,6 +27,7 @@ const (
 	DefaultMaxAPIConnections     = 1024
 	DefaultMaxMetricsConnections = 64
 	DefaultShutdownTimeout       = 4 * time.Second
+	DefaultMetricsTopRefused     = 10
 	// AzurePublicDownloadPage is the official page of the Azure Public
 	// service-tag file; the JSON link on it is followed.
 	AzurePublicDownloadPage = "https://www.microsoft.com/en-us/download/details.aspx?id=56519"
@@ -102,6 +103,17 @@ type Config struct {
 	// 980 resource groups), negative means no limit.
 	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
 	ExtraLocations                                               []string
+
+	// MetricsPerCluster exports the front door's connection, byte,
+	// revocation, allowlist-version and prefix series per cluster (9 a
+	// cluster). By default they are summed over the clusters (route="*")
+	// so /metrics does not grow with the fleet.
+	MetricsPerCluster bool
+	// MetricsTopRefused is the number of clusters with the most refused
+	// connections exported as tagwall_gateway_top_refused_connections
+	// (a bounded series set); default DefaultMetricsTopRefused, negative
+	// for none.
+	MetricsTopRefused int
 
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
@@ -226,6 +238,12 @@ func (c *Config) setLimitDefaults() {
 	dur(&c.APIWriteTimeout, DefaultAPIWriteTimeout)
 	dur(&c.APIIdleTimeout, DefaultAPIIdleTimeout)
 	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	switch {
+	case c.MetricsTopRefused == 0:
+		c.MetricsTopRefused = DefaultMetricsTopRefused
+	case c.MetricsTopRefused < 0:
+		c.MetricsTopRefused = 0
+	}
 	if c.MaxAPIConnections <= 0 {
 		c.MaxAPIConnections = DefaultMaxAPIConnections
 	}

@@ -32,6 +32,13 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	} else {
 		lines = append(lines, pc)
 	}
+	switch {
+	case m.ctrl == nil:
+	case !m.ctrl.Synced():
+		lines, ready = append(lines, check{"routes", false, "not restored from the store yet (the front door refuses the clusters it has no route for)"}), false
+	default:
+		lines = append(lines, check{"routes", true, fmt.Sprintf("%d in force", m.routeCount.Load())})
+	}
 	if rev, err := m.store.Revision(ctx); err != nil {
 		lines, ready = append(lines, check{"store", false, err.Error()}), false
 		// Fail static: the front door keeps what it had (see storeDown).

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -58,7 +59,8 @@ type Main struct {
 
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
-	lastStandinErr string // the last fleet error logged (controller goroutine only)
+	standinErrMu   sync.Mutex
+	lastStandinErr string // the last stand-in error logged
 	closeOnce      sync.Once
 	closeErr       error
 }
@@ -103,6 +105,7 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
+	m.fleet.OnError(m.logStandinErr)
 	m.reg = m.newRegistry()
 	if err := m.startGateway(); err != nil {
 		return err
@@ -137,6 +140,8 @@ func (m *Main) startGateway() error {
 		MaxConns:              m.cfg.MaxConns,
 		MaxUndecided:          m.cfg.MaxUndecided,
 		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
+		RouteMetrics:          m.routeMetrics(),
+		TopRefused:            m.cfg.MetricsTopRefused,
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)
@@ -156,7 +161,7 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 	if !m.cfg.DisableController {
 		ctrl, err := controller.New(controller.Config{
 			Store: m.store, Catalog: m.cats.Current, SystemRanges: m.cfg.SystemRanges,
-			Apply: m.apply, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
+			Apply: m.apply, ApplyChanges: m.applyChanges, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
 			Claims: m.dist.claims,
 		})
 		if err != nil {
@@ -165,6 +170,7 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		m.ctrl = ctrl
 	}
 	m.startCatalogsFor(ctx)
+	m.restoreRoutes(ctx)
 	ln, err := gateway.Listen(context.Background(), "tcp", m.cfg.GatewayAddr) // no keepalive setsockopts per accepted connection
 	if err != nil {
 		return fmt.Errorf("listen front door %s: %w", m.cfg.GatewayAddr, err)
@@ -184,6 +190,31 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		m.wg.Go(func() { m.stopped(partController, m.ctrl.Run(m.ctx)) })
 	}
 	return nil
+}
+
+// restoreRoutes applies the stored clusters' routes before the front door
+// listens, so a restart never refuses a client the store admits. When the
+// store cannot be listed the front door starts without them (failing
+// closed) and the controller lists again as it runs; /readyz stays
+// unready until it has (see checks).
+func (m *Main) restoreRoutes(ctx context.Context) {
+	if m.ctrl == nil {
+		return
+	}
+	start := time.Now()
+	if err := m.ctrl.Restore(ctx); err != nil {
+		m.log.Warn("restore routes from the store: the front door starts without them until the controller lists the store", "err", err)
+		return
+	}
+	m.log.Info("restored routes from the store", "routes", m.routeCount.Load(), "took", time.Since(start).Round(time.Millisecond))
+}
+
+// routeMetrics is the front door's per-route metrics mode.
+func (m *Main) routeMetrics() gateway.RouteMetricsMode {
+	if m.cfg.MetricsPerCluster {
+		return gateway.RouteMetricsPerRoute
+	}
+	return gateway.RouteMetricsAggregate
 }
 
 // catalogChanged runs after a new service-tag document is put in force.

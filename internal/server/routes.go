@@ -13,58 +13,69 @@ import (
 	"github.com/tagwall/tagwall/internal/standin"
 )
 
-// apply is the controller's Apply: it makes the stand-in fleet match the
-// route table (one stand-in per cluster not served by an --upstream), then
-// swaps the front door's routes: an --upstream cluster's route dials its
-// upstream, any other's hands admitted connections to its in-process
-// stand-in (gateway.Route.Local: no listener, no dial). Upstreams come only
-// from the operator's configuration, never from the API caller. It runs on
-// the controller's goroutine, so stand-ins are up before the controller
-// marks an operation Succeeded.
+// apply is the controller's Apply (a whole table, after a full listing):
+// it swaps the front door's routes and keeps only the stand-ins of the
+// routed clusters. An --upstream cluster's route dials its upstream, any
+// other's hands admitted connections to its in-process stand-in
+// (gateway.Route.Local: no listener, no dial), which is made at the
+// cluster's first connection (standin.Lazy), so a route costs no
+// certificate, goroutine or descriptor until then. Upstreams come only
+// from the operator's configuration, never from the API caller. It runs
+// on the controller's goroutine, before the controller marks an operation
+// Succeeded.
 func (m *Main) apply(routes []controller.Route) {
-	var want []standin.Cluster
-	for _, r := range routes {
-		if _, ok := m.upstreamFor(r.ClusterID); !ok {
-			want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
-		}
-	}
-	standins, err := m.fleet.Sync(want)
-	m.logStandinErr(err)
 	gw := make([]gateway.Route, 0, len(routes))
+	keep := make(map[string]struct{}, len(routes))
 	for _, r := range routes {
-		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
-		if u, ok := m.upstreamFor(r.ClusterID); ok {
-			gr.Upstream = u.Addr
-		} else if s, ok := standins[r.ClusterID]; ok {
-			gr.Local = s
-		} else {
-			continue // no upstream: leave it unrouted (connections denied, no-route)
-		}
-		gw = append(gw, gr)
+		keep[r.ClusterID] = struct{}{}
+		gw = append(gw, m.gatewayRoute(r))
 	}
+	m.fleet.Retain(keep)
 	m.gw.SetRoutes(gw)
-	m.routeCount.Store(int64(len(gw)))
-	m.log.Debug("applied routes", "routes", len(gw), "standins", len(want))
+	m.routeCount.Store(int64(m.gw.RouteCount()))
+	m.log.Debug("applied routes", "routes", len(gw))
 }
 
-// logStandinErr logs a fleet error once, not at every apply: the same
-// failing cluster is retried at each apply (a transient failure heals),
-// but an unchanged error is logged at debug level only. It runs on the
-// controller's goroutine.
-func (m *Main) logStandinErr(err error) {
-	msg := ""
-	if err != nil {
-		msg = err.Error()
+// applyChanges is the controller's ApplyChanges: the routes set and the
+// clusters removed since the last call, in time proportional to them.
+func (m *Main) applyChanges(set []controller.Route, remove []string) {
+	gw := make([]gateway.Route, 0, len(set))
+	for _, r := range set {
+		gw = append(gw, m.gatewayRoute(r))
 	}
-	switch {
-	case msg == m.lastStandinErr && err != nil:
-		m.log.Debug("make stand-in api servers: still failing", "err", err)
-	case err != nil:
-		m.log.Error("make stand-in api servers (clusters without one stay unrouted: connections denied)", "err", err)
-	case m.lastStandinErr != "":
-		m.log.Info("stand-in api servers made again for every cluster")
+	m.gw.UpdateRoutes(gw, remove)
+	for _, id := range remove {
+		m.fleet.Remove(id)
 	}
-	m.lastStandinErr = msg
+	m.routeCount.Store(int64(m.gw.RouteCount()))
+}
+
+// gatewayRoute is the front-door route of a cluster: to its --upstream,
+// else to its lazy stand-in.
+func (m *Main) gatewayRoute(r controller.Route) gateway.Route {
+	sni := strings.ToLower(r.SNI)
+	gr := gateway.Route{Name: r.ClusterID, SNI: sni, Allow: r.Allow, Version: r.Version}
+	if u, ok := m.upstreamFor(r.ClusterID); ok {
+		gr.Upstream = u.Addr
+	} else {
+		gr.Local = m.fleet.Lazy(standin.Cluster{ID: r.ClusterID, FQDN: sni})
+	}
+	return gr
+}
+
+// logStandinErr logs a stand-in that could not be made at a connection
+// (the connection is closed): the first failure of a message at error
+// level, repeats of the same one at debug level.
+func (m *Main) logStandinErr(c standin.Cluster, err error) {
+	m.standinErrMu.Lock()
+	repeat := m.lastStandinErr == err.Error()
+	m.lastStandinErr = err.Error()
+	m.standinErrMu.Unlock()
+	if repeat {
+		m.log.Debug("make stand-in api server: still failing", "cluster", c.ID, "err", err)
+		return
+	}
+	m.log.Error("make stand-in api server (its connections are closed)", "cluster", c.ID, "err", err)
 }
 
 // provisionStandin gives a new stand-in its cluster's CA and token.
