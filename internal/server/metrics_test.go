@@ -13,7 +13,9 @@ import (
 // TestDeletedClusterSeriesRemoved: once a cluster is deleted, /metrics has
 // no series labelled with its route.
 func TestDeletedClusterSeriesRemoved(t *testing.T) {
-	m := start(t, testConfig(t, t.TempDir()))
+	cfg := testConfig(t, t.TempDir())
+	cfg.MetricsPerCluster = true
+	m := start(t, cfg)
 	s := newSeed(t, m)
 	s.createGroup(t)
 	putClusters(t, s, 0, 2)
