@@ -29,6 +29,7 @@ var (
 type scaleRow struct {
 	clusters         int
 	updP50, updP99   time.Duration
+	putP50, putP99   time.Duration // the PUT's answer alone
 	burst            int
 	burstLag         time.Duration // last PUT answered → last route enforced
 	ready, enforced  time.Duration // from the restart's New call
@@ -52,8 +53,8 @@ func (r scaleRow) markdown() string {
 	if r.burst > 0 {
 		burst = fmt.Sprintf("%d in %s ms after the last PUT", r.burst, ms(r.burstLag))
 	}
-	return fmt.Sprintf("| %d | %s / %s ms | %s | %s / %s s | %s MiB (%.1f KiB/cluster; heap %.1f KiB) | %d / %d | %.2f MB, %s ms |",
-		r.clusters, ms(r.updP50), ms(r.updP99), burst, secs(r.ready), secs(r.enforced),
+	return fmt.Sprintf("| %d | %s / %s ms (PUT answered %s / %s ms) | %s | %s / %s s | %s MiB (%.1f KiB/cluster; heap %.1f KiB) | %d / %d | %.2f MB, %s ms |",
+		r.clusters, ms(r.updP50), ms(r.updP99), ms(r.putP50), ms(r.putP99), burst, secs(r.ready), secs(r.enforced),
 		mib(r.loaded.rss), r.rssPerCluster()/1024, r.heapPerCluster()/1024,
 		r.loaded.fds, r.loaded.goroutines, float64(r.metricsBytes)/1e6, ms(r.metricsTime))
 }
@@ -149,8 +150,16 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	row := scaleRow{clusters: n}
 
 	m := start(t, cfg)
-	s := newSeedTB(t, m)
-	s.createGroupTB(t)
+	s := newSeed(t, m)
+	s.featureState(t, "register") // service tags in lists
+	eventually(t, 10*time.Second, "feature Registered", func() error {
+		if st := s.featureState(t, ""); st != "Registered" {
+			return errorf("%s", st)
+		}
+		return nil
+	})
+	s.registerProvider(t)
+	s.createGroup(t)
 	tmpl := putAndWait(t, s, "tmpl", "AzureCloud", "20.20.20.20")
 	row.base = measureProc(t)
 	if err := m.Close(); err != nil {
@@ -172,7 +181,7 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	row.metricsBytes, row.metricsTime = scrapeMetrics(t, cfg.MetricsAddr)
 
 	s = newSeedTB(t, m)
-	row.updP50, row.updP99 = measureUpdates(t, s, tmpl, n, updates)
+	row.updP50, row.updP99, row.putP50, row.putP99 = measureUpdates(t, s, tmpl, n, updates)
 	if burst > 0 {
 		row.burst, row.burstLag = burst, measureBurst(t, s, burst)
 	}
@@ -229,11 +238,11 @@ func checkEnforced(t *testing.T, m *Main, tmpl state.ManagedCluster, n int) {
 // measureUpdates changes one seeded cluster's list at a time through the
 // API (admitting 20.20.20.20 or not) and times each PUT's start to the
 // front door enforcing the new list.
-func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates int) (p50, p99 time.Duration) {
+func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates int) (p50, p99, put50, put99 time.Duration) {
 	t.Helper()
 	suffix := tmpl.FQDN[strings.IndexByte(tmpl.FQDN, '.'):]
 	probe := netip.MustParseAddr("20.20.20.20")
-	var lat []time.Duration
+	var lat, puts []time.Duration
 	for k := range updates {
 		i := (k * 7919) % n
 		name := scaleName(i)
@@ -248,6 +257,7 @@ func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates
 		if code, body := call(t, s.http, http.MethodPut, u, s.m.Token(), fleetSpec(name, ranges...)); code/100 != 2 {
 			t.Fatalf("update %s: %d %v", name, code, body)
 		}
+		puts = append(puts, time.Since(begin))
 		for {
 			if _, now := s.m.gw.Check(fqdn, probe); now != was {
 				break
@@ -259,7 +269,7 @@ func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates
 		}
 		lat = append(lat, time.Since(begin))
 	}
-	return percentile(lat, 50), percentile(lat, 99)
+	return percentile(lat, 50), percentile(lat, 99), percentile(puts, 50), percentile(puts, 99)
 }
 
 // measureBurst creates clusters through the API, 8 PUTs at a time, and
