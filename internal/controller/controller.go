@@ -300,8 +300,12 @@ func (c *Controller) list(ctx context.Context, writes bool) (int64, error) {
 		c.routes = map[string]Route{}
 	}
 	c.catalog = c.cfg.Catalog()
-	for _, kv := range kvs {
-		c.load(kv)
+	for i, e := range c.decodeClusters(kvs) {
+		if e != nil {
+			c.clusters[kvs[i].Key] = e
+		} else if !strings.HasPrefix(kvs[i].Key, state.ClustersPrefix) {
+			c.load(kvs[i])
+		}
 	}
 	for key := range c.routes {
 		if _, ok := c.clusters[key]; !ok {
@@ -363,12 +367,12 @@ func (c *Controller) handle(ev store.Event) {
 func (c *Controller) load(kv store.KV) {
 	switch {
 	case strings.HasPrefix(kv.Key, state.ClustersPrefix):
-		var mc state.ManagedCluster
-		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
+		e, err := decodeCluster(kv)
+		if err != nil {
 			c.cfg.Logger.Error("controller", "err", err)
 			return
 		}
-		c.clusters[kv.Key] = &clusterEntry{mc: mc, rev: kv.ModRevision}
+		c.clusters[kv.Key] = e
 	case strings.HasPrefix(kv.Key, state.OperationsPrefix):
 		var op state.Operation
 		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {

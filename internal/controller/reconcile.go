@@ -126,10 +126,18 @@ func (c *Controller) markFailed(ctx context.Context, key string, cause error) {
 	c.finishOps(key, mc.Generation, &state.OperationError{Code: "AllowlistCompileFailed", Message: cause.Error()})
 }
 
-// writeCluster writes mc over e with CAS. A conflict is not an error to
+// writeCluster writes mc's provisioning state, applied generation and
+// status over e's whole stored record (read again: e holds only the
+// fields the controller uses) with CAS. A conflict is not an error to
 // report: the newer write arrives through the watch.
 func (c *Controller) writeCluster(ctx context.Context, e *clusterEntry, mc *state.ManagedCluster) error {
-	b, err := state.Encode(mc)
+	full, err := c.fullRecord(ctx, mc.Key(), e)
+	if err != nil {
+		c.noteWriteError(mc.Key(), err)
+		return err
+	}
+	full.ProvisioningState, full.AppliedGeneration, full.Status = mc.ProvisioningState, mc.AppliedGeneration, mc.Status
+	b, err := state.Encode(&full)
 	if err != nil {
 		return err
 	}
