@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,6 +108,16 @@ func readRSS(tb testing.TB) uint64 {
 	}
 	tb.Fatal("no VmRSS")
 	return 0
+}
+
+// cpuTime is the process's CPU time so far (user and system).
+func cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // freeAddr returns a loopback address free at the time of the call.

@@ -30,6 +30,8 @@ type scaleRow struct {
 	clusters         int
 	updP50, updP99   time.Duration
 	putP50, putP99   time.Duration // the PUT's answer alone
+	ackP50, ackP99   time.Duration // the PUT's answer → enforced
+	restartCPU       time.Duration // process CPU time (user + system) during the restart's New
 	burst            int
 	burstLag         time.Duration // last PUT answered → last route enforced
 	ready, enforced  time.Duration // from the restart's New call
@@ -53,8 +55,9 @@ func (r scaleRow) markdown() string {
 	if r.burst > 0 {
 		burst = fmt.Sprintf("%d in %s ms after the last PUT", r.burst, ms(r.burstLag))
 	}
-	return fmt.Sprintf("| %d | %s / %s ms (PUT answered %s / %s ms) | %s | %s / %s s | %s MiB (%.1f KiB/cluster; heap %.1f KiB) | %d / %d | %.2f MB, %s ms |",
-		r.clusters, ms(r.updP50), ms(r.updP99), ms(r.putP50), ms(r.putP99), burst, secs(r.ready), secs(r.enforced),
+	return fmt.Sprintf("| %d | %s / %s ms (PUT answered %s / %s; answer → enforced %s / %s) | %s | %s / %s s (CPU %s s) | %s MiB (%.1f KiB/cluster; heap %.1f KiB) | %d / %d | %.2f MB, %s ms |",
+		r.clusters, ms(r.updP50), ms(r.updP99), ms(r.putP50), ms(r.putP99), ms(r.ackP50), ms(r.ackP99), burst,
+		secs(r.ready), secs(r.enforced), secs(r.restartCPU),
 		mib(r.loaded.rss), r.rssPerCluster()/1024, r.heapPerCluster()/1024,
 		r.loaded.fds, r.loaded.goroutines, float64(r.metricsBytes)/1e6, ms(r.metricsTime))
 }
@@ -167,10 +170,11 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	}
 	seedClusters(t, filepath.Join(dir, storeFile), tmpl, tmpl.Status, n)
 
-	begin := time.Now()
+	begin, cpu := time.Now(), cpuTime(t)
 	w := watchReady(cfg.MetricsAddr, begin)
 	m = start(t, cfg)
 	row.enforced, row.enforcedAtReturn = time.Since(begin), m.gw.RouteCount()
+	row.restartCPU = cpuTime(t) - cpu
 	<-w.done
 	row.ready, row.readyRoutes = w.at, w.routes
 	if row.enforcedAtReturn != n+1 || row.readyRoutes != n+1 {
@@ -181,7 +185,7 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	row.metricsBytes, row.metricsTime = scrapeMetrics(t, cfg.MetricsAddr)
 
 	s = newSeedTB(t, m)
-	row.updP50, row.updP99, row.putP50, row.putP99 = measureUpdates(t, s, tmpl, n, updates)
+	row.updP50, row.updP99, row.putP50, row.putP99, row.ackP50, row.ackP99 = measureUpdates(t, s, tmpl, n, updates)
 	if burst > 0 {
 		row.burst, row.burstLag = burst, measureBurst(t, s, burst)
 	}
@@ -238,11 +242,11 @@ func checkEnforced(t *testing.T, m *Main, tmpl state.ManagedCluster, n int) {
 // measureUpdates changes one seeded cluster's list at a time through the
 // API (admitting 20.20.20.20 or not) and times each PUT's start to the
 // front door enforcing the new list.
-func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates int) (p50, p99, put50, put99 time.Duration) {
+func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates int) (p50, p99, put50, put99, ack50, ack99 time.Duration) {
 	t.Helper()
 	suffix := tmpl.FQDN[strings.IndexByte(tmpl.FQDN, '.'):]
 	probe := netip.MustParseAddr("20.20.20.20")
-	var lat, puts []time.Duration
+	var lat, puts, acks []time.Duration
 	for k := range updates {
 		i := (k * 7919) % n
 		name := scaleName(i)
@@ -257,7 +261,8 @@ func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates
 		if code, body := call(t, s.http, http.MethodPut, u, s.m.Token(), fleetSpec(name, ranges...)); code/100 != 2 {
 			t.Fatalf("update %s: %d %v", name, code, body)
 		}
-		puts = append(puts, time.Since(begin))
+		answered := time.Now()
+		puts = append(puts, answered.Sub(begin))
 		for {
 			if _, now := s.m.gw.Check(fqdn, probe); now != was {
 				break
@@ -267,9 +272,9 @@ func measureUpdates(t *testing.T, s *seed, tmpl state.ManagedCluster, n, updates
 			}
 			time.Sleep(50 * time.Microsecond)
 		}
-		lat = append(lat, time.Since(begin))
+		lat, acks = append(lat, time.Since(begin)), append(acks, time.Since(answered))
 	}
-	return percentile(lat, 50), percentile(lat, 99), percentile(puts, 50), percentile(puts, 99)
+	return percentile(lat, 50), percentile(lat, 99), percentile(puts, 50), percentile(puts, 99), percentile(acks, 50), percentile(acks, 99)
 }
 
 // measureBurst creates clusters through the API, 8 PUTs at a time, and
