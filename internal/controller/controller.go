@@ -292,12 +292,12 @@ func (c *Controller) list(ctx context.Context, writes bool) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.clusters = map[string]*clusterEntry{}
+	c.clusters = make(map[string]*clusterEntry, len(kvs))
 	c.ops = map[string]map[string]*opEntry{}
 	c.features = map[string]*featureEntry{}
 	c.retry = map[string]bool{}
 	if c.routes == nil {
-		c.routes = map[string]Route{}
+		c.routes = make(map[string]Route, len(kvs))
 	}
 	c.catalog = c.cfg.Catalog()
 	for i, e := range c.decodeClusters(kvs) {

@@ -209,6 +209,13 @@ func (r *listRefs) setEarly(t *table) {
 // reported in dups.
 func (g *Gateway) buildTable(routes []Route) (t *table, refs listRefs, dups []string) {
 	ed := editOf(&table{})
+	if per := len(routes) / tableShards; per > 0 { // spare the maps' growth
+		hint := per + per/2 + 2
+		for i := range tableShards {
+			ed.t.byName[i], ed.t.bySNI[i] = make(map[string]*routeEntry, hint), make(map[string]*routeEntry, hint)
+			ed.ownNames[i], ed.ownSNI[i] = true, true
+		}
+	}
 	for _, r := range routes {
 		r.SNI = strings.ToLower(r.SNI)
 		if ed.t.byName.get(r.Name) != nil {
