@@ -115,6 +115,17 @@ type Config struct {
 	// for none.
 	MetricsTopRefused int
 
+	// KubeAPIServer, when set, is the kube-apiserver binary that serves
+	// each cluster instead of a stand-in (a real Kubernetes API and its
+	// storage; no nodes). Their data lives in the etcd at
+	// KubeEtcdEndpoints under KubeEtcdPrefix, or, when no endpoints are
+	// given, in a local etcd the server starts in DATA/kube-etcd. At most
+	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero).
+	KubeAPIServer     string
+	KubeEtcdEndpoints []string
+	KubeEtcdPrefix    string
+	MaxKubeAPIServers int
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

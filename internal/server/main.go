@@ -21,6 +21,7 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
@@ -48,6 +49,8 @@ type Main struct {
 
 	adminID, adminSecret string // the admin service principal
 	fleet                *standin.Fleet
+	kube                 *kubefleet.Fleet // with --kube-apiserver
+	kubeEtcd             *kubefleet.Etcd  // the local etcd of kube, when no endpoints are given
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
 
@@ -61,6 +64,7 @@ type Main struct {
 	routeCount     atomic.Int64
 	standinErrMu   sync.Mutex
 	lastStandinErr string // the last stand-in error logged
+	lastKubeErr    string // the last kube fleet error logged (controller goroutine only)
 	closeOnce      sync.Once
 	closeErr       error
 }
@@ -106,6 +110,9 @@ func (m *Main) start(ctx context.Context) error {
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
 	m.fleet.OnError(m.logStandinErr)
+	if err := m.startKube(); err != nil {
+		return err
+	}
 	m.reg = m.newRegistry()
 	if err := m.startGateway(); err != nil {
 		return err
@@ -159,9 +166,13 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 	}
 	m.cats = cats
 	if !m.cfg.DisableController {
+		var changes func([]controller.Route, []string)
+		if m.kube == nil { // the kube fleet syncs with the whole table
+			changes = m.applyChanges
+		}
 		ctrl, err := controller.New(controller.Config{
 			Store: m.store, Catalog: m.cats.Current, SystemRanges: m.cfg.SystemRanges,
-			Apply: m.apply, ApplyChanges: m.applyChanges, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
+			Apply: m.apply, ApplyChanges: changes, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
 			Claims: m.dist.claims,
 		})
 		if err != nil {

@@ -24,11 +24,17 @@ import (
 // on the controller's goroutine, before the controller marks an operation
 // Succeeded.
 func (m *Main) apply(routes []controller.Route) {
+	var kube map[string]string
+	if m.kube != nil {
+		kube = m.syncKube(routes) // real apiservers instead of stand-ins
+	}
 	gw := make([]gateway.Route, 0, len(routes))
 	keep := make(map[string]struct{}, len(routes))
 	for _, r := range routes {
 		keep[r.ClusterID] = struct{}{}
-		gw = append(gw, m.gatewayRoute(r))
+		if gr, ok := m.gatewayRoute(r, kube); ok {
+			gw = append(gw, gr)
+		}
 	}
 	m.fleet.Retain(keep)
 	m.gw.SetRoutes(gw)
@@ -41,7 +47,9 @@ func (m *Main) apply(routes []controller.Route) {
 func (m *Main) applyChanges(set []controller.Route, remove []string) {
 	gw := make([]gateway.Route, 0, len(set))
 	for _, r := range set {
-		gw = append(gw, m.gatewayRoute(r))
+		if gr, ok := m.gatewayRoute(r, nil); ok {
+			gw = append(gw, gr)
+		}
 	}
 	m.gw.UpdateRoutes(gw, remove)
 	for _, id := range remove {
@@ -51,16 +59,43 @@ func (m *Main) applyChanges(set []controller.Route, remove []string) {
 }
 
 // gatewayRoute is the front-door route of a cluster: to its --upstream,
-// else to its lazy stand-in.
-func (m *Main) gatewayRoute(r controller.Route) gateway.Route {
+// else (with --kube-apiserver) to its kube-apiserver in kube, else to its
+// lazy stand-in. It reports false for a cluster whose kube-apiserver is
+// not running: it stays unrouted (connections denied, no-route).
+func (m *Main) gatewayRoute(r controller.Route, kube map[string]string) (gateway.Route, bool) {
 	sni := strings.ToLower(r.SNI)
 	gr := gateway.Route{Name: r.ClusterID, SNI: sni, Allow: r.Allow, Version: r.Version}
 	if u, ok := m.upstreamFor(r.ClusterID); ok {
 		gr.Upstream = u.Addr
-	} else {
-		gr.Local = m.fleet.Lazy(standin.Cluster{ID: r.ClusterID, FQDN: sni})
+		return gr, true
 	}
-	return gr
+	if m.kube != nil {
+		addr, ok := kube[r.ClusterID]
+		gr.Upstream = addr
+		return gr, ok
+	}
+	gr.Local = m.fleet.Lazy(standin.Cluster{ID: r.ClusterID, FQDN: sni})
+	return gr, true
+}
+
+// logKubeErr logs a kube fleet error once, not at every apply: the same
+// failing cluster is retried at each apply (a transient failure heals),
+// but an unchanged error is logged at debug level only. It runs on the
+// controller's goroutine.
+func (m *Main) logKubeErr(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	switch {
+	case msg == m.lastKubeErr && err != nil:
+		m.log.Debug("start kube-apiservers: still failing", "err", err)
+	case err != nil:
+		m.log.Error("start kube-apiservers (clusters without one stay unrouted: connections denied)", "err", err)
+	case m.lastKubeErr != "":
+		m.log.Info("kube-apiservers running again for every cluster")
+	}
+	m.lastKubeErr = msg
 }
 
 // logStandinErr logs a stand-in that could not be made at a connection
