@@ -409,8 +409,8 @@ func (c *Controller) load(kv store.KV) {
 func (c *Controller) flush(ctx context.Context, pending func() bool) {
 	c.apply()
 	for len(c.post) > 0 {
-		if pending != nil && pending() {
-			return
+		if ctx.Err() != nil || pending != nil && pending() {
+			return // stopping (a restart resumes them), or events first
 		}
 		f := c.post[0]
 		c.post[0] = nil
