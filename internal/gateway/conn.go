@@ -57,6 +57,9 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	}
 	if reason != "" {
 		g.metrics.decision.Observe(time.Since(start).Seconds())
+		if g.cfg.Decisions != nil {
+			g.cfg.Decisions.Record("", pre.client, false, reason, start)
+		}
 		g.deny(lc, nil, reason, pre.client, peer, pre.sni)
 		g.putState(st)
 		return
@@ -64,9 +67,15 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	e, ok := g.decide(lc, pre, peer)
 	g.metrics.decision.Observe(time.Since(start).Seconds())
 	if !ok {
+		if e != nil && g.cfg.Decisions != nil {
+			g.cfg.Decisions.Record(e.Name, pre.client, false, ReasonNotAuthorized, start)
+		}
 		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
 		g.putState(st)
 		return
+	}
+	if g.cfg.Decisions != nil {
+		g.cfg.Decisions.Record(e.Name, pre.client, true, ReasonAuthorized, start)
 	}
 	e.allowed.Inc()
 	if g.cfg.AuditAllowed {

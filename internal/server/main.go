@@ -18,6 +18,7 @@ import (
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/clustercreds"
+	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
@@ -59,6 +60,9 @@ type Main struct {
 	apiLn, gwLn, metricsLn net.Listener
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
+
+	rec      *console.Recorder // the console's decision history (nil: console off)
+	recStale atomic.Bool       // routes were removed since rec's last SetRoutes
 
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
@@ -114,9 +118,11 @@ func (m *Main) start(ctx context.Context) error {
 		return err
 	}
 	m.reg = m.newRegistry()
+	m.newRecorder()
 	if err := m.startGateway(); err != nil {
 		return err
 	}
+	m.wg.Go(m.syncRecorder)
 	if err := m.startControlPlane(ctx); err != nil {
 		return err
 	}
@@ -149,6 +155,7 @@ func (m *Main) startGateway() error {
 		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
 		RouteMetrics:          m.routeMetrics(),
 		TopRefused:            m.cfg.MetricsTopRefused,
+		Decisions:             m.decisions(),
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)

@@ -38,6 +38,7 @@ func (m *Main) apply(routes []controller.Route) {
 	}
 	m.fleet.Retain(keep)
 	m.gw.SetRoutes(gw)
+	m.noteRoutes(gw)
 	m.routeCount.Store(int64(m.gw.RouteCount()))
 	m.log.Debug("applied routes", "routes", len(gw))
 }
@@ -54,6 +55,9 @@ func (m *Main) applyChanges(set []controller.Route, remove []string) {
 	m.gw.UpdateRoutes(gw, remove)
 	for _, id := range remove {
 		m.fleet.Remove(id)
+	}
+	if len(remove) > 0 {
+		m.recStale.Store(true) // the console's histories of removed routes go within a second
 	}
 	m.routeCount.Store(int64(m.gw.RouteCount()))
 }
