@@ -64,6 +64,8 @@ type Main struct {
 	rec      *console.Recorder // the console's decision history (nil: console off)
 	recStale atomic.Bool       // routes were removed since rec's last SetRoutes
 
+	restoredAt time.Time // when New had the stored routes in force (zero: not restored)
+
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
 	standinErrMu   sync.Mutex
@@ -224,7 +226,8 @@ func (m *Main) restoreRoutes(ctx context.Context) {
 		m.log.Warn("restore routes from the store: the front door starts without them until the controller lists the store", "err", err)
 		return
 	}
-	m.log.Info("restored routes from the store", "routes", m.routeCount.Load(), "took", time.Since(start).Round(time.Millisecond))
+	m.restoredAt = time.Now()
+	m.log.Info("restored routes from the store", "routes", m.routeCount.Load(), "took", m.restoredAt.Sub(start).Round(time.Millisecond))
 }
 
 // routeMetrics is the front door's per-route metrics mode.

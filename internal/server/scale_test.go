@@ -33,7 +33,7 @@ type scaleRow struct {
 	restartCPU       time.Duration // process CPU time (user + system) during the restart's New
 	burst            int
 	burstLag         time.Duration // last PUT answered → last route enforced
-	ready, enforced  time.Duration // from the restart's New call
+	ready, enforced  time.Duration // from the restart's New call to /readyz ready, to every route in force
 	base, loaded     proc          // one cluster; after the restart with clusters
 	metricsBytes     int
 	metricsTime      time.Duration
@@ -172,7 +172,7 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	begin, cpu := time.Now(), cpuTime(t)
 	w := watchReady(cfg.MetricsAddr, begin)
 	m = start(t, cfg)
-	row.enforced, row.enforcedAtReturn = time.Since(begin), m.gw.RouteCount()
+	row.enforced, row.enforcedAtReturn = m.restoredAt.Sub(begin), m.gw.RouteCount()
 	row.restartCPU = cpuTime(t) - cpu
 	<-w.done
 	row.ready, row.readyRoutes = w.at, w.routes
