@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -32,7 +31,7 @@ type clusterView struct {
 // uses; the other fields of the result are zero.
 func decodeCluster(kv store.KV) (*clusterEntry, error) {
 	var v clusterView
-	if err := json.Unmarshal(kv.Value, &v); err != nil {
+	if err := decodeView(kv.Value, &v); err != nil {
 		return nil, fmt.Errorf("decode %q: %w", kv.Key, err)
 	}
 	return &clusterEntry{rev: kv.ModRevision, mc: state.ManagedCluster{
