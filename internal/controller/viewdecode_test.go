@@ -16,11 +16,11 @@ func records(tb testing.TB) [][]byte {
 		{},
 		{Subscription: "s", ResourceGroup: "rg", Name: "c", FQDN: "c-1.eastus.test", ProvisioningState: state.Succeeded,
 			Generation: 7, AppliedGeneration: 6, Tags: map[string]string{"k": `v"}{[`, "<html>": "\u2028"},
-			AgentPools: []map[string]any{{"name": "np", "count": 3, "nested": map[string]any{"a": []any{1, "x]", nil, true}}}},
+			AgentPools:     []map[string]any{{"name": "np", "count": 3, "nested": map[string]any{"a": []any{1, "x]", nil, true}}}},
 			NetworkProfile: map[string]any{"plugin": `a\b`},
 			Extra:          map[string]json.RawMessage{"x": json.RawMessage(`{"y":[1,2,{"z":"}"}]}`)},
-			Access: state.AccessProfile{AuthorizedIPRanges: []string{"AzureCloud", "20.20.20.20"}, DisableRunCommand: &yes},
-			Status: state.ClusterStatus{EnforcedServiceTags: map[string]int64{"AzureCloud": 42}, Degraded: true, Message: `tag "x" vanished`}},
+			Access:         state.AccessProfile{AuthorizedIPRanges: []string{"AzureCloud", "20.20.20.20"}, DisableRunCommand: &yes},
+			Status:         state.ClusterStatus{EnforcedServiceTags: map[string]int64{"AzureCloud": 42}, Degraded: true, Message: `tag "x" vanished`}},
 		{Name: `quo"te\back`, FQDN: "ünï.test", Generation: -1},
 	}
 	var out [][]byte
@@ -61,7 +61,7 @@ func FuzzDecodeView(f *testing.F) {
 		f.Add(b) // records as written, and hand-made shapes
 	}
 	f.Add([]byte(`{"access":{"authorizedIPRanges":["1.2.3.4/32"]},"access":{"enablePrivateCluster":true}}`)) // repeated member
-	f.Add([]byte(`{"name":"\ud800"}`))                                                                    // invalid surrogate
+	f.Add([]byte(`{"name":"\ud800"}`))                                                                       // invalid surrogate
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var v clusterView
 		err := decodeView(b, &v)
