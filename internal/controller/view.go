@@ -25,6 +25,8 @@ type clusterView struct {
 	Generation        int64               `json:"generation"`
 	AppliedGeneration int64               `json:"appliedGeneration"`
 	Status            state.ClusterStatus `json:"status"`
+	PowerState        string              `json:"powerState"`
+	KubernetesVersion string              `json:"kubernetesVersion"`
 }
 
 // decodeCluster decodes the fields of a cluster record the controller
@@ -37,7 +39,8 @@ func decodeCluster(kv store.KV) (*clusterEntry, error) {
 	return &clusterEntry{rev: kv.ModRevision, mc: state.ManagedCluster{
 		Subscription: v.Subscription, ResourceGroup: v.ResourceGroup, Name: v.Name, FQDN: v.FQDN,
 		Access: v.Access, ProvisioningState: v.ProvisioningState, Generation: v.Generation,
-		AppliedGeneration: v.AppliedGeneration, Status: v.Status,
+		AppliedGeneration: v.AppliedGeneration, Status: v.Status, PowerState: v.PowerState,
+		KubernetesVersion: v.KubernetesVersion,
 	}}, nil
 }
 

@@ -90,6 +90,10 @@ func (v *clusterView) member(name string, val []byte) error {
 		return decodeString(val, &v.FQDN)
 	case "provisioningState":
 		return decodeString(val, &v.ProvisioningState)
+	case "powerState":
+		return decodeString(val, &v.PowerState)
+	case "kubernetesVersion":
+		return decodeString(val, &v.KubernetesVersion)
 	case "generation":
 		return decodeInt(val, &v.Generation)
 	case "appliedGeneration":
@@ -109,7 +113,7 @@ func (v *clusterView) member(name string, val []byte) error {
 
 // viewMembers are the JSON names of clusterView's fields.
 var viewMembers = []string{"subscription", "resourceGroup", "name", "fqdn", "provisioningState",
-	"generation", "appliedGeneration", "access", "status"}
+	"generation", "appliedGeneration", "access", "status", "powerState", "kubernetesVersion"}
 
 // decodeString decodes a JSON string; one with escapes goes through
 // encoding/json.

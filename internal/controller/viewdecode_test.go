@@ -15,7 +15,7 @@ func records(tb testing.TB) [][]byte {
 	mcs := []state.ManagedCluster{
 		{},
 		{Subscription: "s", ResourceGroup: "rg", Name: "c", FQDN: "c-1.eastus.test", ProvisioningState: state.Succeeded,
-			Generation: 7, AppliedGeneration: 6, Tags: map[string]string{"k": `v"}{[`, "<html>": "\u2028"},
+			Generation: 7, AppliedGeneration: 6, PowerState: state.PowerStopped, KubernetesVersion: "1.32", Tags: map[string]string{"k": `v"}{[`, "<html>": "\u2028"},
 			AgentPools:     []map[string]any{{"name": "np", "count": 3, "nested": map[string]any{"a": []any{1, "x]", nil, true}}}},
 			NetworkProfile: map[string]any{"plugin": `a\b`},
 			Extra:          map[string]json.RawMessage{"x": json.RawMessage(`{"y":[1,2,{"z":"}"}]}`)},

@@ -68,7 +68,7 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	g.metrics.decision.Observe(time.Since(start).Seconds())
 	if !ok {
 		if e != nil && g.cfg.Decisions != nil {
-			g.cfg.Decisions.Record(e.Name, pre.client, false, ReasonNotAuthorized, start)
+			g.cfg.Decisions.Record(e.Name, pre.client, false, reasonFor(e), start)
 		}
 		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
 		g.putState(st)
@@ -116,6 +116,9 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 func reasonFor(e *routeEntry) string {
 	if e == nil {
 		return ReasonNoRoute
+	}
+	if e.Stopped {
+		return ReasonClusterStopped
 	}
 	return ReasonNotAuthorized
 }
@@ -206,7 +209,7 @@ func isTimeout(err error) bool {
 // audit line.
 func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte) {
 	g.closeLive(lc)
-	if e != nil && reason == ReasonNotAuthorized {
+	if e != nil && (reason == ReasonNotAuthorized || reason == ReasonClusterStopped) {
 		e.denied.Inc()
 		e.stats.refused.Add(1)
 	} else {

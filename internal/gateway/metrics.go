@@ -23,6 +23,7 @@ const (
 	ReasonBadProxyHeader      = "bad-proxy-header"
 	ReasonUpstreamUnreachable = "upstream-unreachable"
 	ReasonRevoked             = "revoked"
+	ReasonClusterStopped      = "cluster-stopped" // the route is Stopped
 	// Limits (Config.MaxConns, MaxUndecided, MaxUndecidedPerSource).
 	ReasonConnLimit   = "conn-limit"
 	ReasonEvicted     = "undecided-evicted"
@@ -48,6 +49,8 @@ type metrics struct {
 
 	perRoute bool        // Config.RouteMetrics is RouteMetricsPerRoute
 	agg      *routeEntry // the shared handles of every route when !perRoute
+	// aggStopped counts the refusals of stopped routes when !perRoute.
+	aggStopped prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, mode RouteMetricsMode) (*metrics, error) {
@@ -108,6 +111,7 @@ func newMetrics(reg prometheus.Registerer, mode RouteMetricsMode) (*metrics, err
 	m.denySourceLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonSourceLimit)
 	if !m.perRoute {
 		m.agg = m.resolve(Route{Name: AggregateRoute})
+		m.aggStopped = m.conns.WithLabelValues(AggregateRoute, DecisionDenied, ReasonClusterStopped)
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags,

@@ -30,6 +30,9 @@ func (m *metrics) entry(r Route) *routeEntry {
 	if !m.perRoute {
 		e := *m.agg
 		e.Route, e.stats = r, &routeStats{}
+		if r.Stopped {
+			e.denied = m.aggStopped
+		}
 		return &e
 	}
 	return m.resolve(r)
@@ -37,10 +40,14 @@ func (m *metrics) entry(r Route) *routeEntry {
 
 // resolve looks up the series of route r.Name.
 func (m *metrics) resolve(r Route) *routeEntry {
+	deniedReason := ReasonNotAuthorized
+	if r.Stopped {
+		deniedReason = ReasonClusterStopped
+	}
 	return &routeEntry{
 		Route:    r,
 		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
-		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, ReasonNotAuthorized),
+		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, deniedReason),
 		dialErr:  m.conns.WithLabelValues(r.Name, DecisionError, ReasonUpstreamUnreachable),
 		revoked:  m.revoked.WithLabelValues(r.Name),
 		active:   m.active.WithLabelValues(r.Name),
@@ -98,6 +105,7 @@ func (m *metrics) drop(e *routeEntry) {
 	n := e.Name
 	m.conns.DeleteLabelValues(n, DecisionAllowed, ReasonAuthorized)
 	m.conns.DeleteLabelValues(n, DecisionDenied, ReasonNotAuthorized)
+	m.conns.DeleteLabelValues(n, DecisionDenied, ReasonClusterStopped)
 	m.conns.DeleteLabelValues(n, DecisionError, ReasonUpstreamUnreachable)
 	m.revoked.DeleteLabelValues(n)
 	m.active.DeleteLabelValues(n)

@@ -20,6 +20,9 @@ type Route struct {
 	// Prefixes is the number of prefixes Allow admits, exported as a metric
 	// (0 when unknown).
 	Prefixes int
+	// Stopped refuses every client, whatever Allow says, with reason
+	// cluster-stopped: the cluster's control plane is stopped (aks stop).
+	Stopped bool
 	// Local, when non-nil, serves the route's admitted connections in
 	// process instead of dialing Upstream (which is then ignored): see
 	// ConnHandler.
@@ -48,9 +51,10 @@ type routeStats struct {
 	refused atomic.Uint64 // not-authorized denials
 }
 
-// admits reports whether the route lets client in. A nil list admits no one.
+// admits reports whether the route lets client in. A nil list or a
+// stopped route admits no one.
 func (r *routeEntry) admits(client netip.Addr) bool {
-	return r != nil && r.Allow != nil && r.Allow.Contains(client)
+	return r != nil && !r.Stopped && r.Allow != nil && r.Allow.Contains(client)
 }
 
 // SetRoutes swaps in a new routing table atomically: connections accepted

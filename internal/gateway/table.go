@@ -165,11 +165,15 @@ func (ed *tableEdit) remove(e *routeEntry) {
 // guarded by Gateway.routesMu.
 type listRefs struct {
 	refs map[*allowlist.List]int
-	open int // routes with no list or an allow-all list
+	open int // routes with no list, stopped or with an allow-all list
 }
 
+// open reports whether e keeps the table off the early check: no list, a
+// stopped route (its refusals name it) or an allow-all list.
+func open(e *routeEntry) bool { return e.Allow == nil || e.Stopped || e.Allow.AllowsAll() }
+
 func (r *listRefs) add(e *routeEntry) {
-	if e.Allow == nil || e.Allow.AllowsAll() {
+	if open(e) {
 		r.open++
 		return
 	}
@@ -180,7 +184,7 @@ func (r *listRefs) add(e *routeEntry) {
 }
 
 func (r *listRefs) remove(e *routeEntry) {
-	if e.Allow == nil || e.Allow.AllowsAll() {
+	if open(e) {
 		r.open--
 		return
 	}
@@ -234,15 +238,20 @@ func (g *Gateway) buildTable(routes []Route) (t *table, refs listRefs, dups []st
 	return ed.t, refs, dups
 }
 
-// newEntry resolves r, keeping prev's metric handles and stats when prev
-// is the same route's earlier version.
+// newEntry resolves r, keeping prev's metric handles when prev is the
+// same route's earlier version in the same state (stopped or not), and
+// its stats in any case.
 func (g *Gateway) newEntry(r Route, prev *routeEntry) *routeEntry {
 	var e *routeEntry
-	if prev != nil && prev.Name == r.Name {
+	switch {
+	case prev != nil && prev.Name == r.Name && prev.Stopped == r.Stopped:
 		c := *prev
 		c.Route, c.upAddr = r, netip.AddrPort{}
 		e = &c
-	} else {
+	case prev != nil && prev.Name == r.Name:
+		e = g.metrics.entry(r)
+		e.stats = prev.stats
+	default:
 		e = g.metrics.entry(r)
 	}
 	if ap, err := netip.ParseAddrPort(r.Upstream); err == nil && ap.Addr().Zone() == "" {
