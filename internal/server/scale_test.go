@@ -121,19 +121,23 @@ func TestScale(t *testing.T) {
 // margins for a shared 2-core machine.
 func checkShape(t *testing.T, small, big scaleRow) {
 	t.Helper()
+	slack := time.Duration(1)
+	if raceEnabled {
+		slack = 5
+	}
 	if big.loaded.fds > small.loaded.fds+10 {
 		t.Errorf("fds: %d at %d clusters, %d at %d", small.loaded.fds, small.clusters, big.loaded.fds, big.clusters)
 	}
 	if big.loaded.goroutines > small.loaded.goroutines+20 {
 		t.Errorf("goroutines: %d at %d clusters, %d at %d", small.loaded.goroutines, small.clusters, big.loaded.goroutines, big.clusters)
 	}
-	if big.updP99 > 200*time.Millisecond {
+	if big.updP99 > slack*200*time.Millisecond {
 		t.Errorf("one update → enforced p99 %v at %d clusters, want ≤ 200ms here (target 20 ms)", big.updP99, big.clusters)
 	}
-	if big.burstLag > 2*time.Second {
+	if big.burstLag > slack*2*time.Second {
 		t.Errorf("burst: last route enforced %v after the last PUT's answer", big.burstLag)
 	}
-	if per := big.rssPerCluster(); per > 16<<10 {
+	if per := big.rssPerCluster(); per > 16<<10 && !raceEnabled {
 		t.Errorf("RSS %.0f B per cluster, want ≤ 16 KiB", per)
 	}
 	if big.metricsBytes > 1<<20 {
@@ -176,8 +180,9 @@ func runScale(t *testing.T, n, updates, burst int) scaleRow {
 	row.restartCPU = cpuTime(t) - cpu
 	<-w.done
 	row.ready, row.readyRoutes = w.at, w.routes
-	if row.enforcedAtReturn != n+1 || row.readyRoutes != n+1 {
-		t.Fatalf("restart: %d routes when New returned, %d when /readyz first said ready; want %d", row.enforcedAtReturn, row.readyRoutes, n+1)
+	if row.enforcedAtReturn != n+1 || row.readyRoutes != n+1 || row.ready < row.enforced {
+		t.Fatalf("restart: %d routes when New returned, %d when /readyz first said ready (after %v; routes in force after %v); want %d, before ready",
+			row.enforcedAtReturn, row.readyRoutes, row.ready, row.enforced, n+1)
 	}
 	checkEnforced(t, m, tmpl, n)
 	row.loaded = measureProc(t)
