@@ -309,7 +309,7 @@ func (c *Controller) list(ctx context.Context, writes bool) (int64, error) {
 	for i, e := range c.decodeClusters(kvs) {
 		if e != nil {
 			c.clusters[kvs[i].Key] = e
-		} else if !strings.HasPrefix(kvs[i].Key, state.ClustersPrefix) {
+		} else if !strings.HasPrefix(kvs[i].Key, state.ClustersPrefix) && !finishedOp(kvs[i]) {
 			c.load(kvs[i])
 		}
 	}

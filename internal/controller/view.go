@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -68,6 +69,15 @@ func (c *Controller) decodeClusters(kvs []store.KV) []*clusterEntry {
 	}
 	wg.Wait()
 	return entries
+}
+
+// finishedOp reports whether kv is an operation record that is not
+// InProgress, without decoding it: the controller keeps only operations in
+// progress, and a fleet made through the API has one finished operation
+// per PUT. A record written by json.Marshal that is InProgress holds the
+// string "InProgress" verbatim; one that does not is finished.
+func finishedOp(kv store.KV) bool {
+	return strings.HasPrefix(kv.Key, state.OperationsPrefix) && !bytes.Contains(kv.Value, []byte(`"InProgress"`))
 }
 
 // fullRecord reads the whole stored record of e's cluster for a write: it

@@ -40,9 +40,9 @@ func scaleRanges(i int) []string {
 	return out
 }
 
-// seedClusters writes n clusters straight into the stopped server's bbolt
-// store through the store API (no fsync; the API would take minutes at
-// 100,000): copies of tmpl, a cluster the API created and the controller
+// seedClusters writes n clusters and their finished create operations
+// straight into the stopped server's bbolt store through the store API (no
+// fsync; the API would take minutes at 100,000): copies of tmpl, a cluster the API created and the controller
 // completed, with their own name, DNS name and list, Succeeded and
 // applied, with the status the controller would write (so a restart has
 // no store write to make).
@@ -58,7 +58,19 @@ func seedClusters(tb testing.TB, path string, tmpl state.ManagedCluster, tagStat
 	for i := range n {
 		mc := tmpl
 		mc.Name, mc.DNSPrefix, mc.FQDN = scaleName(i), scaleName(i), scaleName(i)+"-5ca1"+suffix
-		mc.OperationID = ""
+		// Its create operation, finished, as the API and the controller leave
+		// one per PUT.
+		op := state.Operation{ID: fmt.Sprintf("seed-%06d", i), Subscription: mc.Subscription, Namespace: "Microsoft.ContainerService",
+			Location: mc.Location, Kind: state.OpCreate, ClusterKey: mc.Key(), Generation: mc.Generation,
+			Status: "Succeeded", StartTime: mc.CreatedAt, EndTime: mc.CreatedAt.Add(time.Second)}
+		ob, err := state.Encode(op)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := st.Put(ctx, state.OperationKey(op.ID), ob); err != nil {
+			tb.Fatal(err)
+		}
+		mc.OperationID = op.ID
 		mc.Access.AuthorizedIPRanges = scaleRanges(i)
 		mc.Status = state.ClusterStatus{}
 		if i%2 == 0 {
