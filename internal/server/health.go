@@ -118,7 +118,7 @@ var (
 	descClusters = prometheus.NewDesc("tagwall_controller_routes",
 		"Number of cluster routes the controller last applied to the front door.", nil, nil)
 	descStandins = prometheus.NewDesc("tagwall_standin_servers",
-		"Number of in-process stand-in API servers (one per cluster not served by an --upstream).", nil, nil)
+		"Number of clusters served by an in-process stand-in API server (one per cluster not served by an --upstream; each is made at its cluster's first connection).", nil, nil)
 	descStoreUp = prometheus.NewDesc("tagwall_store_up",
 		"1 when the last store probe (every second) succeeded, else 0; while 0 the front door keeps enforcing the last state it applied.",
 		[]string{"backend"}, nil)
