@@ -8,7 +8,7 @@
 // accept, before any read; from a trusted peer, a claimed client address
 // that no route admits is denied right after the PROXY header, before the
 // ClientHello is read (reason not-authorized, no route and no SNI in the
-// audit line); see table.setEarly for when this check is taken.
+// audit line); see listRefs.setEarly for when this check is taken.
 //
 // Every resource a stranger can grow is bounded (Config.MaxConns,
 // MaxUndecided with drop-oldest, MaxUndecidedPerSource, the audit queue).
