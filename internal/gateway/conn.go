@@ -79,7 +79,7 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 		g.cfg.Decisions.Record(e.Name, pre.client, true, ReasonAuthorized, start)
 	}
 	e.allowed.Inc()
-	e.recent.add(pre.client, start.UnixNano())
+	recentOf(e).add(pre.client, start.UnixNano())
 	if g.opts.auditAllowed.Load() {
 		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}
@@ -215,6 +215,7 @@ func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.
 	g.closeLive(lc)
 	if e != nil && (reason == ReasonNotAuthorized || reason == ReasonClusterStopped) {
 		e.denied.Inc()
+		e.stats.refused.Add(1)
 	} else {
 		g.metrics.preRouteCounter(reason).Inc()
 	}

@@ -113,8 +113,8 @@ func lastGrant(keys []grantKey, a netip.Addr, now int64) int {
 // Explain explains the decision of the route named route (Route.Name) in
 // force for a, now; false when there is no such route.
 func (g *Gateway) Explain(route string, a netip.Addr) (Explanation, bool) {
-	e, ok := g.table.Load().byName[route]
-	if !ok {
+	e := g.table.Load().byName.get(route)
+	if e == nil {
 		return Explanation{}, false
 	}
 	return Explain(&e.Route, a, time.Now()), true

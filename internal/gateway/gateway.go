@@ -27,12 +27,11 @@ type Gateway struct {
 	states  sync.Pool    // *connState
 	auditW  *auditWriter // nil: the Logger drops INFO, no audit
 
-	// Workers: goroutines that outlive one connection, so their grown
-	// stacks are reused (see spawn).
-	work     chan func()
-	idle     atomic.Int32
-	quit     chan struct{}
-	quitOnce sync.Once
+	routesMu sync.Mutex // serializes SetRoutes and UpdateRoutes
+	refs     listRefs   // the table in force's list counts; guarded by routesMu
+	// grantNames are the routes of the table in force with grants;
+	// guarded by routesMu.
+	grantNames map[string]struct{}
 
 	// Grant expiry: one timer for the next expiry of the table in force.
 	timerMu      sync.Mutex
@@ -40,8 +39,13 @@ type Gateway struct {
 	timerStopped bool
 	swept        int64 // Unix ns: expiries up to here are audited
 
-	recentMu sync.Mutex               // guards recent
-	recent   map[string]*recentRecord // route name → record, across tables
+
+	// Workers: goroutines that outlive one connection, so their grown
+	// stacks are reused (see spawn).
+	work     chan func()
+	idle     atomic.Int32
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	// kaListeners is kaAll while every listener Serve was given hands its
 	// accepted connections the admitted-connection keepalive settings
@@ -62,7 +66,7 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new gateway: %w", err)
 	}
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.RouteMetrics)
 	if err != nil {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
@@ -80,6 +84,11 @@ func New(cfg Config) (*Gateway, error) {
 	if err := g.registerLimitMetrics(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(newRoutesCollector(g, cfg.TopRefused)); err != nil {
+			return nil, fmt.Errorf("new gateway: register metrics: %w", err)
+		}
+	}
 	switch {
 	case cfg.Audit != nil:
 		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
@@ -89,42 +98,8 @@ func New(cfg Config) (*Gateway, error) {
 	g.opts.set(cfg.RevokeExisting, cfg.AuditAllowed)
 	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
-	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
+	g.table.Store(&table{})
 	return g, nil
-}
-
-// SetRoutes swaps in a new routing table atomically: connections accepted
-// afterwards are decided with routes. Unless Config.RevokeExisting is false,
-// live connections that the new table no longer admits (their route is gone
-// or its list excludes their client) are then closed. Routes that repeat an
-// earlier route's Name or SNI are ignored and logged. The metric series of
-// routes that are gone are removed.
-func (g *Gateway) SetRoutes(routes []Route) {
-	t, dups := g.buildTable(routes)
-	for _, d := range dups {
-		g.log.Warn("set routes: duplicate route ignored", "route", d)
-	}
-	old := g.table.Swap(t)
-	g.metrics.publish(t)
-	g.metrics.forget(old, t)
-	g.dropRecent(t)
-	if old != nil {
-		g.auditGrantChanges(old, t)
-	}
-	g.armGrantTimer(t)
-	if g.opts.revoke.Load() {
-		g.revoke(t, ReasonRevoked)
-	}
-}
-
-// Routes returns the routes in force, in no particular order.
-func (g *Gateway) Routes() []Route {
-	t := g.table.Load()
-	out := make([]Route, 0, len(t.byName))
-	for _, e := range t.byName {
-		out = append(out, e.Route)
-	}
-	return out
 }
 
 // Serve accepts connections on ln until Shutdown, when it returns

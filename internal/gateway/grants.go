@@ -84,10 +84,15 @@ func grantAt(keys []grantKey, client netip.Addr, now int64) int {
 	return -1
 }
 
-// nextExpiry returns the earliest grant expiry of t after now, or 0.
-func (t *table) nextExpiry(now int64) int64 {
+// nextExpiry returns the earliest grant expiry after now among the routes
+// of t that have grants (g.grantNames), or 0. g.routesMu is held.
+func (g *Gateway) nextExpiry(t *table, now int64) int64 {
 	var next int64
-	for _, e := range t.byName {
+	for name := range g.grantNames {
+		e := t.byName.get(name)
+		if e == nil {
+			continue
+		}
 		for _, k := range e.grants {
 			if k.expires > now && (next == 0 || k.expires < next) {
 				next = k.expires
@@ -98,7 +103,8 @@ func (t *table) nextExpiry(now int64) int64 {
 }
 
 // armGrantTimer schedules the next grant expiry of t (one timer for the
-// whole gateway, replaced at every SetRoutes and after each expiry).
+// whole gateway, replaced at every route change and after each expiry).
+// g.routesMu is held.
 func (g *Gateway) armGrantTimer(t *table) {
 	g.timerMu.Lock()
 	defer g.timerMu.Unlock()
@@ -113,7 +119,7 @@ func (g *Gateway) armGrantTimer(t *table) {
 	if g.swept == 0 {
 		g.swept = now
 	}
-	next := t.nextExpiry(now)
+	next := g.nextExpiry(t, now)
 	if next == 0 {
 		return
 	}
@@ -121,23 +127,32 @@ func (g *Gateway) armGrantTimer(t *table) {
 }
 
 // grantsExpired runs when a grant expires: it audits the grants that
-// expired since the last run, closes the live connections the table no
-// longer admits, and arms the timer for the next expiry.
+// expired since the last run, closes the live connections of the routes
+// with grants that the table no longer admits, and arms the timer for the
+// next expiry.
 func (g *Gateway) grantsExpired() {
+	g.routesMu.Lock()
+	defer g.routesMu.Unlock()
 	t := g.table.Load()
 	now := time.Now().UnixNano()
 	g.timerMu.Lock()
 	from := g.swept
 	g.swept = now
 	g.timerMu.Unlock()
-	for _, e := range t.byName {
+	names := make(map[string]struct{}, len(g.grantNames))
+	for name := range g.grantNames {
+		names[name] = struct{}{}
+		e := t.byName.get(name)
+		if e == nil {
+			continue
+		}
 		for _, gr := range e.Grants {
 			if x := gr.Expires.UnixNano(); x > from && x <= now {
 				g.audit("grant-expired", e, ReasonGrantExpired, gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
 			}
 		}
 	}
-	g.revoke(t, ReasonGrantExpired)
+	g.revoke(t, names, ReasonGrantExpired)
 	g.armGrantTimer(t)
 }
 
@@ -151,29 +166,72 @@ func (g *Gateway) stopGrantTimer() {
 	}
 }
 
-// auditGrantChanges writes one audit line per grant that t adds
-// ("grant-added") or drops before its expiry ("grant-revoked") compared
-// with old, so grants are audited in both run modes (version = the grant's
-// name, client = its address, reason = its prefix length as "/N").
-func (g *Gateway) auditGrantChanges(old, t *table) {
-	now := time.Now()
-	for name, e := range t.byName {
-		var prev []Grant
-		if o := old.byName[name]; o != nil {
-			prev = o.Grants
+// safetyEntry fills e's grant keys (bounded) and its shadow counters. It runs from newEntry, under routesMu.
+func (g *Gateway) safetyEntry(e *routeEntry) {
+	gs, keys, dropped := prepareGrants(e.Route.Grants)
+	if dropped > 0 {
+		g.log.Warn("set routes: grants ignored", "route", e.Name, "dropped", dropped, "max", MaxGrantsPerRoute)
+	}
+	e.Route.Grants, e.grants = gs, keys
+	e.wouldDeny, e.wouldAdmit = nil, nil
+	if e.Shadow != nil { // the connection path reads them only then
+		e.wouldDeny = g.metrics.shadow.WithLabelValues(e.Name, ShadowWouldDeny)
+		e.wouldAdmit = g.metrics.shadow.WithLabelValues(e.Name, ShadowWouldAdmit)
+	}
+}
+
+// afterSwap follows a route change from old to t (changed: the names an
+// UpdateRoutes touched; nil for SetRoutes, which may touch all): it audits
+// grants added ("grant-added") or dropped before their expiry
+// ("grant-revoked") in both run modes (version = the grant's name, client
+// = its address, reason = its prefix length as "/N"), tracks the routes
+// with grants and re-arms the expiry timer. g.routesMu is held.
+func (g *Gateway) afterSwap(old, t *table, changed map[string]struct{}) {
+	names := changed
+	if names == nil {
+		names = map[string]struct{}{}
+		t.byName.each(func(e *routeEntry) { names[e.Name] = struct{}{} })
+		if old != nil {
+			old.byName.each(func(e *routeEntry) { names[e.Name] = struct{}{} })
 		}
-		for _, gr := range e.Grants {
+	}
+	if g.grantNames == nil {
+		g.grantNames = map[string]struct{}{}
+	}
+	now := time.Now()
+	for name := range names {
+		var o *routeEntry
+		if old != nil {
+			o = old.byName.get(name)
+		}
+		n := t.byName.get(name)
+		g.auditGrantDiff(o, n, now)
+		if n != nil && len(n.grants) > 0 {
+			g.grantNames[name] = struct{}{}
+		} else {
+			delete(g.grantNames, name)
+		}
+	}
+	g.armGrantTimer(t)
+}
+
+// auditGrantDiff audits the grants of route version n that o lacks, and
+// those of o that n dropped before their expiry.
+func (g *Gateway) auditGrantDiff(o, n *routeEntry, now time.Time) {
+	var prev []Grant
+	if o != nil {
+		prev = o.Grants
+	}
+	if n != nil {
+		for _, gr := range n.Grants {
 			if !hasGrant(prev, gr) && now.Before(gr.Expires) {
-				g.audit("grant-added", e, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
+				g.audit("grant-added", n, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
 			}
 		}
 	}
-	for name, o := range old.byName {
-		e := t.byName[name]
-		for _, gr := range o.Grants {
-			if now.Before(gr.Expires) && (e == nil || !hasGrant(e.Grants, gr)) {
-				g.audit("grant-revoked", o, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
-			}
+	for _, gr := range prev {
+		if now.Before(gr.Expires) && (n == nil || !hasGrant(n.Grants, gr)) {
+			g.audit("grant-revoked", o, grantReason(gr), gr.Prefix.Addr(), netip.AddrPort{}, nil, gr.Name)
 		}
 	}
 }

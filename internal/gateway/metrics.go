@@ -47,10 +47,16 @@ type metrics struct {
 	denyConnLimit, denyEvicted, denySourceLimit                                            prometheus.Counter
 	auditDropped, auditCollapsed                                                           prometheus.Counter
 	limits                                                                                 *prometheus.GaugeVec // limit
+
+	perRoute bool        // Config.RouteMetrics is RouteMetricsPerRoute
+	agg      *routeEntry // the shared handles of every route when !perRoute
+	// aggStopped counts the refusals of stopped routes when !perRoute.
+	aggStopped prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, mode RouteMetricsMode) (*metrics, error) {
 	m := &metrics{
+		perRoute: mode == RouteMetricsPerRoute,
 		conns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tagwall_gateway_connections_total",
 			Help: "Connections decided, by route, decision and reason.",
@@ -76,14 +82,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "tagwall_gateway_route_prefixes",
 			Help: "Prefixes in the allowlist in force per route.",
 		}, []string{"route"}),
-		revoked: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tagwall_gateway_revoked_total",
-			Help: "Live connections closed because new routes no longer admit them.",
-		}, []string{"route"}),
 		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tagwall_shadow_decisions_total",
 			Help: "Connections the route's shadow list would decide otherwise than the list in force, by route (cluster) and outcome (would-deny, would-admit).",
 		}, []string{"cluster", "outcome"}),
+		revoked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tagwall_gateway_revoked_total",
+			Help: "Live connections closed because new routes no longer admit them.",
+		}, []string{"route"}),
 		tags: newServiceTagCollector(),
 		auditDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tagwall_audit_dropped_total",
@@ -91,7 +97,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		auditCollapsed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tagwall_audit_collapsed_total",
-			Help: "Denials (and shadow disagreements) folded into the count of an earlier audit line (same client, route and reason within the collapse window).",
+			Help: "Denials folded into the count of an earlier audit line (same client, route and reason within a second).",
 		}),
 		limits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tagwall_gateway_limit",
@@ -108,6 +114,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.denyConnLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonConnLimit)
 	m.denyEvicted = m.conns.WithLabelValues("", DecisionDenied, ReasonEvicted)
 	m.denySourceLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonSourceLimit)
+	if !m.perRoute {
+		m.agg = m.resolve(Route{Name: AggregateRoute})
+		m.aggStopped = m.conns.WithLabelValues(AggregateRoute, DecisionDenied, ReasonClusterStopped)
+	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.shadow, m.tags,
 			m.auditDropped, m.auditCollapsed, m.limits} {
@@ -143,60 +153,6 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 		return m.denySourceLimit
 	default:
 		return m.denyBadHello
-	}
-}
-
-// entry resolves a route's metric handles and publishes its version.
-func (m *metrics) entry(r Route) *routeEntry {
-	deniedReason := ReasonNotAuthorized
-	if r.Stopped {
-		deniedReason = ReasonClusterStopped
-	}
-	e := &routeEntry{
-		Route:    r,
-		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
-		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, deniedReason),
-		dialErr:  m.conns.WithLabelValues(r.Name, DecisionError, ReasonUpstreamUnreachable),
-		revoked:  m.revoked.WithLabelValues(r.Name),
-		active:   m.active.WithLabelValues(r.Name),
-		bytesUp:  m.bytes.WithLabelValues(r.Name, "upstream"),
-		bytesDwn: m.bytes.WithLabelValues(r.Name, "downstream"),
-	}
-	if r.Shadow != nil { // the connection path reads them only then
-		e.wouldDeny = m.shadow.WithLabelValues(r.Name, ShadowWouldDeny)
-		e.wouldAdmit = m.shadow.WithLabelValues(r.Name, ShadowWouldAdmit)
-	}
-	return e
-}
-
-// publish replaces the per-route version and prefix gauges with t's.
-func (m *metrics) publish(t *table) {
-	m.version.Reset()
-	m.prefixes.Reset()
-	for name, e := range t.byName {
-		m.version.WithLabelValues(name, e.Version).Set(1)
-		m.prefixes.WithLabelValues(name).Set(float64(e.Prefixes))
-	}
-}
-
-// forget removes the per-route series of the routes of old that t no
-// longer has, so deleted clusters do not stay in /metrics forever. A
-// connection still live on such a route counts into handles no longer
-// exported.
-func (m *metrics) forget(old, t *table) {
-	if old == nil {
-		return
-	}
-	for name := range old.byName {
-		if _, ok := t.byName[name]; ok {
-			continue
-		}
-		l := prometheus.Labels{"route": name}
-		m.conns.DeletePartialMatch(l)
-		m.active.DeletePartialMatch(l)
-		m.bytes.DeletePartialMatch(l)
-		m.revoked.DeletePartialMatch(l)
-		m.shadow.DeletePartialMatch(prometheus.Labels{"cluster": name})
 	}
 }
 

@@ -159,33 +159,17 @@ func (r *recentRecord) snapshot(now time.Time) RecentClients {
 	return out
 }
 
-// recentFor returns the record of the route named name, created on first
-// use; it outlives table swaps, so a route's record survives updates of
-// its list. Records of routes no longer in the table are dropped by
-// dropRecent.
-func (g *Gateway) recentFor(name string) *recentRecord {
-	g.recentMu.Lock()
-	defer g.recentMu.Unlock()
-	if g.recent == nil {
-		g.recent = map[string]*recentRecord{}
+// recentOf returns e's record, allocating it at the route's first
+// admitted connection (once per route; a lost race uses the winner's).
+func recentOf(e *routeEntry) *recentRecord {
+	if r := e.stats.recent.Load(); r != nil {
+		return r
 	}
-	r := g.recent[name]
-	if r == nil {
-		r = new(recentRecord)
-		g.recent[name] = r
+	r := new(recentRecord)
+	if e.stats.recent.CompareAndSwap(nil, r) {
+		return r
 	}
-	return r
-}
-
-// dropRecent forgets the records of routes t does not have.
-func (g *Gateway) dropRecent(t *table) {
-	g.recentMu.Lock()
-	defer g.recentMu.Unlock()
-	for name := range g.recent {
-		if _, ok := t.byName[name]; !ok {
-			delete(g.recent, name)
-		}
-	}
+	return e.stats.recent.Load()
 }
 
 // RecentClients returns the record of the clients the route named route
@@ -193,9 +177,13 @@ func (g *Gateway) dropRecent(t *table) {
 // The record is bounded: at most MaxRecentClients addresses, the rest
 // counted (see RecentClients.Rest).
 func (g *Gateway) RecentClients(route string) (RecentClients, bool) {
-	e, ok := g.table.Load().byName[route]
-	if !ok {
+	e := g.table.Load().byName.get(route)
+	if e == nil {
 		return RecentClients{}, false
 	}
-	return e.recent.snapshot(time.Now()), true
+	r := e.stats.recent.Load()
+	if r == nil {
+		return RecentClients{}, true
+	}
+	return r.snapshot(time.Now()), true
 }

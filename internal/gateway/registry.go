@@ -128,13 +128,19 @@ func (r *registry) each(fn func(*liveConn)) {
 
 // revoke closes the admitted connections that t does not admit now: their
 // route is gone from t (by name), or neither its list nor an unexpired
-// grant admits their client. reason goes into the audit line.
-func (g *Gateway) revoke(t *table, reason string) {
+// grant admits their client. With names non-nil only the connections of
+// the routes named are looked at. reason goes into the audit line.
+func (g *Gateway) revoke(t *table, names map[string]struct{}, reason string) {
 	g.live.each(func(lc *liveConn) {
 		if lc.route == nil || lc.closed {
 			return
 		}
-		e := t.byName[lc.route.Name]
+		if names != nil {
+			if _, ok := names[lc.route.Name]; !ok {
+				return
+			}
+		}
+		e := t.byName.get(lc.route.Name)
 		if e.admits(lc.addr) {
 			return
 		}
