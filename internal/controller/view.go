@@ -28,6 +28,9 @@ type clusterView struct {
 	Status            state.ClusterStatus `json:"status"`
 	PowerState        string              `json:"powerState"`
 	KubernetesVersion string              `json:"kubernetesVersion"`
+	// tagwall extensions the routes carry.
+	Grants       []state.AccessGrant `json:"grants"`
+	ShadowRanges []string            `json:"shadowRanges"`
 }
 
 // decodeCluster decodes the fields of a cluster record the controller
@@ -41,7 +44,7 @@ func decodeCluster(kv store.KV) (*clusterEntry, error) {
 		Subscription: v.Subscription, ResourceGroup: v.ResourceGroup, Name: v.Name, FQDN: v.FQDN,
 		Access: v.Access, ProvisioningState: v.ProvisioningState, Generation: v.Generation,
 		AppliedGeneration: v.AppliedGeneration, Status: v.Status, PowerState: v.PowerState,
-		KubernetesVersion: v.KubernetesVersion,
+		KubernetesVersion: v.KubernetesVersion, Grants: v.Grants, ShadowRanges: v.ShadowRanges,
 	}}, nil
 }
 

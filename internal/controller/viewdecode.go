@@ -102,6 +102,10 @@ func (v *clusterView) member(name string, val []byte) error {
 		return json.Unmarshal(val, &v.Access)
 	case "status":
 		return json.Unmarshal(val, &v.Status)
+	case "grants":
+		return json.Unmarshal(val, &v.Grants)
+	case "shadowRanges":
+		return json.Unmarshal(val, &v.ShadowRanges)
 	}
 	for _, n := range viewMembers { // encoding/json matches names case-insensitively
 		if strings.EqualFold(name, n) {
@@ -113,7 +117,8 @@ func (v *clusterView) member(name string, val []byte) error {
 
 // viewMembers are the JSON names of clusterView's fields.
 var viewMembers = []string{"subscription", "resourceGroup", "name", "fqdn", "provisioningState",
-	"generation", "appliedGeneration", "access", "status", "powerState", "kubernetesVersion"}
+	"generation", "appliedGeneration", "access", "status", "powerState", "kubernetesVersion",
+	"grants", "shadowRanges"}
 
 // decodeString decodes a JSON string; one with escapes goes through
 // encoding/json.
