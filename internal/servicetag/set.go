@@ -49,6 +49,17 @@ type SourceConfig struct {
 	// Source, when set, is used instead of opening Location (a wrapper or
 	// a test double).
 	Source Source
+	// Feed is the source's feed: "" or FeedAzure for Azure's service tags
+	// (Location is opened with OpenSource), another Feed for a provider's
+	// published ranges (URLs, else Location, else Feed.DefaultURLs, read
+	// with NewFeedSource and AsDownload; FeedSourceConfig fills it in). A
+	// document of another feed is refused. Sources of the same feed follow
+	// the multi-source rule (first source wins); a tag name that sources of
+	// two feeds both define is refused (ErrDuplicateTag).
+	Feed Feed
+	// URLs are a feed source's locations when it has several (Cloudflare's
+	// ips-v4 and ips-v6); Location then defaults to them joined by " + ".
+	URLs []string
 	// Token is the bearer token of a discovery-API source.
 	Token TokenFunc
 	// Snapshot is the key of the embedded snapshot put in force when there
@@ -239,10 +250,10 @@ func NewSet(cfg SetConfig) (*Set, error) {
 	}
 	seen := map[string]bool{}
 	for i, sc := range cfg.Sources {
-		if seen[sc.Location] {
-			return nil, fmt.Errorf("new service-tag set: sources[%d] %q is listed twice", i, sc.Location)
+		if loc := sc.location(); loc != "" && seen[loc] {
+			return nil, fmt.Errorf("new service-tag set: sources[%d] %q is listed twice", i, loc)
 		}
-		seen[sc.Location] = true
+		seen[sc.location()] = true
 		m, err := s.newMember(sc)
 		if err != nil {
 			return nil, fmt.Errorf("new service-tag set: sources[%d]: %w", i, err)
@@ -284,12 +295,21 @@ func (c SetConfig) withDefaults() SetConfig {
 }
 
 func (s *Set) newMember(sc SourceConfig) (*member, error) {
+	if _, ok := feeds[sc.Feed]; sc.Feed != "" && !ok {
+		return nil, fmt.Errorf("service-tag source %q: feed %q: %w", sc.Location, string(sc.Feed), ErrUnknownFeed)
+	}
+	sc.Location = sc.location()
 	src := sc.Source
-	if src == nil {
-		var err error
-		if src, err = OpenSource(sc.Location, SourceOptions{HTTP: s.cfg.HTTP, Token: sc.Token}); err != nil {
-			return nil, err
-		}
+	var err error
+	switch {
+	case src != nil:
+	case sc.external():
+		src, err = s.openFeed(sc)
+	default:
+		src, err = OpenSource(sc.Location, SourceOptions{HTTP: s.cfg.HTTP, Token: sc.Token})
+	}
+	if err != nil {
+		return nil, err
 	}
 	if sc.Location == "" {
 		sc.Location = src.String()
@@ -344,20 +364,21 @@ func (s *Set) member(name string) (*member, error) {
 
 // Load puts a document in force for every source, before any fetch: the
 // cache file when it holds a valid document, else the source's embedded
-// snapshot. A damaged cache is logged (and skipped). It then restores the
-// operator state (pins, holds) and builds the catalog. Load does not fetch;
-// call Refresh or Run for that. It returns an error only when the operator
-// state file is damaged (everything else is in Status); the Set is usable
+// snapshot. A damaged cache is logged (and skipped). A document defining a
+// tag name that an earlier source of another feed defines is refused
+// (ErrDuplicateTag): that source has no document until a fetch brings one
+// without the clash. It then restores the operator state (pins, holds) and
+// builds the catalog. Load does not fetch; call Refresh or Run for that. It
+// returns an error when the operator state file is damaged or a document
+// was refused for a clash (everything else is in Status); the Set is usable
 // anyway.
 func (s *Set) Load() error {
 	s.lockVet()
 	defer s.unlock()
 	now := s.cfg.Now()
-	for _, m := range s.members {
-		s.loadCache(m)
-		if m.keeper.Current() == nil && m.cfg.Snapshot != "" {
-			s.loadSnapshot(m)
-		}
+	var errs []error
+	for i, m := range s.members {
+		errs = append(errs, s.loadMember(m, s.members[:i]))
 		if m.keeper.Current() == nil {
 			s.log.Warn("no service-tag document for this source until a fetch succeeds", "source", m.name)
 		} else {
@@ -365,9 +386,9 @@ func (s *Set) Load() error {
 		}
 		m.nextFetch = now
 	}
-	err := s.loadState()
+	errs = append(errs, s.loadState())
 	s.rebuild()
-	return err
+	return errors.Join(errs...)
 }
 
 // loadCache puts the cache file's document in force. s.mu is held.
