@@ -146,8 +146,12 @@ func DefaultSources(cloud string) []SourceConfig {
 // force is their union by tag name, where the first source (in
 // configuration order) that defines a name provides the tag; the same name
 // in a later source is shadowed (counted in Status, logged), never merged,
-// so a list admits exactly what one publisher says. Pinned tags replace
-// the source's version (Pin).
+// so a list admits exactly what one publisher says. That rule holds among
+// sources of one feed (Azure's clouds, a mirror of GitHub meta); sources of
+// different feeds (SourceConfig.Feed) must not share a name: a document
+// that would is refused at load, fetch, Install and Accept
+// (ErrDuplicateTag), and the one in force stays. Pinned tags replace the
+// source's version (Pin).
 //
 // Update rule (vet): a document from a source replaces the one in force
 // only if its cloud is the same, no tag in use (InUse ∪ Guard, unless
@@ -155,7 +159,10 @@ func DefaultSources(cloud string) []SourceConfig {
 // changeNumber does not go back. Otherwise it is held beside the one in
 // force (Status, log, counters) until Accept, or — when its only fault is
 // a lower changeNumber — until RegressionRepeats consecutive fetches bring
-// the same bytes. A source that serves the document in force again, or a
+// the same bytes. A feed that publishes no version (GitHub, Cloudflare,
+// Fastly: changeNumber 0) never regresses; its documents are told apart by
+// content (Document.Digest), so the same prefixes in another order are the
+// document in force. A source that serves the document in force again, or a
 // document that passes, drops the hold.
 //
 // Current is lock-free; the other methods are safe for concurrent use. A
