@@ -202,11 +202,15 @@ func (s *server) validateRanges(c *call, access accessRequest, networkProfile ma
 	if len(list) == 1 && strings.TrimSpace(list[0]) == "" {
 		return nil, nil // az's --api-server-authorized-ip-ranges "   " arrives as [""]
 	}
-	enabled, err := s.serviceTagsEnabled(c)
+	enabled, err := s.featureInForce(c, state.FeatureServiceTags)
 	if err != nil {
 		return nil, err
 	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled,
+	external, err := s.featureInForce(c, state.FeatureExternalTags)
+	if err != nil {
+		return nil, err
+	}
+	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, ExternalTagsEnabled: external,
 		VnetIntegration: access.EnableVnetIntegration, PrivateCluster: access.EnablePrivateCluster}
 	if cat := s.cfg.Catalog(); cat != nil {
 		opts.Tags = cat

@@ -151,7 +151,10 @@ func DefaultSources(cloud string) []SourceConfig {
 // different feeds (SourceConfig.Feed) must not share a name: a document
 // that would is refused at load, fetch, Install and Accept
 // (ErrDuplicateTag), and the one in force stays. Pinned tags replace the
-// source's version (Pin).
+// source's version (Pin). The merged catalog's changeNumber is the sum of
+// its Azure documents' (a feed's version is its own, in Status).
+// Catalogs are immutable and shared: every cluster and route reads the one
+// catalog in force, whatever feeds it holds.
 //
 // Update rule (vet): a document from a source replaces the one in force
 // only if its cloud is the same, no tag in use (InUse ∪ Guard, unless

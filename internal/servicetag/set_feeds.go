@@ -161,3 +161,30 @@ func versionText(d *Document) string {
 func sameUnversioned(a, b *Document) bool {
 	return a != nil && b != nil && a.ChangeNumber == 0 && b.ChangeNumber == 0 && a.Digest() == b.Digest()
 }
+
+// AzureOnly returns doc without the tags of other clouds' feeds (FeedOf(t)
+// != FeedAzure), for what must stay Azure's alone: the discovery API. Its
+// Cloud drops the feeds' providers ("Public+GitHub" becomes "Public"); its
+// ChangeNumber is doc's, which for a Set's catalog is Azure's documents'
+// alone (see Set). doc itself is returned when it has no such tag; the
+// result shares prefix slices with doc.
+func AzureOnly(doc *Document) *Document {
+	if doc == nil || !slices.ContainsFunc(doc.Tags, func(t Tag) bool { return FeedOf(&t) != FeedAzure }) {
+		return doc
+	}
+	out := *doc
+	out.Tags = make([]Tag, 0, len(doc.Tags))
+	for i := range doc.Tags {
+		if FeedOf(&doc.Tags[i]) == FeedAzure {
+			out.Tags = append(out.Tags, doc.Tags[i])
+		}
+	}
+	var clouds []string
+	for _, c := range strings.Split(doc.Cloud, "+") {
+		if docFeed(&Document{Cloud: c}) == FeedAzure {
+			clouds = append(clouds, c)
+		}
+	}
+	out.Cloud = strings.Join(clouds, "+")
+	return &out
+}

@@ -140,7 +140,9 @@ func (s *Set) merge() *Catalog {
 		if !slices.Contains(clouds, d.Cloud) {
 			clouds = append(clouds, d.Cloud)
 		}
-		merged.ChangeNumber += d.ChangeNumber
+		if feed == FeedAzure { // a feed's version is its own (Status); see AzureOnly
+			merged.ChangeNumber += d.ChangeNumber
+		}
 		for i := range d.Tags {
 			key := strings.ToLower(d.Tags[i].Name)
 			if seen[key] {
