@@ -17,6 +17,7 @@ import (
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -107,6 +108,10 @@ and writes the client config the tagwall CLI reads.`,
 	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
 	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
 	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
+	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
+	fl.StringVar(&f.cfg.KubeEtcdPrefix, "kube-etcd-prefix", "/tagwall/kube/", "key prefix of the clusters' Kubernetes data; each cluster has its own below it")
+	fl.IntVar(&f.cfg.MaxKubeAPIServers, "max-kube-apiservers", kubefleet.DefaultMax, "kube-apiservers running at once (each takes about 250-300 MiB)")
 	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	return cmd
 }

@@ -103,6 +103,17 @@ type Config struct {
 	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
 	ExtraLocations                                               []string
 
+	// KubeAPIServer, when set, is the kube-apiserver binary that serves
+	// each cluster instead of a stand-in (a real Kubernetes API and its
+	// storage; no nodes). Their data lives in the etcd at
+	// KubeEtcdEndpoints under KubeEtcdPrefix, or, when no endpoints are
+	// given, in a local etcd the server starts in DATA/kube-etcd. At most
+	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero).
+	KubeAPIServer     string
+	KubeEtcdEndpoints []string
+	KubeEtcdPrefix    string
+	MaxKubeAPIServers int
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

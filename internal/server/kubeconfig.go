@@ -52,7 +52,9 @@ type namedUser struct {
 }
 
 type userInfo struct {
-	Token string `yaml:"token"`
+	Token                 string `yaml:"token,omitempty"`
+	ClientCertificateData string `yaml:"client-certificate-data,omitempty"`
+	ClientKeyData         string `yaml:"client-key-data,omitempty"`
 }
 
 // Kubeconfig builds the kubeconfig that listClusterUserCredential and
@@ -85,13 +87,19 @@ func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool
 	if admin {
 		ctxName, user = c.Name+"-admin", "clusterAdmin_"+c.ResourceGroup+"_"+c.Name
 	}
+	ui := userInfo{Token: cred.Token}
+	if _, up := m.upstreamFor(id); m.kube != nil && !up {
+		if ui, err = m.kubeClientUser(id, user); err != nil {
+			return nil, fmt.Errorf("build kubeconfig for %q: %w", id, err)
+		}
+	}
 	kc := kubeconfig{
 		APIVersion: "v1", Kind: "Config", CurrentContext: ctxName,
 		Clusters: []namedCluster{{Name: c.Name, Cluster: clusterInfo{
 			Server: "https://" + m.gatewayAdvertise(), TLSServerName: strings.ToLower(c.FQDN), CertificateAuthorityData: b64(caPEM),
 		}}},
 		Contexts: []namedContext{{Name: ctxName, Context: contextInfo{Cluster: c.Name, User: user}}},
-		Users:    []namedUser{{Name: user, User: userInfo{Token: cred.Token}}},
+		Users:    []namedUser{{Name: user, User: ui}},
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

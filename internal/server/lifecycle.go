@@ -130,6 +130,7 @@ func (m *Main) close() error {
 	if m.fleet != nil {
 		errs = append(errs, m.fleet.Close())
 	}
+	errs = append(errs, m.closeKube())
 	errs = append(errs, m.closeStore(ctx)...)
 	return errors.Join(errs...)
 }

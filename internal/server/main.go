@@ -20,6 +20,7 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
+	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/store"
@@ -47,6 +48,8 @@ type Main struct {
 
 	adminID, adminSecret string // the admin service principal
 	fleet                *standin.Fleet
+	kube                 *kubefleet.Fleet // with --kube-apiserver
+	kubeEtcd             *kubefleet.Etcd  // the local etcd of kube, when no endpoints are given
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
 
@@ -103,6 +106,9 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
+	if err := m.startKube(); err != nil {
+		return err
+	}
 	m.reg = m.newRegistry()
 	if err := m.startGateway(); err != nil {
 		return err

@@ -23,9 +23,14 @@ import (
 // marks an operation Succeeded.
 func (m *Main) apply(routes []controller.Route) {
 	var want []standin.Cluster
-	for _, r := range routes {
-		if _, ok := m.upstreamFor(r.ClusterID); !ok {
-			want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
+	var kube map[string]string
+	if m.kube != nil {
+		kube = m.syncKube(routes) // real apiservers instead of stand-ins
+	} else {
+		for _, r := range routes {
+			if _, ok := m.upstreamFor(r.ClusterID); !ok {
+				want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
+			}
 		}
 	}
 	standins, err := m.fleet.Sync(want)
@@ -35,6 +40,8 @@ func (m *Main) apply(routes []controller.Route) {
 		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
 		if u, ok := m.upstreamFor(r.ClusterID); ok {
 			gr.Upstream = u.Addr
+		} else if addr, ok := kube[r.ClusterID]; ok {
+			gr.Upstream = addr
 		} else if s, ok := standins[r.ClusterID]; ok {
 			gr.Local = s
 		} else {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/tagwall/tagwall/internal/kubeapi"
+	"github.com/tagwall/tagwall/internal/server"
+)
+
+// TestServeWithRealKubeAPIServer: `serve --kube-apiserver` gives a cluster
+// a real Kubernetes API. `tagwall aks create` → `aks get-credentials`
+// (a client certificate, clusterUser_<rg>_<name>) → kubectl creates and
+// lists a configmap through the front door; after a restart the configmap
+// is still there; `aks delete` stops the apiserver and deletes its keys.
+func TestServeWithRealKubeAPIServer(t *testing.T) {
+	bin := os.Getenv(kubeapi.EnvBinary)
+	if bin == "" {
+		t.Skipf("%s is not set: run scripts/kube-apiserver (scripts/test does)", kubeapi.EnvBinary)
+	}
+	dir := t.TempDir()
+	clientCfg := filepath.Join(dir, "client.json")
+	t.Setenv("TAGWALL_CONFIG", clientCfg)
+	cfg := server.Config{
+		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
+		ServiceTags:      []string{shared(t, "azure-germany-2022-03-07.json")},
+		SystemRanges:     []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, // kubectl connects from loopback
+		ClientConfigPath: clientCfg, KubeAPIServer: bin, MaxKubeAPIServers: 2,
+	}
+	start := func() *server.Main {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		m, err := server.New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := start()
+	defer func() { m.Close() }()
+	cli := func(args ...string) string {
+		t.Helper()
+		code, out, errs := tagwall(t, args...)
+		if code != 0 {
+			t.Fatalf("tagwall %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+		return out
+	}
+	cli("group", "create", "--name", "rg", "--location", "eastus")
+	cli("aks", "create", "--resource-group", "rg", "--name", "real", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys")
+	kc := filepath.Join(dir, "kubeconfig")
+	cli("aks", "get-credentials", "--resource-group", "rg", "--name", "real", "--file", kc)
+	if b, _ := os.ReadFile(kc); !strings.Contains(string(b), "clusterUser_rg_real") || !strings.Contains(string(b), "client-certificate-data") {
+		t.Fatalf("kubeconfig has no client certificate for clusterUser_rg_real:\n%s", b)
+	}
+	k := kubeClient{t, kc}
+	waitFor(t, 120*time.Second, "the cluster's kube-apiserver answers through the front door", func() bool {
+		_, err := k.run("get", "namespaces")
+		return err == nil
+	})
+	k.must("create", "configmap", "kept", "--from-literal=k=v")
+	if out := k.must("get", "configmaps", "-o", "name"); !strings.Contains(out, "configmap/kept") {
+		t.Fatalf("get configmaps: %s", out)
+	}
+	pids := kubeAPIServerPids(t, cfg.DataDir)
+	if len(pids) != 1 {
+		t.Fatalf("%d kube-apiserver processes for the data dir, want 1", len(pids))
+	}
+	if rss := procRSS(pids[0]); rss > 0 {
+		t.Logf("kube-apiserver RSS %d MiB", rss>>20)
+	}
+
+	// Restart: the configmap is still there.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(kubeAPIServerPids(t, cfg.DataDir)); n != 0 {
+		t.Fatalf("%d kube-apiservers still running after Close", n)
+	}
+	m = start()
+	// The test's ports are picked anew at each start: fetch the kubeconfig
+	// again for the new front-door address (a fixed --gateway-addr keeps it).
+	cli("aks", "get-credentials", "--resource-group", "rg", "--name", "real", "--file", kc, "--overwrite-existing")
+	waitFor(t, 120*time.Second, "the configmap after a restart", func() bool {
+		out, err := k.run("get", "configmap", "kept", "-o", "jsonpath={.data.k}")
+		return err == nil && out == "v"
+	})
+
+	// Delete: the apiserver stops and its keys are gone.
+	cli("aks", "delete", "--resource-group", "rg", "--name", "real", "--yes")
+	waitFor(t, 30*time.Second, "the kube-apiserver stops after aks delete", func() bool {
+		return len(kubeAPIServerPids(t, cfg.DataDir)) == 0
+	})
+	ports, err := os.ReadFile(filepath.Join(cfg.DataDir, "kube-etcd", "ports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := clientv3.New(clientv3.Config{Endpoints: []string{"http://" + strings.Fields(string(ports))[1]}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	waitFor(t, 30*time.Second, "the cluster's keys are deleted", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		resp, err := ec.Get(ctx, "/tagwall/kube/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		return err == nil && resp.Count == 0
+	})
+}
+
+// kubeAPIServerPids lists the kube-apiserver processes whose command line
+// names a file under dataDir.
+func kubeAPIServerPids(t *testing.T, dataDir string) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	var out []int
+	for _, e := range ents {
+		pid := 0
+		for _, c := range e.Name() {
+			if c < '0' || c > '9' {
+				pid = -1
+				break
+			}
+			pid = pid*10 + int(c-'0')
+		}
+		if pid <= 0 {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cmd := string(b)
+		if strings.Contains(cmd, "kube-apiserver") && strings.Contains(cmd, dataDir) {
+			if st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); strings.Contains(string(st), ") Z ") {
+				continue // a zombie is gone
+			}
+			out = append(out, pid)
+		}
+	}
+	return out
+}

@@ -1,0 +1,243 @@
+package kubefleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/tagwall/tagwall/internal/kubeapi"
+	"github.com/tagwall/tagwall/internal/pki"
+)
+
+// DefaultMax is the default cap on apiservers running at once: each takes
+// about 250–300 MiB of memory here (docs/serve.md).
+const DefaultMax = 4
+
+// Cluster is one cluster the fleet runs an apiserver for.
+type Cluster struct {
+	ID   string  // the cluster's resource id
+	FQDN string  // the SNI clients send; on the serving certificate
+	CA   *pki.CA // the cluster's CA: signs the serving and client certificates
+}
+
+// Config configures a Fleet.
+type Config struct {
+	Binary      string   // kube-apiserver
+	Dir         string   // per-cluster dirs are made below it
+	EtcdServers []string // shared by every cluster
+	EtcdPrefix  string   // e.g. "/tagwall/kube/"
+	Max         int      // 0: DefaultMax
+	Logger      *slog.Logger
+}
+
+// Fleet keeps one kube-apiserver per cluster.
+type Fleet struct {
+	cfg  Config
+	etcd *clientv3.Client
+
+	mu     sync.Mutex
+	procs  map[string]*entry
+	closed bool
+}
+
+type entry struct {
+	c     Cluster
+	addr  string
+	proc  *kubeapi.Process // nil until ready
+	ready chan struct{}
+	stop  context.CancelFunc
+	err   error
+}
+
+// New returns a Fleet; it connects to etcd (to delete a deleted cluster's
+// keys) but starts nothing.
+func New(cfg Config) (*Fleet, error) {
+	if cfg.Binary == "" || len(cfg.EtcdServers) == 0 || cfg.Dir == "" {
+		return nil, errors.New("kube fleet: binary, dir and etcd servers are required")
+	}
+	if _, err := os.Stat(cfg.Binary); err != nil {
+		return nil, fmt.Errorf("kube fleet: kube-apiserver %q: %w", cfg.Binary, err)
+	}
+	if cfg.Max == 0 {
+		cfg.Max = DefaultMax
+	}
+	if cfg.EtcdPrefix == "" {
+		cfg.EtcdPrefix = "/tagwall/kube/"
+	}
+	if !strings.HasSuffix(cfg.EtcdPrefix, "/") {
+		cfg.EtcdPrefix += "/"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.EtcdServers, DialTimeout: 5 * time.Second, Logger: nil})
+	if err != nil {
+		return nil, fmt.Errorf("kube fleet: connect to etcd %v: %w", cfg.EtcdServers, err)
+	}
+	return &Fleet{cfg: cfg, etcd: cli, procs: map[string]*entry{}}, nil
+}
+
+// key is the cluster's short, stable name in paths and etcd keys.
+func key(clusterID string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(clusterID)))
+	return hex.EncodeToString(h[:8])
+}
+
+// Sync makes the fleet run exactly clusters (see the package doc) and
+// returns each running or starting cluster's loopback address, which is
+// the front door's upstream for it.
+func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, errors.New("sync kube-apiservers: fleet closed")
+	}
+	want := make(map[string]Cluster, len(clusters))
+	for _, c := range clusters {
+		want[c.ID] = c
+	}
+	for id, e := range f.procs {
+		if _, ok := want[id]; !ok {
+			delete(f.procs, id)
+			go f.remove(id, e)
+		}
+	}
+	var errs []error
+	out := make(map[string]string, len(want))
+	for id, c := range want {
+		if e, ok := f.procs[id]; ok {
+			out[id] = e.addr
+			continue
+		}
+		if len(f.procs) >= f.cfg.Max {
+			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max))
+			continue
+		}
+		e, err := f.start(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f.procs[id] = e
+		out[id] = e.addr
+	}
+	return out, errors.Join(errs...)
+}
+
+// start picks the port and starts the apiserver in the background.
+func (f *Fleet) start(c Cluster) (*entry, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &entry{c: c, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), ready: make(chan struct{}), stop: cancel}
+	cfg := kubeapi.Config{Binary: f.cfg.Binary, Dir: filepath.Join(f.cfg.Dir, key(c.ID)), EtcdServers: f.cfg.EtcdServers,
+		EtcdPrefix: f.cfg.EtcdPrefix + key(c.ID), CA: c.CA, ServerNames: []string{c.FQDN}, Port: port}
+	go func() {
+		defer close(e.ready)
+		p, err := kubeapi.Start(ctx, cfg)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if err != nil {
+			e.err = err
+			f.cfg.Logger.Error("kube-apiserver did not start", "cluster", c.ID, "err", err)
+			return
+		}
+		if ctx.Err() != nil { // removed or closed while starting
+			_ = p.Stop()
+			return
+		}
+		e.proc = p
+		f.cfg.Logger.Info("kube-apiserver ready", "cluster", c.ID, "addr", e.addr, "rss_mib", p.RSS()>>20)
+	}()
+	return e, nil
+}
+
+// remove stops a deleted cluster's apiserver and deletes its keys and
+// files.
+func (f *Fleet) remove(id string, e *entry) {
+	e.stop()
+	<-e.ready
+	if e.proc != nil {
+		_ = e.proc.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := f.etcd.Delete(ctx, f.cfg.EtcdPrefix+key(id)+"/", clientv3.WithPrefix()); err != nil {
+		f.cfg.Logger.Error("delete a deleted cluster's kubernetes data", "cluster", id, "err", err)
+	}
+	if err := os.RemoveAll(filepath.Join(f.cfg.Dir, key(id))); err != nil {
+		f.cfg.Logger.Error("delete a deleted cluster's kube-apiserver files", "cluster", id, "err", err)
+	}
+	f.cfg.Logger.Info("kube-apiserver stopped and its data deleted", "cluster", id)
+}
+
+// Wait blocks until the cluster's apiserver is ready (nil), failed to
+// start, or ctx ends.
+func (f *Fleet) Wait(ctx context.Context, id string) error {
+	f.mu.Lock()
+	e, ok := f.procs[id]
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("kube-apiserver for %s: not running", id)
+	}
+	select {
+	case <-e.ready:
+		return e.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Process returns the cluster's running apiserver.
+func (f *Fleet) Process(id string) (*kubeapi.Process, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.procs[id]; ok && e.proc != nil {
+		return e.proc, true
+	}
+	return nil, false
+}
+
+// Close stops every apiserver (their data stays) and the etcd client.
+func (f *Fleet) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	procs := f.procs
+	f.procs = map[string]*entry{}
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range procs {
+		wg.Go(func() {
+			e.stop()
+			<-e.ready
+			if e.proc != nil {
+				_ = e.proc.Stop()
+			}
+		})
+	}
+	wg.Wait()
+	return f.etcd.Close()
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pick a port for a kube-apiserver: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

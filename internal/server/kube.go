@@ -1,0 +1,85 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tagwall/tagwall/internal/controller"
+	"github.com/tagwall/tagwall/internal/kubeapi"
+	"github.com/tagwall/tagwall/internal/kubefleet"
+)
+
+// startKube starts the real control planes of --kube-apiserver: the local
+// etcd unless --kube-etcd-endpoints names one, and the fleet that runs one
+// kube-apiserver per cluster. Without --kube-apiserver it does nothing
+// and clusters get stand-ins.
+func (m *Main) startKube() error {
+	if m.cfg.KubeAPIServer == "" {
+		return nil
+	}
+	eps := m.cfg.KubeEtcdEndpoints
+	if len(eps) == 0 {
+		e, err := kubefleet.StartEtcd(m.path("kube-etcd"))
+		if err != nil {
+			return err
+		}
+		m.kubeEtcd = e
+		eps = e.Endpoints()
+	}
+	f, err := kubefleet.New(kubefleet.Config{Binary: m.cfg.KubeAPIServer, Dir: m.path("kube"), EtcdServers: eps,
+		EtcdPrefix: m.cfg.KubeEtcdPrefix, Max: m.cfg.MaxKubeAPIServers, Logger: m.log.With("component", "kube")})
+	if err != nil {
+		return err
+	}
+	m.kube = f
+	m.log.Info("clusters get a real kube-apiserver", "binary", m.cfg.KubeAPIServer, "etcd", eps, "max", m.cfg.MaxKubeAPIServers)
+	return nil
+}
+
+// syncKube makes the fleet run an apiserver for every cluster in routes
+// that has no --upstream, and returns their addresses by cluster id.
+func (m *Main) syncKube(routes []controller.Route) map[string]string {
+	var want []kubefleet.Cluster
+	for _, r := range routes {
+		if _, ok := m.upstreamFor(r.ClusterID); ok {
+			continue
+		}
+		cred, err := m.creds.Get(r.ClusterID)
+		if err != nil {
+			m.log.Error("cluster credentials for its kube-apiserver", "cluster", r.ClusterID, "err", err)
+			continue
+		}
+		want = append(want, kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI), CA: cred.CA})
+	}
+	addrs, err := m.kube.Sync(want)
+	m.logStandinErr(err)
+	return addrs
+}
+
+// kubeClientUser fills a kubeconfig's user with a client certificate
+// signed by the cluster's CA, as AKS without Entra ID integration does:
+// clusterUser_<rg>_<name> (or clusterAdmin_…), group system:masters.
+func (m *Main) kubeClientUser(clusterID, user string) (userInfo, error) {
+	cred, err := m.creds.Get(clusterID)
+	if err != nil {
+		return userInfo{}, err
+	}
+	cc, err := kubeapi.IssueClient(cred.CA, user, []string{kubeapi.MastersGroup}, m.cfg.Now())
+	if err != nil {
+		return userInfo{}, fmt.Errorf("issue the client certificate of %s: %w", user, err)
+	}
+	return userInfo{ClientCertificateData: b64(cc.CertPEM), ClientKeyData: b64(cc.KeyPEM)}, nil
+}
+
+// closeKube stops every kube-apiserver (their data stays) and the local
+// etcd.
+func (m *Main) closeKube() error {
+	var err error
+	if m.kube != nil {
+		err = m.kube.Close()
+	}
+	if m.kubeEtcd != nil {
+		m.kubeEtcd.Close()
+	}
+	return err
+}
