@@ -25,18 +25,22 @@ type checkResult struct {
 }
 
 func newCheckCmd() *cobra.Command {
-	var ranges, source, out string
+	var ranges, out string
+	var sources []string
 	var standalone bool
 	cmd := &cobra.Command{
-		Use:   "check IP --ranges LIST [--source PATH|URL]",
+		Use:   "check IP --ranges LIST [--source PATH|URL]...",
 		Short: "Decide whether an address may reach an API server protected by an authorized-ranges list",
 		Long: `check applies an authorized-ranges list (for example "AzureCloud,20.20.20.20") to one
 address and says allowed or denied, and why: the entry that matched, and for a service
 tag the tag's matching prefix.
 
 By default the managed API's server rules apply (global addresses only, at most one
-service tag); --standalone applies the standalone gateway's (private ranges and several
-tags allowed). Service tags resolve against --source.
+Azure service tag), as for a subscription with both preview features in force
+(EnableServiceTagAuthorizedIPPreview, and EnableExternalServiceTagsPreview: other clouds'
+tags, up to 4 tags in all); --standalone applies the standalone gateway's (private ranges
+and any number of tags). Service tags resolve against every --source (Azure's documents
+or other clouds' feeds, merged).
 
 Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
 		Args: cobra.ExactArgs(1),
@@ -51,13 +55,9 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 			if !cmd.Flags().Changed("ranges") {
 				return usageError(fmt.Errorf("check: --ranges is required"))
 			}
-			var cat *servicetag.Catalog
-			if source != "" {
-				doc, err := loadDocument(cmd.Context(), source)
-				if err != nil {
-					return err
-				}
-				cat = servicetag.NewCatalog(doc)
+			cat, err := mergedCatalog(cmd.Context(), sources)
+			if err != nil {
+				return err
 			}
 			list, spec, err := compileCheck(ranges, standalone, cat)
 			if err != nil {
@@ -87,7 +87,8 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 		},
 	}
 	cmd.Flags().StringVar(&ranges, "ranges", "", `authorized ranges, comma-separated ("" disables the restriction)`)
-	cmd.Flags().StringVar(&source, "source", "", "service-tag document for tag entries: a path or an http(s) URL")
+	cmd.Flags().StringArrayVar(&sources, "source", nil, "service-tag document for tag entries, of any cloud: a path or an http(s) URL; "+
+		"repeatable (one catalog: a name two documents define is an error)")
 	cmd.Flags().BoolVar(&standalone, "standalone", false, "apply the standalone gateway's rules instead of the managed API's")
 	outputFlag(cmd, &out)
 	return cmd
@@ -107,7 +108,7 @@ func parseWireRanges(ranges string, opt rangespec.Options) (rangespec.Spec, erro
 
 // compileCheck validates ranges with the chosen rules and compiles them.
 func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*allowlist.List, rangespec.Spec, error) {
-	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true}
+	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true, ExternalTagsEnabled: true}
 	if standalone {
 		opt.Mode = rangespec.ModeStandalone
 	}

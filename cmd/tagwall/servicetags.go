@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -31,9 +30,9 @@ func checkOutput(out string) error {
 func newServiceTagsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "servicetags",
-		Short: "Inspect service-tag documents: show a tag, diff two versions, find the tags of an address",
+		Short: "Inspect service-tag documents of every cloud: show a tag, diff two versions, list tags, find the tags of an address",
 	}
-	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd())
+	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd(), newServiceTagsListCmd())
 	return cmd
 }
 
@@ -171,52 +170,6 @@ func writeDiffTable(w io.Writer, d servicetag.DiffResult) error {
 		fmt.Fprintf(tw, "changed\t%s\t+%d/-%d\n", c.Name, len(c.AddedPrefixes), len(c.RemovedPrefixes))
 	}
 	return tw.Flush()
-}
-
-func newServiceTagsLookupCmd() *cobra.Command {
-	var source, out string
-	cmd := &cobra.Command{
-		Use:   "lookup IP --source PATH|URL",
-		Short: "List every service tag that contains an address",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(out); err != nil {
-				return err
-			}
-			addr, err := netip.ParseAddr(strings.TrimSpace(args[0]))
-			if err != nil {
-				return usageError(fmt.Errorf("lookup %q: not an IP address", args[0]))
-			}
-			doc, err := loadDocument(cmd.Context(), source)
-			if err != nil {
-				return err
-			}
-			tags := servicetag.NewCatalog(doc).Containing(addr)
-			type hit struct {
-				Name          string `json:"name"`
-				Region        string `json:"region"`
-				SystemService string `json:"systemService"`
-				Prefix        string `json:"prefix"`
-			}
-			hits := make([]hit, 0, len(tags))
-			for _, t := range tags {
-				hits = append(hits, hit{t.Name, t.Region, t.SystemService, matchingPrefix(t.Prefixes, addr.Unmap()).String()})
-			}
-			w := cmd.OutOrStdout()
-			if out == "json" {
-				return writeJSON(w, hits)
-			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "Name\tRegion\tSystemService\tPrefix")
-			for _, h := range hits {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Region, h.SystemService, h.Prefix)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&source, "source", "", "service-tag document: a path or an http(s) URL")
-	outputFlag(cmd, &out)
-	return cmd
 }
 
 // matchingPrefix returns the longest prefix of ps that contains a.
