@@ -188,3 +188,42 @@ func AzureOnly(doc *Document) *Document {
 	out.Cloud = strings.Join(clouds, "+")
 	return &out
 }
+
+// ParseFeedList parses the value of `serve --feeds` ("github,aws,…",
+// case-insensitive, spaces ignored) into feeds in the given order. Azure
+// is not a feed of this list (its sources are the service-tag sources); an
+// unknown or repeated name is an error, every one reported.
+func ParseFeedList(s string) ([]Feed, error) {
+	var out []Feed
+	var errs []error
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		f, err := ParseFeedName(part)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case f == FeedAzure:
+			errs = append(errs, fmt.Errorf("parse feed name %q: Azure's service tags are not one of the other clouds' feeds; configure them as service-tag sources", part))
+		case slices.Contains(out, f):
+			errs = append(errs, fmt.Errorf("parse feed name %q: %s is listed twice", part, f))
+		default:
+			out = append(out, f)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("parse feeds %q: %w", s, err)
+	}
+	return out, nil
+}
+
+// FeedSources returns FeedSourceConfig of each feed at its published URLs,
+// in order: the sources `serve --feeds` adds after Azure's.
+func FeedSources(feeds []Feed) []SourceConfig {
+	out := make([]SourceConfig, len(feeds))
+	for i, f := range feeds {
+		out[i] = FeedSourceConfig(f)
+	}
+	return out
+}

@@ -257,3 +257,37 @@ func reorderGitHub(tb testing.TB, raw []byte) []byte {
 	}
 	return out
 }
+
+func TestParseFeedList(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []Feed
+		err      string
+	}{
+		{name: "every feed", in: "github,aws,googlecloud,google,oracle,cloudflare,fastly", want: Feeds()},
+		{name: "case and spaces", in: " GitHub , AWS,", want: []Feed{FeedGitHub, FeedAWS}},
+		{name: "empty", in: "", want: nil},
+		{name: "unknown", in: "github,azur", err: `parse feeds "github,azur": parse feed name "azur": unrecognised service-tag document: want one of azure, github, aws, googlecloud, google, oracle, cloudflare, fastly`},
+		{name: "azure", in: "azure", err: `parse feed name "azure": Azure's service tags are not one of the other clouds' feeds`},
+		{name: "twice", in: "aws,AWS", err: `parse feed name "AWS": aws is listed twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseFeedList(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	srcs := FeedSources([]Feed{FeedGitHub, FeedCloudflare})
+	if srcs[0].Snapshot != "github-meta" || srcs[0].location() != "https://api.github.com/meta" ||
+		srcs[1].Snapshot != "" || srcs[1].location() != "https://www.cloudflare.com/ips-v4 + https://www.cloudflare.com/ips-v6" {
+		t.Fatalf("FeedSources: %+v", srcs)
+	}
+}
