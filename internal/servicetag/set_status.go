@@ -42,7 +42,8 @@ type SourceStatus struct {
 	InForce      string `json:"inForce"`      // e.g. "embedded snapshot, changeNumber 373, published 2025-10-13"
 	Cloud        string `json:"cloud"`        // of the document in force
 	ChangeNumber int64  `json:"changeNumber"` // in force; 0 when none
-	// Feed of the document in force ("azure", "github", …) and, for a feed
+	// Feed of the document in force when it is another cloud's ("github",
+	// …; "" for Azure's) and, for a feed
 	// that publishes no version (changeNumber 0), its content hash
 	// (Document.Digest).
 	Feed        Feed          `json:"feed,omitempty"`
@@ -137,7 +138,10 @@ func (s *Set) sourceStatus(m *member, now time.Time) SourceStatus {
 		CacheErr: m.keeper.Status().CacheError}
 	if cur := m.keeper.Current(); cur != nil {
 		ss.Cloud, ss.ChangeNumber, ss.Tags = cur.doc.Cloud, cur.doc.ChangeNumber, len(cur.doc.Tags)
-		ss.Age, ss.Feed = now.Sub(m.since), docFeed(cur.doc)
+		ss.Age = now.Sub(m.since)
+		if f := docFeed(cur.doc); f != FeedAzure {
+			ss.Feed = f
+		}
 		if cur.doc.ChangeNumber == 0 {
 			ss.Digest = cur.doc.Digest()
 		}
