@@ -47,7 +47,8 @@ type SourceConfig struct {
 	// Accept and the cache file name.
 	Location string
 	// Source, when set, is used instead of opening Location (a wrapper or
-	// a test double).
+	// a test double). With Feed set it serves the feed's own format (it is
+	// wrapped in AsDownload unless it is one already).
 	Source Source
 	// Feed is the source's feed: "" or FeedAzure for Azure's service tags
 	// (Location is opened with OpenSource), another Feed for a provider's
@@ -312,6 +313,10 @@ func (s *Set) newMember(sc SourceConfig) (*member, error) {
 	src := sc.Source
 	var err error
 	switch {
+	case src != nil && sc.external():
+		if _, wrapped := src.(*downloadSource); !wrapped {
+			src = AsDownload(sc.Feed, src) // a source of the feed's own format
+		}
 	case src != nil:
 	case sc.external():
 		src, err = s.openFeed(sc)

@@ -145,6 +145,31 @@ func TestSetFeedNames(t *testing.T) {
 			t.Fatal("GitHub.Hooks of the second source missing")
 		}
 	})
+	t.Run("source given", func(t *testing.T) {
+		raw := sharedFile(t, "github-meta-2025-07-21.json")
+		f := newFeed(t, dropGitHubKey(t, raw, "hooks"))
+		plain, _ := NewHTTPSource(f.srv.URL, HTTPOptions{})
+		wrapped := func() Source { // a new one each: an HTTPSource remembers its ETag
+			src, _ := NewFeedSource(FeedGitHub, HTTPOptions{}, f.srv.URL)
+			return AsDownload(FeedGitHub, src)
+		}
+		for _, sc := range []SourceConfig{
+			{Feed: FeedGitHub, Location: "plain", Source: plain},       // the feed's own format
+			{Feed: FeedGitHub, Location: "wrapped", Source: wrapped()}, // already converted
+			{Location: "no feed field", Source: wrapped()},             // feed told by the document
+		} {
+			s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{sc}})
+			if _, err := s.Refresh(ctx); err != nil {
+				t.Fatalf("%s: %v", sc.Location, err)
+			}
+			if s.Current() == nil {
+				t.Fatalf("%s: no catalog: %+v", sc.Location, s.Status())
+			}
+			if _, ok := s.Current().Lookup("GitHub.Hooks"); ok || s.Status().Sources[0].Feed != FeedGitHub {
+				t.Fatalf("%s: %+v", sc.Location, s.Status().Sources[0])
+			}
+		}
+	})
 	t.Run("wrong feed", func(t *testing.T) {
 		fastly, err := ParseFastly("fastly", sharedFile(t, "fastly-public-ip-list-2024-10-08.json"))
 		if err != nil {
