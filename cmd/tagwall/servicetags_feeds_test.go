@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"net/netip"
 	"strings"
 	"testing"
@@ -190,5 +192,33 @@ func TestCheckSeveralSources(t *testing.T) {
 				t.Fatalf("stderr %q", errs)
 			}
 		})
+	}
+}
+
+// TestServiceTagsDiffGitHub diffs GitHub meta against a later document
+// (one file is published in shared/testdata, so the later one is made from
+// it: hooks dropped, a prefix added to actions).
+func TestServiceTagsDiffGitHub(t *testing.T) {
+	raw, err := os.ReadFile(shared(t, "github-meta-2025-07-21.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "hooks")
+	m["actions"] = append(m["actions"].([]any), "198.51.100.0/24")
+	later, _ := json.Marshal(m)
+	path := filepath.Join(t.TempDir(), "github-meta-later.json")
+	if err := os.WriteFile(path, later, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := tagwall(t, "servicetags", "diff", shared(t, "github-meta-2025-07-21.json"), path)
+	want := []string{"changeNumber 0 -> 0: 0 tags added, 1 removed, 1 changed (+1/-0 prefixes)", "removed  GitHub.Hooks", "changed  GitHub.Actions  +1/-0"}
+	for _, w := range want {
+		if code != 0 || !strings.Contains(out, w) {
+			t.Fatalf("diff: exit %d, stdout\n%s\nstderr %s; want %q", code, out, errs, w)
+		}
 	}
 }
