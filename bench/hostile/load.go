@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"slices"
 	"sync"
@@ -188,16 +187,4 @@ func idle(addr string, total, hold int, limit time.Duration) (held []net.Conn, o
 		}
 	}
 	return held, opened, dialErrs
-}
-
-// scrape fetches url and reports whether it answered 200 within 2 s.
-func scrape(url string) bool {
-	cl := http.Client{Timeout: 2 * time.Second}
-	resp, err := cl.Get(url)
-	if err != nil {
-		return false
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == 200
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
 )
@@ -144,6 +145,12 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		// late, flushed at shutdown).
 		gcfg.Audit = stderr
 	}
+	var rec *console.Recorder
+	if cfg.UI {
+		rec = console.NewRecorder(console.RecorderConfig{Reasons: []string{gateway.ReasonAuthorized, gateway.ReasonNotAuthorized}})
+		gcfg.Decisions = rec
+		reg.MustRegister(rec)
+	}
 	gw, err := gateway.New(gcfg)
 	if err != nil {
 		return usageError(err)
@@ -151,6 +158,9 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runner := gwconfig.NewRunner(f.config, gw, log)
+	if rec != nil {
+		runner.OnRoutes(recorderRoutes(rec))
+	}
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
@@ -158,7 +168,11 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(cfg.ServiceTags))
 		return nil
 	}
-	return serveGateway(ctx, gw, runner, cfg, reg, log, f)
+	ui, err := newGatewayConsole(cfg, f.config, runner, rec, log)
+	if err != nil {
+		return usageError(fmt.Errorf("gateway: %w", err))
+	}
+	return serveGateway(ctx, gw, runner, cfg, reg, log, f, ui)
 }
 
 // syncWriter serialises writes from the logger and the audit buffer, so
@@ -194,7 +208,7 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) (*http.Serve
 
 // serveGateway listens, serves until ctx ends, then shuts down gracefully.
 func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Runner, cfg *gwconfig.Config,
-	reg *prometheus.Registry, log *slog.Logger, f gatewayFlags) error {
+	reg *prometheus.Registry, log *slog.Logger, f gatewayFlags, ui http.Handler) error {
 	shutdownTimeout := f.shutdownTimeout
 	// No keepalive setsockopts at accept: most connections a front door
 	// sees under attack are denied at once; admitted ones get keepalive.
@@ -220,6 +234,10 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		if ui != nil {
+			mux.Handle("/ui/", ui)
+			log.Info("web console", "url", "http://"+mln.Addr().String()+"/ui/")
+		}
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(mln)
 		log.Info("metrics listening", "addr", mln.Addr().String())

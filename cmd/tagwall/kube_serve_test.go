@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,7 +14,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/tagwall/tagwall/internal/kubeapi"
+	"github.com/tagwall/tagwall/internal/pki"
 	"github.com/tagwall/tagwall/internal/server"
+	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
+	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // TestServeWithRealKubeAPIServer: `serve --kube-apiserver` gives a cluster
@@ -149,4 +154,84 @@ func kubeAPIServerPids(t *testing.T, dataDir string) []int {
 		}
 	}
 	return out
+}
+
+// TestServeUpstreamRealKube: `serve --upstream CLUSTER=HOST:PORT,ca=FILE`
+// puts the front door of the managed API in front of an operator's real
+// kube-apiserver: kubectl with the operator's client certificate reaches
+// it as 20.20.20.20 (PROXY header from a trusted loopback relay) and is
+// refused as 8.8.8.8.
+func TestServeUpstreamRealKube(t *testing.T) {
+	bin := os.Getenv(kubeapi.EnvBinary)
+	if bin == "" {
+		t.Skipf("%s is not set: run scripts/kube-apiserver (scripts/test does)", kubeapi.EnvBinary)
+	}
+	dir := t.TempDir()
+	ca, err := pki.NewCA("operator kube CA", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "kube-ca.crt")
+	os.WriteFile(caFile, ca.CertPEM, 0o600)
+	port, err := freeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := fmt.Sprintf("127.0.0.1:%d", port)
+	clientCfg := filepath.Join(dir, "client.json")
+	t.Setenv("TAGWALL_CONFIG", clientCfg)
+	m, err := server.New(context.Background(), server.Config{
+		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
+		ServiceTags:      []string{shared(t, testutil.PublicTags)},
+		TrustedProxies:   []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Upstreams:        []server.Upstream{{Cluster: "ops", Addr: upstream, CAFile: caFile}},
+		ClientConfigPath: clientCfg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cli := func(args ...string) string {
+		t.Helper()
+		code, out, errs := tagwall(t, args...)
+		if code != 0 {
+			t.Fatalf("tagwall %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+		}
+		return out
+	}
+	cli("group", "create", "--name", "rg", "--location", "eastus")
+	cli("aks", "create", "--resource-group", "rg", "--name", "ops", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys")
+	fqdn := strings.TrimSpace(cli("aks", "show", "--resource-group", "rg", "--name", "ops", "--query", "fqdn", "-o", "tsv"))
+	// The operator's apiserver carries the cluster's FQDN, the SNI the
+	// front door routes by.
+	eps := etcdtest.Endpoints(etcdtest.Start(t, 1))
+	kube, err := kubeapi.Start(context.Background(), kubeapi.Config{Binary: bin, Dir: filepath.Join(dir, "kube"), EtcdServers: eps,
+		EtcdPrefix: "/ops", CA: ca, ServerNames: []string{fqdn}, Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kube.Stop()
+	admin, err := kubeapi.IssueClient(ca, "ops-admin", []string{kubeapi.MastersGroup}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newKubeClient(t, "in", relay(t, m.GatewayAddr(), "20.20.20.20"), fqdn, ca, admin)
+	out := newKubeClient(t, "out", relay(t, m.GatewayAddr(), "8.8.8.8"), fqdn, ca, admin)
+	in.must("create", "configmap", "through-serve", "--from-literal=a=b")
+	if got := in.must("get", "configmap", "through-serve", "-o", "jsonpath={.data.a}"); got != "b" {
+		t.Fatalf("get configmap: %q", got)
+	}
+	// --raw: a refused kubectl get would retry its discovery for a minute.
+	if o, err := out.run("get", "--raw", "/version"); err == nil {
+		t.Fatalf("8.8.8.8 was let through: %s", o)
+	}
+}
+
+func freeTCPPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }

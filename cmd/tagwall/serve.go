@@ -88,6 +88,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
+	fl.BoolVar(&f.cfg.DisableConsole, "no-console", false, "do not serve the web console (/ui/ on the API address)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.cfg.AllowEmptyStore, "allow-empty-store", false, "start even though the store file is missing or empty while the data dir holds an identity from an earlier start (every cluster is gone)")
 	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")

@@ -164,15 +164,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	setDefault(props, "enableRBAC", true)
 	pools := make([]map[string]any, len(mc.AgentPools))
 	for i, p := range mc.AgentPools {
-		q := maps.Clone(p)
-		q["provisioningState"] = mc.ProvisioningState
-		q["powerState"] = map[string]any{"code": "Running"}
-		q["currentOrchestratorVersion"] = q["orchestratorVersion"]
-		if v, ok := q["orchestratorVersion"].(string); ok {
-			q["currentOrchestratorVersion"] = currentVersion(v)
-		}
-		q["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202501.01.0"
-		pools[i] = q
+		pools[i] = poolProperties(mc, p)
 	}
 	kubeletRID := "/subscriptions/" + mc.Subscription + "/resourcegroups/" + mc.NodeResourceGroup +
 		"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + mc.Name + "-agentpool"
@@ -204,7 +196,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	}
 	maps.Copy(props, map[string]any{
 		"provisioningState":        mc.ProvisioningState,
-		"powerState":               map[string]any{"code": "Running"},
+		"powerState":               map[string]any{"code": powerCode(mc)},
 		"kubernetesVersion":        mc.KubernetesVersion,
 		"currentKubernetesVersion": currentVersion(mc.KubernetesVersion),
 		"dnsPrefix":                mc.DNSPrefix,
@@ -247,6 +239,29 @@ func currentVersion(v string) string {
 		return p
 	}
 	return v
+}
+
+// poolProperties is one agent pool as the cluster's agentPoolProfiles
+// and the agentPools sub-resource show it: the stored fields plus the
+// server's read-only ones.
+func poolProperties(mc *state.ManagedCluster, p map[string]any) map[string]any {
+	q := maps.Clone(p)
+	q["provisioningState"] = mc.ProvisioningState
+	q["powerState"] = map[string]any{"code": powerCode(mc)}
+	q["currentOrchestratorVersion"] = q["orchestratorVersion"]
+	if v, ok := q["orchestratorVersion"].(string); ok {
+		q["currentOrchestratorVersion"] = currentVersion(v)
+	}
+	q["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202501.01.0"
+	return q
+}
+
+// powerCode is properties.powerState.code: Running or Stopped.
+func powerCode(mc *state.ManagedCluster) string {
+	if mc.Stopped() {
+		return state.PowerStopped
+	}
+	return state.PowerRunning
 }
 
 // etagOf is the entity tag of a record at revision rev.

@@ -202,16 +202,18 @@ func (s *server) validateRanges(c *call, access accessRequest, networkProfile ma
 	if len(list) == 1 && strings.TrimSpace(list[0]) == "" {
 		return nil, nil // az's --api-server-authorized-ip-ranges "   " arrives as [""]
 	}
-	enabled, err := s.featureInForce(c, state.FeatureServiceTags)
+	enabled, registered, err := s.featureInForce(c, state.FeatureServiceTags)
 	if err != nil {
 		return nil, err
 	}
-	external, err := s.featureInForce(c, state.FeatureExternalTags)
+	external, externalRegistered, err := s.featureInForce(c, state.FeatureExternalTags)
 	if err != nil {
 		return nil, err
 	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, ExternalTagsEnabled: external,
-		VnetIntegration: access.EnableVnetIntegration, PrivateCluster: access.EnablePrivateCluster}
+	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
+		ExternalTagsEnabled: external, ExternalFeatureRegistered: externalRegistered,
+		VnetIntegration: access.EnableVnetIntegration, PrivateCluster: access.EnablePrivateCluster,
+		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
 	if cat := s.cfg.Catalog(); cat != nil {
 		opts.Tags = cat
 	}
@@ -241,6 +243,7 @@ func (s *server) desiredCluster(c *call, req *clusterRequest, sp *clusterSpec, a
 		mc.Location, mc.CreatedAt, mc.FQDN, mc.NodeResourceGroup = old.Location, old.CreatedAt, old.FQDN, old.NodeResourceGroup
 		mc.PrincipalID, mc.KubeletID, mc.TenantID = old.PrincipalID, old.KubeletID, old.TenantID
 		mc.Generation, mc.AppliedGeneration, mc.Status = old.Generation, old.AppliedGeneration, old.Status
+		mc.PowerState = old.PowerState
 	}
 	mc.Tags, mc.SKU, mc.UpdatedAt = req.Tags, req.SKU, now
 	mc.IdentityType = "SystemAssigned"

@@ -83,20 +83,23 @@ func (s *server) listClusters(c *call) error {
 
 // featureInForce reports whether the subscription's Microsoft.ContainerService
 // feature flag (state.FeatureServiceTags, state.FeatureExternalTags) is
-// Registered and was propagated by a later provider registration.
-func (s *server) featureInForce(c *call, feature string) (bool, error) {
+// Registered and was propagated by a later provider registration, and
+// whether the flag alone is Registered (the two gates AKS answers
+// differently).
+func (s *server) featureInForce(c *call, feature string) (enabled, registered bool, err error) {
 	var f state.Feature
 	var p state.Provider
 	frev, err := s.getRecord(c.r.Context(), state.FeatureKey(c.v("sub"), state.ContainerService, feature), &f)
 	if err != nil || frev == 0 {
-		return false, err
-	}
-	prev, err := s.getRecord(c.r.Context(), state.ProviderKey(c.v("sub"), state.ContainerService), &p)
-	if err != nil || prev == 0 {
-		return false, err
+		return false, false, err
 	}
 	fe := f.Effective(s.now())
-	return state.ServiceTagsEnabled(&fe, &p), nil
+	registered = fe.State == state.FeatureRegistered
+	prev, err := s.getRecord(c.r.Context(), state.ProviderKey(c.v("sub"), state.ContainerService), &p)
+	if err != nil || prev == 0 {
+		return false, registered, err
+	}
+	return state.ServiceTagsEnabled(&fe, &p), registered, nil
 }
 
 // defaultDNSPrefix mirrors az's _get_default_dns_prefix:

@@ -34,6 +34,12 @@ type Config struct {
 	SubscriptionSource func(ctx context.Context) ([]Subscription, error)
 	// ServiceTagPageSize is the number of tags per discovery page (default 500).
 	ServiceTagPageSize int
+	// ServiceTagsWithVnetIntegration follows the newer AKS (since
+	// 2026-03): a service tag is allowed on a cluster with API server VNet
+	// integration, within the 2,000-entry limit. false (default) keeps the
+	// seed's (2024 preview's) refusal. serve flag:
+	// --service-tags-with-vnet-integration.
+	ServiceTagsWithVnetIntegration bool
 	// DefaultKubernetesVersion fills kubernetesVersion "" (default "1.31.5").
 	// It must be on aksref's supported list: New fails otherwise.
 	DefaultKubernetesVersion string
@@ -129,6 +135,10 @@ func (s *server) register() {
 	s.registerProviders()
 	s.registerGroups()
 	s.registerClusters()
+	s.registerVersions()
+	s.registerAgentPools()
+	s.registerPower()
+	s.registerResources()
 	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
 	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
 }

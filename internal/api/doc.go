@@ -1,9 +1,14 @@
 // Package api serves tagwall's ARM-compatible control plane over HTTP:
 // Microsoft.Features registrations, resource-provider registration, resource
 // groups, Microsoft.ContainerService/managedClusters (create/update as a
-// long-running operation, get, list, delete, tags, credentials), async
-// operation status, the Microsoft.Network service-tag discovery API and
-// /metadata/endpoints.
+// long-running operation, get, list, delete, tags, credentials, stop/start,
+// the upgrade profile and the agentPools sub-resource over
+// agentPoolProfiles), the supported Kubernetes versions (kubernetesVersions
+// and the older orchestrators list), async operation status, GET …/resources,
+// the Microsoft.Network service-tag discovery API and /metadata/endpoints.
+// Any other operation under Microsoft.ContainerService, and the Graph and
+// portal URLs the metadata names, answer 400 NotSupported naming the
+// operation and what is supported.
 //
 // The handler only validates and stores desired state (package state) in a
 // store.Store; it never touches the gateway. The controller package turns

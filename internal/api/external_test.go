@@ -14,12 +14,13 @@ import (
 )
 
 const (
-	externalPath   = "/subscriptions/" + testSub + "/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/EnableExternalServiceTagsPreview"
-	providerPath   = "/subscriptions/" + testSub + "/providers/Microsoft.ContainerService/register?api-version=2021-04-01"
-	discoveryPath  = "/subscriptions/" + testSub + "/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2023-09-01"
-	msgExternalGH  = `authorizedIPRanges[0] "GitHub.Actions": service tag "GitHub.Actions" is from the github feed, not one of Azure's service tags; tags of other clouds' published ranges require the preview feature Microsoft.ContainerService/EnableExternalServiceTagsPreview: register it with "az feature register --namespace Microsoft.ContainerService --name EnableExternalServiceTagsPreview", wait until it is Registered, then re-register the provider with "az provider register --namespace Microsoft.ContainerService"`
-	msgFiveTags    = `authorizedIPRanges[4] "Fastly": at most 4 service tags are allowed in authorizedIPRanges with Microsoft.ContainerService/EnableExternalServiceTagsPreview; "AzureCloud", "GitHub.Actions", "GitHub.Hooks" and "AWS.EC2.us-east-1" are already given`
-	msgTwoAzureExt = `authorizedIPRanges[2] "Storage": only one Azure service tag is allowed in authorizedIPRanges; "AzureCloud" is already given`
+	externalPath     = "/subscriptions/" + testSub + "/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/EnableExternalServiceTagsPreview"
+	providerPath     = "/subscriptions/" + testSub + "/providers/Microsoft.ContainerService/register?api-version=2021-04-01"
+	discoveryPath    = "/subscriptions/" + testSub + "/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2023-09-01"
+	msgNotRegistered = "Preview feature Microsoft.ContainerService/EnableExternalServiceTagsPreview not registered."
+	msgNotEnabled    = "Feature Microsoft.ContainerService/EnableExternalServiceTagsPreview is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
+	msgFiveTags      = `authorizedIPRanges[4] "Fastly": at most 4 service tags are allowed in authorizedIPRanges with Microsoft.ContainerService/EnableExternalServiceTagsPreview; "AzureCloud", "GitHub.Actions", "GitHub.Hooks" and "AWS.EC2.us-east-1" are already given`
+	msgTwoAzureExt   = `authorizedIPRanges[2] "Storage": only one Azure service tag is allowed in authorizedIPRanges; "AzureCloud" is already given`
 )
 
 // feedsCatalog is Azure Public merged with GitHub meta, AWS and Fastly, as
@@ -47,8 +48,9 @@ func feedsCatalog(tb testing.TB) *servicetag.Catalog {
 
 // TestExternalTagsFeature: a tag of another cloud's feed is refused until
 // EnableExternalServiceTagsPreview is Registered and the provider
-// re-registered (the seed flag's mechanics), with a message naming the
-// feature; then up to 4 tags are accepted, of which one Azure tag, and a
+// re-registered (the seed flag's mechanics and AKS's two answers:
+// PreviewFeatureNotRegistered, then BadRequest "is not enabled"), each
+// naming the feature; then up to 4 tags are accepted, of which one Azure tag, and a
 // fifth is refused. The discovery API never shows the other feeds.
 func TestExternalTagsFeature(t *testing.T) {
 	e := newEnv(t, envOpts{featureDelay: 50 * time.Millisecond})
@@ -57,23 +59,23 @@ func TestExternalTagsFeature(t *testing.T) {
 	put := func(ranges ...string) *http.Response {
 		return e.do(t, http.MethodPut, clusterPath+mcVersion, clusterBody(ranges, nil))
 	}
-	refused := func(step string, resp *http.Response, want string) {
+	refused := func(step string, resp *http.Response, wantCode, want string) {
 		t.Helper()
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: status %d, want 400", step, resp.StatusCode)
 		}
-		if code, msg := armError(t, resp); code != "InvalidParameter" || msg != want {
-			t.Fatalf("%s: %s %q\nwant InvalidParameter %q", step, code, msg, want)
+		if code, msg := armError(t, resp); code != wantCode || msg != want {
+			t.Fatalf("%s: %s %q\nwant %s %q", step, code, msg, wantCode, want)
 		}
 	}
-	refused("no feature", put("GitHub.Actions"), msgExternalGH)
+	refused("no feature", put("GitHub.Actions"), "PreviewFeatureNotRegistered", msgNotRegistered)
 
 	if st := featureState(t, e, http.MethodPost, externalPath+"/register?api-version=2021-07-01"); st != "Registering" {
 		t.Fatalf("register: state %q, want Registering", st)
 	}
-	refused("registering", put("GitHub.Actions"), msgExternalGH)
+	refused("registering", put("GitHub.Actions"), "PreviewFeatureNotRegistered", msgNotRegistered)
 	waitRegistered(t, e, externalPath)
-	refused("registered, provider not re-registered", put("GitHub.Actions"), msgExternalGH)
+	refused("registered, provider not re-registered", put("GitHub.Actions"), "BadRequest", msgNotEnabled)
 	if r := e.do(t, http.MethodPost, providerPath, ""); r.StatusCode != 200 {
 		t.Fatalf("register provider: %d", r.StatusCode)
 	}
@@ -90,7 +92,7 @@ func TestExternalTagsFeature(t *testing.T) {
 	// AzureCloud needs the seed's flag, which this subscription has not registered.
 	if r := put("AzureCloud"); r.StatusCode != 400 {
 		t.Fatalf("azure tag without the seed's flag: %d", r.StatusCode)
-	} else if _, msg := armError(t, r); !strings.Contains(msg, "service tags require the preview feature "+rangespec.ServiceTagFeature) {
+	} else if _, msg := armError(t, r); msg != rangespec.MsgPreviewFeatureNotRegistered {
 		t.Fatalf("azure tag without the seed's flag: %q", msg)
 	}
 	featureState(t, e, http.MethodPost, featurePath+"/register?api-version=2021-07-01")
@@ -104,8 +106,8 @@ func TestExternalTagsFeature(t *testing.T) {
 		t.Fatalf("four tags: %d %s %s", r.StatusCode, code, msg)
 	}
 	waitPut(t, e)
-	refused("five tags", put("AzureCloud", "GitHub.Actions", "GitHub.Hooks", "AWS.EC2.us-east-1", "Fastly"), msgFiveTags)
-	refused("two azure tags", put("GitHub.Actions", "AzureCloud", "Storage"), msgTwoAzureExt)
+	refused("five tags", put("AzureCloud", "GitHub.Actions", "GitHub.Hooks", "AWS.EC2.us-east-1", "Fastly"), "InvalidParameter", msgFiveTags)
+	refused("two azure tags", put("GitHub.Actions", "AzureCloud", "Storage"), "InvalidParameter", msgTwoAzureExt)
 
 	d := readJSON(t, e.do(t, http.MethodGet, discoveryPath, ""))
 	if d["cloud"] != "Public" || d["changeNumber"] != fmt.Sprint(publicCatalog(t).Document().ChangeNumber) {

@@ -45,8 +45,11 @@ func featureBody(sub string, f state.Feature) featureResult {
 func (s *server) loadFeature(c *call) (state.Feature, int64, error) {
 	ns, name, ok := state.LookupFeature(c.v("ns"), c.v("feature"))
 	if !ok {
+		// Microsoft.Features' text, quoted by az as "The feature
+		// 'StartStopPreview' could not be found." (MicrosoftDocs/azure-docs
+		// #71962, #70599; Azure/azure-cli #32059).
 		return state.Feature{}, 0, arm.Errorf(http.StatusNotFound, "FeatureNotFound",
-			"The feature '%s' could not be found in namespace '%s'.", c.v("feature"), c.v("ns"))
+			"The feature '%s' could not be found.", arm.Printable(c.v("feature")))
 	}
 	f := state.Feature{Subscription: c.v("sub"), Namespace: ns, Name: name, State: state.FeatureNotRegistered}
 	rev, err := s.getRecord(c.r.Context(), state.FeatureKey(c.v("sub"), ns, name), &f)

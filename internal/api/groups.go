@@ -140,13 +140,13 @@ func (s *server) listGroups(c *call) error {
 }
 
 // deleteGroup marks the group's clusters Deleting, then removes the group.
+//
+// A missing group is ARM's 404 ResourceGroupNotFound, as on Azure ("(ResourceGroupNotFound)
+// Resource group 'x' could not be found." from az group delete); a 204 made
+// az print "Operation returned an invalid status 'No Content'".
 func (s *server) deleteGroup(c *call) error {
 	_, rev, err := s.loadGroup(c)
 	if err != nil {
-		if ae, ok := err.(*arm.Error); ok && ae.Status == http.StatusNotFound {
-			c.w.WriteHeader(http.StatusNoContent)
-			return nil
-		}
 		return err
 	}
 	kvs, _, err := s.cfg.Store.List(c.r.Context(), state.ClustersInGroupPrefix(c.v("sub"), c.v("rg")))

@@ -24,6 +24,14 @@ func (s *server) metadataEndpoints(c *call) error {
 		"galleryEndpoint":          base + "gallery/",
 		"portalEndpoint":           base + "portal/",
 		"microsoftGraphResourceId": base + "graph/",
+		// The newer document's names (az's _arm_to_cli_mapper reads them
+		// from ARM_CLOUD_METADATA_URL). Graph and portal URLs answer
+		// NotSupported (unsupported.go) instead of being absent, which az
+		// reports as a corrupt clouds.config.
+		"graph":         base + "graph/",
+		"graphAudience": base + "graph/",
+		"portal":        base + "portal/",
+		"gallery":       base + "gallery/",
 		"authentication": map[string]any{
 			"loginEndpoint":    base + "adfs",
 			"audiences":        []string{base},

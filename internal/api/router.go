@@ -78,6 +78,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := &call{w: w, r: r, vars: vars}
+	if found == nil {
+		if err := unsupportedPublic(r, segs); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if found == nil || !found.public {
 		p, err := s.cfg.Auth.Authenticate(r)
 		if err != nil {
@@ -87,6 +93,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.principal = p
 	}
 	if found == nil {
+		if err := unsupportedOperation(r, segs); err != nil {
+			s.fail(c, err)
+			return
+		}
 		if pathMatched {
 			s.fail(c, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method '%s' is not supported at '%s'.", arm.Printable(r.Method), arm.Printable(r.URL.Path)))
 			return

@@ -80,7 +80,7 @@ func TestServerRules(t *testing.T) {
 		{name: "tag with vnet integration", ranges: []string{"AzureCloud"}, access: map[string]any{"enableVnetIntegration": true},
 			want: "service tags are not supported with API server VNet integration"},
 		{name: "ranges on a private cluster", ranges: []string{"20.20.20.20"}, access: map[string]any{"enablePrivateCluster": true},
-			want: rangespec.MsgPrivateCluster},
+			want: "Private cluster cannot be enabled with AuthorizedIPRanges."}, // the RP's text (tfsec #571)
 		{name: "201 ranges", ranges: many(201), want: "The number of APIServer Authorized IP Ranges is greater than the allowed value 200."},
 		{name: "2001 ranges with vnet", ranges: many(2001), access: map[string]any{"enableVnetIntegration": true},
 			want: "The number of APIServer Authorized IP Ranges is greater than the allowed value 2000."},

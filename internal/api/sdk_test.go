@@ -124,7 +124,9 @@ func TestSeedScenario(t *testing.T) {
 		return err
 	}
 	// 1. Before the feature is registered.
-	wantRefused(t, create(), "InvalidParameter", "service tags require the preview feature "+rangespec.ServiceTagFeature)
+	// AKS: PreviewFeatureNotRegistered "Preview feature <ns>/<flag> not
+	// registered." (Azure/ResourceModules #820).
+	wantRefused(t, create(), "PreviewFeatureNotRegistered", "Preview feature "+rangespec.ServiceTagFeature+" not registered.")
 
 	// 2. While Registering.
 	var f feature
@@ -135,7 +137,7 @@ func TestSeedScenario(t *testing.T) {
 		f.ID != featurePath {
 		t.Fatalf("feature shape: %+v", f)
 	}
-	wantRefused(t, create(), "InvalidParameter", "service tags require the preview feature")
+	wantRefused(t, create(), "PreviewFeatureNotRegistered", "Preview feature "+rangespec.ServiceTagFeature+" not registered.")
 
 	// 3. Registered, provider not re-registered.
 	deadline := time.Now().Add(10 * time.Second)
@@ -146,7 +148,10 @@ func TestSeedScenario(t *testing.T) {
 	if f.Properties.State != "Registered" {
 		t.Fatalf("feature state %q, want Registered", f.Properties.State)
 	}
-	wantRefused(t, create(), "InvalidParameter", "re-register the provider")
+	// Registered but not propagated: AKS's older BadRequest "Feature … is
+	// not enabled. Please see https://aka.ms/aks/previews for how to enable
+	// features." (Azure/AKS #2587, #2515).
+	wantRefused(t, create(), "BadRequest", "Feature "+rangespec.ServiceTagFeature+" is not enabled. Please see https://aka.ms/aks/previews for how to enable features.")
 
 	// 4. Provider re-registered: accepted.
 	providers, err := armresources.NewProvidersClient(testSub, cred, opts)

@@ -98,12 +98,23 @@ func (s *server) checkLocation(loc string, forGroup bool) error {
 // checkKubernetesVersion refuses a version that is not on aksref's
 // supported list (a patch version or a minor alias). code is
 // K8sVersionNotSupported for the cluster and AgentPoolK8sVersionNotSupported
-// for a pool's orchestratorVersion; target names the field.
+// for a pool's orchestratorVersion; target names the field. The message
+// is AKS's, word for word: Code="AgentPoolK8sVersionNotSupported"
+// Message="Version 1.20.7 is not supported in this region. Please use [az
+// aks get-versions] command to get the supported version list in this
+// region. For more information, please check
+// https://aka.ms/supported-version-list" (dspace-group/simphera-reference-
+// architecture-azure #29; elastic/cloud-on-k8s #2760, code
+// K8sVersionNotSupported).
 func checkKubernetesVersion(code, target, v string) error {
 	if aksref.SupportedKubernetesVersion(v) {
 		return nil
 	}
-	return &arm.Error{Status: http.StatusBadRequest, Code: code, Target: target,
-		Message: fmt.Sprintf("Version '%s' of '%s' is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region. "+
-			"Supported minor versions are %s, as MAJOR.MINOR or MAJOR.MINOR.PATCH.", arm.Printable(v), target, aksref.SupportedKubernetesVersionsText())}
+	return &arm.Error{Status: http.StatusBadRequest, Code: code, Target: target, Message: versionNotSupported(v)}
+}
+
+// versionNotSupported is AKS's text for a version off the list.
+func versionNotSupported(v string) string {
+	return fmt.Sprintf("Version %s is not supported in this region. Please use [az aks get-versions] command to get the supported "+
+		"version list in this region. For more information, please check https://aka.ms/supported-version-list", arm.Printable(v))
 }

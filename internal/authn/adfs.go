@@ -25,6 +25,10 @@ func (s *Service) Wrap(next http.Handler, auth arm.Authenticator) http.Handler {
 		case "tagwall":
 			s.serveAdmin(w, r, segs[1:], auth)
 		default:
+			if isTenantPath(segs) {
+				s.serveTenant(w, r, segs)
+				return
+			}
 			next.ServeHTTP(w, r)
 		}
 	})
@@ -32,10 +36,14 @@ func (s *Service) Wrap(next http.Handler, auth arm.Authenticator) http.Handler {
 
 // serveADFS answers the ADFS-style endpoints under /adfs. An optional
 // tenant segment ("adfs" or the tenant id) is accepted before the rest, as
-// az's tenant validator asks for /adfs/adfs/.well-known/openid-configuration.
+// az's tenant validator asks for /adfs/adfs/.well-known/openid-configuration;
+// any other tenant is refused with Entra ID's AADSTS90002.
 func (s *Service) serveADFS(w http.ResponseWriter, r *http.Request, segs []string) {
-	if len(segs) > 0 && (strings.EqualFold(segs[0], "adfs") || strings.EqualFold(segs[0], s.cfg.Tenant)) {
+	if len(segs) > 0 && s.ownTenant(segs[0]) {
 		segs = segs[1:]
+	} else if isTenantPath(segs) {
+		s.invalidTenant(w, segs[0]) // az login --tenant <name>: its validator asks /adfs/<name>/.well-known/…
+		return
 	}
 	rest := strings.ToLower(strings.Join(segs, "/"))
 	switch {
@@ -102,6 +110,13 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 	}
 	base := arm.BaseURL(r)
 	if !wantsThisAPI(f.Get("scope"), f.Get("resource"), Audience(base)) {
+		if wantsThisAPI(f.Get("scope"), f.Get("resource"), Audience(base)+"graph/") {
+			// az ad / az role ask for the Graph audience /metadata/endpoints names.
+			oauthError(w, http.StatusBadRequest, "invalid_scope",
+				"MSIS9602: tagwall does not implement Microsoft Graph (az ad, az role); supported: tokens for the Azure Resource Manager API at '"+
+					Audience(base)+"' (scope '"+Audience(base)+"/.default')")
+			return
+		}
 		oauthError(w, http.StatusBadRequest, "invalid_scope",
 			"MSIS9602: the requested scope is not this API; ask for '"+Audience(base)+"/.default'")
 		return

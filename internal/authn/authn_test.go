@@ -131,8 +131,8 @@ func TestOpenIDConfiguration(t *testing.T) {
 			}
 		})
 	}
-	if code, m := f.do(t, http.MethodGet, "/adfs/other/.well-known/openid-configuration", "", nil, ""); code != 404 || m["error"] == nil {
-		t.Errorf("unknown tenant: %d %v, want 404 with an OAuth error", code, m)
+	if code, m := f.do(t, http.MethodGet, "/adfs/other/.well-known/openid-configuration", "", nil, ""); code != 400 || m["error"] != "invalid_tenant" {
+		t.Errorf("unknown tenant: %d %v, want 400 invalid_tenant", code, m)
 	}
 	code, m := f.do(t, http.MethodGet, "/adfs/discovery/keys", "", nil, "")
 	keys, _ := m["keys"].([]any)

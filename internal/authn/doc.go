@@ -5,9 +5,12 @@
 // lists.
 //
 // Contract:
-//   - Service.Wrap routes /adfs/… (OpenID configuration, token, keys) and
-//     /tagwall/… (service-principal and subscription administration) to
-//     the service and everything else to the wrapped handler.
+//   - Service.Wrap routes /adfs/… (OpenID configuration, token, keys),
+//     /{tenant}/… token-service paths (the Entra ID authority form, v1 and
+//     v2.0) and /tagwall/… (service-principal and subscription
+//     administration) to the service and everything else to the wrapped
+//     handler. A tenant segment other than "adfs" or Config.Tenant is
+//     refused as Entra ID refuses it: 400 invalid_tenant, AADSTS90002.
 //   - Tokens are ES256 JWTs signed with a P-256 key kept in Config.KeyFile
 //     (created at first start, mode 0600). Their issuer is "<base>/adfs" and
 //     their audience "<base>/", where base is "https://<host>" of the

@@ -121,6 +121,8 @@ func TestAzSeedScenario(t *testing.T) {
 		t.Errorf("service tags via az rest: %+v", page)
 	}
 
+	fidelitySteps(t, az, fd, id, secret) // issue 13: past the seed's commands
+
 	// Delete (§6): no output, then az shows ResourceNotFound with rc 3.
 	if out := az.ok(t, "aks", "delete", "--resource-group", rg, "--name", cluster, "--yes"); strings.TrimSpace(out) != "" {
 		t.Errorf("az aks delete printed %q", out)

@@ -24,6 +24,12 @@ type Route struct {
 	SNI       string          // the cluster's fqdn
 	Allow     *allowlist.List // who may connect
 	Version   string          // changes whenever Allow does
+	// Stopped: the cluster is stopped (aks stop); its front door refuses
+	// every client with reason cluster-stopped.
+	Stopped bool
+	// KubernetesVersion is the version the cluster runs (a minor alias
+	// resolved to its patch), for its stand-in's /version.
+	KubernetesVersion string
 }
 
 // Config configures a Controller. Store and Apply are required.

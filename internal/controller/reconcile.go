@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/state"
@@ -80,9 +81,10 @@ func (c *Controller) reconcile(key string) {
 	}
 	version := routeVersion(mc, res)
 	cur, have := c.routes[key]
-	if !have || cur.Version != version || cur.SNI != mc.FQDN {
-		c.routes[key] = Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
-			SNI: mc.FQDN, Allow: res.Allow, Version: version}
+	want := Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
+		SNI: mc.FQDN, Allow: res.Allow, Version: version, Stopped: mc.Stopped(), KubernetesVersion: runningVersion(mc.KubernetesVersion)}
+	if !have || cur.Version != want.Version || cur.SNI != want.SNI || cur.Stopped != want.Stopped || cur.KubernetesVersion != want.KubernetesVersion {
+		c.routes[key] = want
 		c.dirty = true
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
@@ -254,4 +256,14 @@ func hasTag(ranges []string) bool {
 		}
 	}
 	return false
+}
+
+// runningVersion is the version a cluster's control plane runs for the
+// version it asked for: a minor alias ("1.32") is its newest patch, as the
+// API's currentKubernetesVersion says; anything else is itself.
+func runningVersion(v string) string {
+	if p, ok := aksref.ResolveKubernetesVersion(v); ok {
+		return p
+	}
+	return v
 }

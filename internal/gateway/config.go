@@ -62,6 +62,15 @@ type Config struct {
 	// AuditFlushInterval bounds how long an audit line waits in the buffer.
 	// Zero means DefaultAuditFlushInterval; at most MaxAuditFlushInterval.
 	AuditFlushInterval time.Duration
+	// Decisions, when set, is told every decision taken for a route: the
+	// client admitted, or refused because the route's list does not hold
+	// it (ReasonNotAuthorized). It runs on the connection's goroutine, so
+	// it must neither block nor allocate (console.Recorder qualifies).
+	// A refusal before a route is known (the early check: no route admits
+	// the client; a bad PROXY header or ClientHello, a cap) has route "".
+	// Refusals at accept (conn-limit, untrusted peers closed at accept)
+	// and revocations are not reported.
+	Decisions DecisionRecorder
 	// Registerer receives the gateway's metrics. nil means no metrics.
 	Registerer prometheus.Registerer
 
@@ -149,4 +158,10 @@ func (c Config) trusts(peer netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// DecisionRecorder receives the front door's per-route decisions (see
+// Config.Decisions); at is when the connection was accepted.
+type DecisionRecorder interface {
+	Record(route string, client netip.Addr, allowed bool, reason string, at time.Time)
 }

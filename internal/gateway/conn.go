@@ -57,6 +57,9 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	}
 	if reason != "" {
 		g.metrics.decision.Observe(time.Since(start).Seconds())
+		if g.cfg.Decisions != nil {
+			g.cfg.Decisions.Record("", pre.client, false, reason, start)
+		}
 		g.deny(lc, nil, reason, pre.client, peer, pre.sni)
 		g.putState(st)
 		return
@@ -64,9 +67,15 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 	e, ok := g.decide(lc, pre, peer)
 	g.metrics.decision.Observe(time.Since(start).Seconds())
 	if !ok {
+		if e != nil && g.cfg.Decisions != nil {
+			g.cfg.Decisions.Record(e.Name, pre.client, false, reasonFor(e), start)
+		}
 		g.deny(lc, e, reasonFor(e), pre.client, peer, pre.sni)
 		g.putState(st)
 		return
+	}
+	if g.cfg.Decisions != nil {
+		g.cfg.Decisions.Record(e.Name, pre.client, true, ReasonAuthorized, start)
 	}
 	e.allowed.Inc()
 	if g.cfg.AuditAllowed {
@@ -107,6 +116,9 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 func reasonFor(e *routeEntry) string {
 	if e == nil {
 		return ReasonNoRoute
+	}
+	if e.Stopped {
+		return ReasonClusterStopped
 	}
 	return ReasonNotAuthorized
 }
@@ -197,7 +209,7 @@ func isTimeout(err error) bool {
 // audit line.
 func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.Addr, peer netip.AddrPort, sni []byte) {
 	g.closeLive(lc)
-	if e != nil && reason == ReasonNotAuthorized {
+	if e != nil && (reason == ReasonNotAuthorized || reason == ReasonClusterStopped) {
 		e.denied.Inc()
 	} else {
 		g.metrics.preRouteCounter(reason).Inc()

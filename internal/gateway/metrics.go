@@ -23,6 +23,7 @@ const (
 	ReasonBadProxyHeader      = "bad-proxy-header"
 	ReasonUpstreamUnreachable = "upstream-unreachable"
 	ReasonRevoked             = "revoked"
+	ReasonClusterStopped      = "cluster-stopped" // the route is Stopped
 	// Limits (Config.MaxConns, MaxUndecided, MaxUndecidedPerSource).
 	ReasonConnLimit   = "conn-limit"
 	ReasonEvicted     = "undecided-evicted"
@@ -142,10 +143,14 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 
 // entry resolves a route's metric handles and publishes its version.
 func (m *metrics) entry(r Route) *routeEntry {
+	deniedReason := ReasonNotAuthorized
+	if r.Stopped {
+		deniedReason = ReasonClusterStopped
+	}
 	return &routeEntry{
 		Route:    r,
 		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
-		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, ReasonNotAuthorized),
+		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, deniedReason),
 		dialErr:  m.conns.WithLabelValues(r.Name, DecisionError, ReasonUpstreamUnreachable),
 		revoked:  m.revoked.WithLabelValues(r.Name),
 		active:   m.active.WithLabelValues(r.Name),

@@ -20,6 +20,9 @@ type Route struct {
 	// Prefixes is the number of prefixes Allow admits, exported as a metric
 	// (0 when unknown).
 	Prefixes int
+	// Stopped refuses every client, whatever Allow says, with reason
+	// cluster-stopped: the cluster's control plane is stopped (aks stop).
+	Stopped bool
 	// Local, when non-nil, serves the route's admitted connections in
 	// process instead of dialing Upstream (which is then ignored): see
 	// ConnHandler.
@@ -40,9 +43,10 @@ type routeEntry struct {
 	bytesDwn prometheus.Counter // upstream → client
 }
 
-// admits reports whether the route lets client in. A nil list admits no one.
+// admits reports whether the route lets client in. A nil list or a
+// stopped route admits no one.
 func (r *routeEntry) admits(client netip.Addr) bool {
-	return r != nil && r.Allow != nil && r.Allow.Contains(client)
+	return r != nil && !r.Stopped && r.Allow != nil && r.Allow.Contains(client)
 }
 
 // table is one immutable routing table; SetRoutes swaps whole tables.
@@ -89,7 +93,7 @@ func (t *table) setEarly() {
 	}
 	var lists []*allowlist.List
 	for _, e := range t.byName {
-		if e.Allow == nil || e.Allow.AllowsAll() {
+		if e.Allow == nil || e.Stopped || e.Allow.AllowsAll() {
 			return
 		}
 		if !slices.Contains(lists, e.Allow) {

@@ -38,6 +38,10 @@ type File struct {
 	AuditAllowed          bool               `yaml:"auditAllowed"`
 	ServiceTags           []ServiceTagSource `yaml:"serviceTags"`
 	Routes                []RouteConfig      `yaml:"routes"`
+	// UI serves the read-only web console under /ui/ on the metrics
+	// address; UITokenFile holds the token that signs in to it.
+	UI          bool   `yaml:"ui"`
+	UITokenFile string `yaml:"uiTokenFile"`
 }
 
 // ProxyProtocol says who may send a PROXY protocol header.
@@ -148,6 +152,12 @@ func (c *Config) validate() error {
 			add("%s %d: must not be negative (0 derives it from the fd limit)", k.key, k.v)
 		}
 	}
+	if c.UI && c.Metrics == "" {
+		add("ui: needs metrics (the console is served on the metrics address)")
+	}
+	if c.UI && c.UITokenFile == "" {
+		add("ui: needs uiTokenFile (a file holding the token that signs in to the console)")
+	}
 	errs = append(errs, c.validateSources()...)
 	errs = append(errs, c.validateRoutes()...)
 	return errors.Join(errs...)
@@ -231,6 +241,14 @@ func (c *Config) Gateway() gateway.Config {
 		MaxUndecided:          c.MaxUndecided,
 		MaxUndecidedPerSource: c.MaxUndecidedPerSource,
 	}
+}
+
+// UITokenPath resolves UITokenFile against Dir.
+func (c *Config) UITokenPath() string {
+	if c.UITokenFile == "" || filepath.IsAbs(c.UITokenFile) {
+		return c.UITokenFile
+	}
+	return filepath.Join(c.Dir, c.UITokenFile)
 }
 
 // SourceLocation resolves a source as given in the file: URLs unchanged,

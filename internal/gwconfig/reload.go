@@ -31,6 +31,52 @@ type Runner struct {
 	raw     []byte          // the bytes cfg was parsed from
 	keepers map[string]*keeperLoop
 	cache   TagCache
+	routes  []gateway.Route       // in force
+	onRoute func([]gateway.Route) // OnRoutes
+}
+
+// OnRoutes makes f see every route table the runner installs (the web
+// console's decision recorder); call it before Start. f runs with the
+// runner's lock held and must not call the runner.
+func (r *Runner) OnRoutes(f func([]gateway.Route)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onRoute = f
+}
+
+// Routes returns the route table in force.
+func (r *Runner) Routes() []gateway.Route {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routes
+}
+
+// SourceStatus returns each service-tag source's status and catalog in
+// force (nil before its first load), in the file's order.
+func (r *Runner) SourceStatus() ([]servicetag.Status, []*servicetag.Catalog) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var sts []servicetag.Status
+	var cats []*servicetag.Catalog
+	if r.cfg == nil {
+		return nil, nil
+	}
+	for _, s := range r.cfg.ServiceTags {
+		if kl := r.keepers[r.cfg.SourceLocation(s)]; kl != nil {
+			sts = append(sts, kl.keeper.Status())
+			cats = append(cats, kl.keeper.Current())
+		}
+	}
+	return sts, cats
+}
+
+// install swaps routes in; r.mu is held.
+func (r *Runner) install(routes []gateway.Route) {
+	r.gw.SetRoutes(routes)
+	r.routes = routes
+	if r.onRoute != nil {
+		r.onRoute(routes)
+	}
 }
 
 // keeperLoop is one service-tag source and its refresh loop.
@@ -136,7 +182,7 @@ func (r *Runner) apply(ctx context.Context, cfg *Config, raw []byte) error {
 		}
 	}
 	r.keepers, r.cfg, r.raw = next, cfg, raw
-	r.gw.SetRoutes(routes)
+	r.install(routes)
 	r.log.Info("gateway config in force", "file", r.path, "routes", len(routes), "sources", len(next), "new sources", len(fresh))
 	return nil
 }
@@ -207,7 +253,7 @@ func (r *Runner) recompile(loc string) {
 		r.log.Error("service tag change: routes not recompiled, the previous lists stay in force", "source", loc, "error", err)
 		return
 	}
-	r.gw.SetRoutes(routes)
+	r.install(routes)
 	r.log.Info("service tag change: routes recompiled", "source", loc, "routes", len(routes))
 }
 

@@ -6,11 +6,12 @@ import (
 	"sort"
 )
 
-// CodeInvalidParameter is the ARM error code of every *Error: AKS answers
-// the rules it is known to enforce with it, and tagwall uses it for the
-// rules where AKS's code is unknown (tags, host bits), so a client needs
-// one code only. Callers that must tell the reasons apart use errors.Is
-// with the sentinels below.
+// CodeInvalidParameter is the ARM error code of every *Error but the
+// preview-feature gate (CodePreviewFeatureNotRegistered,
+// CodeFeatureNotEnabled): AKS answers the rules it is known to enforce
+// with it, and tagwall uses it for the rules where AKS's code is unknown
+// (tags, host bits). Callers that must tell the reasons apart use
+// errors.Is with the sentinels below.
 const CodeInvalidParameter = "InvalidParameter"
 
 // Sentinels name the rule an *Error breaks; *Error unwraps to one of them.
@@ -115,10 +116,15 @@ func Errors(err error) []*Error {
 type problems []*Error
 
 func (p *problems) add(index int, entry string, reason error, format string, args ...any) {
+	p.addCode(index, entry, reason, CodeInvalidParameter, format, args...)
+}
+
+// addCode is add with an ARM code other than InvalidParameter.
+func (p *problems) addCode(index int, entry string, reason error, code, format string, args ...any) {
 	*p = append(*p, &Error{
 		Index:   index,
 		Entry:   entry,
-		Code:    CodeInvalidParameter,
+		Code:    code,
 		Message: fmt.Sprintf(format, args...),
 		Reason:  reason,
 	})

@@ -163,12 +163,18 @@ var ruleCases = []ruleCase{
 	{name: "server/zone is invalid", opt: optServer, in: "fe80::1%eth0", errSub: "not a valid IP address", reason: ErrInvalidRange},
 	{name: "server/netmask form is invalid", opt: optServer, in: "20.1.2.0/255.255.255.0", errSub: "not a valid IP address", reason: ErrInvalidRange},
 	{name: "server/space inside is invalid", opt: optServer, in: "Azure Cloud", errSub: "not a valid IP address", reason: ErrInvalidRange},
+	// AKS: {"code": "PreviewFeatureNotRegistered", "message": "Preview feature
+	// Microsoft.ContainerService/CustomNodeConfigPreview not registered."}
+	// (Azure/ResourceModules #820); the text names no entry.
 	{name: "server/tag without the feature", opt: optServerNoFF, in: "AzureCloud,20.20.20.20", index: 0, reason: ErrTagsNotEnabled,
-		err: `authorizedIPRanges[0] "AzureCloud": ` + msgTagsNotEnabled},
-	{name: "server/tag without the feature names register", opt: optServerNoFF, in: "AzureCloud",
-		errSub: "az feature register --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview"},
-	{name: "server/tag without the feature names provider register", opt: optServerNoFF, in: "AzureCloud",
-		errSub: "then re-register the provider with \"az provider register --namespace Microsoft.ContainerService\""},
+		err: "Preview feature Microsoft.ContainerService/EnableServiceTagAuthorizedIPPreview not registered."},
+	// AKS's older answer once the flag is Registered but not propagated:
+	// Code="BadRequest" Message="Feature Microsoft.ContainerService/AutoUpgradePreview
+	// is not enabled. Please see https://aka.ms/aks/previews for how to
+	// enable features." (Azure/AKS #2587).
+	{name: "server/tag with the feature not propagated", opt: with(optServerNoFF, func(o *Options) { o.FeatureRegistered = true }), in: "AzureCloud", index: 0,
+		reason: ErrTagsNotEnabled,
+		err:    "Feature Microsoft.ContainerService/EnableServiceTagAuthorizedIPPreview is not enabled. Please see https://aka.ms/aks/previews for how to enable features."},
 	{name: "server/no tag needs no feature", opt: optServerNoFF, in: "20.20.20.20", want: []string{"20.20.20.20/32"}},
 	{name: "server/tag and address", opt: optServer, in: "AzureCloud, 20.20.20.20", want: []string{"AzureCloud", "20.20.20.20/32"}},
 	{name: "server/tag case-insensitive to canonical", opt: optServer, in: "azurecloud.EASTUS", want: []string{"AzureCloud.eastus"}},
@@ -185,16 +191,20 @@ var ruleCases = []ruleCase{
 		err: `authorizedIPRanges[0] "AzureCloud.eastus2": unknown service tag; did you mean "AzureCloud.eastus" or "AzureCloud.westus"?`},
 	{name: "server/unknown tag without suggestion", opt: optServer, in: "Zzzzzzzzzzzz",
 		err: `authorizedIPRanges[0] "Zzzzzzzzzzzz": unknown service tag`},
+	{name: "server/tag with VNet integration, newer AKS", opt: with(optServer, func(o *Options) { o.VnetIntegration, o.TagsWithVnetIntegration = true, true }),
+		in: "AzureCloud,20.20.20.20", want: []string{"AzureCloud", "20.20.20.20/32"}},
+	{name: "server/2001 entries with a tag and VNet integration, newer AKS", opt: with(optServer, func(o *Options) { o.VnetIntegration, o.TagsWithVnetIntegration = true, true }),
+		list: append(nAddrs(2000), "AzureCloud"), index: -1, err: "The number of APIServer Authorized IP Ranges is greater than the allowed value 2000."},
 	{name: "server/tag with VNet integration", opt: with(optServer, func(o *Options) { o.VnetIntegration = true }), in: "AzureCloud", index: 0,
 		reason: ErrTagWithVnetIntegration, errSub: "not supported with API server VNet integration"},
 	{name: "server/tag without catalog fails closed", opt: with(optServer, func(o *Options) { o.Tags = nil }), in: "20.20.20.20,AzureCloud", index: 1,
 		reason: ErrNoCatalog, errSub: `authorizedIPRanges[1] "AzureCloud": no service-tag data is loaded`},
 	{name: "server/no catalog, addresses fine", opt: with(optServer, func(o *Options) { o.Tags = nil }), in: "20.20.20.20", want: []string{"20.20.20.20/32"}},
 	{name: "server/private cluster", opt: with(optServer, func(o *Options) { o.PrivateCluster = true }), in: "20.20.20.20", index: -1,
-		reason: ErrPrivateCluster, err: MsgPrivateCluster},
+		reason: ErrPrivateCluster, err: "Private cluster cannot be enabled with AuthorizedIPRanges."}, // tfsec #571
 	{name: "server/private cluster, disabled", opt: with(optServer, func(o *Options) { o.PrivateCluster = true }), in: "", disabled: true},
 	{name: "server/all problems, list-level first", opt: with(optServer, func(o *Options) { o.PrivateCluster = true }),
-		list: []string{"10.0.0.0/8", "1.2.3.4/24", "AzureClod", "20.20.20.20"}, err: MsgPrivateCluster, index: -1, nerr: 4},
+		list: []string{"10.0.0.0/8", "1.2.3.4/24", "AzureClod", "20.20.20.20"}, err: MsgServerPrivateCluster, index: -1, nerr: 4},
 	{name: "server/custom field name", opt: with(optServer, func(o *Options) { o.Field = "properties.apiServerAccessProfile.authorizedIPRanges" }),
 		in: "10.0.0.0/8", errSub: `properties.apiServerAccessProfile.authorizedIPRanges[0] "10.0.0.0/8": `},
 
@@ -277,7 +287,7 @@ func checkRuleError(t *testing.T, c ruleCase, spec Spec, err error) {
 	if first.Index != c.index {
 		t.Errorf("first error's Index = %d, want %d", first.Index, c.index)
 	}
-	if first.Code != CodeInvalidParameter {
+	if first.Code != CodeInvalidParameter && !errors.Is(first, ErrTagsNotEnabled) && !errors.Is(first, ErrExternalTagsNotEnabled) { // the gates' codes: TestGateCodes
 		t.Errorf("Code = %q", first.Code)
 	}
 	all := Errors(err)
@@ -288,5 +298,29 @@ func checkRuleError(t *testing.T, c ruleCase, spec Spec, err error) {
 		if all[i].Index < all[i-1].Index {
 			t.Errorf("errors not ordered by index: %v", err)
 		}
+	}
+}
+
+// TestGateCodes pins the ARM codes of the preview-feature gate: AKS's
+// PreviewFeatureNotRegistered before the flag is Registered, the older
+// BadRequest once it is Registered but not propagated.
+func TestGateCodes(t *testing.T) {
+	tests := []struct {
+		name       string
+		registered bool
+		want       string
+	}{
+		{name: "flag not registered", want: CodePreviewFeatureNotRegistered},
+		{name: "provider not registered again", registered: true, want: "BadRequest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := with(optServerNoFF, func(o *Options) { o.FeatureRegistered = tc.registered })
+			_, err := ParseList([]string{"AzureCloud"}, opt)
+			fe := FirstError(err)
+			if fe == nil || fe.Code != tc.want {
+				t.Fatalf("ParseList: %v, want code %s", err, tc.want)
+			}
+		})
 	}
 }

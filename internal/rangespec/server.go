@@ -13,26 +13,40 @@ const (
 	MsgServerEgressMixed = "Setting apiServerAuthorizedIPRange to 0.0.0.0/32 is not allowed with other IP ranges. " +
 		"Refer to https://aka.ms/aks/auth-ip-ranges for more details"
 	msgServerTooMany = "The number of APIServer Authorized IP Ranges is greater than the allowed value %d."
+	// MsgServerPrivateCluster is the RP's answer to ranges on a private
+	// cluster: Code="InvalidParameter" Message="Private cluster cannot be
+	// enabled with AuthorizedIPRanges." (quoted from a Terraform run,
+	// aquasecurity/tfsec #571). The CLI's own text is MsgPrivateCluster.
+	MsgServerPrivateCluster = "Private cluster cannot be enabled with AuthorizedIPRanges."
 )
 
-// The feature a subscription registers before it may use tags, and the
-// commands that do it.
+// The feature a subscription registers before it may use tags, and AKS's
+// two answers to a preview property used without it.
 const (
 	ServiceTagFeature = "Microsoft.ContainerService/EnableServiceTagAuthorizedIPPreview"
-	msgTagsNotEnabled = "service tags require the preview feature " + ServiceTagFeature +
-		`: register it with "az feature register --namespace Microsoft.ContainerService --name EnableServiceTagAuthorizedIPPreview",` +
-		` wait until it is Registered, then re-register the provider with "az provider register --namespace Microsoft.ContainerService"`
+	// CodePreviewFeatureNotRegistered and MsgPreviewFeatureNotRegistered:
+	// the flag is not Registered. AKS: {"code": "PreviewFeatureNotRegistered",
+	// "message": "Preview feature Microsoft.ContainerService/CustomNodeConfigPreview
+	// not registered."} (Azure/ResourceModules #820).
+	CodePreviewFeatureNotRegistered = "PreviewFeatureNotRegistered"
+	MsgPreviewFeatureNotRegistered  = "Preview feature " + ServiceTagFeature + " not registered."
+	// CodeFeatureNotEnabled and MsgFeatureNotEnabled: the flag is
+	// Registered but the provider was not registered again after it, so
+	// the RP has not seen it. AKS's older answer: Code="BadRequest"
+	// Message="Feature Microsoft.ContainerService/AutoUpgradePreview is not
+	// enabled. Please see https://aka.ms/aks/previews for how to enable
+	// features." (Azure/AKS #2587, #2515; AKS-Construction #411).
+	CodeFeatureNotEnabled = "BadRequest"
+	MsgFeatureNotEnabled  = "Feature " + ServiceTagFeature + " is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
 )
 
 // The tagwall preview feature that lets a managed cluster's list name tags
 // of other clouds' published ranges (GitHub, AWS, …), registered as the
-// seed's flag is.
+// seed's flag is and refused with AKS's two answers in the same words.
 const (
-	ExternalTagsFeature       = "Microsoft.ContainerService/EnableExternalServiceTagsPreview"
-	msgExternalTagsNotEnabled = "service tag %q is from the %s feed, not one of Azure's service tags; tags of other clouds' published ranges " +
-		"require the preview feature " + ExternalTagsFeature +
-		`: register it with "az feature register --namespace Microsoft.ContainerService --name EnableExternalServiceTagsPreview",` +
-		` wait until it is Registered, then re-register the provider with "az provider register --namespace Microsoft.ContainerService"`
+	ExternalTagsFeature             = "Microsoft.ContainerService/EnableExternalServiceTagsPreview"
+	MsgExternalFeatureNotRegistered = "Preview feature " + ExternalTagsFeature + " not registered."
+	MsgExternalFeatureNotEnabled    = "Feature " + ExternalTagsFeature + " is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
 )
 
 // serverChecker applies the ModeServer and ModeStandalone rules.
@@ -73,7 +87,7 @@ func (c *serverChecker) name(i int, item string) string {
 
 func (c *serverChecker) listRules(items []string) {
 	if c.server() && c.opt.PrivateCluster {
-		c.p.add(-1, "", ErrPrivateCluster, MsgPrivateCluster)
+		c.p.add(-1, "", ErrPrivateCluster, MsgServerPrivateCluster)
 	}
 	limit := MaxEntriesStandalone
 	if c.server() {
@@ -135,12 +149,22 @@ func (c *serverChecker) tag(i int, item string) (Entry, bool) {
 	feed := c.feed(item)
 	switch {
 	case c.server() && feed != "" && !c.opt.ExternalTagsEnabled:
-		c.p.add(i, item, ErrExternalTagsNotEnabled, "%s"+msgExternalTagsNotEnabled, n, item, feed)
+		// AKS's two answers, as for the seed's flag, naming tagwall's feature.
+		code, msg := CodePreviewFeatureNotRegistered, MsgExternalFeatureNotRegistered
+		if c.opt.ExternalFeatureRegistered {
+			code, msg = CodeFeatureNotEnabled, MsgExternalFeatureNotEnabled
+		}
+		c.p.addCode(i, item, ErrExternalTagsNotEnabled, code, "%s", msg)
 		return Entry{}, false
 	case c.server() && feed == "" && !c.opt.ServiceTagsEnabled:
-		c.p.add(i, item, ErrTagsNotEnabled, "%s%s", n, msgTagsNotEnabled)
+		// AKS's text names no entry; the error's index (the ARM target) does.
+		code, msg := CodePreviewFeatureNotRegistered, MsgPreviewFeatureNotRegistered
+		if c.opt.FeatureRegistered {
+			code, msg = CodeFeatureNotEnabled, MsgFeatureNotEnabled
+		}
+		c.p.addCode(i, item, ErrTagsNotEnabled, code, "%s", msg)
 		return Entry{}, false
-	case c.server() && c.opt.VnetIntegration:
+	case c.server() && c.opt.VnetIntegration && !c.opt.TagsWithVnetIntegration:
 		c.p.add(i, item, ErrTagWithVnetIntegration, "%sservice tags are not supported with API server VNet integration (enableVnetIntegration is true)", n)
 		return Entry{}, false
 	case c.opt.Tags == nil:

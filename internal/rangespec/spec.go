@@ -67,6 +67,18 @@ type Options struct {
 	// re-registered): a list may then name up to MaxTagsExternal tags, of
 	// which still at most one Azure tag. Server mode only.
 	ExternalTagsEnabled bool
+	// ExternalFeatureRegistered is FeatureRegistered for
+	// ExternalTagsFeature. Server mode only.
+	ExternalFeatureRegistered bool
+	// FeatureRegistered reports, when ServiceTagsEnabled is false, that
+	// the flag is Registered but the provider was not registered again
+	// since: the refusal is then AKS's older "is not enabled" BadRequest
+	// instead of PreviewFeatureNotRegistered. Server mode only.
+	FeatureRegistered bool
+	// TagsWithVnetIntegration follows the newer AKS (2026-03, Azure/AKS
+	// PR #5659): a tag is allowed with VnetIntegration (limit 2,000).
+	// false keeps the 2024 preview's refusal. Server mode only.
+	TagsWithVnetIntegration bool
 	// Tags resolves names in ModeServer and ModeStandalone. nil means no
 	// catalog is loaded: every tag entry is refused.
 	Tags TagIndex

@@ -27,6 +27,18 @@ type catalogs struct {
 
 	mu     sync.Mutex // serialises rebuilds
 	merged atomic.Pointer[servicetag.Catalog]
+	prev   atomic.Pointer[servicetag.Catalog] // the catalog the one in force replaced (the console's diff)
+	next   sync.Map                           // *servicetag.Keeper → time.Time of its next refresh
+}
+
+// previous returns the catalog the one in force replaced (nil: none yet).
+func (c *catalogs) previous() *servicetag.Catalog { return c.prev.Load() }
+
+// nextFetch returns when k is refreshed next (zero: not scheduled).
+func (c *catalogs) nextFetch(k *servicetag.Keeper) time.Time {
+	t, _ := c.next.Load(k)
+	at, _ := t.(time.Time)
+	return at
 }
 
 // Current returns the catalog in force, or nil when no source has loaded.
@@ -38,9 +50,13 @@ func (c *catalogs) Current() *servicetag.Catalog {
 }
 
 // changed is every Keeper's OnChange.
-func (c *catalogs) changed(_, _ *servicetag.Catalog) {
+func (c *catalogs) changed(old, _ *servicetag.Catalog) {
 	if len(c.keepers) > 1 {
+		old = c.merged.Load()
 		c.rebuild()
+	}
+	if old != nil {
+		c.prev.Store(old)
 	}
 	if c.onChange != nil {
 		c.onChange()
@@ -194,6 +210,7 @@ func (m *Main) refreshLoop(ctx context.Context, k *servicetag.Keeper, first time
 	retry := retryMin
 	wait := first
 	for {
+		m.cats.next.Store(k, time.Now().Add(wait))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -57,6 +57,10 @@ type Config struct {
 	Upstreams          []Upstream     // clusters served by a real kube-apiserver
 	DNSSuffix          string
 
+	// DisableConsole turns off the web console (ConsolePath on the API
+	// address) and the front door's decision history it shows.
+	DisableConsole bool
+
 	// ClientConfigPath is where the client config is written; "" skips it.
 	ClientConfigPath string
 

@@ -147,7 +147,12 @@ func (m *Main) startAPI() error {
 		return fmt.Errorf("listen api %s: %w", m.cfg.APIAddr, err)
 	}
 	m.apiLn = ln
-	m.apiSrv = m.newHTTPServer(m.withIdentity(h))
+	served, err := m.withConsole(m.withIdentity(h))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("configure console: %w", err)
+	}
+	m.apiSrv = m.newHTTPServer(served)
 	m.apiSrv.TLSConfig = m.apiTLSConfig()
 	m.parts.add(partAPI)
 	m.wg.Go(func() { m.stopped(partAPI, m.apiSrv.ServeTLS(ln, "", "")) })

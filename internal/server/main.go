@@ -17,6 +17,7 @@ import (
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/clustercreds"
+	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/identity"
@@ -58,6 +59,9 @@ type Main struct {
 	apiLn, gwLn, metricsLn net.Listener
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
+
+	rec      *console.Recorder                        // the console's decision history (nil: console off)
+	uiRoutes atomic.Pointer[map[string]console.Route] // applied routes, for the console
 
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
@@ -110,6 +114,7 @@ func (m *Main) start(ctx context.Context) error {
 		return err
 	}
 	m.reg = m.newRegistry()
+	m.newRecorder()
 	if err := m.startGateway(); err != nil {
 		return err
 	}
@@ -143,6 +148,7 @@ func (m *Main) startGateway() error {
 		MaxConns:              m.cfg.MaxConns,
 		MaxUndecided:          m.cfg.MaxUndecided,
 		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
+		Decisions:             m.decisions(),
 	})
 	if err != nil {
 		return fmt.Errorf("configure front door: %w", err)

@@ -50,6 +50,7 @@ func (m *Main) apply(routes []controller.Route) {
 		gw = append(gw, gr)
 	}
 	m.gw.SetRoutes(gw)
+	m.noteRoutes(gw)
 	m.routeCount.Store(int64(len(gw)))
 	m.log.Debug("applied routes", "routes", len(gw), "standins", len(want))
 }

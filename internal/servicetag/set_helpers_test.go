@@ -18,13 +18,12 @@ import (
 // feed is an httptest service-tag feed: it serves the body set last with
 // an ETag and answers a matching If-None-Match with 304.
 type feed struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	body  []byte
-	gets  atomic.Int64
-	n304  atomic.Int64
-	down  atomic.Bool // answer 503
-	token string      // required bearer token, if set
+	srv  *httptest.Server
+	mu   sync.Mutex
+	body []byte
+	gets atomic.Int64
+	n304 atomic.Int64
+	down atomic.Bool // answer 503
 }
 
 func newFeed(tb testing.TB, body []byte) *feed {

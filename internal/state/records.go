@@ -30,6 +30,14 @@ const (
 	Succeeded = "Succeeded"
 	Failed    = "Failed"
 	Deleting  = "Deleting"
+	Stopping  = "Stopping"
+	Starting  = "Starting"
+)
+
+// Power states of a managed cluster (properties.powerState.code).
+const (
+	PowerRunning = "Running"
+	PowerStopped = "Stopped"
 )
 
 // Feature is one subscription's registration of a preview feature. A
@@ -118,6 +126,9 @@ type ManagedCluster struct {
 	NetworkProfile    map[string]any             `json:"networkProfile,omitempty"`
 	Access            AccessProfile              `json:"access"`
 	Extra             map[string]json.RawMessage `json:"extra,omitempty"` // other properties, echoed back
+	// PowerState is PowerStopped after aks stop ("" and PowerRunning:
+	// running). A stopped cluster's route admits nobody.
+	PowerState string `json:"powerState,omitempty"`
 	// Generated identities (stable for the cluster's life).
 	PrincipalID string `json:"principalId"`
 	TenantID    string `json:"tenantId"`
@@ -132,6 +143,9 @@ type ManagedCluster struct {
 	UpdatedAt         time.Time     `json:"updatedAt"`
 }
 
+// Stopped reports whether the cluster's control plane is stopped.
+func (c *ManagedCluster) Stopped() bool { return c.PowerState == PowerStopped }
+
 // Key returns the cluster's store key.
 func (c *ManagedCluster) Key() string { return ClusterKey(c.Subscription, c.ResourceGroup, c.Name) }
 
@@ -140,6 +154,11 @@ const (
 	OpCreate = "create"
 	OpUpdate = "update"
 	OpDelete = "delete"
+	OpStop   = "stop"
+	OpStart  = "start"
+	// OpAgentPool is a put or delete of one agent pool: an update of the
+	// cluster's agentPoolProfiles, complete like OpUpdate.
+	OpAgentPool = "agentPool"
 )
 
 // OperationError is the error of a failed operation.

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"io"
 	"math/bits"
-	"os"
 )
 
 // The on-disk layout of a bbolt file (go.etcd.io/bbolt/internal/common),
@@ -91,22 +90,6 @@ func (v *verifier) problem(format string, args ...any) {
 	if len(v.problems) <= maxProblems {
 		v.problems = append(v.problems, fmt.Sprintf(format, args...))
 	}
-}
-
-// verifyFile checks the structure bbolt relies on before it maps the file:
-// a valid meta page, a high-water mark the file covers, a well-formed
-// freelist, and B+tree pages (every page in quick mode up to the bucket
-// roots) whose ids, types and element offsets stay inside the file. It
-// returns the problems (fatal) and notes (recoverable), never panics and
-// reads each reachable page once.
-func verifyFile(f *os.File, quick bool) (problems, notes []string, err error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("stat: %w", err)
-	}
-	v := &verifier{f: f, size: fi.Size(), quick: quick, seen: map[uint64]bool{}, freed: map[uint64]bool{}}
-	v.run()
-	return v.problems, v.notes, nil
 }
 
 func (v *verifier) run() {

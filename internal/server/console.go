@@ -1,0 +1,118 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/api"
+	"github.com/tagwall/tagwall/internal/console"
+	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/servicetag"
+)
+
+// ConsolePath is where the web console is served on the API address.
+const ConsolePath = "/ui/"
+
+// newRecorder makes the console's decision recorder (nil when the console
+// is off: the front door then reports to no one).
+func (m *Main) newRecorder() {
+	if m.cfg.DisableConsole {
+		return
+	}
+	m.rec = console.NewRecorder(console.RecorderConfig{Reasons: []string{gateway.ReasonAuthorized, gateway.ReasonNotAuthorized}})
+	m.reg.MustRegister(m.rec)
+}
+
+// decisions is the front door's Config.Decisions.
+func (m *Main) decisions() gateway.DecisionRecorder {
+	if m.rec == nil {
+		return nil
+	}
+	return m.rec
+}
+
+// withConsole serves the console under ConsolePath beside the API (h: the
+// API with /adfs), on the same listener and certificate. The console calls
+// h in-process with the signed-in user's own credential.
+func (m *Main) withConsole(h http.Handler) (http.Handler, error) {
+	if m.cfg.DisableConsole {
+		return h, nil
+	}
+	auth := m.authenticator()
+	backend := &console.APIBackend{Handler: h, Authenticate: func(r *http.Request) (console.Principal, error) {
+		p, err := auth.Authenticate(r)
+		return consolePrincipal(p), err
+	}}
+	system := make([]string, len(m.cfg.SystemRanges))
+	for i, p := range m.cfg.SystemRanges {
+		system[i] = p.String()
+	}
+	ui, err := console.New(console.Config{
+		Prefix: ConsolePath, Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
+		Clusters: &console.StoreClusters{Store: m.store, Routes: m.consoleRoutes,
+			Server: func() string { return "https://" + m.gatewayAdvertise() }, SystemRanges: system},
+		Tags: serveTags{m}, Recorder: m.rec, Logger: m.log.With("component", "console"), Now: m.cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(ConsolePath, ui)
+	mux.Handle("/", h)
+	return mux, nil
+}
+
+func consolePrincipal(p api.Principal) console.Principal {
+	return console.Principal{Name: p.Name, AllSubscriptions: p.AllSubscriptions, Subscriptions: p.Subscriptions}
+}
+
+// noteRoutes tells the console the applied route table (controller
+// goroutine).
+func (m *Main) noteRoutes(gw []gateway.Route) {
+	if m.rec == nil {
+		return
+	}
+	names := make([]string, len(gw))
+	routes := make(map[string]console.Route, len(gw))
+	for i, r := range gw {
+		names[i] = r.Name
+		routes[strings.ToLower(r.Name)] = console.Route{Name: r.Name, Allow: r.Allow}
+	}
+	m.rec.SetRoutes(names)
+	m.uiRoutes.Store(&routes)
+}
+
+func (m *Main) consoleRoutes() map[string]console.Route {
+	if p := m.uiRoutes.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// serveTags is the console's view of the service-tag sources.
+type serveTags struct{ m *Main }
+
+func (t serveTags) Catalog() *servicetag.Catalog  { return t.m.cats.Current() }
+func (t serveTags) Previous() *servicetag.Catalog { return t.m.cats.previous() }
+
+func (t serveTags) Status() []console.SourceStatus {
+	out := make([]console.SourceStatus, 0, len(t.m.cats.keepers))
+	for _, k := range t.m.cats.keepers {
+		st := k.Status()
+		s := console.SourceStatus{Source: st.Source, Cloud: st.Cloud, ChangeNumber: st.ChangeNumber, Tags: st.Tags,
+			LastFetch: st.LastAttempt, LastSuccess: st.LastSuccess, NextFetch: t.m.cats.nextFetch(k)}
+		if st.ChangeNumber != 0 {
+			s.InForce = st.Cloud + ", changeNumber " + strconv.FormatInt(st.ChangeNumber, 10)
+			if !st.LastChange.IsZero() {
+				s.InForce += ", in force since " + st.LastChange.UTC().Format(time.DateTime) + " UTC"
+			}
+		}
+		if st.LastError != nil {
+			s.Error = st.LastError.Error()
+		}
+		out = append(out, s)
+	}
+	return out
+}
