@@ -261,10 +261,10 @@ func NewSet(cfg SetConfig) (*Set, error) {
 	}
 	seen := map[string]bool{}
 	for i, sc := range cfg.Sources {
-		if loc := sc.location(); loc != "" && seen[loc] {
+		if loc := sc.Name(); loc != "" && seen[loc] {
 			return nil, fmt.Errorf("new service-tag set: sources[%d] %q is listed twice", i, loc)
 		}
-		seen[sc.location()] = true
+		seen[sc.Name()] = true
 		m, err := s.newMember(sc)
 		if err != nil {
 			return nil, fmt.Errorf("new service-tag set: sources[%d]: %w", i, err)
@@ -309,7 +309,7 @@ func (s *Set) newMember(sc SourceConfig) (*member, error) {
 	if _, ok := feeds[sc.Feed]; sc.Feed != "" && !ok {
 		return nil, fmt.Errorf("service-tag source %q: feed %q: %w", sc.Location, string(sc.Feed), ErrUnknownFeed)
 	}
-	sc.Location = sc.location()
+	sc.Location = sc.Name()
 	src := sc.Source
 	var err error
 	switch {

@@ -29,9 +29,11 @@ func FeedSourceConfig(f Feed, urls ...string) SourceConfig {
 // external reports whether sc is a source of another provider's feed.
 func (sc SourceConfig) external() bool { return sc.Feed != "" && sc.Feed != FeedAzure }
 
-// location returns the name of sc in a Set: Location, else for a feed
-// source its URLs joined by " + " (a JoinSource's name), else "".
-func (sc SourceConfig) location() string {
+// Name returns the name sc has in a Set (Status, Accept, Install, the
+// cache file): Location, else for a feed source its URLs (or the published
+// ones) joined by " + " (a JoinSource's name), else "" (the opened
+// source's String).
+func (sc SourceConfig) Name() string {
 	if sc.Location != "" || !sc.external() {
 		return sc.Location
 	}

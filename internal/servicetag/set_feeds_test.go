@@ -311,8 +311,8 @@ func TestParseFeedList(t *testing.T) {
 		})
 	}
 	srcs := FeedSources([]Feed{FeedGitHub, FeedCloudflare})
-	if srcs[0].Snapshot != "github-meta" || srcs[0].location() != "https://api.github.com/meta" ||
-		srcs[1].Snapshot != "" || srcs[1].location() != "https://www.cloudflare.com/ips-v4 + https://www.cloudflare.com/ips-v6" {
+	if srcs[0].Snapshot != "github-meta" || srcs[0].Name() != "https://api.github.com/meta" ||
+		srcs[1].Snapshot != "" || srcs[1].Name() != "https://www.cloudflare.com/ips-v4 + https://www.cloudflare.com/ips-v6" {
 		t.Fatalf("FeedSources: %+v", srcs)
 	}
 }

@@ -25,7 +25,7 @@ func (s *Set) SetSources(sources []SourceConfig) error {
 	}
 	var next, fresh []*member
 	for i, sc := range sources {
-		loc := sc.location()
+		loc := sc.Name()
 		if slices.ContainsFunc(next, func(m *member) bool { return m.name == loc }) {
 			s.mu.Unlock()
 			return fmt.Errorf("set service-tag sources: sources[%d] %q is listed twice", i, loc)
