@@ -133,7 +133,7 @@ func writeAzLogin(b *strings.Builder, e azEnv, endpoint string) {
 		b.WriteString("# az login --service-principal -u <appId> -p <password> --tenant <tenant>\n")
 		return
 	}
-	cloud, ep := shq(e.cloud), shq(endpoint)
+	cloud := shq(e.cloud)
 	tenant := e.cfg.Tenant
 	if tenant == "" {
 		tenant = "adfs"
@@ -145,8 +145,12 @@ func writeAzLogin(b *strings.Builder, e azEnv, endpoint string) {
 		fmt.Fprintf(b, "# az has no token for %s valid for %s more: log in again\n", e.cfg.ClientID, tokenRefreshMargin)
 		b.WriteString("if true; then\n")
 	}
-	fmt.Fprintf(b, "  az cloud register -n %s --endpoint-resource-manager %s --only-show-errors -o none 2>/dev/null ||\n", cloud, ep)
-	fmt.Fprintf(b, "    az cloud update -n %s --endpoint-resource-manager %s --only-show-errors -o none\n", cloud, ep)
+	// Graph and the portal point at tagwall too, whose answer says it does
+	// not implement them (az ad …), instead of az blaming its clouds.config.
+	cloudCfg := shq(fmt.Sprintf(`{"endpoints":{"resourceManager":%q,"microsoftGraphResourceId":%q,"portal":%q}}`,
+		endpoint, endpoint+"graph/", endpoint+"portal/"))
+	fmt.Fprintf(b, "  az cloud register -n %s --cloud-config %s --only-show-errors -o none 2>/dev/null ||\n", cloud, cloudCfg)
+	fmt.Fprintf(b, "    az cloud update -n %s --cloud-config %s --only-show-errors -o none\n", cloud, cloudCfg)
 	fmt.Fprintf(b, "  az cloud set -n %s --only-show-errors -o none\n", cloud)
 	fmt.Fprintf(b, "  az login --service-principal -u %s -p %s --tenant %s --only-show-errors -o none\n",
 		shq(e.cfg.ClientID), shq(e.cfg.ClientSecret), shq(tenant))

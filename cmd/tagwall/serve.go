@@ -109,6 +109,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
 	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
 	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
 	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
 	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
 	fl.StringVar(&f.cfg.KubeEtcdPrefix, "kube-etcd-prefix", "/tagwall/kube/", "key prefix of the clusters' Kubernetes data; each cluster has its own below it")

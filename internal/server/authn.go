@@ -51,6 +51,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		MaxClustersPerSubscription:       m.cfg.MaxClustersPerSubscription,
 		MaxResourceGroupsPerSubscription: m.cfg.MaxResourceGroupsPerSubscription,
 		ExtraLocations:                   m.cfg.ExtraLocations,
+		ServiceTagsWithVnetIntegration:   m.cfg.ServiceTagsWithVnetIntegration,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure api: %w", err)

@@ -118,6 +118,11 @@ type Config struct {
 	KubeEtcdPrefix    string
 	MaxKubeAPIServers int
 
+	// ServiceTagsWithVnetIntegration follows the newer AKS (since 2026-03):
+	// a service tag is allowed with API Server VNet Integration, whose
+	// list limit is 2,000. Off: the seed's refusal.
+	ServiceTagsWithVnetIntegration bool
+
 	// DisableController runs the API without the controller, so nothing
 	// moves out of Creating/Registering (restart tests; a read-only API).
 	DisableController bool

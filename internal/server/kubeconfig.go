@@ -85,7 +85,7 @@ func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool
 	}
 	ctxName, user := c.Name, "clusterUser_"+c.ResourceGroup+"_"+c.Name
 	if admin {
-		ctxName, user = c.Name+"-admin", "clusterAdmin_"+c.ResourceGroup+"_"+c.Name
+		ctxName, user = c.Name, "clusterAdmin_"+c.ResourceGroup+"_"+c.Name
 	}
 	ui := userInfo{Token: cred.Token}
 	if _, up := m.upstreamFor(id); m.kube != nil && !up {

@@ -1,12 +1,7 @@
 package server
 
 import (
-	"context"
 	"strings"
-	"time"
-
-	"github.com/tagwall/tagwall/internal/arm"
-	"github.com/tagwall/tagwall/internal/state"
 
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
@@ -29,7 +24,7 @@ func (m *Main) apply(routes []controller.Route) {
 	} else {
 		for _, r := range routes {
 			if _, ok := m.upstreamFor(r.ClusterID); !ok {
-				want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)})
+				want = append(want, standin.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI), KubernetesVersion: r.KubernetesVersion})
 			}
 		}
 	}
@@ -37,7 +32,7 @@ func (m *Main) apply(routes []controller.Route) {
 	m.logStandinErr(err)
 	gw := make([]gateway.Route, 0, len(routes))
 	for _, r := range routes {
-		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version}
+		gr := gateway.Route{Name: r.ClusterID, SNI: strings.ToLower(r.SNI), Allow: r.Allow, Version: r.Version, Stopped: r.Stopped}
 		if u, ok := m.upstreamFor(r.ClusterID); ok {
 			gr.Upstream = u.Addr
 		} else if addr, ok := kube[r.ClusterID]; ok {
@@ -81,28 +76,6 @@ func (m *Main) provisionStandin(c standin.Cluster) (standin.Config, error) {
 	if err != nil {
 		return standin.Config{}, err
 	}
-	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: m.clusterVersion(c.ID),
+	return standin.Config{CA: cred.CA, Token: cred.Token, Now: m.cfg.Now, KubernetesVersion: c.KubernetesVersion,
 		Logger: m.log.With("component", "standin")}, nil
-}
-
-// clusterVersion reads the cluster's kubernetesVersion from the store, so
-// its stand-in reports it on /version ("" when unknown: the stand-in's
-// default). It is read when the stand-in starts.
-func (m *Main) clusterVersion(clusterID string) string {
-	id, err := arm.ParseResourceID(clusterID)
-	if err != nil || len(id.Names) == 0 {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(m.ctx, 2*time.Second)
-	defer cancel()
-	key := state.ClusterKey(id.SubscriptionID, id.ResourceGroup, id.Names[len(id.Names)-1])
-	kv, err := m.store.Get(ctx, key)
-	if err != nil {
-		return ""
-	}
-	var mc state.ManagedCluster
-	if state.Decode(key, kv.Value, &mc) != nil {
-		return ""
-	}
-	return mc.KubernetesVersion
 }
