@@ -52,6 +52,16 @@ func TestBuildersMatch(t *testing.T) {
 			if got != nil && (*got.l1 != *want.l1 || !slices.Equal(widen(got.l2), want.l2) || !slices.Equal(got.l3, want.l3)) {
 				t.Fatalf("DIR tables differ: l2 %d vs %d, l3 %d vs %d", len(got.l2), len(want.l2), len(got.l3), len(want.l3))
 			}
+			// The byte-sized table, where it fits, holds the same numbers.
+			nodes, maps := countDir4(lo4, hi4)
+			if g8 := newDir[uint8](lo4, hi4, nodes, maps); g8 != nil {
+				if want == nil || !slices.Equal(mapKeys(g8.l1[:], widen16), want.l1[:]) ||
+					!slices.Equal(mapKeys(g8.l2, widen32), want.l2) || !slices.Equal(g8.l3, want.l3) {
+					t.Fatalf("byte-sized DIR table differs from the reference")
+				}
+			} else if nodes+2 <= 256 && maps+2 <= 256 {
+				t.Fatalf("byte-sized DIR table not built for %d nodes and %d bitmaps", nodes, maps)
+			}
 			for _, nb := range []int{16, 1024, tagBuckets4} {
 				g, w := newRangeSet(lo4, hi4, nb), newRangeSetSlow(lo4, hi4, nb)
 				if g.base != w.base || g.span != w.span || g.shift != w.shift || !slices.Equal(g.idx, w.idx) {
@@ -116,3 +126,6 @@ func densePrefixes(r *rand.Rand, n int) []netip.Prefix {
 	}
 	return out
 }
+
+func widen16(v uint8) uint16 { return uint16(v) }
+func widen32(v uint8) uint32 { return uint32(v) }

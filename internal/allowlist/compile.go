@@ -16,71 +16,81 @@ const (
 	tagBuckets6    = 1 << 12
 	ownMinBuckets  = 16
 	ownMaxBuckets  = 1 << 12
-	ownBucketRatio = 4 // buckets per merged range, before rounding up
+	ownBucketRatio = 16 // buckets per merged range, before rounding up
 )
 
-// matcher is the compiled form of a prefix set.
+// matcher is the compiled form of a prefix set. v4 always holds the merged
+// IPv4 ranges, and v6 (by upper halves) and wide (128-bit) the IPv6 ones,
+// for Ranges and String; shape4 and shape6 say which structure answers
+// lookups (see shape.go).
 type matcher struct {
-	d4   *dir4 // when set, used for IPv4 instead of v4's index
-	v4   rangeSet[uint32]
-	v6   rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
-	wide wideSet          // IPv6 prefixes longer than /64
-	// v6any holds the upper halves of v6 and wide together in mode6Both:
-	// a key outside it is a miss after one lookup.
-	v6any rangeSet[uint64]
-	mode6 uint8 // which of v6, wide and v6any to consult
+	shape4 uint8
+	shape6 uint8
+	d8     *dir4[uint8]  // shapeDir8
+	d4     *dir4[uint16] // shapeDir
+	v4     rangeSet[uint32]
+	v6     rangeSet[uint64] // prefixes of /64 or shorter, by their upper 64 bits
+	wide   wideSet          // IPv6 ranges in 128-bit form (shapeScan, shapeFlat)
+	f6     flat6            // shapeFlat
 }
-
-// IPv6 lookup modes.
-const (
-	mode6Upper = iota // only v6: no prefix longer than /64 (the zero value)
-	mode6Wide         // only wide: few ranges, all in 128-bit form
-	mode6Both         // v6any, then v6 or wide
-
-	smallWide = 16 // most ranges for mode6Wide
-)
 
 // compile merges the collected ranges into a matcher; it sorts ks's slices
 // in place. sz picks the index sizes from the number of merged ranges.
 func compile(ks *keySet, sz sizing) matcher {
 	var m matcher
 	lo4, hi4 := ks.merge4()
-	if sz.dense4 {
-		m.d4 = newDir4(lo4, hi4)
+	switch n := len(lo4); {
+	case n == 0:
+	case n == 1:
+		m.shape4 = shapeOne
+	case n <= scanMax:
+		m.shape4 = shapeScan
+	case sz.dense4 || n >= ownDirMin:
+		nodes, maps := countDir4(lo4, hi4)
+		if m.d8 = newDir[uint8](lo4, hi4, nodes, maps); m.d8 != nil {
+			m.shape4 = shapeDir8
+		} else if m.d4 = newDir[uint16](lo4, hi4, nodes, maps); m.d4 != nil {
+			m.shape4 = shapeDir
+		}
 	}
-	if m.d4 != nil {
-		m.v4 = rangeSet[uint32]{lo: lo4, hi: hi4} // kept for Ranges and String
-	} else {
+	switch m.shape4 {
+	case shapeIndex, shapeNone:
 		m.v4 = newRangeSet(lo4, hi4, sz.buckets4(len(lo4)))
+		if len(lo4) > 0 {
+			m.shape4 = shapeIndex
+		}
+	default:
+		m.v4 = rangeSet[uint32]{lo: lo4, hi: hi4} // kept for Ranges and String
 	}
 	lo6, hi6 := ks.merge6()
 	loW, hiW := mergeWide(ks.loW, ks.hiW)
-	switch {
-	case len(loW) == 0:
+	switch n := len(lo6) + len(loW); {
+	case n == 0:
+	case len(loW) == 0 && n > scanMax:
 		m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
-	case len(lo6)+len(loW) <= smallWide:
-		// Few ranges: one 128-bit search beats three lookups.
+		m.shape6 = shapeIndex
+	default:
+		// Few ranges, or prefixes longer than /64: one 128-bit structure
+		// beats a 64-bit lookup followed by a 128-bit one.
 		for i := range lo6 {
 			loW = append(loW, u128{lo6[i], 0})
 			hiW = append(hiW, u128{hi6[i], ^uint64(0)})
 		}
-		m.wide = wideSet{}
 		m.wide.lo, m.wide.hi = mergeWide(loW, hiW)
-		m.mode6 = mode6Wide
-	default:
-		m.v6 = newRangeSet(lo6, hi6, sz.buckets6(len(lo6)))
-		m.wide = wideSet{lo: loW, hi: hiW}
-		loA, hiA := slices.Clone(lo6), slices.Clone(hi6)
-		for i := range loW {
-			loA = append(loA, loW[i].hi)
-			hiA = append(hiA, hiW[i].hi)
+		m.shape6 = shapeScan
+		if len(m.wide.lo) > scanMax6 {
+			m.f6 = newFlat6(m.wide.lo, m.wide.hi)
+			m.shape6 = shapeFlat
 		}
-		loA, hiA = mergeRanges(loA, hiA)
-		m.v6any = newRangeSet(loA, hiA, sz.buckets6(len(loA)))
-		m.mode6 = mode6Both
+	}
+	if testHookShapes != nil {
+		testHookShapes(shapeNames[m.shape4], shapeNames[m.shape6])
 	}
 	return m
 }
+
+// testHookShapes, when set by a test, is told the shapes compile chose.
+var testHookShapes func(v4, v6 string)
 
 // lastHostBits32 returns the host-part mask of a /bits IPv4 prefix.
 func lastHostBits32(bits int) uint32 {
@@ -253,7 +263,10 @@ func (b *Builder) Build() (*List, error) {
 		}
 	}
 	l.own = compile(own, ownSizing)
-	if len(l.tags) > 0 {
+	switch {
+	case l.all: // lookups need no tag: the own matcher admits everything
+		l.own.shape4, l.own.shape6 = shapeAll, shapeAll
+	case len(l.tags) > 0:
 		l.tag = l.tags[0]
 		l.more = l.tags[1:]
 	}

@@ -15,12 +15,17 @@
 //
 // Structures (chosen by measurement, see match_bench_test.go and
 // docs/bench/allowlist.md): prefixes are merged into sorted, disjoint
-// [lo, hi] ranges. A TagSet's IPv4 ranges become a DIR-16-8-8 table, three
-// dependent loads with no data-dependent branch (AzureCloud: about 231 KiB).
-// IPv6 ranges are keyed by their upper 64 bits (service tags use /64 or
-// shorter) in a rangeSet, a bucket index whose crowded buckets get nested
-// child indexes; prefixes longer than /64 go to a small 128-bit side set.
-// A List's own ranges use a rangeSet sized to their number, so thousands of
-// Lists that share one TagSet stay small (about 1.6 KB each with 1-20 own
-// CIDRs).
+// [lo, hi] ranges, and compile picks for each family the cheapest shape
+// that fits them (shape.go; tailscale ipset style, with a test hook
+// recording the choice): none, one range (one comparison), a branch-free
+// scan of up to 16 IPv4 or 4 IPv6 ranges, a bucket index (rangeSet), a
+// DIR-16-8-8 table for IPv4 (a TagSet's, or a List's own with 256 ranges
+// or more; byte-sized node numbers when they fit, as for AzureCloud: about
+// 120 KiB), and for IPv6 either a rangeSet keyed by the upper 64 bits
+// (every prefix /64 or shorter: service tags) or flat6, a bucketed search
+// of 128-bit ranges. A List's own ranges get indexes sized to their
+// number, so thousands of Lists that share one TagSet stay small (about
+// 1.7 KB each with 1-20 own CIDRs). List.Contains reads the address's two
+// halves in place (IPv4 and IPv4-mapped share them) and ORs a tag's answer
+// with the own ranges' without a data-dependent branch.
 package allowlist

@@ -2,6 +2,7 @@ package allowlist
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -135,5 +136,29 @@ func TestTagSetShared(t *testing.T) {
 	var nilTag *TagSet
 	if nilTag.Contains(netip.MustParseAddr("20.38.0.1")) {
 		t.Error("nil TagSet admits")
+	}
+}
+
+func TestListPrefixes(t *testing.T) {
+	tag := NewTagSet("T", 1, []netip.Prefix{netip.MustParsePrefix("20.0.0.0/8"), netip.MustParsePrefix("2603:1000::/24")})
+	var b Builder
+	b.AddPrefix(netip.MustParsePrefix("1.2.3.0/24"), "1.2.3.0/24")
+	b.AddTag(tag, "T")
+	l, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(l.Prefixes())
+	if want := "[1.2.3.0/24 20.0.0.0/8 2603:1000::/24]"; got != want {
+		t.Errorf("Prefixes() = %s, want %s", got, want)
+	}
+	var all Builder
+	all.AllowAll()
+	la, _ := all.Build()
+	if got, want := fmt.Sprint(la.Prefixes()), "[0.0.0.0/0 ::/0]"; got != want {
+		t.Errorf("disabled list: Prefixes() = %s, want %s", got, want)
+	}
+	if (*List)(nil).Prefixes() != nil {
+		t.Error("nil list has prefixes")
 	}
 }

@@ -139,32 +139,8 @@ func (ks *keySet) merge6() (lo, hi []uint64) {
 
 func comparePair64(a, b pair64) int { return cmp.Compare(a.lo, b.lo) }
 
-// mergeRanges sorts ranges by lo and joins overlapping and adjacent ones.
-func mergeRanges[K rangeKey](lo, hi []K) ([]K, []K) {
-	if len(lo) == 0 {
-		return nil, nil
-	}
-	type pair struct{ lo, hi K }
-	ps := make([]pair, len(lo))
-	for i := range lo {
-		ps[i] = pair{lo[i], hi[i]}
-	}
-	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.lo, b.lo) })
-	outLo := make([]K, 0, len(lo))
-	outHi := make([]K, 0, len(lo))
-	for _, p := range ps {
-		n := len(outLo)
-		if n > 0 && (outHi[n-1] == ^K(0) || p.lo <= outHi[n-1]+1) {
-			outHi[n-1] = max(outHi[n-1], p.hi)
-			continue
-		}
-		outLo = append(outLo, p.lo)
-		outHi = append(outHi, p.hi)
-	}
-	return slices.Clip(outLo), slices.Clip(outHi)
-}
-
-// mergeWide is mergeRanges for 128-bit ranges.
+// mergeWide sorts 128-bit ranges by lo and joins overlapping and adjacent
+// ones.
 func mergeWide(lo, hi []u128) ([]u128, []u128) {
 	if len(lo) == 0 {
 		return nil, nil

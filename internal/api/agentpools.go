@@ -27,7 +27,7 @@ func (s *server) registerAgentPools() {
 // poolJSON is the AgentPool resource of one of the cluster's
 // agentPoolProfiles (no nodes exist: counts and states only).
 func poolJSON(mc *state.ManagedCluster, p map[string]any) map[string]any {
-	props := poolProperties(mc, p)
+	props := encodePool(mc, p)
 	name, _ := props["name"].(string)
 	delete(props, "name")
 	return map[string]any{

@@ -19,7 +19,8 @@ type clusterRequest struct {
 	Tags     map[string]string `json:"tags"`
 	SKU      json.RawMessage   `json:"sku"`
 	Identity *struct {
-		Type string `json:"type"`
+		Type                   string                     `json:"type"`
+		UserAssignedIdentities map[string]json.RawMessage `json:"userAssignedIdentities"`
 	} `json:"identity"`
 	Properties map[string]json.RawMessage `json:"properties"`
 }
@@ -55,10 +56,8 @@ type clusterSpec struct {
 var readOnlyProperties = map[string]bool{
 	"provisioningstate": true, "powerstate": true, "fqdn": true, "azureportalfqdn": true, "privatefqdn": true,
 	"currentkubernetesversion": true, "maxagentpools": true, "identityprofile": true, "tagwallstatus": true,
-	"serviceprincipalprofile": true, "resourceuid": true,
+	"resourceuid": true,
 }
-
-var readOnlyPoolFields = []string{"provisioningState", "powerState", "currentOrchestratorVersion", "nodeImageVersion", "etag"}
 
 // parseClusterProperties splits the properties into the fields tagwall
 // models and the rest, which is kept and echoed back. Missing or null
@@ -77,6 +76,10 @@ func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, err
 				Message: fmt.Sprintf("The request content was invalid: properties '%s' and '%s' differ only in case; send one.", arm.Printable(prev), arm.Printable(k))}
 		}
 		seen[strings.ToLower(k)] = k
+	}
+	props, err := sanitizeProperties(props)
+	if err != nil {
+		return nil, err
 	}
 	sp := &clusterSpec{extra: map[string]json.RawMessage{}}
 	for k, raw := range props {
@@ -105,27 +108,14 @@ func parseClusterProperties(props map[string]json.RawMessage) (*clusterSpec, err
 			return nil, arm.InvalidRequestContent(fmt.Errorf("properties.%s: %w", k, err))
 		}
 	}
+	// AKS takes one of the two (Azure's API requires them mutually
+	// exclusive: az's "--dns-name-prefix and --fqdn-subdomain cannot be
+	// used at same time", azure-cli PR 17430; terraform-azurerm-avm PR 167).
+	if sp.dnsPrefix != "" && extraString(sp.extra, "fqdnSubdomain") != "" {
+		return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidParameter", Target: "properties.fqdnSubdomain",
+			Message: "dnsPrefix and fqdnSubdomain cannot both be specified; give one of them."}
+	}
 	return sp, nil
-}
-
-// defaultPools fills in the agent pools' defaults.
-func defaultPools(pools []map[string]any, version string) []map[string]any {
-	if len(pools) == 0 {
-		pools = []map[string]any{{"name": "nodepool1", "count": 1, "vmSize": "Standard_DS2_v2", "mode": "System"}}
-	}
-	out := make([]map[string]any, 0, len(pools))
-	for _, p := range pools {
-		q := maps.Clone(p)
-		for _, f := range readOnlyPoolFields {
-			delete(q, f)
-		}
-		setDefault(q, "osType", "Linux")
-		setDefault(q, "type", "VirtualMachineScaleSets")
-		setDefault(q, "orchestratorVersion", version)
-		setDefault(q, "count", 1)
-		out = append(out, q)
-	}
-	return out
 }
 
 // setDefault sets m[k] when it is absent, null or "".
@@ -135,39 +125,117 @@ func setDefault(m map[string]any, k string, v any) {
 	}
 }
 
-func defaultNetwork(np map[string]any, outboundIPID string) map[string]any {
-	np = maps.Clone(np)
-	if np == nil {
-		np = map[string]any{}
+// sanitizeProperties applies the field policy (sanitizeCluster) to a
+// request's properties: what the server computes, ignores or must not keep
+// is removed before anything else reads the body.
+func sanitizeProperties(props map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	body := map[string]any{}
+	generic := map[string]any{}
+	for k, raw := range props {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, arm.InvalidRequestContent(fmt.Errorf("properties.%s: %w", k, err))
+		}
+		generic[k] = v
 	}
-	setDefault(np, "networkPlugin", "kubenet")
-	setDefault(np, "loadBalancerSku", "standard")
-	setDefault(np, "outboundType", "loadBalancer")
-	setDefault(np, "podCidr", "10.244.0.0/16")
-	setDefault(np, "serviceCidr", "10.0.0.0/16")
-	setDefault(np, "dnsServiceIP", "10.0.0.10")
-	setDefault(np, "ipFamilies", []any{"IPv4"})
-	setDefault(np, "loadBalancerProfile", map[string]any{
-		"managedOutboundIPs":   map[string]any{"count": 1},
-		"effectiveOutboundIPs": []any{map[string]any{"id": outboundIPID}},
-	})
-	return np
+	body["properties"] = generic
+	sanitizeCluster(body)
+	out := make(map[string]json.RawMessage, len(generic))
+	for k, v := range generic {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, arm.InvalidRequestContent(fmt.Errorf("properties.%s: %w", k, err))
+		}
+		out[k] = b
+	}
+	return out, nil
 }
 
-// clusterJSON is the ARM ManagedCluster body of a stored cluster.
+// clusterJSON is the ARM ManagedCluster body of a stored cluster, encoded
+// under the field policy (encodeCluster): every body that carries a
+// cluster is built here, so none can leak a secret or miss a computed
+// property.
 func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
-	id := arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name)
 	props := map[string]any{}
 	for k, v := range mc.Extra {
 		props[k] = v
 	}
 	setDefault(props, "enableRBAC", true)
-	pools := make([]map[string]any, len(mc.AgentPools))
-	for i, p := range mc.AgentPools {
-		pools[i] = poolProperties(mc, p)
+	np := networkJSON(mc)
+	pools := defaultPools(mc.AgentPools, mc.KubernetesVersion, np)
+	for i, p := range pools {
+		p = poolProperties(mc, p)
+		if etag != "" {
+			p["eTag"] = etag
+		}
+		pools[i] = p
 	}
-	kubeletRID := "/subscriptions/" + mc.Subscription + "/resourcegroups/" + mc.NodeResourceGroup +
-		"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + mc.Name + "-agentpool"
+	maps.Copy(props, map[string]any{
+		"provisioningState":        mc.ProvisioningState,
+		"powerState":               map[string]any{"code": powerCode(mc)},
+		"kubernetesVersion":        mc.KubernetesVersion,
+		"currentKubernetesVersion": currentVersion(mc.KubernetesVersion),
+		"agentPoolProfiles":        pools,
+		"networkProfile":           np,
+		"nodeResourceGroup":        mc.NodeResourceGroup,
+		"maxAgentPools":            100,
+		"apiServerAccessProfile":   accessJSON(mc),
+		"tagwallStatus":            statusJSON(mc),
+	})
+	setNames(mc, props)
+	identity := identityJSON(mc)
+	if identity != nil {
+		kubeletRID := "/subscriptions/" + mc.Subscription + "/resourcegroups/" + mc.NodeResourceGroup +
+			"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + mc.Name + "-agentpool"
+		props["identityProfile"] = map[string]any{"kubeletidentity": map[string]any{
+			"resourceId": kubeletRID, "clientId": mc.KubeletID, "objectId": mc.KubeletID}}
+		if _, given := props["servicePrincipalProfile"]; !given {
+			props["servicePrincipalProfile"] = map[string]any{"clientId": "msi"}
+		}
+	}
+	sku := json.RawMessage(`{"name":"Base","tier":"Free"}`)
+	if len(mc.SKU) > 0 && string(mc.SKU) != "null" {
+		sku = mc.SKU
+	}
+	body := map[string]any{
+		"id":   arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
+		"name": mc.Name, "type": "Microsoft.ContainerService/ManagedClusters", "location": mc.Location,
+		"sku": sku, "properties": props,
+	}
+	if identity != nil {
+		body["identity"] = identity
+	}
+	if etag != "" {
+		body["eTag"] = etag
+	}
+	if mc.Tags != nil {
+		body["tags"] = mc.Tags
+	}
+	return encodeCluster(mc, body)
+}
+
+// setNames sets dnsPrefix, fqdn, azurePortalFQDN and privateFQDN as AKS
+// does: a cluster created with fqdnSubdomain has no dnsPrefix and no
+// public name, and a private cluster has a public name only with
+// enablePrivateClusterPublicFQDN.
+func setNames(mc *state.ManagedCluster, props map[string]any) {
+	subdomain := extraString(mc.Extra, "fqdnSubdomain") != ""
+	public := !subdomain && (!mc.Access.EnablePrivateCluster ||
+		(mc.Access.EnablePrivateClusterPublicFQDN != nil && *mc.Access.EnablePrivateClusterPublicFQDN))
+	if !subdomain {
+		props["dnsPrefix"] = mc.DNSPrefix
+	}
+	if public {
+		props["fqdn"] = mc.FQDN
+		label, rest, _ := strings.Cut(mc.FQDN, ".")
+		props["azurePortalFQDN"] = label + ".portal." + rest // AKS: <prefix>-<hex>.portal.hcp.<location>.azmk8s.io
+	}
+	if mc.Access.EnablePrivateCluster {
+		props["privateFQDN"] = privateFQDN(mc)
+	}
+}
+
+func accessJSON(mc *state.ManagedCluster) map[string]any {
 	access := map[string]any{"enablePrivateCluster": mc.Access.EnablePrivateCluster}
 	if len(mc.Access.AuthorizedIPRanges) > 0 {
 		access["authorizedIPRanges"] = mc.Access.AuthorizedIPRanges
@@ -180,6 +248,8 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	}
 	if mc.Access.PrivateDNSZone != "" {
 		access["privateDNSZone"] = mc.Access.PrivateDNSZone
+	} else if mc.Access.EnablePrivateCluster {
+		access["privateDNSZone"] = "system"
 	}
 	if mc.Access.EnablePrivateClusterPublicFQDN != nil {
 		access["enablePrivateClusterPublicFQDN"] = *mc.Access.EnablePrivateClusterPublicFQDN
@@ -187,6 +257,10 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	if mc.Access.DisableRunCommand != nil {
 		access["disableRunCommand"] = *mc.Access.DisableRunCommand
 	}
+	return access
+}
+
+func statusJSON(mc *state.ManagedCluster) map[string]any {
 	status := map[string]any{"degraded": mc.Status.Degraded, "enforcedServiceTags": mc.Status.EnforcedServiceTags}
 	if mc.Status.Message != "" {
 		status["message"] = mc.Status.Message
@@ -194,41 +268,22 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 	if mc.Status.EnforcedServiceTags == nil {
 		status["enforcedServiceTags"] = map[string]int64{}
 	}
-	maps.Copy(props, map[string]any{
-		"provisioningState":        mc.ProvisioningState,
-		"powerState":               map[string]any{"code": powerCode(mc)},
-		"kubernetesVersion":        mc.KubernetesVersion,
-		"currentKubernetesVersion": currentVersion(mc.KubernetesVersion),
-		"dnsPrefix":                mc.DNSPrefix,
-		"fqdn":                     mc.FQDN,
-		"azurePortalFQDN":          mc.FQDN,
-		"agentPoolProfiles":        pools,
-		"servicePrincipalProfile":  map[string]any{"clientId": "msi"},
-		"identityProfile": map[string]any{"kubeletidentity": map[string]any{
-			"resourceId": kubeletRID, "clientId": mc.KubeletID, "objectId": mc.KubeletID}},
-		"networkProfile":         mc.NetworkProfile,
-		"nodeResourceGroup":      mc.NodeResourceGroup,
-		"maxAgentPools":          100,
-		"apiServerAccessProfile": access,
-		"tagwallStatus":          status,
-	})
-	sku := json.RawMessage(`{"name":"Base","tier":"Free"}`)
-	if len(mc.SKU) > 0 && string(mc.SKU) != "null" {
-		sku = mc.SKU
+	return status
+}
+
+// encodeCluster is the one encoder of a cluster body: it turns the body
+// into plain JSON values and applies the field policy's output side
+// (scrubCluster), whatever the body was built from.
+func encodeCluster(mc *state.ManagedCluster, body map[string]any) map[string]any {
+	out := deepCopy(body)
+	if out == nil {
+		out = map[string]any{}
 	}
-	body := map[string]any{
-		"id": id, "name": mc.Name, "type": "Microsoft.ContainerService/ManagedClusters", "location": mc.Location,
-		"sku":        sku,
-		"identity":   map[string]any{"type": mc.IdentityType, "principalId": mc.PrincipalID, "tenantId": mc.TenantID},
-		"properties": props,
+	if props := obj(out, "properties"); props != nil {
+		defaultProfiles(mc, props)
 	}
-	if etag != "" {
-		body["eTag"] = etag
-	}
-	if mc.Tags != nil {
-		body["tags"] = mc.Tags
-	}
-	return body
+	scrubCluster(out)
+	return out
 }
 
 // currentVersion is the patch version a cluster runs for the version it

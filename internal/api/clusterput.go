@@ -246,10 +246,7 @@ func (s *server) desiredCluster(c *call, req *clusterRequest, sp *clusterSpec, a
 		mc.PowerState = old.PowerState
 	}
 	mc.Tags, mc.SKU, mc.UpdatedAt = req.Tags, req.SKU, now
-	mc.IdentityType = "SystemAssigned"
-	if req.Identity != nil && req.Identity.Type != "" {
-		mc.IdentityType = req.Identity.Type
-	}
+	setIdentity(&mc, req, sp)
 	mc.KubernetesVersion = sp.kubernetesVersion
 	if mc.KubernetesVersion == "" {
 		mc.KubernetesVersion = s.cfg.DefaultKubernetesVersion
@@ -267,9 +264,8 @@ func (s *server) desiredCluster(c *call, req *clusterRequest, sp *clusterSpec, a
 			mc.NodeResourceGroup = "MC_" + mc.ResourceGroup + "_" + mc.Name + "_" + mc.Location
 		}
 	}
-	mc.AgentPools = defaultPools(sp.agentPools, mc.KubernetesVersion)
-	mc.NetworkProfile = defaultNetwork(sp.networkProfile, "/subscriptions/"+mc.Subscription+"/resourceGroups/"+
-		mc.NodeResourceGroup+"/providers/Microsoft.Network/publicIPAddresses/"+mc.Name+"-outbound")
+	mc.NetworkProfile = defaultNetwork(sp.networkProfile)
+	mc.AgentPools = defaultPools(sp.agentPools, mc.KubernetesVersion, mc.NetworkProfile)
 	mc.Access = state.AccessProfile{AuthorizedIPRanges: ranges, EnablePrivateCluster: access.EnablePrivateCluster,
 		EnableVnetIntegration: access.EnableVnetIntegration, SubnetID: access.SubnetID, PrivateDNSZone: access.PrivateDNSZone,
 		EnablePrivateClusterPublicFQDN: access.EnablePrivateClusterPublicFQDN, DisableRunCommand: access.DisableRunCommand}

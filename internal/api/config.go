@@ -135,6 +135,7 @@ func (s *server) register() {
 	s.registerProviders()
 	s.registerGroups()
 	s.registerClusters()
+	s.registerSpecEndpoints()
 	s.registerVersions()
 	s.registerAgentPools()
 	s.registerPower()

@@ -30,6 +30,22 @@
 // not state authorizedIPRanges keeps the stored list: a partial or
 // malformed body never opens a list.
 //
+// A managed cluster round-trips as AKS's does under one field policy
+// (fieldpolicy.go's clusterFields, also docs/serve.md's generated table):
+// each property is echoed, defaulted, computed, read-only or secret.
+// Every request body is sanitized by it before anything reads the body
+// (server-owned, read-only and secret properties are dropped, so a secret
+// is never stored), and every body that carries a cluster is built by
+// clusterJSON and leaves through encodeCluster, which drops any secret
+// (windowsProfile.adminPassword, servicePrincipalProfile.secret, any
+// *Password or *Secret) wherever it is. Computed identifiers are derived
+// from the cluster's resource id, so reads agree without storing them.
+//
+// Beside the managed cluster the API serves what the SDKs reach for:
+// subscriptionFeatureRegistrations, the Microsoft.Features and
+// Microsoft.ContainerService operations lists, tenant-scope providers,
+// PATCH of a resource group and serviceTagDetails (registerSpecEndpoints).
+//
 // Deleting a resource group that still holds clusters marks every cluster
 // Deleting (each with its own operation), removes the group at once and
 // answers 200: the clusters disappear once the controller has removed their

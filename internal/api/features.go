@@ -105,8 +105,19 @@ func (s *server) registerFeature(c *call) error { return s.changeFeature(c, true
 func (s *server) unregisterFeature(c *call) error { return s.changeFeature(c, false) }
 
 // changeFeature starts Registering or Unregistering unless the feature is
-// already there or on its way.
+// already there or on its way, and answers the FeatureResult.
 func (s *server) changeFeature(c *call, register bool) error {
+	out, err := s.transitionFeature(c, register)
+	if err != nil {
+		return err
+	}
+	arm.WriteJSON(c.w, http.StatusOK, featureBody(c.v("sub"), out))
+	return nil
+}
+
+// transitionFeature is changeFeature's state change; it returns the
+// feature as it now is.
+func (s *server) transitionFeature(c *call, register bool) (state.Feature, error) {
 	var out state.Feature
 	err := retry(func() error {
 		f, rev, err := s.loadFeature(c)
@@ -139,9 +150,5 @@ func (s *server) changeFeature(c *call, register bool) error {
 		out = f
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	arm.WriteJSON(c.w, http.StatusOK, featureBody(c.v("sub"), out))
-	return nil
+	return out, err
 }

@@ -82,9 +82,11 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}
 	c.SetReadDeadline(time.Time{})
-	// Listen leaves keepalive off at accept; admitted clients get it (Go's
-	// defaults) so a dead client releases its upstream.
-	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	// Admitted clients get keepalive (Go's defaults) so a dead client
+	// releases its upstream; sockets from Listen inherited it already.
+	if g.kaListeners.Load() != kaAll {
+		c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	}
 	if e.Local != nil {
 		g.serveLocal(lc, st, e, pre.client)
 		g.putState(st)

@@ -33,6 +33,12 @@ type Gateway struct {
 	quit     chan struct{}
 	quitOnce sync.Once
 
+	// kaListeners is kaAll while every listener Serve was given hands its
+	// accepted connections the admitted-connection keepalive settings
+	// (Listen's do), so handle need not set them per connection; kaSome
+	// once one does not.
+	kaListeners atomic.Int32
+
 	mu        sync.Mutex // guards listeners, closing and handlers.Add
 	listeners map[net.Listener]struct{}
 	closing   bool
@@ -124,6 +130,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	}
 	g.listeners[ln] = struct{}{}
 	g.mu.Unlock()
+	g.noteKeepAlive(ln)
 	defer func() {
 		g.mu.Lock()
 		delete(g.listeners, ln)
@@ -311,7 +318,13 @@ func (g *Gateway) FlushAudit() error {
 // keepalive setsockopts net.Listen applies to every accepted connection:
 // most front-door connections are denied and closed at once, and the
 // gateway enables keepalive on admitted connections itself.
+//
+// The listening socket carries the keepalive settings admitted
+// connections get (SO_KEEPALIVE, 15 s idle, 15 s interval, 9 probes) and
+// every accepted socket inherits them from the kernel, so the gateway makes
+// no keepalive setsockopt per connection (four per admitted one before);
+// a denied connection closes before its first keepalive timer could fire.
 func Listen(ctx context.Context, network, address string) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: -1}
+	lc := net.ListenConfig{KeepAlive: -1, Control: listenControl}
 	return lc.Listen(ctx, network, address)
 }

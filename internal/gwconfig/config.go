@@ -42,6 +42,8 @@ type File struct {
 	// address; UITokenFile holds the token that signs in to it.
 	UI          bool   `yaml:"ui"`
 	UITokenFile string `yaml:"uiTokenFile"`
+	// Prefilter is the opt-in kernel prefilter (prefilter.go).
+	Prefilter Prefilter `yaml:"prefilter"`
 }
 
 // ProxyProtocol says who may send a PROXY protocol header.
@@ -160,6 +162,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateSources()...)
 	errs = append(errs, c.validateRoutes()...)
+	errs = append(errs, c.validatePrefilter()...)
 	return errors.Join(errs...)
 }
 

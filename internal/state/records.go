@@ -126,6 +126,9 @@ type ManagedCluster struct {
 	NetworkProfile    map[string]any             `json:"networkProfile,omitempty"`
 	Access            AccessProfile              `json:"access"`
 	Extra             map[string]json.RawMessage `json:"extra,omitempty"` // other properties, echoed back
+	// UserAssignedIdentities are a UserAssigned identity's resource ids,
+	// as sent (IdentityType is "" for a service-principal cluster).
+	UserAssignedIdentities []string `json:"userAssignedIdentities,omitempty"`
 	// PowerState is PowerStopped after aks stop ("" and PowerRunning:
 	// running). A stopped cluster's route admits nobody.
 	PowerState string `json:"powerState,omitempty"`
