@@ -10,6 +10,7 @@ import (
 	"github.com/tagwall/tagwall/internal/allowlist"
 	"github.com/tagwall/tagwall/internal/cli"
 	"github.com/tagwall/tagwall/internal/rangespec"
+	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
@@ -25,11 +26,11 @@ type checkResult struct {
 }
 
 func newCheckCmd() *cobra.Command {
-	var ranges, out string
+	var ranges, out, cloud string
 	var sources []string
 	var standalone bool
 	cmd := &cobra.Command{
-		Use:   "check IP --ranges LIST [--source PATH|URL]...",
+		Use:   "check IP --ranges LIST [--source PATH|URL]... [--cloud CLOUD]",
 		Short: "Decide whether an address may reach an API server protected by an authorized-ranges list",
 		Long: `check applies an authorized-ranges list (for example "AzureCloud,20.20.20.20") to one
 address and says allowed or denied, and why: the entry that matched, and for a service
@@ -39,8 +40,11 @@ By default the managed API's server rules apply (global addresses only, at most 
 Azure service tag), as for a subscription with both preview features in force
 (EnableServiceTagAuthorizedIPPreview, and EnableExternalServiceTagsPreview: other clouds'
 tags, up to 4 tags in all); --standalone applies the standalone gateway's (private ranges
-and any number of tags). Service tags resolve against every --source (Azure's documents
-or other clouds' feeds, merged).
+and any number of tags). Service tags resolve against every --source (Azure's documents or
+other clouds' feeds, merged into one catalog: a name two documents define is an error), or
+with no --source against the snapshots embedded in this binary (Azure Public unless --cloud
+says otherwise, and GitHub meta; check says so on stderr). The list is compiled by the
+route compiler serve and the gateway use.
 
 Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
 		Args: cobra.ExactArgs(1),
@@ -55,9 +59,11 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 			if !cmd.Flags().Changed("ranges") {
 				return usageError(fmt.Errorf("check: --ranges is required"))
 			}
-			cat, err := mergedCatalog(cmd.Context(), sources)
-			if err != nil {
-				return err
+			var cat *servicetag.Catalog
+			if needsTags(ranges) {
+				if cat, err = mergedCatalog(cmd, sources, cloud); err != nil {
+					return err
+				}
 			}
 			list, spec, err := compileCheck(ranges, standalone, cat)
 			if err != nil {
@@ -87,8 +93,8 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 		},
 	}
 	cmd.Flags().StringVar(&ranges, "ranges", "", `authorized ranges, comma-separated ("" disables the restriction)`)
-	cmd.Flags().StringArrayVar(&sources, "source", nil, "service-tag document for tag entries, of any cloud: a path or an http(s) URL; "+
-		"repeatable (one catalog: a name two documents define is an error)")
+	sourcesFlag(cmd, &sources)
+	cmd.Flags().StringVar(&cloud, "cloud", servicetag.CloudPublic, "with no --source, the embedded Azure snapshot's cloud: Public, AzureGovernment or China")
 	cmd.Flags().BoolVar(&standalone, "standalone", false, "apply the standalone gateway's rules instead of the managed API's")
 	outputFlag(cmd, &out)
 	return cmd
@@ -106,42 +112,51 @@ func parseWireRanges(ranges string, opt rangespec.Options) (rangespec.Spec, erro
 	return rangespec.ParseList(items, opt)
 }
 
-// compileCheck validates ranges with the chosen rules and compiles them.
+// needsTags reports whether ranges has an entry that is not an address or
+// a CIDR: only then is a service-tag document read.
+func needsTags(ranges string) bool {
+	for _, e := range cli.AuthorizedIPRanges(ranges) {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(e); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(e); err == nil {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// compileCheck validates ranges with the chosen rules and compiles them
+// with routecompile, the compiler of serve and the gateway (no system
+// ranges: check has no cluster egress, so 0.0.0.0/32 admits nobody).
 func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*allowlist.List, rangespec.Spec, error) {
 	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true, ExternalTagsEnabled: true}
 	if standalone {
 		opt.Mode = rangespec.ModeStandalone
 	}
+	var tags routecompile.Tags
 	if cat != nil {
-		opt.Tags = cat
+		opt.Tags, tags = cat, cat
 	}
 	spec, err := parseWireRanges(ranges, opt)
 	if err != nil {
 		return nil, spec, fmt.Errorf("check ranges %q: %w", ranges, err)
 	}
-	var b allowlist.Builder
-	switch {
-	case spec.Disabled:
-		b.AllowAll()
-	case spec.EgressOnly:
-		// 0.0.0.0/32: only the cluster's own egress passes; check has none.
+	rc, err := routecompile.New(routecompile.Options{})
+	if err != nil {
+		return nil, spec, err
 	}
-	for _, e := range spec.Entries {
-		if !e.IsTag() {
-			if !spec.EgressOnly {
-				b.AddPrefix(e.Prefix, e.Raw)
-			}
-			continue
-		}
-		t, ok := cat.Lookup(e.Tag)
-		if !ok {
-			return nil, spec, fmt.Errorf("check ranges %q: service tag %q not in the catalog", ranges, e.Tag)
-		}
-		b.AddTag(allowlist.NewTagSet(t.Name, t.ChangeNumber, t.Prefixes), e.Raw)
-	}
-	list, err := b.Build()
+	res, err := rc.Compile(tags, routecompile.List{Name: "check", Entries: spec.Strings(), AllowAll: spec.Disabled})
 	if err != nil {
 		return nil, spec, fmt.Errorf("compile ranges %q: %w", ranges, err)
 	}
-	return list, spec, nil
+	if len(res.Notes) > 0 {
+		return nil, spec, fmt.Errorf("check ranges %q: %s", ranges, strings.Join(res.Notes, "; "))
+	}
+	return res.Allow, spec, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/tagmetrics"
 )
 
 // gatewayFlags are the raw flag values of `tagwall gateway`.
@@ -54,7 +57,15 @@ route's authorizedIPRanges: addresses, CIDRs and service tags.
 
 The file is reloaded on SIGHUP and whenever it changes; an invalid file is
 refused and the running configuration stays in force. Audit lines (one per
-denied connection) and logs are JSON on stderr.`,
+denied connection) and logs are JSON on stderr.
+
+Service tags come from the file's serviceTags sources (paths, URLs, download
+pages, discovery APIs; first source wins), or, when none is listed and a route
+names a tag, from the Azure Public download page backed by the snapshot
+embedded in the binary. A new document that would drop or halve a tag in use,
+or go back, is held: the file's acceptChangeNumber installs it and
+serviceTagPins keeps a tag at a version (both applied at reload). The metrics
+listener's GET /servicetags shows the catalog's status.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGateway(cmd, f)
@@ -157,15 +168,16 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runner := gwconfig.NewRunner(f.config, gw, log)
+	runner := gwconfig.NewRunner(f.config, gw, gwconfig.RunnerOptions{Log: log, CacheDir: gatewayCacheDir(f.config, log)})
 	if rec != nil {
 		runner.OnRoutes(recorderRoutes(rec))
 	}
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
+	reg.MustRegister(&tagmetrics.Collector{Status: runner.Status, Stats: runner.Stats})
 	if f.check {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(cfg.ServiceTags))
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(runner.Status().Sources))
 		return nil
 	}
 	ui, err := newGatewayConsole(cfg, f.config, runner, rec, log)
@@ -173,6 +185,23 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
 	return serveGateway(ctx, gw, runner, cfg, reg, log, f, ui)
+}
+
+// gatewayCacheDir is the service-tag cache dir of a config file with no
+// serviceTagCache key: <user cache dir>/tagwall/gateway-<hash of the
+// file's absolute path>, so two gateways never share held documents or
+// pins. "" (nothing kept on disk) when there is no user cache dir.
+func gatewayCacheDir(config string, log *slog.Logger) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		log.Warn("no user cache dir: service-tag documents, holds and pins are not kept across restarts (set serviceTagCache)", "error", err)
+		return ""
+	}
+	abs, err := filepath.Abs(config)
+	if err != nil {
+		abs = config
+	}
+	return filepath.Join(base, "tagwall", "gateway-"+servicetag.CacheName(abs, ""))
 }
 
 // syncWriter serialises writes from the logger and the audit buffer, so
@@ -235,6 +264,10 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		mux.HandleFunc("GET /servicetags", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(runner.Status())
+		})
 		if ui != nil {
 			mux.Handle("/ui/", ui)
 			log.Info("web console", "url", "http://"+mln.Addr().String()+"/ui/")

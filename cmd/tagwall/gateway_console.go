@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/tagwall/tagwall/internal/console"
@@ -80,13 +79,11 @@ func (g *gatewayConsole) Clusters(context.Context) ([]console.Cluster, error) {
 	return out, nil
 }
 
-// Catalog implements console.TagSource: the first source's catalog.
+// Catalog implements console.TagSource: the catalog in force (the
+// service-tag Set's merged catalog).
 func (g *gatewayConsole) Catalog() *servicetag.Catalog {
-	_, cats := g.runner.SourceStatus()
-	for _, c := range cats {
-		if c != nil {
-			return c
-		}
+	if set := g.runner.ServiceTags(); set != nil {
+		return set.Current()
 	}
 	return nil
 }
@@ -96,19 +93,7 @@ func (g *gatewayConsole) Previous() *servicetag.Catalog { return nil }
 
 // Status implements console.TagSource.
 func (g *gatewayConsole) Status() []console.SourceStatus {
-	sts, _ := g.runner.SourceStatus()
-	out := make([]console.SourceStatus, len(sts))
-	for i, st := range sts {
-		out[i] = console.SourceStatus{Source: st.Source, Cloud: st.Cloud, ChangeNumber: st.ChangeNumber, Tags: st.Tags,
-			LastFetch: st.LastAttempt, LastSuccess: st.LastSuccess}
-		if st.ChangeNumber != 0 {
-			out[i].InForce = st.Cloud + ", changeNumber " + strconv.FormatInt(st.ChangeNumber, 10)
-		}
-		if st.LastError != nil {
-			out[i].Error = st.LastError.Error()
-		}
-	}
-	return out
+	return console.SourcesFromSet(g.runner.Status())
 }
 
 // recorderRoutes feeds the recorder each route table.

@@ -50,14 +50,7 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 	}
 	m := start()
 	defer func() { m.Close() }()
-	cli := func(args ...string) string {
-		t.Helper()
-		code, out, errs := tagwall(t, args...)
-		if code != 0 {
-			t.Fatalf("tagwall %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
-		}
-		return out
-	}
+	cli := func(args ...string) string { t.Helper(); return mustTagwall(t, args...) }
 	cli("group", "create", "--name", "rg", "--location", "eastus")
 	cli("aks", "create", "--resource-group", "rg", "--name", "real", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys")
 	kc := filepath.Join(dir, "kubeconfig")
@@ -191,14 +184,7 @@ func TestServeUpstreamRealKube(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	cli := func(args ...string) string {
-		t.Helper()
-		code, out, errs := tagwall(t, args...)
-		if code != 0 {
-			t.Fatalf("tagwall %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
-		}
-		return out
-	}
+	cli := func(args ...string) string { t.Helper(); return mustTagwall(t, args...) }
 	cli("group", "create", "--name", "rg", "--location", "eastus")
 	cli("aks", "create", "--resource-group", "rg", "--name", "ops", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys")
 	fqdn := strings.TrimSpace(cli("aks", "show", "--resource-group", "rg", "--name", "ops", "--query", "fqdn", "-o", "tsv"))
@@ -234,4 +220,14 @@ func freeTCPPort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// mustTagwall runs the CLI in-process and fails the test unless it exits 0.
+func mustTagwall(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := tagwall(t, args...)
+	if code != 0 {
+		t.Fatalf("tagwall %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
 }

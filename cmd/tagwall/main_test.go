@@ -182,7 +182,8 @@ func TestCheck(t *testing.T) {
 		wantCode int
 		want     string // substring of stdout (code 0/1) or stderr (code 2)
 	}{
-		{"plain address allowed", []string{"20.20.20.20", "--ranges", "AzureCloud,20.20.20.20"}, 0, `"entry": "20.20.20.20"`},
+		// Entries are named as stored (normalised), as serve and the gateway name them.
+		{"plain address allowed", []string{"20.20.20.20", "--ranges", "AzureCloud,20.20.20.20"}, 0, `"entry": "20.20.20.20/32"`},
 		{"tag address allowed", []string{inside, "--ranges", "AzureCloud,20.20.20.20"}, 0, `"tag": "AzureCloud"`},
 		{"outside denied", []string{"8.8.8.8", "--ranges", "AzureCloud,20.20.20.20"}, 1, `"allowed": false`},
 		{"disabled allows all", []string{"8.8.8.8", "--ranges", ""}, 0, `"allowed": true`},
@@ -215,5 +216,31 @@ func TestCheck(t *testing.T) {
 				t.Errorf("output %q lacks %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEmbeddedSnapshotWithoutSource: check and servicetags show with no
+// --source read the snapshot embedded in the binary and say so.
+func TestEmbeddedSnapshotWithoutSource(t *testing.T) {
+	code, out, errs := tagwall(t, "check", "20.20.20.20", "--ranges", "AzureCloud,20.20.20.20")
+	if code != 0 || !strings.HasPrefix(out, "allowed 20.20.20.20") || !strings.Contains(errs, "embedded snapshot, changeNumber ") {
+		t.Fatalf("check: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, errs = tagwall(t, "servicetags", "show", "AzureCloud", "-o", "json")
+	var tag tagJSON
+	if code != 0 || json.Unmarshal([]byte(out), &tag) != nil || tag.Name != "AzureCloud" || len(tag.Properties.AddressPrefixes) < 10000 {
+		t.Fatalf("show: exit %d, stderr %q, tag %q with %d prefixes", code, errs, tag.Name, len(tag.Properties.AddressPrefixes))
+	}
+	if !strings.Contains(errs, "embedded snapshot") {
+		t.Errorf("show does not say it read the embedded snapshot: %q", errs)
+	}
+	code, _, errs = tagwall(t, "servicetags", "show", "AzureCloud", "--cloud", "China")
+	if code != 0 || !strings.Contains(errs, "embedded snapshot") {
+		t.Fatalf("show --cloud China: exit %d, stderr %q", code, errs)
+	}
+	// Addresses only: no document is read at all.
+	code, _, errs = tagwall(t, "check", "20.20.20.20", "--ranges", "20.20.20.20")
+	if code != 0 || errs != "" {
+		t.Fatalf("check without tags: exit %d, stderr %q", code, errs)
 	}
 }

@@ -39,50 +39,11 @@ func TestServeDeniedFloodUnreadStderr(t *testing.T) {
 	if os.Getenv("TAGWALL_HOSTILE_LONG") == "1" {
 		flood = 10 * time.Second
 	}
-	dir := t.TempDir()
-	token := "hostile-test-token-0123456789abcdef"
-	tokenFile := filepath.Join(dir, "token")
-	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
-	sub := "11111111-2222-3333-4444-555555555555"
-	cc := filepath.Join(dir, "client.json")
-	// stdout carries nothing; stderr is a pipe whose read end nobody reads
-	// once serve has started (the harness reads only the start line).
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "serve", "--data-dir", filepath.Join(dir, "data"), "--api-addr", "127.0.0.1:0",
-		"--gateway-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--client-config", cc,
-		"--token-file", tokenFile, "--subscription", sub, "--trusted-proxies", "127.0.0.1/32",
-		"--service-tags", shared(t, "azure-germany-2022-03-07.json"))
-	cmd.Env = append(os.Environ(), "TAGWALL_AS_MAIN=1")
-	cmd.Stderr = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); r.Close() })
-	startLine := regexp.MustCompile(`api=(\S+) gateway=(\S+) metrics=(\S+)`)
-	var m []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if m = startLine.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "tagwall serve started") {
-			break
-		}
-	}
-	if m == nil {
-		t.Fatal("serve did not start")
-	}
-	api, gw, metrics := m[1], m[2], m[3]
-	// From here on nobody reads r: the pipe fills (64 KiB) and stays full.
-
-	var cfg struct {
-		CAFile string `json:"caFile"`
-	}
-	b, _ := os.ReadFile(cc)
-	json.Unmarshal(b, &cfg)
-	hc := testutil.HTTPSClient(t, cfg.CAFile)
-	fqdn := createHostileCluster(t, hc, strings.TrimSuffix(api, "/"), token, sub)
+	// stderr is a pipe whose read end nobody reads once serve has started:
+	// audit and log lines pile up nowhere.
+	p := startServeProcess(t, false, false)
+	cmd, gw, metrics := p.cmd, p.gw, p.metrics
+	fqdn := createHostileCluster(t, p.hc, p.api, p.token, p.sub)
 
 	stop := make(chan struct{})
 	var denied, ok, failed atomic.Int64
@@ -304,45 +265,8 @@ func TestServeIdleSocketsLowFDLimit(t *testing.T) {
 	if os.Getenv("TAGWALL_HOSTILE_LONG") == "1" {
 		total, hold = 20000, 12000
 	}
-	dir := t.TempDir()
-	token := "hostile-test-token-0123456789abcdef"
-	tokenFile := filepath.Join(dir, "token")
-	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
-	sub := "11111111-2222-3333-4444-555555555555"
-	cc := filepath.Join(dir, "client.json")
-	args := []string{os.Args[0], "serve", "--data-dir", filepath.Join(dir, "data"), "--api-addr", "127.0.0.1:0",
-		"--gateway-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--client-config", cc,
-		"--token-file", tokenFile, "--subscription", sub, "--trusted-proxies", "127.0.0.1/32",
-		"--service-tags", shared(t, "azure-germany-2022-03-07.json")}
-	cmd := exec.Command("sh", append([]string{"-c", `ulimit -n 4096 && exec "$@"`, "sh"}, args...)...)
-	cmd.Env = append(os.Environ(), "TAGWALL_AS_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); cmd.Wait() })
-	startLine := regexp.MustCompile(`api=(\S+) gateway=(\S+) metrics=(\S+)`)
-	var m []string
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if m = startLine.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "tagwall serve started") {
-			break
-		}
-	}
-	if m == nil {
-		t.Fatal("serve did not start")
-	}
-	go io.Copy(io.Discard, stderr)
-	api, gw, metrics := strings.TrimSuffix(m[1], "/"), m[2], m[3]
-	var cfg struct {
-		CAFile string `json:"caFile"`
-	}
-	b, _ := os.ReadFile(cc)
-	json.Unmarshal(b, &cfg)
-	hc := testutil.HTTPSClient(t, cfg.CAFile)
+	p := startServeProcess(t, true, true)
+	gw, metrics, api, hc, token, sub := p.gw, p.metrics, p.api, p.hc, p.token, p.sub
 	fqdn := createHostileCluster(t, hc, api, token, sub)
 
 	// Open the idle sockets, a few dialers at a time, holding at most hold.
@@ -440,4 +364,67 @@ func TestServeIdleSocketsLowFDLimit(t *testing.T) {
 	if !apiOK || !metricsOK {
 		t.Errorf("API answers %v, metrics answer %v: want both", apiOK, metricsOK)
 	}
+}
+
+// serveProcess is `tagwall serve` run as a child process (this test binary
+// as tagwall), with the addresses and credentials a test needs.
+type serveProcess struct {
+	cmd              *exec.Cmd
+	api, gw, metrics string // api without the trailing slash
+	token, sub       string
+	hc               *http.Client
+}
+
+// startServeProcess starts serve on loopback :0 ports with a token file,
+// a fixed subscription and 127.0.0.1 as trusted PROXY peer. lowFDs runs
+// it under `ulimit -n 4096`; drain reads its stderr to the end, otherwise
+// nobody reads stderr after the start line (a stalled sink).
+func startServeProcess(t *testing.T, lowFDs, drain bool) *serveProcess {
+	t.Helper()
+	dir := t.TempDir()
+	p := &serveProcess{token: "hostile-test-token-0123456789abcdef", sub: "11111111-2222-3333-4444-555555555555"}
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte(p.token+"\n"), 0o600)
+	cc := filepath.Join(dir, "client.json")
+	args := []string{os.Args[0], "serve", "--data-dir", filepath.Join(dir, "data"), "--api-addr", "127.0.0.1:0",
+		"--gateway-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--client-config", cc,
+		"--token-file", tokenFile, "--subscription", p.sub, "--trusted-proxies", "127.0.0.1/32",
+		"--service-tags", shared(t, "azure-germany-2022-03-07.json")}
+	if lowFDs {
+		args = append([]string{"sh", "-c", `ulimit -n 4096 && exec "$@"`, "sh"}, args...)
+	}
+	p.cmd = exec.Command(args[0], args[1:]...)
+	p.cmd.Env = append(os.Environ(), "TAGWALL_AS_MAIN=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = w
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); r.Close() })
+	startLine := regexp.MustCompile(`api=(\S+) gateway=(\S+) metrics=(\S+)`)
+	var m []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if m = startLine.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "tagwall serve started") {
+			break
+		}
+	}
+	if m == nil {
+		t.Fatal("serve did not start")
+	}
+	if drain {
+		go io.Copy(io.Discard, r)
+	}
+	p.api, p.gw, p.metrics = strings.TrimSuffix(m[1], "/"), m[2], m[3]
+	var cfg struct {
+		CAFile string `json:"caFile"`
+	}
+	b, _ := os.ReadFile(cc)
+	json.Unmarshal(b, &cfg)
+	p.hc = testutil.HTTPSClient(t, cfg.CAFile)
+	return p
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/netip"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/cli"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
@@ -30,10 +32,51 @@ func checkOutput(out string) error {
 func newServiceTagsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "servicetags",
-		Short: "Inspect service-tag documents of every cloud: show a tag, diff two versions, list tags, find the tags of an address",
+		Short: "Inspect service-tag documents of every cloud (show, diff, list, lookup) and administer a running server's catalog (status, accept, pin, unpin)",
+		Long: `show and diff read a document of any cloud (Azure's, GitHub meta, AWS, Google, Oracle,
+Cloudflare, Fastly): --source PATH|URL, or with no --source the snapshot embedded in this
+binary (--cloud picks it; they say so on stderr). list and lookup read every --source given
+(repeatable), or with none every embedded snapshot (Azure's clouds and GitHub meta).
+
+status, accept, pin and unpin administer the catalog of a running ` + "`tagwall serve`" + ` through
+its API (an administrator token; --endpoint and the client config as for the az-shaped
+commands). The standalone gateway takes pins and accepts from its config file instead
+(serviceTagPins, acceptChangeNumber: see docs/gateway.md).`,
 	}
 	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd(), newServiceTagsListCmd())
+	cmd.AddCommand(cli.ServiceTagAdminCommands(cli.OSEnv())...)
 	return cmd
+}
+
+// documentFlags are --source and --cloud of the commands that read one
+// document.
+type documentFlags struct {
+	source, cloud string
+}
+
+func (d *documentFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&d.source, "source", "", "service-tag document: a path, an http(s) URL or a download page (default: the embedded snapshot of --cloud)")
+	cmd.Flags().StringVar(&d.cloud, "cloud", servicetag.CloudPublic, "with no --source, the embedded snapshot's cloud: Public, AzureGovernment or China")
+}
+
+// load reads --source, or the embedded snapshot of --cloud and says so on
+// stderr.
+func (d *documentFlags) load(cmd *cobra.Command) (*servicetag.Document, string, error) {
+	if d.source != "" {
+		doc, err := loadDocument(cmd.Context(), d.source)
+		return doc, d.source, err
+	}
+	key, ok := servicetag.SnapshotKey(d.cloud)
+	if !ok {
+		return nil, "", usageError(fmt.Errorf("--cloud %q: want Public, AzureGovernment or China", d.cloud))
+	}
+	doc, info, _, err := servicetag.LoadSnapshot(key)
+	if err != nil {
+		return nil, "", err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "tagwall: service tags from the embedded snapshot, changeNumber %d, published %s (pass --source for current data)\n",
+		doc.ChangeNumber, info.Published.Format(time.DateOnly))
+	return doc, "the embedded snapshot", nil
 }
 
 // loadDocument fetches, parses and validates one document from a path or
@@ -76,16 +119,17 @@ func countFamilies(ps []netip.Prefix) (v4, v6 int) {
 }
 
 func newServiceTagsShowCmd() *cobra.Command {
-	var source, out string
+	var src documentFlags
+	var out string
 	cmd := &cobra.Command{
-		Use:   "show NAME --source PATH|URL",
+		Use:   "show NAME [--source PATH|URL]",
 		Short: "Show one service tag (case-insensitive name) with its address prefixes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(out); err != nil {
 				return err
 			}
-			doc, err := loadDocument(cmd.Context(), source)
+			doc, source, err := src.load(cmd)
 			if err != nil {
 				return err
 			}
@@ -115,7 +159,7 @@ func newServiceTagsShowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&source, "source", "", "service-tag document: a path or an http(s) URL")
+	src.register(cmd)
 	outputFlag(cmd, &out)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +23,21 @@ type namedDoc struct {
 
 // loadDocuments loads every --source (any format, told apart by content),
 // or with none the embedded snapshot of every feed that has one (Azure's
-// clouds, GitHub meta), so `lookup` and `list` work offline.
-func loadDocuments(ctx context.Context, sources []string) ([]namedDoc, error) {
+// clouds, GitHub meta), so `lookup` and `list` work offline; it says so on
+// stderr.
+func loadDocuments(cmd *cobra.Command, sources []string) ([]namedDoc, error) {
+	if len(sources) > 0 {
+		return loadSources(cmd.Context(), sources)
+	}
+	var keys []string
+	for _, in := range snapshot.List() {
+		keys = append(keys, in.Key)
+	}
+	return loadSnapshots(cmd, keys)
+}
+
+// loadSources loads each path or URL.
+func loadSources(ctx context.Context, sources []string) ([]namedDoc, error) {
 	var out []namedDoc
 	for _, s := range sources {
 		doc, err := loadDocument(ctx, s)
@@ -32,27 +46,53 @@ func loadDocuments(ctx context.Context, sources []string) ([]namedDoc, error) {
 		}
 		out = append(out, namedDoc{s, doc})
 	}
-	if len(sources) > 0 {
-		return out, nil
-	}
-	for _, in := range snapshot.List() {
-		doc, _, _, err := servicetag.LoadSnapshot(in.Key)
-		if err != nil {
-			return nil, fmt.Errorf("load the embedded snapshots: %w", err)
-		}
-		out = append(out, namedDoc{"embedded:" + in.Name, doc})
-	}
 	return out, nil
 }
 
-// mergedCatalog loads the sources and merges them into one catalog, for
-// commands that resolve tag names (check): a name two documents define is
-// an error (servicetag.ErrDuplicateTag), never a silent choice.
-func mergedCatalog(ctx context.Context, sources []string) (*servicetag.Catalog, error) {
-	if len(sources) == 0 {
-		return nil, nil
+// loadSnapshots loads the newest embedded snapshot of each key and names
+// them on stderr.
+func loadSnapshots(cmd *cobra.Command, keys []string) ([]namedDoc, error) {
+	var out []namedDoc
+	var names []string
+	for _, key := range keys {
+		doc, info, _, err := servicetag.LoadSnapshot(key)
+		if err != nil {
+			return nil, fmt.Errorf("load the embedded snapshots: %w", err)
+		}
+		out = append(out, namedDoc{"embedded:" + info.Name, doc})
+		version := fmt.Sprintf("changeNumber %d", doc.ChangeNumber)
+		if doc.ChangeNumber == 0 {
+			version = "version " + doc.Digest() // a feed without versions
+		}
+		names = append(names, fmt.Sprintf("the embedded snapshot, %s, published %s (%s)", version, info.Published.Format(time.DateOnly), info.Key))
 	}
-	docs, err := loadDocuments(ctx, sources)
+	fmt.Fprintf(cmd.ErrOrStderr(), "tagwall: service tags from %s (pass --source for current data)\n", strings.Join(names, "; "))
+	return out, nil
+}
+
+// mergedCatalog loads the sources, or with none the embedded snapshot of
+// the Azure cloud plus those of the other feeds that have one (GitHub
+// meta), and merges them into one catalog, for commands that resolve tag
+// names (check): a name two documents define is an error
+// (servicetag.ErrDuplicateTag), never a silent choice.
+func mergedCatalog(cmd *cobra.Command, sources []string, cloud string) (*servicetag.Catalog, error) {
+	var docs []namedDoc
+	var err error
+	if len(sources) > 0 {
+		docs, err = loadSources(cmd.Context(), sources)
+	} else {
+		key, ok := servicetag.SnapshotKey(cloud)
+		if !ok {
+			return nil, usageError(fmt.Errorf("--cloud %q: want Public, AzureGovernment or China", cloud))
+		}
+		keys := []string{key}
+		for _, f := range servicetag.Feeds() {
+			if k := f.SnapshotKey(); k != "" {
+				keys = append(keys, k)
+			}
+		}
+		docs, err = loadSnapshots(cmd, keys)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +141,7 @@ contains the address, with its cloud and the matching prefix.`,
 			if err != nil {
 				return usageError(fmt.Errorf("lookup %q: not an IP address", args[0]))
 			}
-			docs, err := loadDocuments(cmd.Context(), sources)
+			docs, err := loadDocuments(cmd, sources)
 			if err != nil {
 				return err
 			}
@@ -169,7 +209,7 @@ func newServiceTagsListCmd() *cobra.Command {
 			if err := checkOutput(out); err != nil {
 				return err
 			}
-			docs, err := loadDocuments(cmd.Context(), sources)
+			docs, err := loadDocuments(cmd, sources)
 			if err != nil {
 				return err
 			}

@@ -341,14 +341,19 @@ func setIdentity(mc *state.ManagedCluster, req *clusterRequest, sp *clusterSpec)
 	slices.Sort(mc.UserAssignedIdentities)
 }
 
+// defaultSupportPlan is the support plan AKS gives a cluster whose request
+// names none (ManagedClustersCreate_DisableRunCommand.json returns it).
+const defaultSupportPlan = "KubernetesOfficial"
+
 // defaultIstioRevision is the Istio add-on revision a new service mesh
 // profile gets.
 const defaultIstioRevision = "asm-1-25"
 
 // defaultProfiles fills the Defaulted properties of echoed profiles (see
-// clusterFields): a managed AAD profile's tenantID and an Istio service
-// mesh's revisions.
+// clusterFields): the support plan, a managed AAD profile's tenantID and
+// an Istio service mesh's revisions.
 func defaultProfiles(mc *state.ManagedCluster, props map[string]any) {
+	setDefault(props, "supportPlan", defaultSupportPlan)
 	if aad := obj(props, "aadProfile"); aad != nil && aad["managed"] == true {
 		setDefault(aad, "tenantID", mc.TenantID)
 	}

@@ -17,8 +17,11 @@ import (
 
 // Config configures the handler. Store and Auth are required.
 type Config struct {
-	Store        store.Store
-	Catalog      func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
+	Store   store.Store
+	Catalog func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
+	// ServiceTags administers the catalog (status, accept, pin) through
+	// ServiceTagAdminPath; nil: those requests are refused (503).
+	ServiceTags  ServiceTagAdmin
 	Auth         Authenticator
 	FeatureDelay time.Duration // Registering → Registered after this (0: 2m; negative: at once)
 	DNSSuffix    string        // fqdn suffix (default "hcp.tagwall.local")
@@ -32,7 +35,10 @@ type Config struct {
 	// SubscriptionSource, when set, is asked instead of Subscriptions on
 	// every GET /subscriptions, /subscriptions/{sub} and /tenants.
 	SubscriptionSource func(ctx context.Context) ([]Subscription, error)
-	// ServiceTagPageSize is the number of tags per discovery page (default 500).
+	// ServiceTagPageSize is the number of tags per serviceTagDetails page
+	// (ServiceTagInformation_List, which Azure pages and its SDK pager
+	// follows); 0: DefaultServiceTagPageSize. The serviceTags discovery
+	// API answers the whole document unless the client asks with $top.
 	ServiceTagPageSize int
 	// ServiceTagsWithVnetIntegration follows the newer AKS (since
 	// 2026-03): a service tag is allowed on a cluster with API server VNet
@@ -61,8 +67,9 @@ type Config struct {
 	ExtraLocations []string
 }
 
-// Defaults of the quotas in Config.
+// Defaults of the quotas and pages in Config.
 const (
+	DefaultServiceTagPageSize               = 500
 	DefaultMaxClustersPerSubscription       = 1000
 	DefaultMaxResourceGroupsPerSubscription = 980
 )
@@ -100,9 +107,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.ServiceTagPageSize <= 0 {
-		cfg.ServiceTagPageSize = 500
 	}
 	if cfg.DefaultKubernetesVersion == "" {
 		cfg.DefaultKubernetesVersion = "1.31.5"
@@ -142,6 +146,7 @@ func (s *server) register() {
 	s.registerResources()
 	const st = "subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/serviceTags"
 	s.add(http.MethodGet, st, arm.ServiceTagsVersions, s.listServiceTags)
+	s.registerServiceTagAdmin()
 }
 
 // now is the handler's clock.

@@ -89,6 +89,7 @@ var clusterFields = []fieldRule{
 	{"properties.linuxProfile", Echo, ""},
 	{"properties.addonProfiles", Echo, ""},
 	{"properties.addonProfiles.*.identity", Computed, "not returned (no addon identities are created)"},
+	{"properties.supportPlan", Defaulted, "`" + defaultSupportPlan + "`"},
 	{"properties.aadProfile.tenantID", Defaulted, "the cluster's tenant, for a managed AAD profile"},
 	{"properties.serviceMeshProfile.istio.revisions", Defaulted, "[" + defaultIstioRevision + "] for mode Istio"},
 	{"properties.oidcIssuerProfile.issuerURL", ReadOnly, "not modelled"},

@@ -136,7 +136,9 @@ func TestUpdateTagsExample(t *testing.T) {
 
 // TestCredentialExamples mirrors ManagedClustersListClusterUserCredentials
 // and the admin variant: kubeconfigs[*].name/value, no secret of the
-// cluster's.
+// cluster's. (The 2025-07-01 admin example is not in the reference index
+// we read from; both operations answer the same CredentialResults model,
+// whose only paths are these.)
 func TestCredentialExamples(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.putGroup(t, "rt")

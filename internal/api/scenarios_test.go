@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,13 +16,43 @@ import (
 // createScenario is one ManagedClustersCreate_<name>.json example replayed
 // with our own body: edit turns baseBody into the scenario's request, want
 // lists the response paths the example has beyond commonPaths, absent the
-// paths AKS does not return for it.
+// paths AKS does not return for it (a common path listed in absent is not
+// wanted either), optional the common paths the example's response lacks
+// but AKS may still return (neither wanted nor forbidden).
 type createScenario struct {
-	name   string
-	edit   func(m map[string]any)
-	want   []string
-	absent []string
+	name     string
+	edit     func(m map[string]any)
+	want     []string
+	absent   []string
+	optional []string
 }
+
+// wantPaths is every path the scenario's response must have: commonPaths
+// (less those the example's response lacks) and the scenario's own.
+func (sc createScenario) wantPaths() []string {
+	var out []string
+	for _, p := range commonPaths {
+		if !slices.Contains(sc.absent, p) && !slices.Contains(sc.optional, p) {
+			out = append(out, p)
+		}
+	}
+	return concat(out, sc.want)
+}
+
+// publicIP is the node public IP every pool-feature example (CRG,
+// DedicatedHostGroup, EncryptionAtHost, …) sends and gets back.
+var publicIP = pool("enableNodePublicIP", true)
+
+const publicIPPath = "properties.agentPoolProfiles[*].enableNodePublicIP"
+
+// proxy is the httpProxyConfig the GPUMIG and OSSKU examples send, and
+// proxyPaths what they get back.
+var (
+	proxy = prop("httpProxyConfig", map[string]any{"httpProxy": "http://proxy.rt.test:3128",
+		"httpsProxy": "https://proxy.rt.test:3129", "noProxy": []any{"localhost", "127.0.0.1"}, "trustedCa": "ZHVtbXljYQ=="})
+	proxyPaths = []string{"properties.httpProxyConfig.httpProxy", "properties.httpProxyConfig.httpsProxy",
+		"properties.httpProxyConfig.noProxy[*]", "properties.httpProxyConfig.trustedCa"}
+)
 
 const userIdentity = "/subscriptions/" + testSub + "/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/rt-id"
 
@@ -70,14 +101,24 @@ var createScenarios = []createScenario{
 			"properties.serviceMeshProfile.istio.certificateAuthority.plugin.keyVaultId",
 			"properties.serviceMeshProfile.istio.certificateAuthority.plugin.certChainObjectName",
 			"properties.serviceMeshProfile.istio.revisions[*]"})},
-	{name: "CRG", edit: pool("capacityReservationGroupID", sub+"/resourceGroups/crg/providers/Microsoft.Compute/CapacityReservationGroups/rt-crg"),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].capacityReservationGroupID"})},
-	{name: "CustomCATrustCertificates", edit: prop("securityProfile.customCATrustCertificates", []any{"ZHVtbXljZXJ0"}),
-		want: concat(publicPaths, lbPaths, []string{"properties.securityProfile.customCATrustCertificates[*]"})},
-	{name: "DedicatedHostGroup", edit: pool("hostGroupID", sub+"/resourceGroups/hg/providers/Microsoft.Compute/hostGroups/rt-hg"),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].hostGroupID"})},
-	{name: "DisableRunCommand", edit: prop("apiServerAccessProfile.disableRunCommand", true),
-		want: concat(publicPaths, lbPaths, []string{"properties.apiServerAccessProfile.disableRunCommand"})},
+	{name: "CRG", edit: edits(publicIP, pool("capacityReservationGroupID", sub+"/resourceGroups/crg/providers/Microsoft.Compute/CapacityReservationGroups/rt-crg")),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].capacityReservationGroupID"})},
+	{name: "CustomCATrustCertificates", edit: edits(publicIP, prop("securityProfile.customCATrustCertificates", []any{"ZHVtbXljZXJ0"})),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.securityProfile.customCATrustCertificates[*]"})},
+	// The example's pool names no mode, and its response shows none.
+	{name: "DedicatedHostGroup", edit: edits(publicIP, pool("hostGroupID", sub+"/resourceGroups/hg/providers/Microsoft.Compute/hostGroups/rt-hg"),
+		func(m map[string]any) { delete(at(m, "properties.agentPoolProfiles[0]").(map[string]any), "mode") }),
+		want:     concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].hostGroupID"}),
+		optional: []string{"properties.agentPoolProfiles[*].mode"}},
+	// The example sends no diskEncryptionSetID and its response has
+	// supportPlan (defaulted). It also shows a privateFQDN although the
+	// cluster is not private; AKS gives only private clusters one and so
+	// does tagwall (no invented field), so it is not checked here.
+	{name: "DisableRunCommand", edit: edits(publicIP, pool("enableEncryptionAtHost", true),
+		prop("apiServerAccessProfile.disableRunCommand", true), func(m map[string]any) { del(m, "properties.diskEncryptionSetID") }),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].enableEncryptionAtHost",
+			"properties.apiServerAccessProfile.disableRunCommand", "properties.supportPlan"}),
+		absent: []string{"properties.diskEncryptionSetID"}},
 	{name: "DualStackNetworking",
 		edit: edits(userAssigned, prop("networkProfile.ipFamilies", []any{"IPv4", "IPv6"}), pool("scaleDownMode", "Delete"),
 			pool("availabilityZones", []any{"1", "2"}), pool("enableNodePublicIP", false)),
@@ -85,14 +126,14 @@ var createScenarios = []createScenario{
 			"properties.networkProfile.loadBalancerProfile.managedOutboundIPs.countIPv6",
 			"properties.agentPoolProfiles[*].scaleDownMode", "properties.agentPoolProfiles[*].availabilityZones[*]",
 			"properties.agentPoolProfiles[*].enableNodePublicIP"})},
-	{name: "EnableEncryptionAtHost", edit: pool("enableEncryptionAtHost", true),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].enableEncryptionAtHost"})},
-	{name: "EnableUltraSSD", edit: pool("enableUltraSSD", true),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].enableUltraSSD"})},
-	{name: "EnabledFIPS", edit: pool("enableFIPS", true),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].enableFIPS"})},
-	{name: "GPUMIG", edit: edits(pool("gpuInstanceProfile", "MIG2g"), pool("vmSize", "Standard_ND96asr_v4")),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].gpuInstanceProfile"})},
+	{name: "EnableEncryptionAtHost", edit: edits(publicIP, pool("enableEncryptionAtHost", true)),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].enableEncryptionAtHost"})},
+	{name: "EnableUltraSSD", edit: edits(publicIP, pool("enableUltraSSD", true)),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].enableUltraSSD"})},
+	{name: "EnabledFIPS", edit: edits(publicIP, pool("enableFIPS", true)),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].enableFIPS"})},
+	{name: "GPUMIG", edit: edits(publicIP, pool("gpuInstanceProfile", "MIG3g"), pool("vmSize", "Standard_ND96asr_v4"), proxy),
+		want: concat(publicPaths, lbPaths, proxyPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].gpuInstanceProfile"})},
 	{name: "HTTPProxy", edit: prop("httpProxyConfig", map[string]any{"httpProxy": "http://proxy.rt.test:3128",
 		"httpsProxy": "https://proxy.rt.test:3129", "noProxy": []any{"localhost", "10.0.0.0/8"}, "trustedCa": "ZHVtbXljYQ=="}),
 		want: concat(publicPaths, lbPaths, []string{"properties.httpProxyConfig.httpProxy", "properties.httpProxyConfig.httpsProxy",
@@ -108,13 +149,13 @@ var createScenarios = []createScenario{
 			"properties.networkProfile.natGatewayProfile.managedOutboundIPProfile.count",
 			"properties.networkProfile.natGatewayProfile.effectiveOutboundIPs[*].id"}),
 		absent: []string{"properties.networkProfile.loadBalancerProfile"}},
-	{name: "NodePublicIPPrefix", edit: edits(pool("enableNodePublicIP", true),
+	{name: "NodePublicIPPrefix", edit: edits(publicIP,
 		pool("nodePublicIPPrefixID", sub+"/resourceGroups/ip/providers/Microsoft.Network/publicIPPrefixes/rt-prefix")),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].nodePublicIPPrefixID"})},
-	{name: "OSSKU", edit: pool("osSKU", "AzureLinux"),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].osSKU"})},
-	{name: "PPG", edit: pool("proximityPlacementGroupID", sub+"/resourceGroups/ppg/providers/Microsoft.Compute/proximityPlacementGroups/rt-ppg"),
-		want: concat(publicPaths, lbPaths, []string{"properties.agentPoolProfiles[*].proximityPlacementGroupID"})},
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].nodePublicIPPrefixID"})},
+	{name: "OSSKU", edit: edits(publicIP, pool("osSKU", "AzureLinux"), proxy),
+		want: concat(publicPaths, lbPaths, proxyPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].osSKU"})},
+	{name: "PPG", edit: edits(publicIP, pool("proximityPlacementGroupID", sub+"/resourceGroups/ppg/providers/Microsoft.Compute/proximityPlacementGroups/rt-ppg")),
+		want: concat(publicPaths, lbPaths, []string{publicIPPath, "properties.agentPoolProfiles[*].proximityPlacementGroupID"})},
 	{name: "PodIdentity", edit: prop("podIdentityProfile", map[string]any{"enabled": true, "allowNetworkPluginKubenet": true}),
 		want: concat(publicPaths, lbPaths, []string{"properties.podIdentityProfile.enabled", "properties.podIdentityProfile.allowNetworkPluginKubenet"})},
 	{name: "Premium",
@@ -189,6 +230,44 @@ func TestCreateExamples(t *testing.T) {
 		b := body(t, e.do(t, http.MethodGet, p+exampleVersion, ""))
 		checkShape(t, "LIST", b, "value[*].", concat(commonPaths, []string{"eTag", "properties.agentPoolProfiles[*].eTag"}), nil)
 	}
+	// ManagedClustersListByResourceGroup.json: each item has the same
+	// shape as the cluster's GET (its example item is a create example's
+	// cluster: names, fqdn, pools, profiles, network profile).
+	var list struct {
+		Value []json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(body(t, e.do(t, http.MethodGet, sub+"/resourceGroups/rt/providers/Microsoft.ContainerService/managedClusters"+exampleVersion, "")), &list); err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]json.RawMessage{}
+	for _, it := range list.Value {
+		var named struct{ Name string }
+		_ = json.Unmarshal(it, &named)
+		items[named.Name] = it
+	}
+	rgPager := mcs.NewListByResourceGroupPager("rt", nil)
+	sdkItems := map[string][]byte{}
+	for rgPager.More() {
+		page, err := rgPager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mc := range page.Value {
+			out, _ := json.Marshal(mc)
+			sdkItems[*mc.Name] = out
+		}
+	}
+	for _, sc := range createScenarios {
+		absent := concat(sc.absent, secretPathsIn)
+		for what, got := range map[string][]byte{"LIST by group raw-" + sc.name: items["raw-"+sc.name],
+			"SDK list by group sdk-" + sc.name: sdkItems["sdk-"+sc.name]} {
+			if got == nil {
+				t.Errorf("%s: not listed", what)
+				continue
+			}
+			checkShape(t, what, got, "", sc.wantPaths(), absent)
+		}
+	}
 	// Secrets are dropped before anything is stored.
 	kvs, _, err := e.store.List(context.Background(), "")
 	if err != nil {
@@ -255,7 +334,7 @@ func runCreateScenario(t *testing.T, e *env, mcs *armcontainerservice.ManagedClu
 	m := baseBody()
 	sc.edit(m)
 	raw, _ := json.Marshal(m)
-	want := concat(commonPaths, sc.want)
+	want := sc.wantPaths()
 	sc.absent = concat(sc.absent, secretPathsIn)
 	path := sub + "/resourceGroups/rt/providers/Microsoft.ContainerService/managedClusters/"
 	resp := e.do(t, http.MethodPut, path+"raw-"+sc.name+exampleVersion, string(raw))

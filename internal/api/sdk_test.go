@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,7 +244,8 @@ func TestSeedScenario(t *testing.T) {
 		t.Fatal("route does not reflect the update")
 	}
 
-	// Service tags discovery, with paging.
+	// Service tags discovery: the SDK makes one call and never follows
+	// nextLink, so the whole document comes in one response.
 	tagsClient, err := armnetwork.NewServiceTagsClient(testSub, cred, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -252,12 +254,20 @@ func TestSeedScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := len(st.Values)
-	if *st.ChangeNumber != "373" || *st.Cloud != "Public" || st.NextLink == nil || total != 500 {
-		t.Fatalf("service tags page: cn %v cloud %v next %v n %d", *st.ChangeNumber, *st.Cloud, st.NextLink, total)
+	want := len(publicCatalog(t).Document().Tags)
+	if *st.ChangeNumber != "373" || *st.Cloud != "Public" || st.NextLink != nil || len(st.Values) != want || want < 2500 {
+		t.Fatalf("service tags: cn %v cloud %v next %v n %d, want %d tags and no nextLink", *st.ChangeNumber, *st.Cloud, st.NextLink, len(st.Values), want)
 	}
-	for next := st.NextLink; next != nil && *next != ""; {
-		req, _ := runtime.NewRequest(ctx, http.MethodGet, *next)
+	if !slices.ContainsFunc(st.Values, func(v *armnetwork.ServiceTagInformation) bool {
+		return *v.Name == "AzureCloud" && len(v.Properties.AddressPrefixes) > 1000
+	}) {
+		t.Fatal("AzureCloud missing from the one-call answer")
+	}
+
+	// Paging on request: $top pages, each nextLink followed.
+	total, pages := 0, 0
+	for next := e.srv.URL + "/subscriptions/" + testSub + "/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2024-05-01&$top=700"; next != ""; pages++ {
+		req, _ := runtime.NewRequest(ctx, http.MethodGet, next)
 		resp, err := e.pipeline().Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -267,11 +277,17 @@ func TestSeedScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
+		if len(page.Values) > 700 {
+			t.Fatalf("page of %d tags, asked for 700", len(page.Values))
+		}
 		total += len(page.Values)
-		next = page.NextLink
+		next = ""
+		if page.NextLink != nil {
+			next = *page.NextLink
+		}
 	}
-	if want := len(publicCatalog(t).Document().Tags); total != want {
-		t.Fatalf("paged %d tags, want %d", total, want)
+	if total != want || pages != (want+699)/700 {
+		t.Fatalf("paged %d tags in %d pages, want %d", total, pages, want)
 	}
 
 	// Delete.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 func (s *server) registerServiceTagDetails() {
@@ -35,6 +36,10 @@ type serviceTagInfoPropsBody struct {
 // noAddressPrefixes=true leaves the prefixes out, and pages of
 // ServiceTagPageSize tags follow nextLink ($skipToken).
 func (s *server) listServiceTagDetails(c *call) error {
+	pageSize := s.cfg.ServiceTagPageSize
+	if pageSize <= 0 {
+		pageSize = DefaultServiceTagPageSize
+	}
 	cat := s.cfg.Catalog()
 	if cat == nil || cat.Document() == nil {
 		return arm.Errorf(http.StatusServiceUnavailable, "ServiceTagsUnavailable", "No service-tag data is loaded on this server.")
@@ -56,18 +61,12 @@ func (s *server) listServiceTagDetails(c *call) error {
 		NextLink *string                 `json:"nextLink,omitempty"`
 	}{Value: []serviceTagInformation{}}
 	i := start
-	for ; i < len(doc.Tags) && len(out.Value) < s.cfg.ServiceTagPageSize; i++ {
-		t := tagValue(&doc.Tags[i])
+	for ; i < len(doc.Tags) && len(out.Value) < pageSize; i++ {
+		t := &doc.Tags[i]
 		if name != "" && !strings.EqualFold(t.Name, name) {
 			continue
 		}
-		info := serviceTagInformation{Name: t.Name, ID: t.ID, ServiceTagChangeNumber: t.ServiceTagChangeNumber,
-			Properties: serviceTagInfoPropsBody{ChangeNumber: t.Properties.ChangeNumber, Region: t.Properties.Region,
-				SystemService: t.Properties.SystemService, AddressPrefixes: t.Properties.AddressPrefixes, State: "GA"}}
-		if noPrefixes {
-			info.Properties.AddressPrefixes = nil
-		}
-		out.Value = append(out.Value, info)
+		out.Value = append(out.Value, tagInformation(t, noPrefixes))
 	}
 	if i < len(doc.Tags) && name == "" {
 		next := arm.BaseURL(c.r) + c.r.URL.Path + "?api-version=" + url.QueryEscape(c.apiVersion) + "&$skipToken=" + strconv.Itoa(i)
@@ -78,4 +77,20 @@ func (s *server) listServiceTagDetails(c *call) error {
 	}
 	arm.WriteJSON(c.w, http.StatusOK, out)
 	return nil
+}
+
+// tagInformation is one tag as ServiceTagInformation (a resource of its
+// own shape: state, no regionId, platform or networkFeatures; the
+// serviceTags discovery body is servicetag.MarshalDiscovery's).
+func tagInformation(t *servicetag.Tag, noPrefixes bool) serviceTagInformation {
+	cn := strconv.FormatInt(t.ChangeNumber, 10)
+	info := serviceTagInformation{Name: t.Name, ID: t.ID, ServiceTagChangeNumber: cn,
+		Properties: serviceTagInfoPropsBody{ChangeNumber: cn, Region: t.Region, SystemService: t.SystemService, State: "GA"}}
+	if !noPrefixes {
+		info.Properties.AddressPrefixes = make([]string, len(t.Prefixes))
+		for i, p := range t.Prefixes {
+			info.Properties.AddressPrefixes[i] = p.String()
+		}
+	}
+	return info
 }

@@ -4,42 +4,23 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-type serviceTagsBody struct {
-	Name         string            `json:"name"`
-	ID           string            `json:"id"`
-	Type         string            `json:"type"`
-	ChangeNumber string            `json:"changeNumber"`
-	Cloud        string            `json:"cloud"`
-	Values       []serviceTagValue `json:"values"`
-	NextLink     *string           `json:"nextLink"`
-}
-
-type serviceTagValue struct {
-	Name                   string               `json:"name"`
-	ID                     string               `json:"id"`
-	ServiceTagChangeNumber string               `json:"serviceTagChangeNumber"`
-	Properties             serviceTagProperties `json:"properties"`
-}
-
-type serviceTagProperties struct {
-	ChangeNumber    string   `json:"changeNumber"`
-	Region          string   `json:"region"`
-	RegionID        int      `json:"regionId"`
-	Platform        string   `json:"platform"`
-	SystemService   string   `json:"systemService"`
-	AddressPrefixes []string `json:"addressPrefixes"`
-	NetworkFeatures []string `json:"networkFeatures"`
-}
+// maxServiceTagTop bounds $top, so a page number cannot overflow.
+const maxServiceTagTop = 100000
 
 // listServiceTags serves the Service Tag Discovery API over the catalog in
-// force, ServiceTagPageSize tags a page; nextLink carries the changeNumber
-// so a page from another version is refused rather than mixed.
+// force, encoded by servicetag.MarshalDiscovery (the one encoder of that
+// body). By default the whole document is answered at once with nextLink
+// null, as Azure does: the Azure SDKs (armnetwork ServiceTagsClient.List)
+// and az make one call and never follow nextLink. A client that wants pages
+// asks with $top=N (1…100000): it gets N tags from $skipToken (a tag index,
+// default 0; $skip is a synonym) and a nextLink that repeats $top, carries
+// the next $skipToken and the changeNumber, so a page from another version
+// is refused (409 ServiceTagsChanged) rather than mixed.
 func (s *server) listServiceTags(c *call) error {
 	cat := s.cfg.Catalog()
 	if cat == nil || cat.Document() == nil {
@@ -48,47 +29,62 @@ func (s *server) listServiceTags(c *call) error {
 	doc := servicetag.AzureOnly(cat.Document()) // the discovery API stays Azure's: other clouds' feeds are left out
 	cn := strconv.FormatInt(doc.ChangeNumber, 10)
 	q := c.r.URL.Query()
-	start := 0
-	if tok := q.Get("$skipToken"); tok != "" {
-		n, err := strconv.Atoi(tok)
-		if err != nil || n < 0 {
-			return arm.Errorf(http.StatusBadRequest, "InvalidSkipToken", "The skip token '%s' is invalid.", tok)
-		}
-		if got := q.Get("changenumber"); got != "" && got != cn {
-			return arm.Errorf(http.StatusConflict, "ServiceTagsChanged",
-				"The service tags changed from changeNumber '%s' to '%s' while paging; list again.", got, cn)
-		}
-		start = n
+	top, err := queryInt(q, "$top", 1, maxServiceTagTop)
+	if err != nil {
+		return err
 	}
-	end := min(start+s.cfg.ServiceTagPageSize, len(doc.Tags))
-	start = min(start, end)
-	out := serviceTagsBody{
-		Name: strings.ToLower(doc.Cloud), ID: "/subscriptions/" + c.v("sub") + "/providers/Microsoft.Network/serviceTags/" + strings.ToLower(doc.Cloud),
-		Type: "Microsoft.Network/serviceTags", ChangeNumber: cn, Cloud: doc.Cloud, Values: make([]serviceTagValue, 0, end-start),
+	skip, err := skipToken(q)
+	if err != nil {
+		return err
 	}
-	for i := start; i < end; i++ {
-		out.Values = append(out.Values, tagValue(&doc.Tags[i]))
+	if got := q.Get("changenumber"); got != "" && got != cn {
+		return arm.Errorf(http.StatusConflict, "ServiceTagsChanged",
+			"The service tags changed from changeNumber '%s' to '%s' while paging; list again.", got, cn)
 	}
-	if end < len(doc.Tags) {
-		next := arm.BaseURL(c.r) + c.r.URL.Path + "?api-version=" + url.QueryEscape(c.apiVersion) +
-			"&changenumber=" + cn + "&$skipToken=" + strconv.Itoa(end)
-		out.NextLink = &next
+	body, err := servicetag.MarshalDiscovery(doc, servicetag.DiscoveryOptions{
+		SubscriptionID: c.v("sub"), Skip: skip, Top: top,
+		NextLink: func(next int) string {
+			return arm.BaseURL(c.r) + c.r.URL.Path + "?api-version=" + url.QueryEscape(c.apiVersion) +
+				"&changenumber=" + cn + "&$top=" + strconv.Itoa(top) + "&$skipToken=" + strconv.Itoa(next)
+		},
+	})
+	if err != nil {
+		return err // logged in full by writeError, a generic 500 for the client
 	}
-	arm.WriteJSON(c.w, http.StatusOK, out)
+	c.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	c.w.WriteHeader(http.StatusOK)
+	_, _ = c.w.Write(body)
 	return nil
 }
 
-func tagValue(t *servicetag.Tag) serviceTagValue {
-	cn := strconv.FormatInt(t.ChangeNumber, 10)
-	prefixes := make([]string, len(t.Prefixes))
-	for i, p := range t.Prefixes {
-		prefixes[i] = p.String()
+// skipToken reads the page start: $skipToken, or its synonym $skip.
+func skipToken(q url.Values) (int, error) {
+	name := "$skipToken"
+	if q.Get(name) == "" {
+		name = "$skip"
 	}
-	nf := t.NetworkFeatures
-	if nf == nil {
-		nf = []string{}
+	tok := q.Get(name)
+	if tok == "" {
+		return 0, nil
 	}
-	return serviceTagValue{Name: t.Name, ID: t.ID, ServiceTagChangeNumber: cn, Properties: serviceTagProperties{
-		ChangeNumber: cn, Region: t.Region, RegionID: t.RegionID, Platform: t.Platform, SystemService: t.SystemService,
-		AddressPrefixes: prefixes, NetworkFeatures: nf}}
+	n, err := strconv.Atoi(tok)
+	if err != nil || n < 0 {
+		return 0, arm.Errorf(http.StatusBadRequest, "InvalidSkipToken", "The skip token '%s' is invalid.", tok)
+	}
+	return n, nil
+}
+
+// queryInt reads an optional integer query parameter in [lo, hi]; absent
+// is 0.
+func queryInt(q url.Values, name string, lo, hi int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, arm.Errorf(http.StatusBadRequest, "InvalidParameter",
+			"The value '%s' of the query parameter '%s' is invalid: it must be an integer from %d to %d.", v, name, lo, hi)
+	}
+	return n, nil
 }

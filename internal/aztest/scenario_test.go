@@ -109,16 +109,28 @@ func TestAzSeedScenario(t *testing.T) {
 	}
 	fd.expect(t, "8.8.8.8", true)
 
-	// The service-tag discovery API through az rest (§7).
+	// The service-tag discovery API through az rest (§7): the whole
+	// document in one response, nextLink null, as Azure answers; paging
+	// only when asked with $top.
 	var page struct {
 		Cloud, ChangeNumber, Next string
-		Count                     int
+		Count, AzureCloud         int
 	}
 	az.okJSON(t, &page, "rest", "--method", "get", "--url",
 		"/subscriptions/{subscriptionId}/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2022-01-01",
-		"--query", "{cloud: cloud, changeNumber: changeNumber, next: nextLink, count: length(values)}")
-	if page.Cloud != "Public" || page.ChangeNumber == "" || page.Count == 0 || !strings.Contains(page.Next, "serviceTags") {
-		t.Errorf("service tags via az rest: %+v", page)
+		"--query", "{cloud: cloud, changeNumber: changeNumber, next: nextLink, count: length(values), azureCloud: length(values[?name=='AzureCloud'])}")
+	if page.Cloud != "Public" || page.ChangeNumber == "" || page.Count < 2500 || page.AzureCloud != 1 || page.Next != "" {
+		t.Errorf("service tags via az rest: %+v, want every tag, AzureCloud among them, in one response", page)
+	}
+	var paged struct {
+		Next  string
+		Count int
+	}
+	az.okJSON(t, &paged, "rest", "--method", "get", "--url",
+		"/subscriptions/{subscriptionId}/providers/Microsoft.Network/locations/eastus/serviceTags?api-version=2022-01-01&$top=500",
+		"--query", "{next: nextLink, count: length(values)}")
+	if paged.Count != 500 || !strings.Contains(paged.Next, "$skipToken=500") {
+		t.Errorf("paged service tags via az rest: %+v", paged)
 	}
 
 	fidelitySteps(t, az, fd, id, secret) // issue 13: past the seed's commands

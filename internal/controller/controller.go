@@ -123,6 +123,10 @@ func New(cfg Config) (*Controller, error) {
 // from any goroutine.
 func (c *Controller) CompileStats() routecompile.Stats { return c.compiler.Stats() }
 
+// TagsInUse lists the tag names the clusters' lists name (lower case), for
+// servicetag.SetConfig.InUse. It is safe to call from any goroutine.
+func (c *Controller) TagsInUse() []string { return c.compiler.TagsInUse() }
+
 // CatalogChanged tells the controller that the catalog in force changed:
 // clusters whose tags' changeNumbers changed are recompiled. It never
 // blocks.

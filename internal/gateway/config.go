@@ -33,9 +33,11 @@ type Config struct {
 	// DialTimeout bounds the upstream dial. Zero means DefaultDialTimeout.
 	DialTimeout time.Duration
 	// RevokeExisting, when nil or true, makes SetRoutes close live
-	// connections that the new routes no longer admit.
+	// connections that the new routes no longer admit. SetLiveOptions
+	// changes it at run time.
 	RevokeExisting *bool
 	// AuditAllowed writes an audit line for admitted connections too.
+	// SetLiveOptions changes it at run time.
 	AuditAllowed bool
 	// Logger receives the audit lines (use a slog.JSONHandler) unless
 	// Audit is set, and operational messages. nil discards them.
@@ -146,9 +148,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.TrustedProxies = trusted
 	return c, nil
 }
-
-// revoke reports whether SetRoutes revokes live connections.
-func (c Config) revoke() bool { return c.RevokeExisting == nil || *c.RevokeExisting }
 
 // trusts reports whether peer may send a PROXY header.
 func (c Config) trusts(peer netip.Addr) bool {

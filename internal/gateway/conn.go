@@ -78,7 +78,7 @@ func (g *Gateway) handle(lc *liveConn, trusted bool) {
 		g.cfg.Decisions.Record(e.Name, pre.client, true, ReasonAuthorized, start)
 	}
 	e.allowed.Inc()
-	if g.cfg.AuditAllowed {
+	if g.opts.auditAllowed.Load() {
 		g.audit("allowed", e, ReasonAuthorized, pre.client, peer, pre.sni, e.Version)
 	}
 	c.SetReadDeadline(time.Time{})

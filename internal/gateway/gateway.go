@@ -21,6 +21,7 @@ type Gateway struct {
 	metrics *metrics
 	dialer  net.Dialer
 	table   atomic.Pointer[table]
+	opts    liveOptions // RevokeExisting and AuditAllowed, changeable at run time
 	live    registry
 	front   frontDoor
 	states  sync.Pool    // *connState
@@ -76,6 +77,7 @@ func New(cfg Config) (*Gateway, error) {
 	case cfg.Logger.Handler().Enabled(context.Background(), slog.LevelInfo):
 		g.auditW = newAuditWriter(slogSink{cfg.Logger.Handler()}, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
 	}
+	g.opts.set(cfg.RevokeExisting, cfg.AuditAllowed)
 	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
 	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
@@ -96,7 +98,7 @@ func (g *Gateway) SetRoutes(routes []Route) {
 	old := g.table.Swap(t)
 	g.metrics.publish(t)
 	g.metrics.forget(old, t)
-	if g.cfg.revoke() {
+	if g.opts.revoke.Load() {
 		g.revoke(t)
 	}
 }

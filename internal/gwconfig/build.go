@@ -3,7 +3,6 @@ package gwconfig
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/tagwall/tagwall/internal/gateway"
@@ -33,42 +32,22 @@ func (tc *TagCache) compiler() *routecompile.Compiler {
 // tags, tag sets held) for metrics.
 func (tc *TagCache) Stats() routecompile.Stats { return tc.compiler().Stats() }
 
-// Compile resolves every route's authorizedIPRanges against catalogs (the
-// documents in force, one per configured source in configuration order;
-// nil entries are sources with no document yet) and returns the gateway
-// routes, or every problem. Several sources follow routecompile's one rule:
-// the first source that defines a tag wins. A tag that vanished from the
-// data keeps its last good prefixes in cache and the route is degraded
-// (CompileNotes reports it); a tag unknown to the data and to cache is an error.
-func (c *Config) Compile(catalogs []*servicetag.Catalog, cache *TagCache) ([]gateway.Route, error) {
-	routes, _, err := c.CompileNotes(catalogs, cache)
+// Compile resolves every route's authorizedIPRanges against cat (the
+// service-tag catalog in force: servicetag.Set.Current, which already
+// applies the one multi-source rule, first source wins; nil: no data) and
+// returns the gateway routes, or every problem. A tag that vanished from
+// the data keeps its last good prefixes in cache and the route is degraded
+// (CompileNotes reports it); a tag unknown to the data and to cache is an
+// error.
+func (c *Config) Compile(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Route, error) {
+	routes, _, err := c.CompileNotes(cat, cache)
 	return routes, err
 }
 
 // CompileNotes is Compile that also returns, per route name, the degraded
-// notes and shadowed-tag warnings to log (nil when there are none).
-func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) ([]gateway.Route, map[string][]string, error) {
-	if cache == nil {
-		cache = &TagCache{}
-	}
-	rc := cache.compiler()
-	srcs := make([]routecompile.Source, 0, len(catalogs))
-	for i, cat := range catalogs {
-		name := "serviceTags[" + strconv.Itoa(i) + "]"
-		if i < len(c.ServiceTags) {
-			name = c.ServiceTags[i].Source
-		}
-		srcs = append(srcs, routecompile.Source{Name: name, Catalog: cat})
-	}
-	var tags routecompile.Tags
-	if s := routecompile.NewSources(srcs...); s.Len() > 0 {
-		tags = s
-	}
-	lists, errs := c.lists(rc.Index(tags))
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	results, err := rc.CompileAll(tags, lists)
+// notes and warnings to log (nil when there are none).
+func (c *Config) CompileNotes(cat *servicetag.Catalog, cache *TagCache) ([]gateway.Route, map[string][]string, error) {
+	results, err := c.compile(cat, cache)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,6 +65,24 @@ func (c *Config) CompileNotes(catalogs []*servicetag.Catalog, cache *TagCache) (
 		}
 	}
 	return routes, notes, nil
+}
+
+// compile validates and compiles every route; on success the compiler's
+// state is the new routes'.
+func (c *Config) compile(cat *servicetag.Catalog, cache *TagCache) ([]*routecompile.Result, error) {
+	if cache == nil {
+		cache = &TagCache{}
+	}
+	rc := cache.compiler()
+	var tags routecompile.Tags
+	if cat != nil {
+		tags = cat
+	}
+	lists, errs := c.lists(rc.Index(tags))
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return rc.CompileAll(tags, lists)
 }
 
 // lists validates every route's ranges (rangespec.ModeStandalone against

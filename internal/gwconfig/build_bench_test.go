@@ -2,8 +2,6 @@ package gwconfig
 
 import (
 	"testing"
-
-	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 // BenchmarkCompileReload is a reload or refresh of the documented example
@@ -16,7 +14,7 @@ func BenchmarkCompileReload(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cats := []*servicetag.Catalog{catalog(b, "azure-public-2025-10-13.json")}
+	cats := catalog(b, "azure-public-2025-10-13.json")
 	var cache TagCache
 	if _, err := c.Compile(cats, &cache); err != nil {
 		b.Fatal(err)

@@ -21,8 +21,8 @@ func fakeTag(name string, cn int64, prefixes ...string) servicetag.Tag {
 }
 
 // TestCompileRules: the route compiler's rules as the standalone gateway
-// sees them: first source wins (no union), a same-named tag of another
-// cloud is reported, a vanished tag keeps its last good prefixes and
+// sees them through the servicetag.Set's merged catalog: first source wins
+// (no union; the Set counts shadowed tags in its Status), a vanished tag keeps its last good prefixes and
 // degrades the route, and a tag never known is still an error.
 func TestCompileRules(t *testing.T) {
 	pub := fakeCatalog("Public", 1, fakeTag("AzureCloud", 5, "20.0.0.0/11"), fakeTag("Storage", 3, "52.0.0.0/8"))
@@ -45,9 +45,9 @@ func TestCompileRules(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "first source wins", catalogs: []*servicetag.Catalog{pub, china},
-			allow: []string{"20.1.1.1", "20.20.20.20"}, deny: []string{"40.1.1.1"}, note: `source "china.json" (cloud AzureChinaCloud)`},
+			allow: []string{"20.1.1.1", "20.20.20.20"}, deny: []string{"40.1.1.1"}},
 		{name: "order decides", catalogs: []*servicetag.Catalog{china, pub},
-			allow: []string{"40.1.1.1"}, deny: []string{"20.1.1.1"}, note: `and by source "china.json" (cloud Public)`}, // names follow the config order
+			allow: []string{"40.1.1.1"}, deny: []string{"20.1.1.1"}},
 		{name: "one source", catalogs: []*servicetag.Catalog{pub}, allow: []string{"20.1.1.1"}, deny: []string{"40.1.1.1"}},
 		{name: "vanished keeps last good", catalogs: []*servicetag.Catalog{gone},
 			allow: []string{"20.1.1.1"}, deny: []string{"8.8.8.8"}, note: "serving its last good prefixes (changeNumber 5)", degraded: 1},
@@ -55,7 +55,7 @@ func TestCompileRules(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			routes, notes, err := c.CompileNotes(st.catalogs, &cache)
+			routes, notes, err := c.CompileNotes(merged(t, st.catalogs...), &cache)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestCompileRules(t *testing.T) {
 	}
 	// A tag no source and no last good set knows is still a config error.
 	bad, _ := Parse("c.yaml", []byte("listen: 127.0.0.1:1\nroutes:\n  - {sni: a.test, upstream: 127.0.0.1:2, authorizedIPRanges: [Nope]}\n"))
-	if _, err := bad.Compile([]*servicetag.Catalog{gone}, &cache); err == nil || !strings.Contains(err.Error(), "unknown service tag") {
+	if _, err := bad.Compile(merged(t, gone), &cache); err == nil || !strings.Contains(err.Error(), "unknown service tag") {
 		t.Fatalf("error %v", err)
 	}
 }

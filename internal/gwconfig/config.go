@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/servicetag/snapshot"
 )
 
 // DefaultRefresh is the service-tag refresh interval when none is given.
@@ -37,7 +38,13 @@ type File struct {
 	RevokeExisting        *bool              `yaml:"revokeExisting"`
 	AuditAllowed          bool               `yaml:"auditAllowed"`
 	ServiceTags           []ServiceTagSource `yaml:"serviceTags"`
-	Routes                []RouteConfig      `yaml:"routes"`
+	// ServiceTagCache is the directory of the service-tag cache: each
+	// source's last good document, held documents and the Set's state.
+	// "" takes the command's default (a per-config-file directory under
+	// the user cache dir).
+	ServiceTagCache string          `yaml:"serviceTagCache"`
+	ServiceTagPins  []ServiceTagPin `yaml:"serviceTagPins"`
+	Routes          []RouteConfig   `yaml:"routes"`
 	// UI serves the read-only web console under /ui/ on the metrics
 	// address; UITokenFile holds the token that signs in to it.
 	UI          bool   `yaml:"ui"`
@@ -46,17 +53,36 @@ type File struct {
 	Prefilter Prefilter `yaml:"prefilter"`
 }
 
+// ServiceTagPin keeps Tag at the version whose tag changeNumber is
+// ChangeNumber (servicetag.Set.Pin) while it is listed.
+type ServiceTagPin struct {
+	Tag          string `yaml:"tag"`
+	ChangeNumber int64  `yaml:"changeNumber"`
+}
+
 // ProxyProtocol says who may send a PROXY protocol header.
 type ProxyProtocol struct {
 	TrustedPeers []string `yaml:"trustedPeers"` // CIDRs or addresses
 	Required     bool     `yaml:"required"`
 }
 
-// ServiceTagSource is one service-tag document: a path (relative to the
-// config file's directory) or an http(s) URL.
+// ServiceTagSource is one service-tag source: a path (relative to the
+// config file's directory), an http(s) URL, a Microsoft download page
+// (details.aspx?id=…) or a discovery-API URL (…/serviceTags).
 type ServiceTagSource struct {
 	Source  string        `yaml:"source"`
 	Refresh time.Duration `yaml:"refresh"`
+	// Snapshot names the embedded last-good document put in force when the
+	// source has no cache yet (azure-public, azure-government,
+	// azure-china); "" for none.
+	Snapshot string `yaml:"snapshot"`
+	// TokenFile holds the bearer token of a discovery-API source; it is
+	// read at every fetch, so a rotated token is picked up.
+	TokenFile string `yaml:"tokenFile"`
+	// AcceptChangeNumber installs a document held for this source (see
+	// servicetag.Set's update rule) when its changeNumber is this one: the
+	// operator's accept, written in the file. 0: none.
+	AcceptChangeNumber int64 `yaml:"acceptChangeNumber"`
 }
 
 // RouteConfig is one route.
@@ -178,11 +204,32 @@ func (c *Config) validateSources() []error {
 			errs = append(errs, fmt.Errorf("serviceTags[%d].source %q: listed twice", i, s.Source))
 		}
 		seen[s.Source] = true
+		if s.Snapshot != "" {
+			if _, ok := snapshot.Latest(s.Snapshot); !ok {
+				errs = append(errs, fmt.Errorf("serviceTags[%d].snapshot %q: no such embedded snapshot (azure-public, azure-government or azure-china)", i, s.Snapshot))
+			}
+		}
+		if s.AcceptChangeNumber < 0 {
+			errs = append(errs, fmt.Errorf("serviceTags[%d].acceptChangeNumber %d: must not be negative", i, s.AcceptChangeNumber))
+		}
 		if s.Refresh < 0 {
 			errs = append(errs, fmt.Errorf("serviceTags[%d].refresh %q: must not be negative", i, s.Refresh))
 		} else if s.Refresh == 0 {
 			s.Refresh = DefaultRefresh
 		}
+	}
+	pinned := map[string]int{}
+	for i, p := range c.ServiceTagPins {
+		key := strings.ToLower(strings.TrimSpace(p.Tag))
+		switch j, dup := pinned[key]; {
+		case key == "":
+			errs = append(errs, fmt.Errorf("serviceTagPins[%d].tag: required", i))
+		case dup:
+			errs = append(errs, fmt.Errorf("serviceTagPins[%d].tag %q: already pinned by serviceTagPins[%d]", i, p.Tag, j))
+		case p.ChangeNumber <= 0:
+			errs = append(errs, fmt.Errorf("serviceTagPins[%d].changeNumber %d: must be positive", i, p.ChangeNumber))
+		}
+		pinned[key] = i
 	}
 	return errs
 }

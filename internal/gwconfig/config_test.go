@@ -164,7 +164,7 @@ routes:
 		t.Fatal(err)
 	}
 	var cache TagCache
-	routes, err := c.Compile([]*servicetag.Catalog{pub, china}, &cache)
+	routes, err := c.Compile(merged(t, pub, china), &cache)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -194,12 +194,12 @@ routes:
 	if routes[0].Version == "" || routes[0].Prefixes < 10000 {
 		t.Errorf("route 0 version %q prefixes %d", routes[0].Version, routes[0].Prefixes)
 	}
-	again, _ := c.Compile([]*servicetag.Catalog{pub, china}, &cache)
+	again, _ := c.Compile(merged(t, pub, china), &cache)
 	if again[0].Version != routes[0].Version {
 		t.Errorf("version not stable: %s then %s", routes[0].Version, again[0].Version)
 	}
 	older := catalog(t, "azure-public-2025-10-06.json")
-	moved, _ := c.Compile([]*servicetag.Catalog{older, china}, &cache)
+	moved, _ := c.Compile(merged(t, older, china), &cache)
 	if moved[0].Version == routes[0].Version {
 		t.Error("version unchanged although AzureCloud's changeNumber differs")
 	}
@@ -224,7 +224,7 @@ func TestCompileErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Compile(tt.catalogs, nil)
+			_, err = c.Compile(merged(t, tt.catalogs...), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), `routes[0] "a.test"`) {
 				t.Fatalf("Compile error = %v, want it to name routes[0] and %q", err, tt.wantErr)
 			}

@@ -18,8 +18,14 @@
 // validates and compiles the file and swaps the routes in only when all of
 // it is good, so a broken edit leaves the running configuration in force;
 // Watch reloads on file changes (the directory is watched, since editors
-// replace files) and on demand (SIGHUP in the command). Service-tag sources
-// refresh on their own interval through servicetag.Keeper, keeping the last
-// good document, and routes are recompiled when a document changes.
-// Changes to listen and metrics need a restart; Reload logs that.
+// replace files) and on demand (SIGHUP in the command). Service tags come
+// from one servicetag.Set built from the file's serviceTags (or, when none
+// is listed and a route names a tag, the Azure Public download page backed
+// by the embedded snapshot): its one refresh loop, update checks (a
+// document that drops a tag in use or moves back is held), pins
+// (serviceTagPins) and the operator's accept (acceptChangeNumber) are the
+// same as serve's; routes are recompiled when its catalog changes.
+// revokeExisting and auditAllowed apply at reload; changes to listen,
+// metrics, proxyProtocol, the timeouts and the connection caps need a
+// restart, and Reload logs the keys whose values changed.
 package gwconfig

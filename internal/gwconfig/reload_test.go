@@ -124,6 +124,7 @@ type running struct {
 	hup  chan os.Signal
 	log  *testutil.SyncBuffer
 	r    *Runner
+	done chan struct{} // closed when Watch (if any) returned
 }
 
 func startRunner(t *testing.T, content string, watch bool) *running {
@@ -144,32 +145,40 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := NewRunner(path, gw, log)
+	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: filepath.Join(dir, "cache")})
 	raw, _ := os.ReadFile(path)
 	if err := r.Start(ctx, cfg, raw); err != nil {
 		t.Fatal(err)
 	}
+	rn := serveRunner(t, gw, cancel)
+	if watch {
+		go func() { r.Watch(ctx, rn.hup); close(rn.done) }()
+		time.Sleep(50 * time.Millisecond) // let the watcher register
+	} else {
+		close(rn.done)
+	}
+	rn.path, rn.log, rn.r = path, logs, r
+	return rn
+}
+
+// serveRunner serves gw on loopback until the test ends; cancel stops the
+// Runner's context then.
+func serveRunner(t *testing.T, gw *gateway.Gateway, cancel context.CancelFunc) *running {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go gw.Serve(ln)
-	hup := make(chan os.Signal, 1)
-	done := make(chan struct{})
-	if watch {
-		go func() { r.Watch(ctx, hup); close(done) }()
-		time.Sleep(50 * time.Millisecond) // let the watcher register
-	} else {
-		close(done)
-	}
+	rn := &running{addr: ln.Addr().String(), hup: make(chan os.Signal, 1), done: make(chan struct{})}
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		<-rn.done
 		sctx, c2 := context.WithTimeout(context.Background(), time.Second)
 		defer c2()
 		gw.Shutdown(sctx)
 	})
-	return &running{path: path, addr: ln.Addr().String(), hup: hup, log: logs, r: r}
+	return rn
 }
 
 // within polls cond and fails unless it holds within bound.
@@ -263,7 +272,7 @@ func TestStartFailsOnMissingSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	gw, _ := gateway.New(gateway.Config{})
-	r := NewRunner("x.yaml", gw, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := NewRunner("x.yaml", gw, RunnerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := r.Start(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/tags.json") {
 		t.Fatalf("Start = %v, want an error naming the source", err)
 	}

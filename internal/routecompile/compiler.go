@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -189,4 +190,18 @@ func (c *Compiler) Stats() Stats {
 	}
 	s.StaleTags = len(stale)
 	return s
+}
+
+// TagsInUse lists, in lower case and sorted, the tag names the recorded
+// lists name (resolved or not): what servicetag.SetConfig.InUse must
+// protect from an update that would drop or halve them.
+func (c *Compiler) TagsInUse() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.nameRefs))
+	for n := range c.nameRefs {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }

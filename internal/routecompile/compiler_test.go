@@ -201,43 +201,6 @@ func TestCompileAll(t *testing.T) {
 	}
 }
 
-func TestSources(t *testing.T) {
-	china := catalog("AzureChinaCloud", 9, tag("AzureCloud", 7, "40.0.0.0/8"), tag("AzureCloud.chinaeast2", 7, "40.1.0.0/16"))
-	mirror := catalog("Public", 1, tag("AzureCloud", 4, "21.0.0.0/8"))
-	s := routecompile.NewSources(
-		routecompile.Source{Name: "none"},
-		routecompile.Source{Name: "public.json", Catalog: pub},
-		routecompile.Source{Name: "mirror.json", Catalog: mirror},
-		routecompile.Source{Name: "china.json", Catalog: china})
-	tests := []struct {
-		name, tag string
-		cn        int64
-		shadow    string
-	}{
-		{name: "first source wins", tag: "azurecloud", cn: 5, shadow: `source "public.json" (cloud Public) and by source "china.json" (cloud AzureChinaCloud)`},
-		{name: "only in a later source", tag: "AzureCloud.ChinaEast2", cn: 7},
-		{name: "one source", tag: "Storage", cn: 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := s.Lookup(tt.tag)
-			if !ok || got.ChangeNumber != tt.cn {
-				t.Fatalf("Lookup = %+v, %v", got, ok)
-			}
-			if sh := s.Shadowed(tt.tag); (tt.shadow == "") != (sh == "") || !strings.Contains(sh, tt.shadow) {
-				t.Fatalf("Shadowed = %q, want %q", sh, tt.shadow)
-			}
-		})
-	}
-	res := mustCompile(t, newCompiler(t), s, routecompile.List{Name: "r", Entries: []string{"AzureCloud"}})
-	if res.Allow.Contains(netip.MustParseAddr("40.1.1.1")) || res.Allow.Contains(netip.MustParseAddr("21.1.1.1")) || len(res.Warnings) != 1 || res.Degraded() {
-		t.Fatalf("later sources' prefixes admitted or no warning: %+v", res)
-	}
-	if s.Len() != 3 || len(s.TagNames()) != 3 {
-		t.Fatalf("Len %d names %v", s.Len(), s.TagNames())
-	}
-}
-
 func TestIndex(t *testing.T) {
 	c := newCompiler(t)
 	if c.Index(nil) != nil {

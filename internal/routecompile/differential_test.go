@@ -3,7 +3,9 @@ package routecompile_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,24 +79,38 @@ func without(doc *servicetag.Document, names ...string) *servicetag.Document {
 	return &out
 }
 
-// mergeFirstWins is serve's catalog of several sources
-// (internal/server/catalog.go): the first source naming a tag wins.
-func mergeFirstWins(docs []*servicetag.Document) *servicetag.Catalog {
-	if len(docs) == 1 {
-		return servicetag.NewCatalog(docs[0])
-	}
-	m := &servicetag.Document{Format: servicetag.FormatDownload, Cloud: "merged"}
-	seen := map[string]bool{}
-	for _, d := range docs {
-		m.ChangeNumber += d.ChangeNumber
-		for _, t := range d.Tags {
-			if k := strings.ToLower(t.Name); !seen[k] {
-				seen[k] = true
-				m.Tags = append(m.Tags, t)
-			}
+// docSource serves one document to a Set.
+type docSource struct {
+	name string
+	data []byte
+}
+
+func (d docSource) String() string                              { return d.name }
+func (d docSource) Fetch(context.Context) ([]byte, bool, error) { return d.data, false, nil }
+
+// setCatalog is the catalog both modes compile against: a servicetag.Set
+// with one source per document, in order (the one multi-source rule), as
+// serve's internal/server and the gateway's gwconfig.Runner build it.
+func setCatalog(tb testing.TB, docs []*servicetag.Document) *servicetag.Catalog {
+	tb.Helper()
+	var srcs []servicetag.SourceConfig
+	for i, d := range docs {
+		data, err := servicetag.MarshalDownload(d)
+		if err != nil {
+			tb.Fatal(err)
 		}
+		name := fmt.Sprintf("source%d", i)
+		srcs = append(srcs, servicetag.SourceConfig{Location: name, Source: docSource{name, data}})
 	}
-	return servicetag.NewCatalog(m)
+	set, err := servicetag.NewSet(servicetag.SetConfig{Sources: srcs, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_ = set.Load()
+	if _, err := set.Refresh(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return set.Current()
 }
 
 // serveMode runs a real controller over a memstore.
@@ -189,18 +205,13 @@ func gatewayYAML(lists [][]string) string {
 	return b.String()
 }
 
-func catalogsOf(docs []*servicetag.Document) []*servicetag.Catalog {
-	out := make([]*servicetag.Catalog, len(docs))
-	for i, d := range docs {
-		out[i] = servicetag.NewCatalog(d)
-	}
-	return out
-}
-
 // TestDifferential: for every list of the tests and the real documents,
 // `serve`'s controller and the standalone gateway's gwconfig compile the
-// same allowlist (equal dumps), before and after tags vanish from the
-// data, and agree on which lists are degraded.
+// same allowlist (equal dumps) from the catalog a servicetag.Set puts in
+// force (both modes now read the one Set), before and after tags vanish
+// from the data, and agree on which lists are degraded; and the Set's
+// first-source-wins merge admits, for every tag a list names, exactly the
+// first defining document's prefixes.
 func TestDifferential(t *testing.T) {
 	pub := realDoc(t, testutil.PublicTags)
 	scenarios := []struct {
@@ -219,7 +230,7 @@ func TestDifferential(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			merged := mergeFirstWins(sc.docs)
+			merged := setCatalog(t, sc.docs)
 			srv := startServe(t, merged)
 			for i, l := range sc.lists {
 				srv.put(t, i, stored(t, l, merged))
@@ -229,11 +240,12 @@ func TestDifferential(t *testing.T) {
 				t.Fatal(err)
 			}
 			var cache gwconfig.TagCache
-			routes, err := cfg.Compile(catalogsOf(sc.docs), &cache)
+			routes, err := cfg.Compile(merged, &cache)
 			if err != nil {
 				t.Fatal(err)
 			}
 			compare(t, srv, routes, sc.lists)
+			firstWins(t, merged, sc.docs, sc.lists)
 			tagged := 0
 			for _, r := range routes {
 				if strings.Contains(r.Allow.String(), "tag AzureCloud") {
@@ -246,9 +258,10 @@ func TestDifferential(t *testing.T) {
 			if sc.vanish == nil {
 				return
 			}
-			srv.cat.Store(mergeFirstWins(sc.vanish))
+			vanished := setCatalog(t, sc.vanish)
+			srv.cat.Store(vanished)
 			srv.ctrl.CatalogChanged()
-			routes, notes, err := cfg.CompileNotes(catalogsOf(sc.vanish), &cache)
+			routes, notes, err := cfg.CompileNotes(vanished, &cache)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,5 +320,29 @@ func (s *serveMode) status(t *testing.T, i int, want string) state.ClusterStatus
 			return mc.Status
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// firstWins checks that every tag a list names resolves, in the merged
+// catalog, to the first document (in order) that defines it.
+func firstWins(t *testing.T, merged *servicetag.Catalog, docs []*servicetag.Document, lists [][]string) {
+	t.Helper()
+	for _, l := range lists {
+		for _, e := range l {
+			got, ok := merged.Lookup(e)
+			if !ok {
+				continue // an address
+			}
+			for _, d := range docs {
+				want, ok := servicetag.NewCatalog(d).Lookup(e)
+				if !ok {
+					continue
+				}
+				if want.ChangeNumber != got.ChangeNumber || !slices.Equal(want.Prefixes, got.Prefixes) {
+					t.Errorf("tag %s: merged catalog has changeNumber %d, the first defining document %d", e, got.ChangeNumber, want.ChangeNumber)
+				}
+				break
+			}
+		}
 	}
 }

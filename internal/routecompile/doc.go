@@ -26,13 +26,12 @@
 // references the same tag version shares one *allowlist.TagSet. A set lives
 // while a list uses it; Forget (or CompileAll's replacement) releases it.
 //
-// Several sources: Sources is the Tags view of several catalogs, and the one
-// rule for both modes is first source wins: a name resolves in exactly one
-// source, the first (in configuration order) that defines it; its prefixes
-// alone are admitted (never the union). A name that is also defined by a
-// later source of a different cloud (Public's and China's AzureCloud) is
-// reported as a warning on every list that uses it; a later source of the
-// same cloud (a mirror) is a silent fallback.
+// Several sources: the one multi-source rule (first source wins: a name
+// resolves in the first source, in configuration order, that defines it,
+// and its prefixes alone are admitted, never a union) is applied by
+// servicetag.Set, whose merged catalog both modes compile against. A Tags
+// that also implements Shadower gets its shadow warnings in
+// Result.Warnings.
 //
 // Vanished tags, one rule: a tag that the data in force does not define
 // (it vanished from a new document, or no data is loaded) keeps the last good

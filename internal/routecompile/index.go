@@ -62,8 +62,5 @@ func (ix *index) TagNames() []string {
 // Guards.
 var (
 	_ Tags               = (*servicetag.Catalog)(nil)
-	_ Tags               = (*Sources)(nil)
-	_ Shadower           = (*Sources)(nil)
-	_ rangespec.TagIndex = (*Sources)(nil)
 	_ rangespec.TagIndex = (*index)(nil)
 )

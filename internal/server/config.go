@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 // Defaults of Config.
@@ -27,9 +29,6 @@ const (
 	DefaultMaxAPIConnections     = 1024
 	DefaultMaxMetricsConnections = 64
 	DefaultShutdownTimeout       = 4 * time.Second
-	// AzurePublicDownloadPage is the official page of the Azure Public
-	// service-tag file; the JSON link on it is followed.
-	AzurePublicDownloadPage = "https://www.microsoft.com/en-us/download/details.aspx?id=56519"
 )
 
 // Config is everything `tagwall serve` is told. Zero fields take defaults.
@@ -50,12 +49,21 @@ type Config struct {
 	TokenFile      string // read the admin token from here instead of generating one
 	Subscription   string // default subscription id (else generated and kept)
 
-	ServiceTags        []string // sources (paths or URLs); none: AzurePublicDownloadPage
+	// ServiceTags are the service-tag sources in priority order (paths,
+	// URLs, download pages, discovery-API URLs). None: the defaults of
+	// ServiceTagsCloud (servicetag.DefaultSources: the live download page,
+	// else the cache, else the embedded snapshot); given, they replace
+	// both (no embedded snapshot).
+	ServiceTags        []string
+	ServiceTagsCloud   string // Public (default), AzureGovernment or China
 	ServiceTagsRefresh time.Duration
-	FeatureDelay       time.Duration
-	SystemRanges       []netip.Prefix // admitted by every cluster besides its own list
-	Upstreams          []Upstream     // clusters served by a real kube-apiserver
-	DNSSuffix          string
+	// ServiceTagsHTTP configures the HTTP sources (tests point them at
+	// loopback).
+	ServiceTagsHTTP servicetag.HTTPOptions
+	FeatureDelay    time.Duration
+	SystemRanges    []netip.Prefix // admitted by every cluster besides its own list
+	Upstreams       []Upstream     // clusters served by a real kube-apiserver
+	DNSSuffix       string
 
 	// DisableConsole turns off the web console (ConsolePath on the API
 	// address) and the front door's decision history it shows.
@@ -223,8 +231,8 @@ func (c *Config) setDefaults() error {
 	if c.FeatureDelay == 0 {
 		c.FeatureDelay = DefaultFeatureDelay
 	}
-	if len(c.ServiceTags) == 0 {
-		c.ServiceTags = []string{AzurePublicDownloadPage}
+	if len(c.ServiceTags) == 0 && servicetag.DefaultSources(c.ServiceTagsCloud) == nil {
+		return fmt.Errorf("configure server: service-tag cloud %q: want Public, AzureGovernment or China", c.ServiceTagsCloud)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -2,9 +2,7 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/console"
@@ -94,25 +92,9 @@ func (m *Main) consoleRoutes() map[string]console.Route {
 // serveTags is the console's view of the service-tag sources.
 type serveTags struct{ m *Main }
 
-func (t serveTags) Catalog() *servicetag.Catalog  { return t.m.cats.Current() }
-func (t serveTags) Previous() *servicetag.Catalog { return t.m.cats.previous() }
+func (t serveTags) Catalog() *servicetag.Catalog  { return t.m.tags.Current() }
+func (t serveTags) Previous() *servicetag.Catalog { return t.m.tagsPrev.Load() }
 
 func (t serveTags) Status() []console.SourceStatus {
-	out := make([]console.SourceStatus, 0, len(t.m.cats.keepers))
-	for _, k := range t.m.cats.keepers {
-		st := k.Status()
-		s := console.SourceStatus{Source: st.Source, Cloud: st.Cloud, ChangeNumber: st.ChangeNumber, Tags: st.Tags,
-			LastFetch: st.LastAttempt, LastSuccess: st.LastSuccess, NextFetch: t.m.cats.nextFetch(k)}
-		if st.ChangeNumber != 0 {
-			s.InForce = st.Cloud + ", changeNumber " + strconv.FormatInt(st.ChangeNumber, 10)
-			if !st.LastChange.IsZero() {
-				s.InForce += ", in force since " + st.LastChange.UTC().Format(time.DateTime) + " UTC"
-			}
-		}
-		if st.LastError != nil {
-			s.Error = st.LastError.Error()
-		}
-		out = append(out, s)
-	}
-	return out
+	return console.SourcesFromSet(t.m.tags.Status())
 }

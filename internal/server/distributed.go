@@ -18,7 +18,6 @@ import (
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/datadir"
 	"github.com/tagwall/tagwall/internal/identity"
-	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/store"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
 	"github.com/tagwall/tagwall/internal/store/etcdstore"
@@ -54,7 +53,6 @@ type distState struct {
 	etcd    *clientv3.Client  // distributed mode only
 	claims  controller.Claims // once-only work among replicas (LocalClaims on bbolt)
 	storeUp atomic.Bool       // the last store probe succeeded
-	shared  []sharedKeeper    // distributed mode: one per service-tag source
 }
 
 // openStore opens the configured store: the data dir's bbolt file, or
@@ -93,37 +91,6 @@ func (m *Main) newCreds() *clustercreds.Store {
 		share = m.shareClusterCreds
 	}
 	return clustercreds.New(m.path("clusters"), m.cfg.Now, share)
-}
-
-// newCatalogsFor builds the catalogs; in distributed mode every source is
-// wrapped in a sharedSource.
-func (m *Main) newCatalogsFor() (*catalogs, error) {
-	var wrap func(servicetag.Source) servicetag.Source
-	if m.distributed() {
-		wrap = func(s servicetag.Source) servicetag.Source {
-			ss := newSharedSource(s)
-			m.dist.shared = append(m.dist.shared, sharedKeeper{src: ss})
-			return ss
-		}
-	}
-	cats, err := newCatalogsWith(m.cfg.ServiceTags, m.path("servicetags"), m.catalogChanged, wrap)
-	if err != nil {
-		return nil, err
-	}
-	for i := range m.dist.shared {
-		m.dist.shared[i].k = cats.keepers[i]
-	}
-	return cats, nil
-}
-
-// startCatalogsFor loads and refreshes the catalogs: each replica on its
-// own, or in distributed mode through the store.
-func (m *Main) startCatalogsFor(ctx context.Context) {
-	if m.distributed() {
-		m.startSharedCatalogs(ctx)
-		return
-	}
-	m.startCatalogs(ctx)
 }
 
 // closeStore releases the claims, then closes the store and the etcd

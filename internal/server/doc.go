@@ -2,7 +2,9 @@
 // process running the ARM-compatible API, the controller, the front door
 // (gateway), an in-process stand-in kube-apiserver per cluster (package
 // standin; no listener of its own, the front door hands it each admitted
-// connection), the service-tag catalog refresher and a metrics/health
+// connection), the one service-tag catalog (a servicetag.Set: sources,
+// refresh, update checks, embedded snapshots; this package only wires it)
+// and a metrics/health
 // listener, all from one typed Config. The identity (package identity),
 // the per-cluster credentials (package clustercreds) and the etcd claims
 // (package claims) live in their own packages.
@@ -42,9 +44,11 @@
 // any replica answers as the same server. Every replica runs the API, the
 // controller and the front door; once-only store writes are claimed with
 // etcd leases (controller.Claims). One replica at a time, the holder of
-// servicetags/refresh/<hash>, fetches each service-tag source and stores
-// the validated document gzipped under servicetags/<hash>; every replica
-// puts the stored document in force from its watch. A replica cut off from
+// servicetags/refresh/<hash> (the Set's MayFetch), fetches each
+// service-tag source and stores the document it installs gzipped under
+// servicetags/<hash> (OnInstall); every replica offers the stored document
+// to its Set from its watch (Install, under the same update checks, or
+// AcceptDocument when the publisher overrode them). A replica cut off from
 // etcd keeps enforcing what it last applied (fail static); /readyz then
 // answers 503 with a detail line and tagwall_store_up is 0.
 package server

@@ -10,6 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tagwall/tagwall/internal/routecompile"
+	"github.com/tagwall/tagwall/internal/servicetag"
+	"github.com/tagwall/tagwall/internal/tagmetrics"
 )
 
 // check is one line of the /readyz detail.
@@ -39,28 +43,7 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	} else {
 		lines = append(lines, check{"store", true, fmt.Sprintf("ok (revision %d)", rev)})
 	}
-	now := m.cfg.Now()
-	for _, k := range m.cats.keepers {
-		st := k.Status()
-		name := "servicetags " + st.Source
-		switch {
-		case k.Current() == nil && st.LastError != nil:
-			lines = append(lines, check{name, false, "not loaded: " + st.LastError.Error() + " (tag entries are refused; retrying)"})
-		case k.Current() == nil:
-			lines = append(lines, check{name, false, "not loaded yet (tag entries are refused)"})
-		default:
-			msg := fmt.Sprintf("loaded: cloud %s, changeNumber %d, %d tags", st.Cloud, st.ChangeNumber, st.Tags)
-			if !st.LastSuccess.IsZero() {
-				msg += ", refreshed " + now.Sub(st.LastSuccess).Round(time.Second).String() + " ago"
-			} else {
-				msg += " (from the cache; not refreshed yet)"
-			}
-			if st.LastError != nil {
-				msg += "; last refresh failed, keeping the last good document: " + st.LastError.Error()
-			}
-			lines = append(lines, check{name, true, msg})
-		}
-	}
+	lines = append(lines, m.tagChecks()...)
 	return lines, ready
 }
 
@@ -95,19 +78,29 @@ func (m *Main) newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(&serveCollector{m: m})
+	reg.MustRegister(&tagmetrics.Collector{
+		Status: func() servicetag.SetStatus {
+			if m.tags == nil {
+				return servicetag.SetStatus{}
+			}
+			return m.tags.Status()
+		},
+		Stats: func() routecompile.Stats {
+			if m.ctrl == nil {
+				return routecompile.Stats{}
+			}
+			return m.ctrl.CompileStats()
+		},
+		Now: m.cfg.Now,
+	})
 	return reg
 }
 
-// serveCollector reports catalog and controller state at scrape time.
+// serveCollector reports the controller's, the stand-ins' and the store's
+// state at scrape time (the service tags' is tagmetrics').
 type serveCollector struct{ m *Main }
 
 var (
-	descLoaded = prometheus.NewDesc("tagwall_servicetag_loaded",
-		"1 when a service-tag document from the source is in force, else 0 (tag entries are refused).", []string{"source"}, nil)
-	descRefreshOK = prometheus.NewDesc("tagwall_servicetag_last_refresh_ok",
-		"1 when the last refresh attempt of the source succeeded, else 0.", []string{"source"}, nil)
-	descCatalogTags = prometheus.NewDesc("tagwall_servicetag_catalog_tags",
-		"Number of tags in the catalog in force (0 when none).", nil, nil)
 	descClusters = prometheus.NewDesc("tagwall_controller_routes",
 		"Number of cluster routes the controller last applied to the front door.", nil, nil)
 	descStandins = prometheus.NewDesc("tagwall_standin_servers",
@@ -118,7 +111,7 @@ var (
 )
 
 func (c *serveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLoaded, descRefreshOK, descCatalogTags, descClusters, descStandins, descStoreUp} {
+	for _, d := range []*prometheus.Desc{descClusters, descStandins, descStoreUp} {
 		ch <- d
 	}
 }
@@ -130,16 +123,6 @@ func (c *serveCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
-	for _, k := range c.m.cats.keepers {
-		st := k.Status()
-		ch <- prometheus.MustNewConstMetric(descLoaded, prometheus.GaugeValue, b2f(k.Current() != nil), st.Source)
-		ch <- prometheus.MustNewConstMetric(descRefreshOK, prometheus.GaugeValue, b2f(st.LastError == nil && !st.LastAttempt.IsZero()), st.Source)
-	}
-	tags := 0
-	if cat := c.m.cats.Current(); cat != nil {
-		tags = len(cat.Document().Tags)
-	}
-	ch <- prometheus.MustNewConstMetric(descCatalogTags, prometheus.GaugeValue, float64(tags))
 	ch <- prometheus.MustNewConstMetric(descClusters, prometheus.GaugeValue, float64(c.m.routeCount.Load()))
 	ch <- prometheus.MustNewConstMetric(descStandins, prometheus.GaugeValue, float64(c.m.fleet.Len()))
 	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, b2f(c.m.dist.storeUp.Load()), c.m.cfg.Store)

@@ -42,10 +42,13 @@ type Main struct {
 
 	id    *identity.Identity
 	store store.Store
-	dist  distState // the store's mode: claims, probe, shared service tags
-	cats  *catalogs
-	creds *clustercreds.Store
-	authn *authn.Service
+	dist  distState       // the store's mode: claims, probe, shared service tags
+	tags  *servicetag.Set // the one service-tag catalog
+	// tagsLast and tagsPrev are the catalogs OnChange saw last and before
+	// (the console's diff).
+	tagsLast, tagsPrev atomic.Pointer[servicetag.Catalog]
+	creds              *clustercreds.Store
+	authn              *authn.Service
 
 	adminID, adminSecret string // the admin service principal
 	fleet                *standin.Fleet
@@ -160,14 +163,10 @@ func (m *Main) startGateway() error {
 // startControlPlane loads the catalogs and starts the controller and the
 // front door's accept loop.
 func (m *Main) startControlPlane(ctx context.Context) error {
-	cats, err := m.newCatalogsFor()
-	if err != nil {
-		return err
-	}
-	m.cats = cats
+	var current func() *servicetag.Catalog
 	if !m.cfg.DisableController {
 		ctrl, err := controller.New(controller.Config{
-			Store: m.store, Catalog: m.cats.Current, SystemRanges: m.cfg.SystemRanges,
+			Store: m.store, Catalog: func() *servicetag.Catalog { return current() }, SystemRanges: m.cfg.SystemRanges,
 			Apply: m.apply, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
 			Claims: m.dist.claims,
 		})
@@ -176,7 +175,11 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		}
 		m.ctrl = ctrl
 	}
-	m.startCatalogsFor(ctx)
+	if err := m.newTagSet(); err != nil {
+		return err
+	}
+	current = m.tags.Current
+	m.startTags(ctx)
 	ln, err := gateway.Listen(context.Background(), "tcp", m.cfg.GatewayAddr) // no keepalive setsockopts per accepted connection
 	if err != nil {
 		return fmt.Errorf("listen front door %s: %w", m.cfg.GatewayAddr, err)
@@ -196,17 +199,6 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		m.wg.Go(func() { m.stopped(partController, m.ctrl.Run(m.ctx)) })
 	}
 	return nil
-}
-
-// catalogChanged runs after a new service-tag document is put in force.
-func (m *Main) catalogChanged() {
-	for _, k := range m.cats.keepers {
-		st := k.Status()
-		m.gw.SetServiceTagStatus(st.Source, st.ChangeNumber, st.LastSuccess)
-	}
-	if m.ctrl != nil {
-		m.ctrl.CatalogChanged()
-	}
 }
 
 func (m *Main) writeClientConfig() error {
@@ -251,7 +243,10 @@ func (m *Main) Subscription() string { return m.id.Subscription }
 func (m *Main) Tenant() string { return m.id.Tenant }
 
 // Catalog returns the service-tag catalog in force (nil when none).
-func (m *Main) Catalog() *servicetag.Catalog { return m.cats.Current() }
+func (m *Main) Catalog() *servicetag.Catalog { return m.tags.Current() }
+
+// ServiceTags returns the service-tag Set (status, accept, pins).
+func (m *Main) ServiceTags() *servicetag.Set { return m.tags }
 
 func (m *Main) path(rel string) string { return filepath.Join(m.cfg.DataDir, filepath.FromSlash(rel)) }
 

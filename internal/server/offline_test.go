@@ -51,8 +51,8 @@ func TestOfflineServiceTags(t *testing.T) {
 	})
 	_, metrics := get(t, "http://"+m.MetricsAddr()+"/metrics")
 	for _, want := range []string{
-		`tagwall_servicetag_loaded{source="` + unreachable + `"} 0`,
-		`tagwall_servicetag_catalog_tags 0`,
+		`tagwall_servicetags_held{source="` + unreachable + `"} 0`,
+		`tagwall_servicetags_tags 0`,
 		`go_goroutines`, `process_cpu_seconds_total`,
 	} {
 		if !strings.Contains(metrics, want) {
@@ -84,12 +84,13 @@ func TestOfflineServiceTags(t *testing.T) {
 func TestReadyzLoaded(t *testing.T) {
 	m := start(t, testConfig(t, t.TempDir()))
 	code, body := get(t, "http://"+m.MetricsAddr()+"/readyz")
-	if code != 200 || !strings.Contains(body, "cloud AzureGermany, changeNumber 193, 79 tags") {
+	if code != 200 || !strings.Contains(body, "loaded: live, changeNumber 193, fetched ") || !strings.Contains(body, "cloud AzureGermany, 79 tags") {
 		t.Fatalf("readyz %d:\n%s", code, body)
 	}
 	_, metrics := get(t, "http://"+m.MetricsAddr()+"/metrics")
 	src := testutil.ServiceTags(t, germanyTags)
-	for _, want := range []string{`tagwall_servicetag_loaded{source="` + src + `"} 1`, `tagwall_servicetag_change_number{source="` + src + `"} 193`} {
+	for _, want := range []string{`tagwall_servicetags_origin{origin="live",source="` + src + `"} 1`, `tagwall_servicetags_change_number{source="` + src + `"} 193`,
+		`tagwall_servicetag_change_number{source="` + src + `"} 193`, `tagwall_servicetags_events_total{event="installs"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -177,7 +178,7 @@ func TestCacheReloadedAtStart(t *testing.T) {
 		t.Fatalf("catalog after restart without the source: %v", cat)
 	}
 	_, body := get(t, "http://"+m2.MetricsAddr()+"/readyz")
-	if !strings.Contains(body, "[+]servicetags "+src+" loaded") || !strings.Contains(body, "last refresh failed") {
+	if !strings.Contains(body, "[+]servicetags "+src+" loaded: cache, changeNumber 193") || !strings.Contains(body, "last refresh failed") {
 		t.Fatalf("readyz:\n%s", body)
 	}
 }

@@ -16,113 +16,109 @@ import (
 	"github.com/tagwall/tagwall/internal/store"
 )
 
-// In distributed mode one replica (the holder of the claim
-// "servicetags/refresh/<hash>") fetches each source, validates the
-// document (the Keeper's Refresh) and stores it gzipped under
-// servicetags/<hash>; every replica, the holder included, puts the stored
-// document in force through its own Keeper (same parse, same validation,
-// same regression rule) as soon as the watch brings it. So all replicas
-// enforce the same changeNumber, and the source is fetched once per
-// interval by the fleet, not once per replica.
+// Fleet replication of the service tags (distributed mode), through the
+// Set's own entry points: one replica (the holder of the claim
+// "servicetags/refresh/<hash>", MayFetch) fetches each source; a document
+// it puts in force is published gzipped under servicetags/<hash>
+// (OnInstall); every replica installs what the watch brings with Install,
+// which runs the same update checks, or with AcceptDocument when the
+// publisher overrode them (an operator's accept, or a regression served
+// RegressionRepeats times). So all replicas enforce the same document and
+// the source is fetched once per interval by the fleet.
 const (
 	sharedTagsPrefix = "servicetags/"
 	refreshClaim     = "servicetags/refresh/"
 	maxSharedDoc     = 64 << 20 // inflated size cap of a stored document
 )
 
-// sharedDoc is the stored form of one source's last good document.
+// sharedDoc is the stored form of one source's document in force.
 type sharedDoc struct {
 	Source       string    `json:"source"`
 	ChangeNumber int64     `json:"changeNumber"`
 	SHA256       string    `json:"sha256"` // of the raw document
 	FetchedAt    time.Time `json:"fetchedAt"`
-	Gzip         []byte    `json:"gzip"` // the raw document, gzipped
+	Overridden   bool      `json:"overridden,omitempty"` // install with AcceptDocument
+	Gzip         []byte    `json:"gzip"`                 // the raw document, gzipped
 }
 
-// sourceHash names a source in keys and cache files.
-func sourceHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:8])
-}
+// sourceHash names a source in keys (servicetag.CacheName without ext).
+func sourceHash(s string) string { return servicetag.CacheName(s, "") }
 
-// storedDocKey is the context key carrying a stored document to Fetch.
-type storedDocKey struct{}
+func sharedKey(source string) string { return sharedTagsPrefix + sourceHash(source) }
 
-// sharedSource is a source of a fleet's Keeper: Fetch returns the stored
-// document carried by ctx (a document another replica published) or else
-// fetches from the real source, remembering the bytes for publishing.
-type sharedSource struct {
-	upstream servicetag.Source
-	hash     string
-
-	fetched chan []byte // 1-slot: the last upstream document not yet published
-}
-
-func newSharedSource(up servicetag.Source) *sharedSource {
-	return &sharedSource{upstream: up, hash: sourceHash(up.String()), fetched: make(chan []byte, 1)}
-}
-
-func (s *sharedSource) String() string { return s.upstream.String() }
-
-func (s *sharedSource) Fetch(ctx context.Context) ([]byte, bool, error) {
-	if data, ok := ctx.Value(storedDocKey{}).([]byte); ok {
-		return data, false, nil
-	}
-	data, notModified, err := s.upstream.Fetch(ctx)
-	if err == nil && !notModified {
-		select { // keep only the newest
-		case <-s.fetched:
-		default:
+// mayFetchTags is the Set's MayFetch: only the holder of the source's
+// claim fetches, and a new holder only once the stored document is one
+// interval old.
+func (m *Main) mayFetchTags(ctx context.Context, source string) bool {
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.ClaimTTL)
+	held, err := m.dist.claims.Claim(cctx, refreshClaim+sourceHash(source))
+	cancel()
+	if !held {
+		if err != nil && ctx.Err() == nil {
+			m.log.Debug("service-tag refresh claim", "source", source, "err", err)
 		}
-		s.fetched <- data
+		return false
 	}
-	return data, notModified, err
-}
-
-// takeFetched returns the last upstream document (nil if none since).
-func (s *sharedSource) takeFetched() []byte {
-	select {
-	case d := <-s.fetched:
-		return d
-	default:
-		return nil
-	}
-}
-
-// sharedKeeper is one source's Keeper with its shared source.
-type sharedKeeper struct {
-	k   *servicetag.Keeper
-	src *sharedSource
-}
-
-func (sk sharedKeeper) key() string { return sharedTagsPrefix + sk.src.hash }
-
-// startSharedCatalogs is startCatalogs for a fleet: the local cache, then
-// the stored documents (synchronously, bounded by ctx), then a watch on
-// the stored documents and a claimed refresh loop per source.
-func (m *Main) startSharedCatalogs(ctx context.Context) {
-	for _, sk := range m.dist.shared {
-		if err := sk.k.LoadCache(); err == nil {
-			m.log.Info("loaded the last good service tags from the cache", "source", sk.src.String(), "changeNumber", sk.k.Status().ChangeNumber)
-		}
-		if kv, err := m.store.Get(ctx, sk.key()); err == nil {
-			m.installShared(ctx, sk, kv)
-		}
-		m.wg.Go(func() { m.sharedRefreshLoop(m.ctx, sk) })
-	}
-	m.wg.Go(func() { m.watchSharedTags(m.ctx) })
-}
-
-// installShared puts a stored document in force through the Keeper.
-func (m *Main) installShared(ctx context.Context, sk sharedKeeper, kv store.KV) {
+	kv, err := m.store.Get(ctx, sharedKey(source))
 	var d sharedDoc
-	raw, err := decodeShared(kv.Value, &d)
-	if err == nil {
-		_, err = sk.k.Refresh(context.WithValue(ctx, storedDocKey{}, raw), false)
+	if err != nil || json.Unmarshal(kv.Value, &d) != nil || d.FetchedAt.IsZero() {
+		return true
 	}
+	return !m.cfg.Now().Before(d.FetchedAt.Add(m.cfg.ServiceTagsRefresh))
+}
+
+// publishTags is the Set's OnInstall: it stores the document for the
+// fleet with a compare-and-swap write. A stored document with a higher
+// changeNumber (or the same bytes) is left alone unless this one overrode
+// the update checks.
+func (m *Main) publishTags(source string, raw []byte, overridden bool) {
+	ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+	defer cancel()
+	if err := m.publishShared(ctx, source, raw, overridden); err != nil {
+		m.log.Warn("store the service tags for the fleet", "source", source, "err", err)
+	}
+}
+
+func (m *Main) publishShared(ctx context.Context, source string, raw []byte, overridden bool) error {
+	doc, err := servicetag.Parse(source, raw)
 	if err != nil {
-		m.log.Warn("stored service tags rejected; keeping the last good document", "source", sk.src.String(), "err", err)
+		return err
 	}
+	sum := sha256.Sum256(raw)
+	d := sharedDoc{Source: source, ChangeNumber: doc.ChangeNumber, SHA256: hex.EncodeToString(sum[:]), FetchedAt: m.cfg.Now().UTC(), Overridden: overridden}
+	var rev int64
+	kv, err := m.store.Get(ctx, sharedKey(source))
+	switch {
+	case err == nil:
+		var old sharedDoc
+		if json.Unmarshal(kv.Value, &old) == nil && (old.SHA256 == d.SHA256 || (old.ChangeNumber > d.ChangeNumber && !overridden)) {
+			return nil
+		}
+		rev = kv.ModRevision
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	d.Gzip = zb.Bytes()
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if rev == 0 {
+		_, err = m.store.Create(ctx, sharedKey(source), b)
+	} else {
+		_, err = m.store.Update(ctx, sharedKey(source), b, rev)
+	}
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrExists) {
+		return nil // another writer won; its document arrives through the watch
+	}
+	if err == nil {
+		m.log.Info("stored the service tags for the fleet", "source", d.Source, "changeNumber", d.ChangeNumber, "bytes", len(raw), "gzip", len(d.Gzip))
+	}
+	return err
 }
 
 func decodeShared(b []byte, d *sharedDoc) ([]byte, error) {
@@ -143,13 +139,50 @@ func decodeShared(b []byte, d *sharedDoc) ([]byte, error) {
 	return raw, nil
 }
 
+// installShared offers a stored document to the Set: Install (the update
+// checks apply), or AcceptDocument when its publisher overrode them.
+func (m *Main) installShared(kv store.KV, sources map[string]string) {
+	src, ok := sources[kv.Key]
+	if !ok {
+		return // a claim, or a source this replica does not have
+	}
+	var d sharedDoc
+	raw, err := decodeShared(kv.Value, &d)
+	if err == nil {
+		if d.Overridden {
+			_, err = m.tags.AcceptDocument(src, raw)
+		} else {
+			_, err = m.tags.Install(src, raw)
+		}
+	}
+	if err != nil {
+		m.log.Warn("stored service tags not installed; keeping the document in force", "key", kv.Key, "err", err)
+	}
+}
+
+// sourcesByKey maps stored keys to the Set's sources.
+func (m *Main) sourcesByKey() map[string]string {
+	out := map[string]string{}
+	for _, s := range m.tags.Sources() {
+		out[sharedKey(s)] = s
+	}
+	return out
+}
+
+// loadSharedTags installs the stored documents at start (bounded by ctx).
+func (m *Main) loadSharedTags(ctx context.Context) {
+	srcs := m.sourcesByKey()
+	for key := range srcs {
+		if kv, err := m.store.Get(ctx, key); err == nil {
+			m.installShared(kv, srcs)
+		}
+	}
+}
+
 // watchSharedTags installs every stored document as it changes, until ctx
 // ends. Losing the store keeps the documents in force (fail static).
 func (m *Main) watchSharedTags(ctx context.Context) {
-	bykey := map[string]sharedKeeper{}
-	for _, sk := range m.dist.shared {
-		bykey[sk.key()] = sk
-	}
+	srcs := m.sourcesByKey()
 	var rev int64
 	for ctx.Err() == nil {
 		if rev == 0 {
@@ -159,9 +192,7 @@ func (m *Main) watchSharedTags(ctx context.Context) {
 				continue
 			}
 			for _, kv := range kvs {
-				if sk, ok := bykey[kv.Key]; ok {
-					m.installShared(ctx, sk, kv)
-				}
+				m.installShared(kv, srcs)
 			}
 			rev = r
 		}
@@ -175,116 +206,11 @@ func (m *Main) watchSharedTags(ctx context.Context) {
 		}
 		for ev := range ch {
 			rev = ev.KV.ModRevision
-			if sk, ok := bykey[ev.KV.Key]; ok && ev.Type == store.EventPut {
-				m.installShared(ctx, sk, ev.KV)
+			if ev.Type == store.EventPut {
+				m.installShared(ev.KV, srcs)
 			}
 		}
 	}
-}
-
-// sharedRefreshLoop refreshes the source while this replica holds its
-// claim; the others look for the claim every ClaimTTL, so a dead holder's
-// duty moves within about two TTLs. A new holder fetches when the stored
-// document is one interval old.
-func (m *Main) sharedRefreshLoop(ctx context.Context, sk sharedKeeper) {
-	name := refreshClaim + sk.src.hash
-	var next time.Time // zero: not holding
-	retry := retryMin
-	for ctx.Err() == nil {
-		cctx, cancel := context.WithTimeout(ctx, m.cfg.ClaimTTL)
-		held, err := m.dist.claims.Claim(cctx, name)
-		cancel()
-		if !held {
-			if err != nil && ctx.Err() == nil {
-				m.log.Debug("service-tag refresh claim", "source", sk.src.String(), "err", err)
-			}
-			next = time.Time{}
-			sleepCtx(ctx, m.cfg.ClaimTTL)
-			continue
-		}
-		now := m.cfg.Now()
-		if next.IsZero() {
-			next = m.nextSharedFetch(ctx, sk, now)
-		}
-		if wait := next.Sub(now); wait > 0 {
-			sleepCtx(ctx, min(wait, m.cfg.ClaimTTL))
-			continue
-		}
-		if _, err := sk.k.Refresh(ctx, false); err != nil {
-			sk.src.takeFetched() // rejected: never publish it
-			if ctx.Err() != nil {
-				return
-			}
-			wait := min(retry, m.cfg.ServiceTagsRefresh)
-			retry, next = min(retry*2, retryMax), now.Add(wait)
-			m.log.Warn("service-tag refresh failed; the fleet keeps the last good document", "source", sk.src.String(),
-				"loaded", sk.k.Current() != nil, "retry_in", wait.String(), "err", err)
-			continue
-		}
-		retry, next = retryMin, now.Add(m.cfg.ServiceTagsRefresh)
-		if raw := sk.src.takeFetched(); raw != nil {
-			if err := m.publishShared(ctx, sk, raw, now); err != nil {
-				m.log.Warn("store the service tags for the fleet", "source", sk.src.String(), "err", err)
-				next = now.Add(retryMin)
-			}
-		}
-	}
-}
-
-// nextSharedFetch is when a new holder fetches: one interval after the
-// stored document was fetched, or now.
-func (m *Main) nextSharedFetch(ctx context.Context, sk sharedKeeper, now time.Time) time.Time {
-	kv, err := m.store.Get(ctx, sk.key())
-	var d sharedDoc
-	if err != nil || json.Unmarshal(kv.Value, &d) != nil || d.FetchedAt.IsZero() {
-		return now
-	}
-	return d.FetchedAt.Add(m.cfg.ServiceTagsRefresh)
-}
-
-// publishShared stores a validated document for the fleet, with a
-// compare-and-swap write; a stored document with a higher changeNumber
-// (or the same bytes) is left alone.
-func (m *Main) publishShared(ctx context.Context, sk sharedKeeper, raw []byte, now time.Time) error {
-	doc, err := servicetag.Parse(sk.src.String(), raw)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(raw)
-	d := sharedDoc{Source: sk.src.String(), ChangeNumber: doc.ChangeNumber, SHA256: hex.EncodeToString(sum[:]), FetchedAt: now.UTC()}
-	var rev int64
-	kv, err := m.store.Get(ctx, sk.key())
-	switch {
-	case err == nil:
-		var old sharedDoc
-		if json.Unmarshal(kv.Value, &old) == nil && (old.SHA256 == d.SHA256 || old.ChangeNumber > d.ChangeNumber) {
-			return nil
-		}
-		rev = kv.ModRevision
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	_, _ = zw.Write(raw)
-	_ = zw.Close()
-	d.Gzip = zb.Bytes()
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	if rev == 0 {
-		_, err = m.store.Create(ctx, sk.key(), b)
-	} else {
-		_, err = m.store.Update(ctx, sk.key(), b, rev)
-	}
-	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrExists) {
-		return nil // another writer won; its document arrives through the watch
-	}
-	if err == nil {
-		m.log.Info("stored the service tags for the fleet", "source", d.Source, "changeNumber", d.ChangeNumber, "bytes", len(raw), "gzip", len(d.Gzip))
-	}
-	return err
 }
 
 // sleepCtx waits for d or until ctx ends.
