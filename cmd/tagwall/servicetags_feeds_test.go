@@ -222,3 +222,18 @@ func TestServiceTagsDiffGitHub(t *testing.T) {
 		}
 	}
 }
+
+// TestServeFeedsFlag: an unknown or repeated --feeds name is a usage error
+// naming it, before anything starts.
+func TestServeFeedsFlag(t *testing.T) {
+	for _, tt := range []struct{ feeds, want string }{
+		{"github,bogus", `--feeds: parse feeds "github,bogus": parse feed name "bogus"`},
+		{"aws,aws", "aws is listed twice"},
+		{"azure", "Azure's service tags are not one of the other clouds' feeds"},
+	} {
+		code, _, errs := tagwall(t, "serve", "--feeds", tt.feeds, "--data-dir", t.TempDir(), "--no-client-config")
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("serve --feeds %s: exit %d, stderr %q; want 2 and %q", tt.feeds, code, errs, tt.want)
+		}
+	}
+}
