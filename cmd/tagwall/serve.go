@@ -78,6 +78,8 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.cfg.GatewayAddr, "gateway-addr", server.DefaultGatewayAddr, "front door listen address")
 	fl.StringVar(&f.cfg.GatewayAdvertise, "gateway-advertise", "", "front door host:port written into kubeconfigs (default: the listen address)")
 	fl.StringVar(&f.cfg.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, `metrics, /healthz and /readyz listen address ("-" disables)`)
+	fl.BoolVar(&f.cfg.MetricsPerCluster, "metrics-per-cluster", false, "export the front door's connection, byte and allowlist series per cluster (default: summed over the clusters, route=\"*\")")
+	fl.IntVar(&f.cfg.MetricsTopRefused, "metrics-top-refused", server.DefaultMetricsTopRefused, "export the refusals of this many clusters that refused the most (a bounded series set; negative: none)")
 	fl.StringSliceVar(&f.trusted, "trusted-proxies", nil, "CIDRs whose PROXY protocol headers are believed (none by default)")
 	fl.StringVar(&f.cfg.TLSCertFile, "tls-cert", "", "API certificate (PEM chain) instead of the generated one")
 	fl.StringVar(&f.cfg.TLSKeyFile, "tls-key", "", "key of --tls-cert")

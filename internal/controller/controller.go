@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
@@ -38,6 +39,12 @@ type Config struct {
 	Catalog      func() *servicetag.Catalog // the catalog in force (nil result: none)
 	SystemRanges []netip.Prefix             // admitted by every cluster besides its own list
 	Apply        func(routes []Route)       // the whole table, after every change, from one goroutine
+	// ApplyChanges, when set, receives the changes instead of Apply after
+	// the first table: the routes added or changed (set) and the cluster
+	// IDs whose route is gone (remove) since the last call, one call per
+	// batch of store events. Apply still receives the whole table after a
+	// full listing (start, compaction). Same goroutine as Apply.
+	ApplyChanges func(set []Route, remove []string)
 	Logger       *slog.Logger
 	Now          func() time.Time
 	// Claims makes the store writes happen once among replicas sharing
@@ -49,6 +56,8 @@ type Config struct {
 type Controller struct {
 	cfg       Config
 	catalogCh chan struct{}
+
+	synced atomic.Bool // a full listing's routes were applied
 
 	mu       sync.Mutex
 	applied  int64         // store revision the routes reflect
@@ -62,6 +71,9 @@ type Controller struct {
 	compiler *routecompile.Compiler
 	retry    map[string]bool
 	dirty    bool
+	full     bool              // the next apply passes the whole table (Apply)
+	changed  map[string]string // store key → cluster ID of the routes changed since the last apply
+	restored int64             // revision Restore listed (0: Run lists)
 	catalog  *servicetag.Catalog
 	post     []func(ctx context.Context)
 }
@@ -165,10 +177,33 @@ func (c *Controller) setApplied(rev int64) {
 	}
 }
 
+// Restore lists the store and applies every stored cluster's route
+// (Config.Apply) before Run, so a restarting server enforces its routes
+// before it takes connections. The store writes the listing calls for
+// (operations to complete and the like) wait for Run, which watches from
+// the listed revision. It must not be called once Run has started.
+func (c *Controller) Restore(ctx context.Context) error {
+	rev, err := c.list(ctx, false)
+	if err != nil {
+		return fmt.Errorf("restore routes: %w", err)
+	}
+	c.restored = rev
+	return nil
+}
+
+// Synced reports whether the routes of a full listing of the store (by
+// Restore or Run) have been applied. It is safe to call from any
+// goroutine.
+func (c *Controller) Synced() bool { return c.synced.Load() }
+
+// ready is a closed channel: a select case that is always ready.
+var ready = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
+
 // Run lists and watches the store until ctx ends; it returns nil then.
+// After Restore it starts from the restored revision.
 func (c *Controller) Run(ctx context.Context) error {
-	var rev int64
-	needList := true
+	rev := c.restored
+	needList := rev == 0
 	var events <-chan store.Event
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -196,6 +231,11 @@ func (c *Controller) Run(ctx context.Context) error {
 			events = ch
 		}
 		c.resetTimer(timer)
+		var more <-chan struct{} // store writes left over by a flush
+		if len(c.post) > 0 {
+			more = ready
+		}
+		pending := func() bool { return len(events) > 0 }
 		select {
 		case <-ctx.Done():
 		case ev, ok := <-events:
@@ -203,13 +243,15 @@ func (c *Controller) Run(ctx context.Context) error {
 				events = nil
 				continue
 			}
-			rev = c.handleBatch(ctx, ev, events)
+			rev = c.handleBatch(ctx, ev, events, pending)
+		case <-more:
+			c.flush(ctx, pending)
 		case <-c.catalogCh:
 			c.catalogChanged()
-			c.flush(ctx)
+			c.flush(ctx, pending)
 		case <-timer.C:
 			c.tick(ctx)
-			c.flush(ctx)
+			c.flush(ctx, pending)
 		}
 	}
 	return nil
@@ -226,7 +268,7 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // handleBatch handles ev and whatever else is already queued, applies once,
 // and returns the last revision seen.
-func (c *Controller) handleBatch(ctx context.Context, ev store.Event, events <-chan store.Event) int64 {
+func (c *Controller) handleBatch(ctx context.Context, ev store.Event, events <-chan store.Event, pending func() bool) int64 {
 	c.catalog = c.cfg.Catalog()
 	rev := ev.KV.ModRevision
 	c.handle(ev)
@@ -243,27 +285,37 @@ drain:
 			break drain
 		}
 	}
-	c.flush(ctx)
+	c.flush(ctx, pending)
 	c.setApplied(rev)
 	return rev
 }
 
-// relist rebuilds every map from a full listing and reconciles everything.
-func (c *Controller) relist(ctx context.Context) (int64, error) {
+// relist rebuilds every map from a full listing, reconciles everything
+// and runs the store writes that follow.
+func (c *Controller) relist(ctx context.Context) (int64, error) { return c.list(ctx, true) }
+
+// list rebuilds every map from a full listing, reconciles everything and
+// applies the whole table; with writes, the store writes that follow run
+// too, else they wait for the next flush.
+func (c *Controller) list(ctx context.Context, writes bool) (int64, error) {
 	kvs, rev, err := c.cfg.Store.List(ctx, state.Prefix)
 	if err != nil {
 		return 0, err
 	}
-	c.clusters = map[string]*clusterEntry{}
+	c.clusters = make(map[string]*clusterEntry, len(kvs))
 	c.ops = map[string]map[string]*opEntry{}
 	c.features = map[string]*featureEntry{}
 	c.retry = map[string]bool{}
 	if c.routes == nil {
-		c.routes = map[string]Route{}
+		c.routes = make(map[string]Route, len(kvs))
 	}
 	c.catalog = c.cfg.Catalog()
-	for _, kv := range kvs {
-		c.load(kv)
+	for i, e := range c.decodeClusters(kvs) {
+		if e != nil {
+			c.clusters[kvs[i].Key] = e
+		} else if !strings.HasPrefix(kvs[i].Key, state.ClustersPrefix) && !finishedOp(kvs[i]) {
+			c.load(kvs[i])
+		}
 	}
 	for key := range c.routes {
 		if _, ok := c.clusters[key]; !ok {
@@ -275,9 +327,14 @@ func (c *Controller) relist(ctx context.Context) (int64, error) {
 		c.reconcile(key)
 	}
 	c.failOrphans()
-	c.dirty = true
-	c.flush(ctx)
+	c.dirty, c.full = true, true
+	if writes {
+		c.flush(ctx, nil)
+	} else {
+		c.apply()
+	}
 	c.setApplied(rev)
+	c.synced.Store(true)
 	return rev, nil
 }
 
@@ -289,10 +346,7 @@ func (c *Controller) handle(ev store.Event) {
 		case strings.HasPrefix(key, state.ClustersPrefix):
 			delete(c.clusters, key)
 			c.compiler.Forget(key)
-			if _, ok := c.routes[key]; ok {
-				delete(c.routes, key)
-				c.dirty = true
-			}
+			c.dropRoute(key)
 			c.finishDeletes(key)
 		case strings.HasPrefix(key, state.OperationsPrefix):
 			for _, m := range c.ops {
@@ -323,12 +377,12 @@ func (c *Controller) handle(ev store.Event) {
 func (c *Controller) load(kv store.KV) {
 	switch {
 	case strings.HasPrefix(kv.Key, state.ClustersPrefix):
-		var mc state.ManagedCluster
-		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
+		e, err := decodeCluster(kv)
+		if err != nil {
 			c.cfg.Logger.Error("controller", "err", err)
 			return
 		}
-		c.clusters[kv.Key] = &clusterEntry{mc: mc, rev: kv.ModRevision}
+		c.clusters[kv.Key] = e
 	case strings.HasPrefix(kv.Key, state.OperationsPrefix):
 		var op state.Operation
 		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
@@ -357,18 +411,69 @@ func (c *Controller) load(kv store.KV) {
 	}
 }
 
-// flush calls Apply when the table changed, then runs the writes that
-// must follow an applied table.
-func (c *Controller) flush(ctx context.Context) {
-	if c.dirty {
-		c.cfg.Apply(c.table())
-		c.dirty = false
-	}
-	post := c.post
-	c.post = nil
-	for _, f := range post {
+// flush applies the routes when they changed, then runs the store writes
+// that must follow an applied table, in order. When pending (nil: never)
+// reports store events waiting, it stops between two writes and leaves the
+// rest queued, so a burst of changes is applied without waiting for the
+// writes of the earlier ones (Run calls flush again when idle).
+func (c *Controller) flush(ctx context.Context, pending func() bool) {
+	c.apply()
+	for len(c.post) > 0 {
+		if ctx.Err() != nil || pending != nil && pending() {
+			return // stopping (a restart resumes them), or events first
+		}
+		f := c.post[0]
+		c.post[0] = nil
+		c.post = c.post[1:]
 		f(ctx)
 	}
+	c.post = nil
+}
+
+// apply passes the routes to Config.Apply (the whole table) or to
+// Config.ApplyChanges (what changed) when they changed.
+func (c *Controller) apply() {
+	if !c.dirty {
+		return
+	}
+	if c.full || c.cfg.ApplyChanges == nil {
+		c.cfg.Apply(c.table())
+	} else {
+		var set []Route
+		var remove []string
+		for key, id := range c.changed {
+			if r, ok := c.routes[key]; ok {
+				set = append(set, r)
+			} else {
+				remove = append(remove, id)
+			}
+		}
+		c.cfg.ApplyChanges(set, remove)
+	}
+	c.dirty, c.full = false, false
+	clear(c.changed)
+}
+
+// setRoute records key's new route.
+func (c *Controller) setRoute(key string, r Route) {
+	c.routes[key] = r
+	c.markChanged(key, r.ClusterID)
+}
+
+// dropRoute removes key's route, if any.
+func (c *Controller) dropRoute(key string) {
+	if r, ok := c.routes[key]; ok {
+		delete(c.routes, key)
+		c.markChanged(key, r.ClusterID)
+	}
+}
+
+func (c *Controller) markChanged(key, id string) {
+	if c.changed == nil {
+		c.changed = map[string]string{}
+	}
+	c.changed[key] = id
+	c.dirty = true
 }
 
 // table returns the routes sorted by cluster ID.

@@ -8,11 +8,19 @@
 // ranges, the resolved service tag's prefixes (one *allowlist.TagSet per tag
 // version, shared by every cluster that references it) and the configured
 // SystemRanges. A disabled list admits everyone; ["0.0.0.0/32"]
-// admits only SystemRanges. After every batch of changes it calls
-// Config.Apply with the whole route table, from the Run goroutine only, and
-// then moves Creating/Updating clusters and their operations to Succeeded
+// admits only SystemRanges. After a full listing (Restore, which a server
+// calls before its front door listens, or Run's first listing and any
+// after a compaction) it calls Config.Apply with the whole route table;
+// after every later batch of store events (those already queued, up to
+// 512, coalesced) it calls Config.ApplyChanges with the routes that
+// changed, or Apply again when ApplyChanges is nil; only from one
+// goroutine at a time. It then moves Creating/Updating clusters and their operations to Succeeded
 // (or Failed) and removes Deleting clusters, all with compare-and-swap
-// writes, so a restart resumes where it stopped. It also completes feature
+// writes, so a restart resumes where it stopped. Those writes yield to
+// store events waiting, so a burst of changes is enforced before the
+// writes of its first changes are done. Only the fields of a cluster
+// record the controller uses are decoded and kept; a write re-reads the
+// record. It also completes feature
 // registrations at their persisted deadlines.
 //
 // Fail closed, by routecompile's one rule: a tag that the catalog in force

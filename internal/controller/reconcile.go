@@ -65,10 +65,7 @@ func (c *Controller) reconcile(key string) {
 	mc := &e.mc
 	if mc.ProvisioningState == state.Deleting {
 		c.compiler.Forget(key)
-		if _, ok := c.routes[key]; ok {
-			delete(c.routes, key)
-			c.dirty = true
-		}
+		c.dropRoute(key)
 		rev := e.rev
 		c.post = append(c.post, c.claimed(key, func(ctx context.Context) { c.deleteCluster(ctx, key, rev) }))
 		return
@@ -84,8 +81,7 @@ func (c *Controller) reconcile(key string) {
 	want := Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
 		SNI: mc.FQDN, Allow: res.Allow, Version: version, Stopped: mc.Stopped(), KubernetesVersion: runningVersion(mc.KubernetesVersion)}
 	if !have || cur.Version != want.Version || cur.SNI != want.SNI || cur.Stopped != want.Stopped || cur.KubernetesVersion != want.KubernetesVersion {
-		c.routes[key] = want
-		c.dirty = true
+		c.setRoute(key, want)
 	}
 	pending := mc.AppliedGeneration < mc.Generation || (mc.ProvisioningState != state.Succeeded && mc.ProvisioningState != state.Failed)
 	if pending || !sameStatus(mc.Status, status) {
@@ -132,10 +128,18 @@ func (c *Controller) markFailed(ctx context.Context, key string, cause error) {
 	c.finishOps(key, mc.Generation, &state.OperationError{Code: "AllowlistCompileFailed", Message: cause.Error()})
 }
 
-// writeCluster writes mc over e with CAS. A conflict is not an error to
+// writeCluster writes mc's provisioning state, applied generation and
+// status over e's whole stored record (read again: e holds only the
+// fields the controller uses) with CAS. A conflict is not an error to
 // report: the newer write arrives through the watch.
 func (c *Controller) writeCluster(ctx context.Context, e *clusterEntry, mc *state.ManagedCluster) error {
-	b, err := state.Encode(mc)
+	full, err := c.fullRecord(ctx, mc.Key(), e)
+	if err != nil {
+		c.noteWriteError(mc.Key(), err)
+		return err
+	}
+	full.ProvisioningState, full.AppliedGeneration, full.Status = mc.ProvisioningState, mc.AppliedGeneration, mc.Status
+	b, err := state.Encode(&full)
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,16 @@ type Config struct {
 	// after the header); an IPv4 address, or an IPv6 /64. A connection beyond it is closed (reason
 	// source-limit); it evicts no one. Zero means max(4, MaxUndecided/16).
 	MaxUndecidedPerSource int
+
+	// RouteMetrics selects per-route series (the zero value,
+	// RouteMetricsPerRoute) or one aggregate set (RouteMetricsAggregate),
+	// for tables of many routes.
+	RouteMetrics RouteMetricsMode
+	// TopRefused, when positive, exports
+	// tagwall_gateway_top_refused_connections{route} for at most that many
+	// routes: those with the most not-authorized refusals, ranked at
+	// scrape time (a bounded series set whatever RouteMetrics is).
+	TopRefused int
 }
 
 // withDefaults validates c and fills its zero fields.

@@ -213,6 +213,7 @@ func (g *Gateway) deny(lc *liveConn, e *routeEntry, reason string, client netip.
 	g.closeLive(lc)
 	if e != nil && (reason == ReasonNotAuthorized || reason == ReasonClusterStopped) {
 		e.denied.Inc()
+		e.stats.refused.Add(1)
 	} else {
 		g.metrics.preRouteCounter(reason).Inc()
 	}

@@ -8,7 +8,7 @@
 // accept, before any read; from a trusted peer, a claimed client address
 // that no route admits is denied right after the PROXY header, before the
 // ClientHello is read (reason not-authorized, no route and no SNI in the
-// audit line); see table.setEarly for when this check is taken.
+// audit line); see listRefs.setEarly for when this check is taken.
 //
 // Every resource a stranger can grow is bounded (Config.MaxConns,
 // MaxUndecided with drop-oldest, MaxUndecidedPerSource, the audit queue).
@@ -21,10 +21,18 @@
 // admitted connection is spliced between the two raw *net.TCPConn with
 // io.Copy, so the kernel moves the bytes; the PROXY header is not forwarded.
 //
-// The routing table is immutable and swapped atomically by SetRoutes; the
-// connection path reads it through an atomic pointer and takes no lock on
-// it. After a swap, live connections the new table no longer admits are
-// closed (Config.RevokeExisting). The gateway fails closed: no route, a nil
+// The routing table is immutable and swapped atomically; the connection
+// path reads it through an atomic pointer and takes no lock on it, and its
+// lookup (a hash of the server name picks one of tableShards maps) does
+// not allocate. SetRoutes builds a whole table; UpdateRoutes sets and
+// removes a few routes by copying only the shards they touch, so one
+// cluster's change costs the same in a table of 100 routes or 100,000.
+// After a swap, live connections the new table no longer admits are
+// closed (Config.RevokeExisting): after SetRoutes every connection is
+// looked at, after UpdateRoutes those of the changed routes. Per-route
+// metric series are optional (Config.RouteMetrics): with
+// RouteMetricsAggregate the series are summed over the routes and
+// Config.TopRefused bounds the per-route refusal series. The gateway fails closed: no route, a nil
 // allowlist, an unreadable ClientHello or an unparsable client address
 // mean deny. Shutdown stops accepting, lets live connections finish until
 // its context ends, then closes them.

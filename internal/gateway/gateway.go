@@ -27,6 +27,9 @@ type Gateway struct {
 	states  sync.Pool    // *connState
 	auditW  *auditWriter // nil: the Logger drops INFO, no audit
 
+	routesMu sync.Mutex // serializes SetRoutes and UpdateRoutes
+	refs     listRefs   // the table in force's list counts; guarded by routesMu
+
 	// Workers: goroutines that outlive one connection, so their grown
 	// stacks are reused (see spawn).
 	work     chan func()
@@ -53,7 +56,7 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new gateway: %w", err)
 	}
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.RouteMetrics)
 	if err != nil {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
@@ -71,6 +74,11 @@ func New(cfg Config) (*Gateway, error) {
 	if err := g.registerLimitMetrics(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("new gateway: register metrics: %w", err)
 	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(newRoutesCollector(g, cfg.TopRefused)); err != nil {
+			return nil, fmt.Errorf("new gateway: register metrics: %w", err)
+		}
+	}
 	switch {
 	case cfg.Audit != nil:
 		g.auditW = newAuditWriter(cfg.Audit, cfg.AuditFlushInterval, m.auditDropped, m.auditCollapsed)
@@ -80,37 +88,8 @@ func New(cfg Config) (*Gateway, error) {
 	g.opts.set(cfg.RevokeExisting, cfg.AuditAllowed)
 	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
-	g.table.Store(&table{bySNI: map[string]*routeEntry{}, byName: map[string]*routeEntry{}})
+	g.table.Store(&table{})
 	return g, nil
-}
-
-// SetRoutes swaps in a new routing table atomically: connections accepted
-// afterwards are decided with routes. Unless Config.RevokeExisting is false,
-// live connections that the new table no longer admits (their route is gone
-// or its list excludes their client) are then closed. Routes that repeat an
-// earlier route's Name or SNI are ignored and logged. The metric series of
-// routes that are gone are removed.
-func (g *Gateway) SetRoutes(routes []Route) {
-	t, dups := g.buildTable(routes)
-	for _, d := range dups {
-		g.log.Warn("set routes: duplicate route ignored", "route", d)
-	}
-	old := g.table.Swap(t)
-	g.metrics.publish(t)
-	g.metrics.forget(old, t)
-	if g.opts.revoke.Load() {
-		g.revoke(t)
-	}
-}
-
-// Routes returns the routes in force, in no particular order.
-func (g *Gateway) Routes() []Route {
-	t := g.table.Load()
-	out := make([]Route, 0, len(t.byName))
-	for _, e := range t.byName {
-		out = append(out, e.Route)
-	}
-	return out
 }
 
 // Serve accepts connections on ln until Shutdown, when it returns

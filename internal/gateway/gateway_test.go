@@ -220,16 +220,14 @@ func TestEarlyTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tab, _ := g.buildTable(tt.routes)
+			tab, _, _ := g.buildTable(tt.routes)
 			if tab.early != tt.early || len(tab.lists) != tt.lists {
 				t.Fatalf("early = %v with %d lists, want %v with %d", tab.early, len(tab.lists), tt.early, tt.lists)
 			}
 			for _, s := range addrs {
 				addr := netip.MustParseAddr(s)
 				anyAdmits := false
-				for _, e := range tab.byName {
-					anyAdmits = anyAdmits || e.admits(addr)
-				}
+				tab.byName.each(func(e *routeEntry) { anyAdmits = anyAdmits || e.admits(addr) })
 				want := tt.early && !anyAdmits
 				if got := tab.earlyDenies(addr); got != want {
 					t.Errorf("earlyDenies(%s) = %v, want %v", s, got, want)

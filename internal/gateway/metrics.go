@@ -46,10 +46,16 @@ type metrics struct {
 	denyConnLimit, denyEvicted, denySourceLimit                                            prometheus.Counter
 	auditDropped, auditCollapsed                                                           prometheus.Counter
 	limits                                                                                 *prometheus.GaugeVec // limit
+
+	perRoute bool        // Config.RouteMetrics is RouteMetricsPerRoute
+	agg      *routeEntry // the shared handles of every route when !perRoute
+	// aggStopped counts the refusals of stopped routes when !perRoute.
+	aggStopped prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, mode RouteMetricsMode) (*metrics, error) {
 	m := &metrics{
+		perRoute: mode == RouteMetricsPerRoute,
 		conns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tagwall_gateway_connections_total",
 			Help: "Connections decided, by route, decision and reason.",
@@ -103,6 +109,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.denyConnLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonConnLimit)
 	m.denyEvicted = m.conns.WithLabelValues("", DecisionDenied, ReasonEvicted)
 	m.denySourceLimit = m.conns.WithLabelValues("", DecisionDenied, ReasonSourceLimit)
+	if !m.perRoute {
+		m.agg = m.resolve(Route{Name: AggregateRoute})
+		m.aggStopped = m.conns.WithLabelValues(AggregateRoute, DecisionDenied, ReasonClusterStopped)
+	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.conns, m.active, m.bytes, m.decision, m.version, m.prefixes, m.revoked, m.tags,
 			m.auditDropped, m.auditCollapsed, m.limits} {
@@ -138,54 +148,6 @@ func (m *metrics) preRouteCounter(reason string) prometheus.Counter {
 		return m.denySourceLimit
 	default:
 		return m.denyBadHello
-	}
-}
-
-// entry resolves a route's metric handles and publishes its version.
-func (m *metrics) entry(r Route) *routeEntry {
-	deniedReason := ReasonNotAuthorized
-	if r.Stopped {
-		deniedReason = ReasonClusterStopped
-	}
-	return &routeEntry{
-		Route:    r,
-		allowed:  m.conns.WithLabelValues(r.Name, DecisionAllowed, ReasonAuthorized),
-		denied:   m.conns.WithLabelValues(r.Name, DecisionDenied, deniedReason),
-		dialErr:  m.conns.WithLabelValues(r.Name, DecisionError, ReasonUpstreamUnreachable),
-		revoked:  m.revoked.WithLabelValues(r.Name),
-		active:   m.active.WithLabelValues(r.Name),
-		bytesUp:  m.bytes.WithLabelValues(r.Name, "upstream"),
-		bytesDwn: m.bytes.WithLabelValues(r.Name, "downstream"),
-	}
-}
-
-// publish replaces the per-route version and prefix gauges with t's.
-func (m *metrics) publish(t *table) {
-	m.version.Reset()
-	m.prefixes.Reset()
-	for name, e := range t.byName {
-		m.version.WithLabelValues(name, e.Version).Set(1)
-		m.prefixes.WithLabelValues(name).Set(float64(e.Prefixes))
-	}
-}
-
-// forget removes the per-route series of the routes of old that t no
-// longer has, so deleted clusters do not stay in /metrics forever. A
-// connection still live on such a route counts into handles no longer
-// exported.
-func (m *metrics) forget(old, t *table) {
-	if old == nil {
-		return
-	}
-	for name := range old.byName {
-		if _, ok := t.byName[name]; ok {
-			continue
-		}
-		l := prometheus.Labels{"route": name}
-		m.conns.DeletePartialMatch(l)
-		m.active.DeletePartialMatch(l)
-		m.bytes.DeletePartialMatch(l)
-		m.revoked.DeletePartialMatch(l)
 	}
 }
 

@@ -127,13 +127,19 @@ func (r *registry) each(fn func(*liveConn)) {
 }
 
 // revoke closes the admitted connections that t does not admit: their
-// route is gone from t (by name) or its list excludes their client.
-func (g *Gateway) revoke(t *table) {
+// route is gone from t (by name) or its list excludes their client. With
+// names non-nil only the connections of the routes named are looked at.
+func (g *Gateway) revoke(t *table, names map[string]struct{}) {
 	g.live.each(func(lc *liveConn) {
 		if lc.route == nil || lc.closed {
 			return
 		}
-		e := t.byName[lc.route.Name]
+		if names != nil {
+			if _, ok := names[lc.route.Name]; !ok {
+				return
+			}
+		}
+		e := t.byName.get(lc.route.Name)
 		if e.admits(lc.addr) {
 			return
 		}

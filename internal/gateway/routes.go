@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"net/netip"
-	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tagwall/tagwall/internal/allowlist"
@@ -41,6 +41,14 @@ type routeEntry struct {
 	active   prometheus.Gauge
 	bytesUp  prometheus.Counter // client → upstream
 	bytesDwn prometheus.Counter // upstream → client
+	// stats outlives updates of the route (same Name): its refusal count
+	// ranks the routes for the top-N series.
+	stats *routeStats
+}
+
+// routeStats counts what a route saw across its versions.
+type routeStats struct {
+	refused atomic.Uint64 // not-authorized denials
 }
 
 // admits reports whether the route lets client in. A nil list or a
@@ -49,116 +57,105 @@ func (r *routeEntry) admits(client netip.Addr) bool {
 	return r != nil && !r.Stopped && r.Allow != nil && r.Allow.Contains(client)
 }
 
-// table is one immutable routing table; SetRoutes swaps whole tables.
-type table struct {
-	bySNI  map[string]*routeEntry
-	byName map[string]*routeEntry
-	def    *routeEntry // the route with SNI ""
-
-	// early: an address none of lists admits is denied before its
-	// ClientHello is read (see earlyDenies). Set only when every route
-	// has a list, none admits everyone, and there are at most
-	// maxEarlyLists distinct lists.
-	early bool
-	lists []*allowlist.List // distinct Allow lists of the routes
+// SetRoutes swaps in a new routing table atomically: connections accepted
+// afterwards are decided with routes. Unless Config.RevokeExisting is false,
+// live connections that the new table no longer admits (their route is gone
+// or its list excludes their client) are then closed. Routes that repeat an
+// earlier route's Name or SNI are ignored and logged. The metric series of
+// routes that are gone are removed. It costs time in proportion to the
+// routes: UpdateRoutes changes a few.
+func (g *Gateway) SetRoutes(routes []Route) {
+	g.routesMu.Lock()
+	defer g.routesMu.Unlock()
+	t, refs, dups := g.buildTable(routes)
+	for _, d := range dups {
+		g.log.Warn("set routes: duplicate route ignored", "route", d)
+	}
+	old := g.table.Swap(t)
+	g.refs = refs
+	g.metrics.publish(old, t)
+	if g.opts.revoke.Load() {
+		g.revoke(t, nil)
+	}
 }
 
-// maxEarlyLists bounds the Contains calls the early check makes per
-// connection; a larger table decides after the ClientHello only.
-const maxEarlyLists = 16
-
-// earlyDenies reports whether no route of t admits client, so the
-// connection can be refused before its ClientHello. It is false whenever
-// the early check is off for t.
-func (t *table) earlyDenies(client netip.Addr) bool {
-	if !t.early {
-		return false
-	}
-	for _, l := range t.lists {
-		if l.Contains(client) {
-			return false
-		}
-	}
-	return true
-}
-
-// setEarly decides whether t takes the early check and collects its lists.
-// A table with no route, a nil-Allow (deny-all) route or an allow-all
-// route keeps deciding after the ClientHello, so its denials name the
-// route (or no-route) as before.
-func (t *table) setEarly() {
-	t.early, t.lists = false, nil
-	if len(t.byName) == 0 {
+// UpdateRoutes changes the routes in force: it adds or replaces (by Name)
+// the routes of set and removes the routes named in remove, in one atomic
+// swap, copying only the parts of the table they touch, so its cost does
+// not grow with the table. A name in both set and remove is set. A route
+// of set whose SNI another route holds is ignored and logged (the route
+// of that name, if any, stays as it was); within set the last route of a
+// name wins. Unless Config.RevokeExisting is false, live connections of
+// the changed and removed routes that the new table no longer admits are
+// then closed; other connections are not looked at again. The metric
+// series of removed routes are removed.
+func (g *Gateway) UpdateRoutes(set []Route, remove []string) {
+	if len(set) == 0 && len(remove) == 0 {
 		return
 	}
-	var lists []*allowlist.List
-	for _, e := range t.byName {
-		if e.Allow == nil || e.Stopped || e.Allow.AllowsAll() {
-			return
+	g.routesMu.Lock()
+	defer g.routesMu.Unlock()
+	ed := editOf(g.table.Load())
+	changed := make(map[string]struct{}, len(set)+len(remove))
+	for _, r := range set {
+		changed[r.Name] = struct{}{}
+	}
+	var gone, replaced, added []*routeEntry
+	for _, name := range remove {
+		if _, isSet := changed[name]; isSet {
+			continue
 		}
-		if !slices.Contains(lists, e.Allow) {
-			if len(lists) == maxEarlyLists {
-				return
-			}
-			lists = append(lists, e.Allow)
+		if e := ed.t.byName.get(name); e != nil {
+			ed.remove(e)
+			g.refs.remove(e)
+			gone = append(gone, e)
+			changed[name] = struct{}{}
 		}
 	}
-	t.early, t.lists = true, lists
-}
-
-// lookup finds the route for a server name: the exact (ASCII
-// case-insensitive) match, else the default route. It does not allocate.
-func (t *table) lookup(sni []byte) *routeEntry {
-	if len(sni) > 0 && len(sni) <= maxServerNameLen {
-		var lower [maxServerNameLen]byte
-		name := sni
-		for i, c := range sni {
-			if 'A' <= c && c <= 'Z' {
-				n := copy(lower[:], sni)
-				for j := i; j < n; j++ {
-					if b := lower[j]; 'A' <= b && b <= 'Z' {
-						lower[j] = b + ('a' - 'A')
-					}
-				}
-				name = lower[:n]
-				break
-			}
-		}
-		if r, ok := t.bySNI[string(name)]; ok {
-			return r
-		}
-	}
-	return t.def
-}
-
-// buildTable resolves routes into a table. Duplicates keep the first route
-// with that SNI or name; the rest are reported in dups.
-func (g *Gateway) buildTable(routes []Route) (t *table, dups []string) {
-	t = &table{bySNI: make(map[string]*routeEntry, len(routes)), byName: make(map[string]*routeEntry, len(routes))}
-	for _, r := range routes {
+	for _, r := range set {
 		r.SNI = strings.ToLower(r.SNI)
-		if _, ok := t.byName[r.Name]; ok {
-			dups = append(dups, "name "+r.Name)
+		prev := ed.t.byName.get(r.Name)
+		if h := ed.t.holder(r.SNI); h != nil && h.Name != r.Name {
+			g.log.Warn("update routes: duplicate route ignored", "route", "sni "+r.SNI, "name", r.Name)
 			continue
 		}
-		if _, ok := t.bySNI[r.SNI]; ok || (r.SNI == "" && t.def != nil) {
-			dups = append(dups, "sni "+r.SNI)
-			continue
+		if prev != nil {
+			ed.remove(prev)
+			g.refs.remove(prev)
+			replaced = append(replaced, prev)
 		}
-		e := g.metrics.entry(r)
-		if ap, err := netip.ParseAddrPort(r.Upstream); err == nil {
-			e.upAddr = netip.AddrPortFrom(ap.Addr().WithZone(""), ap.Port())
-			if ap.Addr().Zone() != "" {
-				e.upAddr = netip.AddrPort{} // zoned: let the dialer resolve the zone
-			}
-		}
-		t.byName[r.Name] = e
-		if r.SNI == "" {
-			t.def = e
-		} else {
-			t.bySNI[r.SNI] = e
-		}
+		e := g.newEntry(r, prev)
+		ed.put(e)
+		g.refs.add(e)
+		added = append(added, e)
 	}
-	t.setEarly()
-	return t, dups
+	g.refs.setEarly(ed.t)
+	g.table.Store(ed.t)
+	g.metrics.update(added, replaced, gone)
+	if g.opts.revoke.Load() {
+		g.revoke(ed.t, changed)
+	}
+}
+
+// Routes returns the routes in force, in no particular order.
+func (g *Gateway) Routes() []Route {
+	t := g.table.Load()
+	out := make([]Route, 0, t.n)
+	t.byName.each(func(e *routeEntry) { out = append(out, e.Route) })
+	return out
+}
+
+// RouteCount returns the number of routes in force.
+func (g *Gateway) RouteCount() int { return g.table.Load().n }
+
+// Check reports the route the table in force picks for a server name
+// (the exact match, else the default route; "" for none) and whether its
+// list admits client, as a connection's decision would (without the
+// early check, which never contradicts it). It is for probes and tests.
+func (g *Gateway) Check(sni string, client netip.Addr) (route string, admitted bool) {
+	e := g.table.Load().lookup([]byte(sni))
+	if e == nil {
+		return "", false
+	}
+	return e.Name, e.admits(client.Unmap())
 }

@@ -29,6 +29,7 @@ const (
 	DefaultMaxAPIConnections     = 1024
 	DefaultMaxMetricsConnections = 64
 	DefaultShutdownTimeout       = 4 * time.Second
+	DefaultMetricsTopRefused     = 10
 )
 
 // Config is everything `tagwall serve` is told. Zero fields take defaults.
@@ -119,6 +120,17 @@ type Config struct {
 	// 980 resource groups), negative means no limit.
 	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
 	ExtraLocations                                               []string
+
+	// MetricsPerCluster exports the front door's connection, byte,
+	// revocation, allowlist-version and prefix series per cluster (9 a
+	// cluster). By default they are summed over the clusters (route="*")
+	// so /metrics does not grow with the fleet.
+	MetricsPerCluster bool
+	// MetricsTopRefused is the number of clusters with the most refused
+	// connections exported as tagwall_gateway_top_refused_connections
+	// (a bounded series set); default DefaultMetricsTopRefused, negative
+	// for none.
+	MetricsTopRefused int
 
 	// KubeAPIServer, when set, is the kube-apiserver binary that serves
 	// each cluster instead of a stand-in (a real Kubernetes API and its
@@ -259,6 +271,12 @@ func (c *Config) setLimitDefaults() {
 	dur(&c.APIWriteTimeout, DefaultAPIWriteTimeout)
 	dur(&c.APIIdleTimeout, DefaultAPIIdleTimeout)
 	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	switch {
+	case c.MetricsTopRefused == 0:
+		c.MetricsTopRefused = DefaultMetricsTopRefused
+	case c.MetricsTopRefused < 0:
+		c.MetricsTopRefused = 0
+	}
 	if c.MaxAPIConnections <= 0 {
 		c.MaxAPIConnections = DefaultMaxAPIConnections
 	}

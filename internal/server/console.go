@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/console"
@@ -73,20 +74,43 @@ func (m *Main) noteRoutes(gw []gateway.Route) {
 		return
 	}
 	names := make([]string, len(gw))
-	routes := make(map[string]console.Route, len(gw))
 	for i, r := range gw {
 		names[i] = r.Name
-		routes[strings.ToLower(r.Name)] = console.Route{Name: r.Name, Allow: r.Allow}
 	}
 	m.rec.SetRoutes(names)
-	m.uiRoutes.Store(&routes)
 }
 
-func (m *Main) consoleRoutes() map[string]console.Route {
-	if p := m.uiRoutes.Load(); p != nil {
-		return *p
+// syncRecorder gives the recorder the routes in force at most once a
+// second after routes were removed (applyChanges), so an incremental
+// change never costs a pass over every route; a new route's history is
+// added at its first decision. It runs until Close.
+func (m *Main) syncRecorder() {
+	if m.rec == nil {
+		return
 	}
-	return nil
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+			if m.recStale.Swap(false) {
+				m.noteRoutes(m.gw.Routes())
+			}
+		}
+	}
+}
+
+// consoleRoutes is the routes in force for the console, read at the
+// console's request.
+func (m *Main) consoleRoutes() map[string]console.Route {
+	routes := m.gw.Routes()
+	out := make(map[string]console.Route, len(routes))
+	for _, r := range routes {
+		out[strings.ToLower(r.Name)] = console.Route{Name: r.Name, Allow: r.Allow}
+	}
+	return out
 }
 
 // serveTags is the console's view of the service-tag sources.

@@ -19,6 +19,17 @@
 // moment a part stops. Close stops it all gracefully within
 // Config.ShutdownTimeout. A Main is used once.
 //
+// A restart is no outage: New lists the store and installs every stored
+// cluster's route (controller.Restore: compiled lists, tag sets shared by
+// tag version) before the front door listens and before the metrics
+// listener serves /readyz, which also stays unready until the controller
+// has applied a full listing. Stand-ins are made at a cluster's first
+// connection (standin.Lazy), so a route costs no certificate, goroutine or
+// descriptor while idle. The front door's metric series are summed over
+// the clusters unless Config.MetricsPerCluster, with the
+// Config.MetricsTopRefused clusters refusing the most as a bounded series
+// set (internal/server/scale_test.go measures it all; docs/bench/scale.md).
+//
 // The data dir holds everything that must survive a restart:
 //
 //	tagwall.db             the bbolt store (desired state)

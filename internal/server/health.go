@@ -36,6 +36,13 @@ func (m *Main) checks(ctx context.Context) (lines []check, ready bool) {
 	} else {
 		lines = append(lines, pc)
 	}
+	switch {
+	case m.ctrl == nil:
+	case !m.ctrl.Synced():
+		lines, ready = append(lines, check{"routes", false, "not restored from the store yet (the front door refuses the clusters it has no route for)"}), false
+	default:
+		lines = append(lines, check{"routes", true, fmt.Sprintf("%d in force", m.routeCount.Load())})
+	}
 	if rev, err := m.store.Revision(ctx); err != nil {
 		lines, ready = append(lines, check{"store", false, err.Error()}), false
 		// Fail static: the front door keeps what it had (see storeDown).
@@ -104,7 +111,7 @@ var (
 	descClusters = prometheus.NewDesc("tagwall_controller_routes",
 		"Number of cluster routes the controller last applied to the front door.", nil, nil)
 	descStandins = prometheus.NewDesc("tagwall_standin_servers",
-		"Number of in-process stand-in API servers (one per cluster not served by an --upstream).", nil, nil)
+		"Number of clusters served by an in-process stand-in API server (one per cluster not served by an --upstream; each is made at its cluster's first connection).", nil, nil)
 	descStoreUp = prometheus.NewDesc("tagwall_store_up",
 		"1 when the last store probe (every second) succeeded, else 0; while 0 the front door keeps enforcing the last state it applied.",
 		[]string{"backend"}, nil)

@@ -52,7 +52,7 @@ func (m *Main) syncKube(routes []controller.Route) map[string]string {
 		want = append(want, kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI), CA: cred.CA})
 	}
 	addrs, err := m.kube.Sync(want)
-	m.logStandinErr(err)
+	m.logKubeErr(err)
 	return addrs
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -63,12 +64,16 @@ type Main struct {
 	apiSrv, metricsSrv     *http.Server
 	gwDone                 chan struct{}
 
-	rec      *console.Recorder                        // the console's decision history (nil: console off)
-	uiRoutes atomic.Pointer[map[string]console.Route] // applied routes, for the console
+	rec      *console.Recorder // the console's decision history (nil: console off)
+	recStale atomic.Bool       // routes were removed since rec's last SetRoutes
+
+	restoredAt time.Time // when New had the stored routes in force (zero: not restored)
 
 	reg            *prometheus.Registry
 	routeCount     atomic.Int64
-	lastStandinErr string // the last fleet error logged (controller goroutine only)
+	standinErrMu   sync.Mutex
+	lastStandinErr string // the last stand-in error logged
+	lastKubeErr    string // the last kube fleet error logged (controller goroutine only)
 	closeOnce      sync.Once
 	closeErr       error
 }
@@ -113,6 +118,7 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.creds = m.newCreds()
 	m.fleet = standin.NewFleet(m.provisionStandin)
+	m.fleet.OnError(m.logStandinErr)
 	if err := m.startKube(); err != nil {
 		return err
 	}
@@ -121,6 +127,7 @@ func (m *Main) start(ctx context.Context) error {
 	if err := m.startGateway(); err != nil {
 		return err
 	}
+	m.wg.Go(m.syncRecorder)
 	if err := m.startControlPlane(ctx); err != nil {
 		return err
 	}
@@ -151,6 +158,8 @@ func (m *Main) startGateway() error {
 		MaxConns:              m.cfg.MaxConns,
 		MaxUndecided:          m.cfg.MaxUndecided,
 		MaxUndecidedPerSource: m.cfg.MaxUndecidedPerSource,
+		RouteMetrics:          m.routeMetrics(),
+		TopRefused:            m.cfg.MetricsTopRefused,
 		Decisions:             m.decisions(),
 	})
 	if err != nil {
@@ -165,9 +174,13 @@ func (m *Main) startGateway() error {
 func (m *Main) startControlPlane(ctx context.Context) error {
 	var current func() *servicetag.Catalog
 	if !m.cfg.DisableController {
+		var changes func([]controller.Route, []string)
+		if m.kube == nil { // the kube fleet syncs with the whole table
+			changes = m.applyChanges
+		}
 		ctrl, err := controller.New(controller.Config{
 			Store: m.store, Catalog: func() *servicetag.Catalog { return current() }, SystemRanges: m.cfg.SystemRanges,
-			Apply: m.apply, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
+			Apply: m.apply, ApplyChanges: changes, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
 			Claims: m.dist.claims,
 		})
 		if err != nil {
@@ -180,6 +193,7 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 	}
 	current = m.tags.Current
 	m.startTags(ctx)
+	m.restoreRoutes(ctx)
 	ln, err := gateway.Listen(context.Background(), "tcp", m.cfg.GatewayAddr) // no keepalive setsockopts per accepted connection
 	if err != nil {
 		return fmt.Errorf("listen front door %s: %w", m.cfg.GatewayAddr, err)
@@ -199,6 +213,32 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 		m.wg.Go(func() { m.stopped(partController, m.ctrl.Run(m.ctx)) })
 	}
 	return nil
+}
+
+// restoreRoutes applies the stored clusters' routes before the front door
+// listens, so a restart never refuses a client the store admits. When the
+// store cannot be listed the front door starts without them (failing
+// closed) and the controller lists again as it runs; /readyz stays
+// unready until it has (see checks).
+func (m *Main) restoreRoutes(ctx context.Context) {
+	if m.ctrl == nil {
+		return
+	}
+	start := time.Now()
+	if err := m.ctrl.Restore(ctx); err != nil {
+		m.log.Warn("restore routes from the store: the front door starts without them until the controller lists the store", "err", err)
+		return
+	}
+	m.restoredAt = time.Now()
+	m.log.Info("restored routes from the store", "routes", m.routeCount.Load(), "took", m.restoredAt.Sub(start).Round(time.Millisecond))
+}
+
+// routeMetrics is the front door's per-route metrics mode.
+func (m *Main) routeMetrics() gateway.RouteMetricsMode {
+	if m.cfg.MetricsPerCluster {
+		return gateway.RouteMetricsPerRoute
+	}
+	return gateway.RouteMetricsAggregate
 }
 
 func (m *Main) writeClientConfig() error {

@@ -13,7 +13,9 @@ import (
 // TestDeletedClusterSeriesRemoved: once a cluster is deleted, /metrics has
 // no series labelled with its route.
 func TestDeletedClusterSeriesRemoved(t *testing.T) {
-	m := start(t, testConfig(t, t.TempDir()))
+	cfg := testConfig(t, t.TempDir())
+	cfg.MetricsPerCluster = true
+	m := start(t, cfg)
 	s := newSeed(t, m)
 	s.createGroup(t)
 	putClusters(t, s, 0, 2)
@@ -61,5 +63,50 @@ func TestDeletedClusterSeriesRemoved(t *testing.T) {
 	}
 	if other := fmt.Sprintf("route=%q", arm.ManagedClusterID(m.Subscription(), rg, "c001")); !strings.Contains(func() string { _, b := scrape(t, m, "/metrics"); return b }(), other) {
 		t.Fatal("the other cluster's series went too")
+	}
+}
+
+// TestMetricsAggregatedByDefault: without MetricsPerCluster no front-door
+// series names a cluster except the bounded top-refused set, and the
+// route count is exported.
+func TestMetricsAggregatedByDefault(t *testing.T) {
+	m := start(t, testConfig(t, t.TempDir()))
+	s := newSeed(t, m)
+	s.createGroup(t)
+	putClusters(t, s, 0, 3)
+	// 8.8.8.8 is some cluster's client, so c000's route (not the early
+	// check) refuses it.
+	if err := putCluster(t, s, "other", "8.8.8.8"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "4 routes", func() error {
+		if n := m.routeCount.Load(); n != 4 {
+			return fmt.Errorf("%d routes", n)
+		}
+		return nil
+	})
+	id := arm.ManagedClusterID(m.Subscription(), rg, "c000")
+	fqdn := ""
+	for _, r := range m.gw.Routes() {
+		if strings.EqualFold(r.Name, id) {
+			fqdn = r.SNI
+		}
+	}
+	cred, err := m.creds.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = frontDoorGet(m.GatewayAddr(), "8.8.8.8", fqdn, cred.CA.CertPEM, "/version")
+	_, body := scrape(t, m, "/metrics")
+	for l := range strings.SplitSeq(body, "\n") {
+		if strings.Contains(l, "/subscriptions/") && !strings.HasPrefix(l, "tagwall_gateway_top_refused_connections{") {
+			t.Errorf("per-cluster series by default: %s", l)
+		}
+	}
+	for _, want := range []string{"tagwall_gateway_routes 4", `tagwall_gateway_connections_total{decision="denied",reason="not-authorized",route="*"} 1`,
+		fmt.Sprintf("tagwall_gateway_top_refused_connections{route=%q} 1", id)} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

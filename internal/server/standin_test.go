@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/standin"
 	"github.com/tagwall/tagwall/internal/testutil"
 )
 
@@ -159,24 +160,21 @@ func TestStandinConnectionRevoked(t *testing.T) {
 }
 
 // TestStandinErrorLoggedOnce: a stand-in that cannot be made is retried at
-// every apply but logged as an error once, until the error changes.
+// every connection but logged as an error once, until the error changes.
 func TestStandinErrorLoggedOnce(t *testing.T) {
 	var buf testutil.SyncBuffer
 	m := &Main{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	bad := errors.New(`new stand-in api server "x": bad name`)
+	c := standin.Cluster{ID: "/x", FQDN: "x"}
 	for range 3 {
-		m.logStandinErr(bad)
+		m.logStandinErr(c, bad)
 	}
-	m.logStandinErr(nil)
-	m.logStandinErr(nil)
+	m.logStandinErr(c, errors.New("another"))
 	out := buf.String()
-	if n := strings.Count(out, "level=ERROR"); n != 1 {
-		t.Fatalf("%d error records, want 1:\n%s", n, out)
+	if n := strings.Count(out, "level=ERROR"); n != 2 {
+		t.Fatalf("%d error records, want 2:\n%s", n, out)
 	}
 	if n := strings.Count(out, "still failing"); n != 2 {
 		t.Fatalf("%d debug records, want 2:\n%s", n, out)
-	}
-	if n := strings.Count(out, "made again"); n != 1 {
-		t.Fatalf("%d recovery records, want 1:\n%s", n, out)
 	}
 }

@@ -19,5 +19,8 @@
 // with clusters. Its HTTP server's own errors (TLS handshake errors) go to
 // Config.Logger at debug level. A Fleet keeps one Server per cluster: Sync
 // makes servers for clusters that appeared and closes those of clusters
-// that went. Server and Fleet are safe for concurrent use.
+// that went; Lazy instead registers a handle that makes the cluster's
+// Server (its certificate) at its first connection, so an idle cluster
+// costs a small struct and nothing else. Server, Lazy and Fleet are safe
+// for concurrent use.
 package standin

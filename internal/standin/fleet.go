@@ -12,12 +12,15 @@ type Cluster struct {
 	KubernetesVersion string
 }
 
-// Fleet keeps one stand-in Server per cluster.
+// Fleet keeps one stand-in Server per cluster: made at once (Sync) or at
+// the cluster's first connection (Lazy).
 type Fleet struct {
 	provision func(Cluster) (Config, error)
+	onError   func(Cluster, error)
 
 	mu      sync.Mutex
 	servers map[string]*fleetEntry
+	lazies  map[string]*Lazy
 	closed  bool
 }
 
@@ -29,7 +32,7 @@ type fleetEntry struct {
 // NewFleet returns an empty Fleet; provision supplies each new cluster's
 // Config (its CA and token).
 func NewFleet(provision func(Cluster) (Config, error)) *Fleet {
-	return &Fleet{provision: provision, servers: map[string]*fleetEntry{}}
+	return &Fleet{provision: provision, servers: map[string]*fleetEntry{}, lazies: map[string]*Lazy{}}
 }
 
 // Sync makes the set of servers equal clusters: it makes the missing ones,
@@ -93,11 +96,12 @@ func (f *Fleet) Server(id string) (*Server, bool) {
 	return nil, false
 }
 
-// Len returns the number of servers.
+// Len returns the number of clusters the fleet serves (by Sync or Lazy),
+// started or not.
 func (f *Fleet) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.servers)
+	return len(f.servers) + len(f.lazies)
 }
 
 // Close stops every server; Sync fails afterwards.
@@ -108,6 +112,10 @@ func (f *Fleet) Close() error {
 	for id, e := range f.servers {
 		_ = e.srv.Close()
 		delete(f.servers, id)
+	}
+	for id, l := range f.lazies {
+		l.close()
+		delete(f.lazies, id)
 	}
 	return nil
 }
