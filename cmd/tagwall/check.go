@@ -26,21 +26,25 @@ type checkResult struct {
 }
 
 func newCheckCmd() *cobra.Command {
-	var ranges, out string
-	var src documentFlags
+	var ranges, out, cloud string
+	var sources []string
 	var standalone bool
 	cmd := &cobra.Command{
-		Use:   "check IP --ranges LIST [--source PATH|URL | --cloud CLOUD]",
+		Use:   "check IP --ranges LIST [--source PATH|URL]... [--cloud CLOUD]",
 		Short: "Decide whether an address may reach an API server protected by an authorized-ranges list",
 		Long: `check applies an authorized-ranges list (for example "AzureCloud,20.20.20.20") to one
 address and says allowed or denied, and why: the entry that matched, and for a service
 tag the tag's matching prefix.
 
 By default the managed API's server rules apply (global addresses only, at most one
-service tag); --standalone applies the standalone gateway's (private ranges and several
-tags allowed). Service tags resolve against --source, or with no --source against the
-snapshot embedded in this binary (Azure Public unless --cloud says otherwise; check says
-so on stderr). The list is compiled by the route compiler serve and the gateway use.
+Azure service tag), as for a subscription with both preview features in force
+(EnableServiceTagAuthorizedIPPreview, and EnableExternalServiceTagsPreview: other clouds'
+tags, up to 4 tags in all); --standalone applies the standalone gateway's (private ranges
+and any number of tags). Service tags resolve against every --source (Azure's documents or
+other clouds' feeds, merged into one catalog: a name two documents define is an error), or
+with no --source against the snapshots embedded in this binary (Azure Public unless --cloud
+says otherwise, and GitHub meta; check says so on stderr). The list is compiled by the
+route compiler serve and the gateway use.
 
 Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse).`,
 		Args: cobra.ExactArgs(1),
@@ -57,11 +61,9 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 			}
 			var cat *servicetag.Catalog
 			if needsTags(ranges) {
-				doc, _, err := src.load(cmd)
-				if err != nil {
+				if cat, err = mergedCatalog(cmd, sources, cloud); err != nil {
 					return err
 				}
-				cat = servicetag.NewCatalog(doc)
 			}
 			list, spec, err := compileCheck(ranges, standalone, cat)
 			if err != nil {
@@ -91,7 +93,8 @@ Exit status: 0 allowed, 1 denied, 2 bad input (including a list the rules refuse
 		},
 	}
 	cmd.Flags().StringVar(&ranges, "ranges", "", `authorized ranges, comma-separated ("" disables the restriction)`)
-	src.register(cmd)
+	sourcesFlag(cmd, &sources)
+	cmd.Flags().StringVar(&cloud, "cloud", servicetag.CloudPublic, "with no --source, the embedded Azure snapshot's cloud: Public, AzureGovernment or China")
 	cmd.Flags().BoolVar(&standalone, "standalone", false, "apply the standalone gateway's rules instead of the managed API's")
 	outputFlag(cmd, &out)
 	return cmd
@@ -132,7 +135,7 @@ func needsTags(ranges string) bool {
 // with routecompile, the compiler of serve and the gateway (no system
 // ranges: check has no cluster egress, so 0.0.0.0/32 admits nobody).
 func compileCheck(ranges string, standalone bool, cat *servicetag.Catalog) (*allowlist.List, rangespec.Spec, error) {
-	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true}
+	opt := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: true, ExternalTagsEnabled: true}
 	if standalone {
 		opt.Mode = rangespec.ModeStandalone
 	}

@@ -191,7 +191,7 @@ func TestCheck(t *testing.T) {
 		{"white space disables as az sends it", []string{"8.8.8.8", "--ranges", "   "}, 0, `"allowed": true`},
 		{"white space disables standalone too", []string{"8.8.8.8", "--ranges", "   ", "--standalone"}, 0, `"allowed": true`},
 		{"empty item among others refused", []string{"8.8.8.8", "--ranges", " ,20.20.20.20"}, 2, "ranges"},
-		{"two tags refused by server rules", []string{"8.8.8.8", "--ranges", "AzureCloud,Storage"}, 2, "only one service tag"},
+		{"two tags refused by server rules", []string{"8.8.8.8", "--ranges", "AzureCloud,Storage"}, 2, "only one Azure service tag"},
 		{"two tags fine standalone", []string{inside, "--ranges", "AzureCloud,Storage", "--standalone"}, 0, `"allowed": true`},
 		{"private refused by server rules", []string{"10.1.2.3", "--ranges", "10.0.0.0/8"}, 2, "10.0.0.0/8"},
 		{"private fine standalone", []string{"10.1.2.3", "--ranges", "10.0.0.0/8", "--standalone"}, 0, `"entry": "10.0.0.0/8"`},

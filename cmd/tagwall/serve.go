@@ -19,6 +19,7 @@ import (
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/server"
+	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
 // serveFlags are the raw flag values of `tagwall serve`.
@@ -26,6 +27,7 @@ type serveFlags struct {
 	cfg            server.Config
 	trusted        []string
 	systemRanges   []string
+	feeds          string
 	upstreams      []string
 	logLevel       string
 	clientConfig   string
@@ -84,6 +86,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.cfg.TokenFile, "token-file", "", "read the admin bearer token from this file instead of generating one")
 	fl.StringVar(&f.cfg.Subscription, "subscription", "", "default subscription id (default: generated at first start and kept)")
 	fl.StringArrayVar(&f.cfg.ServiceTags, "service-tags", nil, "service-tag source: a file, an http(s) URL (a mirror), a download page or a discovery-API URL (repeatable, first source wins; replaces the default: the --service-tags-cloud download page, else the cache, else the embedded snapshot)")
+	fl.StringVar(&f.feeds, "feeds", "", "other clouds' published ranges as service tags, comma-separated: github,aws,googlecloud,google,oracle,cloudflare,fastly (off by default; each at its published URLs, GitHub also from its embedded snapshot)")
 	fl.StringVar(&f.cfg.ServiceTagsCloud, "service-tags-cloud", "Public", "cloud of the default service-tag source and embedded snapshot: Public, AzureGovernment or China")
 	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
 	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
@@ -166,6 +169,9 @@ func (f *serveFlags) config() (server.Config, error) {
 	}
 	if cfg.SystemRanges, err = parsePrefixes("--system-ranges", f.systemRanges); err != nil {
 		return cfg, err
+	}
+	if cfg.Feeds, err = servicetag.ParseFeedList(f.feeds); err != nil {
+		return cfg, fmt.Errorf("--feeds: %w", err)
 	}
 	for _, s := range f.upstreams {
 		u, err := server.ParseUpstream(s)

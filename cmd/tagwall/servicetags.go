@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,16 +32,18 @@ func checkOutput(out string) error {
 func newServiceTagsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "servicetags",
-		Short: "Inspect service-tag documents (show, diff, lookup) and administer a running server's catalog (status, accept, pin, unpin)",
-		Long: `show, diff and lookup read a document: --source PATH|URL, or with no --source the
-snapshot embedded in this binary (--cloud picks it; they say so on stderr).
+		Short: "Inspect service-tag documents of every cloud (show, diff, list, lookup) and administer a running server's catalog (status, accept, pin, unpin)",
+		Long: `show and diff read a document of any cloud (Azure's, GitHub meta, AWS, Google, Oracle,
+Cloudflare, Fastly): --source PATH|URL, or with no --source the snapshot embedded in this
+binary (--cloud picks it; they say so on stderr). list and lookup read every --source given
+(repeatable), or with none every embedded snapshot (Azure's clouds and GitHub meta).
 
 status, accept, pin and unpin administer the catalog of a running ` + "`tagwall serve`" + ` through
 its API (an administrator token; --endpoint and the client config as for the az-shaped
 commands). The standalone gateway takes pins and accepts from its config file instead
 (serviceTagPins, acceptChangeNumber: see docs/gateway.md).`,
 	}
-	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd())
+	cmd.AddCommand(newServiceTagsShowCmd(), newServiceTagsDiffCmd(), newServiceTagsLookupCmd(), newServiceTagsListCmd())
 	cmd.AddCommand(cli.ServiceTagAdminCommands(cli.OSEnv())...)
 	return cmd
 }
@@ -213,53 +214,6 @@ func writeDiffTable(w io.Writer, d servicetag.DiffResult) error {
 		fmt.Fprintf(tw, "changed\t%s\t+%d/-%d\n", c.Name, len(c.AddedPrefixes), len(c.RemovedPrefixes))
 	}
 	return tw.Flush()
-}
-
-func newServiceTagsLookupCmd() *cobra.Command {
-	var src documentFlags
-	var out string
-	cmd := &cobra.Command{
-		Use:   "lookup IP [--source PATH|URL]",
-		Short: "List every service tag that contains an address",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(out); err != nil {
-				return err
-			}
-			addr, err := netip.ParseAddr(strings.TrimSpace(args[0]))
-			if err != nil {
-				return usageError(fmt.Errorf("lookup %q: not an IP address", args[0]))
-			}
-			doc, _, err := src.load(cmd)
-			if err != nil {
-				return err
-			}
-			tags := servicetag.NewCatalog(doc).Containing(addr)
-			type hit struct {
-				Name          string `json:"name"`
-				Region        string `json:"region"`
-				SystemService string `json:"systemService"`
-				Prefix        string `json:"prefix"`
-			}
-			hits := make([]hit, 0, len(tags))
-			for _, t := range tags {
-				hits = append(hits, hit{t.Name, t.Region, t.SystemService, matchingPrefix(t.Prefixes, addr.Unmap()).String()})
-			}
-			w := cmd.OutOrStdout()
-			if out == "json" {
-				return writeJSON(w, hits)
-			}
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "Name\tRegion\tSystemService\tPrefix")
-			for _, h := range hits {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.Region, h.SystemService, h.Prefix)
-			}
-			return tw.Flush()
-		},
-	}
-	src.register(cmd)
-	outputFlag(cmd, &out)
-	return cmd
 }
 
 // matchingPrefix returns the longest prefix of ps that contains a.

@@ -210,11 +210,16 @@ func (s *server) validateRanges(c *call, access accessRequest, networkProfile ma
 	if len(list) == 1 && strings.TrimSpace(list[0]) == "" {
 		return nil, nil // az's --api-server-authorized-ip-ranges "   " arrives as [""]
 	}
-	enabled, registered, err := s.serviceTagsEnabled(c)
+	enabled, registered, err := s.featureInForce(c, state.FeatureServiceTags)
+	if err != nil {
+		return nil, err
+	}
+	external, externalRegistered, err := s.featureInForce(c, state.FeatureExternalTags)
 	if err != nil {
 		return nil, err
 	}
 	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
+		ExternalTagsEnabled: external, ExternalFeatureRegistered: externalRegistered,
 		VnetIntegration: access.EnableVnetIntegration, PrivateCluster: access.EnablePrivateCluster,
 		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
 	if cat := s.cfg.Catalog(); cat != nil {

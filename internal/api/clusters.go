@@ -81,14 +81,15 @@ func (s *server) listClusters(c *call) error {
 	return nil
 }
 
-// serviceTagsEnabled reports whether the subscription's feature flag is
+// featureInForce reports whether the subscription's Microsoft.ContainerService
+// feature flag (state.FeatureServiceTags, state.FeatureExternalTags) is
 // Registered and was propagated by a later provider registration, and
 // whether the flag alone is Registered (the two gates AKS answers
 // differently).
-func (s *server) serviceTagsEnabled(c *call) (enabled, registered bool, err error) {
+func (s *server) featureInForce(c *call, feature string) (enabled, registered bool, err error) {
 	var f state.Feature
 	var p state.Provider
-	frev, err := s.getRecord(c.r.Context(), state.FeatureKey(c.v("sub"), state.ContainerService, state.FeatureServiceTags), &f)
+	frev, err := s.getRecord(c.r.Context(), state.FeatureKey(c.v("sub"), state.ContainerService, feature), &f)
 	if err != nil || frev == 0 {
 		return false, false, err
 	}

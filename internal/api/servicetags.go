@@ -26,7 +26,7 @@ func (s *server) listServiceTags(c *call) error {
 	if cat == nil || cat.Document() == nil {
 		return arm.Errorf(http.StatusServiceUnavailable, "ServiceTagsUnavailable", "No service-tag data is loaded on this server.")
 	}
-	doc := cat.Document()
+	doc := servicetag.AzureOnly(cat.Document()) // the discovery API stays Azure's: other clouds' feeds are left out
 	cn := strconv.FormatInt(doc.ChangeNumber, 10)
 	q := c.r.URL.Query()
 	top, err := queryInt(q, "$top", 1, maxServiceTagTop)

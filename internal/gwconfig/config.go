@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/servicetag/snapshot"
 )
 
@@ -70,11 +71,22 @@ type ProxyProtocol struct {
 // config file's directory), an http(s) URL, a Microsoft download page
 // (details.aspx?id=…) or a discovery-API URL (…/serviceTags).
 type ServiceTagSource struct {
-	Source  string        `yaml:"source"`
+	Source string `yaml:"source"`
+	// URL is another spelling of Source (`{feed: aws, url: …}`); give one.
+	URL string `yaml:"url"`
+	// Feed is another cloud's published ranges (github, aws, googlecloud,
+	// google, oracle, cloudflare, fastly: servicetag.ParseFeedName); "" or
+	// azure is Azure's service tags. A feed needs no source: it defaults to
+	// the provider's published URLs, with its embedded snapshot where one
+	// exists (GitHub meta).
+	Feed string `yaml:"feed"`
+	// URLs are a feed's locations when it is published in parts
+	// (cloudflare: ips-v4 and ips-v6), instead of Source.
+	URLs    []string      `yaml:"urls"`
 	Refresh time.Duration `yaml:"refresh"`
 	// Snapshot names the embedded last-good document put in force when the
 	// source has no cache yet (azure-public, azure-government,
-	// azure-china); "" for none.
+	// azure-china, github-meta); "" for none (a feed takes its own).
 	Snapshot string `yaml:"snapshot"`
 	// TokenFile holds the bearer token of a discovery-API source; it is
 	// read at every fetch, so a rotated token is picked up.
@@ -208,21 +220,54 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// checkFeedKeys checks feed, url and urls of serviceTags[i] and
+// normalises them: url becomes Source, feed its canonical name ("" for
+// Azure's).
+func checkFeedKeys(i int, s *ServiceTagSource) []error {
+	var errs []error
+	if s.URL != "" {
+		if s.Source != "" {
+			errs = append(errs, fmt.Errorf("serviceTags[%d]: source and url are one key; give one", i))
+		}
+		s.Source, s.URL = s.URL, ""
+	}
+	if s.Feed != "" {
+		f, err := servicetag.ParseFeedName(s.Feed)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("serviceTags[%d].feed: %w", i, err))
+		case f == servicetag.FeedAzure:
+			s.Feed = ""
+		default:
+			s.Feed = string(f)
+		}
+	}
+	switch {
+	case len(s.URLs) > 0 && s.Feed == "":
+		errs = append(errs, fmt.Errorf("serviceTags[%d].urls: only for another cloud's feed (feed: cloudflare)", i))
+	case len(s.URLs) > 0 && s.Source != "":
+		errs = append(errs, fmt.Errorf("serviceTags[%d]: give source or urls, not both", i))
+	}
+	return errs
+}
+
 func (c *Config) validateSources() []error {
 	var errs []error
 	seen := map[string]bool{}
 	for i := range c.ServiceTags {
 		s := &c.ServiceTags[i]
+		errs = append(errs, checkFeedKeys(i, s)...)
+		name := c.tagSource(*s).Name()
 		switch {
-		case strings.TrimSpace(s.Source) == "":
-			errs = append(errs, fmt.Errorf("serviceTags[%d].source: required (path or URL)", i))
-		case seen[s.Source]:
-			errs = append(errs, fmt.Errorf("serviceTags[%d].source %q: listed twice", i, s.Source))
+		case s.Feed == "" && strings.TrimSpace(s.Source) == "":
+			errs = append(errs, fmt.Errorf("serviceTags[%d].source: required (path or URL), or name a feed", i))
+		case seen[name]:
+			errs = append(errs, fmt.Errorf("serviceTags[%d] %q: listed twice", i, name))
 		}
-		seen[s.Source] = true
+		seen[name] = true
 		if s.Snapshot != "" {
 			if _, ok := snapshot.Latest(s.Snapshot); !ok {
-				errs = append(errs, fmt.Errorf("serviceTags[%d].snapshot %q: no such embedded snapshot (azure-public, azure-government or azure-china)", i, s.Snapshot))
+				errs = append(errs, fmt.Errorf("serviceTags[%d].snapshot %q: no such embedded snapshot (azure-public, azure-government, azure-china or github-meta)", i, s.Snapshot))
 			}
 		}
 		if s.AcceptChangeNumber < 0 {

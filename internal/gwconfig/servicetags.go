@@ -44,13 +44,35 @@ func (c *Config) TagSources() []servicetag.SourceConfig {
 	}
 	out := make([]servicetag.SourceConfig, 0, len(c.ServiceTags))
 	for _, s := range c.ServiceTags {
-		sc := servicetag.SourceConfig{Location: c.SourceLocation(s), Snapshot: s.Snapshot, Refresh: s.Refresh}
-		if s.TokenFile != "" {
-			sc.Token = tokenFile(c.resolve(s.TokenFile))
-		}
-		out = append(out, sc)
+		out = append(out, c.tagSource(s))
 	}
 	return out
+}
+
+// tagSource is the Set source of one serviceTags entry: Azure's (a path,
+// URL, download page or discovery-API URL) or another cloud's feed
+// (servicetag.FeedSourceConfig: its published URLs unless source or urls
+// say otherwise, its embedded snapshot unless snapshot does).
+func (c *Config) tagSource(s ServiceTagSource) servicetag.SourceConfig {
+	if f := servicetag.Feed(s.Feed); s.Feed != "" && f != servicetag.FeedAzure {
+		var urls []string
+		for _, u := range append([]string{s.Source}, s.URLs...) {
+			if u != "" {
+				urls = append(urls, c.resolve(u))
+			}
+		}
+		sc := servicetag.FeedSourceConfig(f, urls...)
+		sc.Refresh = s.Refresh
+		if s.Snapshot != "" {
+			sc.Snapshot = s.Snapshot
+		}
+		return sc
+	}
+	sc := servicetag.SourceConfig{Location: c.SourceLocation(s), Snapshot: s.Snapshot, Refresh: s.Refresh}
+	if s.TokenFile != "" {
+		sc.Token = tokenFile(c.resolve(s.TokenFile))
+	}
+	return sc
 }
 
 // resolve makes a relative path relative to Dir.
@@ -107,7 +129,7 @@ func acceptListed(set *servicetag.Set, c *Config) (accepted []string, err error)
 		if st.Held == nil {
 			continue
 		}
-		i := slices.IndexFunc(c.ServiceTags, func(s ServiceTagSource) bool { return c.SourceLocation(s) == st.Source })
+		i := slices.IndexFunc(c.ServiceTags, func(s ServiceTagSource) bool { return c.tagSource(s).Name() == st.Source })
 		if i < 0 || c.ServiceTags[i].AcceptChangeNumber != st.Held.ChangeNumber {
 			continue
 		}

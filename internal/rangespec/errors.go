@@ -57,8 +57,14 @@ var (
 	ErrNoCatalog = errors.New("no service-tag data loaded")
 	// ErrUnknownTag is returned for a tag name the catalog does not know.
 	ErrUnknownTag = errors.New("unknown service tag")
-	// ErrTooManyTags is returned (server) for every tag after the first.
-	ErrTooManyTags = errors.New("more than one service tag")
+	// ErrExternalTagsNotEnabled is returned (server) for a tag of another
+	// cloud's feed (FeedIndex) when the subscription has not registered
+	// ExternalTagsFeature and then re-registered the provider.
+	ErrExternalTagsNotEnabled = errors.New("other clouds' service tags not enabled")
+	// ErrTooManyTags is returned (server) for every tag beyond the limit:
+	// a second Azure tag, or with ExternalTagsEnabled a tag beyond
+	// MaxTagsExternal.
+	ErrTooManyTags = errors.New("too many service tags")
 )
 
 // Error is one rejected entry (Index -1 for a list-level rule). Message is

@@ -287,7 +287,7 @@ func checkRuleError(t *testing.T, c ruleCase, spec Spec, err error) {
 	if first.Index != c.index {
 		t.Errorf("first error's Index = %d, want %d", first.Index, c.index)
 	}
-	if first.Code != CodeInvalidParameter && !errors.Is(first, ErrTagsNotEnabled) { // the gate's codes: TestGateCodes
+	if first.Code != CodeInvalidParameter && !errors.Is(first, ErrTagsNotEnabled) && !errors.Is(first, ErrExternalTagsNotEnabled) { // the gates' codes: TestGateCodes
 		t.Errorf("Code = %q", first.Code)
 	}
 	all := Errors(err)

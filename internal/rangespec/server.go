@@ -3,6 +3,8 @@ package rangespec
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -38,11 +40,21 @@ const (
 	MsgFeatureNotEnabled  = "Feature " + ServiceTagFeature + " is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
 )
 
+// The tagwall preview feature that lets a managed cluster's list name tags
+// of other clouds' published ranges (GitHub, AWS, …), registered as the
+// seed's flag is and refused with AKS's two answers in the same words.
+const (
+	ExternalTagsFeature             = "Microsoft.ContainerService/EnableExternalServiceTagsPreview"
+	MsgExternalFeatureNotRegistered = "Preview feature " + ExternalTagsFeature + " not registered."
+	MsgExternalFeatureNotEnabled    = "Feature " + ExternalTagsFeature + " is not enabled. Please see https://aka.ms/aks/previews for how to enable features."
+)
+
 // serverChecker applies the ModeServer and ModeStandalone rules.
 type serverChecker struct {
 	opt      Options
 	p        problems
-	firstTag string // canonical name of the first valid tag (server)
+	firstTag string   // canonical name of the first valid Azure tag (server)
+	tags     []string // canonical names of the valid tags so far (server)
 }
 
 // parseServer checks every item, then returns the normalised, deduplicated
@@ -128,12 +140,23 @@ func (c *serverChecker) entry(i int, item string) (Entry, bool) {
 	return Entry{}, false
 }
 
-// tag resolves a tag entry, applying the tag rules in order: feature gate,
-// VNet integration (server), catalog loaded, name known, only one (server).
+// tag resolves a tag entry, applying the tag rules in order: feature gate
+// (ExternalTagsFeature for a tag of another feed, the seed's flag for any
+// other name), VNet integration (server), catalog loaded, name known, the
+// count (server).
 func (c *serverChecker) tag(i int, item string) (Entry, bool) {
 	n := c.name(i, item)
+	feed := c.feed(item)
 	switch {
-	case c.server() && !c.opt.ServiceTagsEnabled:
+	case c.server() && feed != "" && !c.opt.ExternalTagsEnabled:
+		// AKS's two answers, as for the seed's flag, naming tagwall's feature.
+		code, msg := CodePreviewFeatureNotRegistered, MsgExternalFeatureNotRegistered
+		if c.opt.ExternalFeatureRegistered {
+			code, msg = CodeFeatureNotEnabled, MsgExternalFeatureNotEnabled
+		}
+		c.p.addCode(i, item, ErrExternalTagsNotEnabled, code, "%s", msg)
+		return Entry{}, false
+	case c.server() && feed == "" && !c.opt.ServiceTagsEnabled:
 		// AKS's text names no entry; the error's index (the ARM target) does.
 		code, msg := CodePreviewFeatureNotRegistered, MsgPreviewFeatureNotRegistered
 		if c.opt.FeatureRegistered {
@@ -153,14 +176,58 @@ func (c *serverChecker) tag(i int, item string) (Entry, bool) {
 		c.p.add(i, item, ErrUnknownTag, "%sunknown service tag%s", n, didYouMean(item, c.opt.Tags.TagNames()))
 		return Entry{}, false
 	}
-	if c.server() {
-		if c.firstTag != "" && c.firstTag != canonical {
-			c.p.add(i, item, ErrTooManyTags, "%sonly one service tag is allowed in %s; %q is already given", n, c.opt.field(), c.firstTag)
-			return Entry{}, false
-		}
-		c.firstTag = canonical
+	if c.server() && !c.count(i, item, canonical, feed) {
+		return Entry{}, false
 	}
 	return Entry{Raw: item, Tag: canonical}, true
+}
+
+// count applies the server's tag limits to a known tag: AKS's one Azure
+// tag always; with ExternalTagsEnabled at most MaxTagsExternal distinct
+// tags in all. It reports whether the tag is within them.
+func (c *serverChecker) count(i int, item, canonical, feed string) bool {
+	n := c.name(i, item)
+	if slices.Contains(c.tags, canonical) {
+		return true // the same tag again is one tag
+	}
+	if feed == "" && c.firstTag != "" {
+		if c.opt.ExternalTagsEnabled {
+			c.p.add(i, item, ErrTooManyTags, "%sonly one Azure service tag is allowed in %s; %q is already given", n, c.opt.field(), c.firstTag)
+		} else {
+			c.p.add(i, item, ErrTooManyTags, "%sonly one service tag is allowed in %s; %q is already given", n, c.opt.field(), c.firstTag)
+		}
+		return false
+	}
+	if len(c.tags) >= MaxTagsExternal {
+		c.p.add(i, item, ErrTooManyTags, "%sat most %d service tags are allowed in %s with %s; %s are already given",
+			n, MaxTagsExternal, c.opt.field(), ExternalTagsFeature, quoteList(c.tags))
+		return false
+	}
+	if feed == "" {
+		c.firstTag = canonical
+	}
+	c.tags = append(c.tags, canonical)
+	return true
+}
+
+// feed returns the feed of a known tag of another cloud (FeedIndex), or "".
+func (c *serverChecker) feed(item string) string {
+	if fi, ok := c.opt.Tags.(FeedIndex); ok {
+		return fi.TagFeed(item)
+	}
+	return ""
+}
+
+// quoteList writes names as "A", "B" and "C".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 // parseAddress reads an IP address (as a /32 or /128) or a CIDR in Go's

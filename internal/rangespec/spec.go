@@ -33,12 +33,24 @@ const (
 	MaxEntries           = 200     // ModeServer (AKS)
 	MaxEntriesVnet       = 2000    // ModeServer with VnetIntegration (AKS)
 	MaxEntriesStandalone = 100_000 // ModeStandalone: a sanity cap only
+	// MaxTagsExternal is how many distinct tags a ModeServer list may name
+	// once ExternalTagsEnabled; without it the limit is AKS's one tag.
+	MaxTagsExternal = 4
 )
 
 // TagIndex resolves service-tag names. *servicetag.Catalog implements it.
 type TagIndex interface {
 	LookupTag(name string) (canonical string, ok bool)
 	TagNames() []string
+}
+
+// FeedIndex is implemented by a TagIndex that holds tags of other clouds'
+// published ranges besides Azure's service tags (*servicetag.Catalog).
+// TagFeed returns the feed of a non-Azure tag ("github", "aws", …) and ""
+// for an Azure tag or an unknown name. An index without it holds Azure's
+// tags only.
+type FeedIndex interface {
+	TagFeed(name string) string
 }
 
 // Options carry the context a list is checked in.
@@ -50,6 +62,14 @@ type Options struct {
 	// ServiceTagsEnabled reports that the subscription may use tags
 	// (feature Registered and provider re-registered). Server mode only.
 	ServiceTagsEnabled bool
+	// ExternalTagsEnabled reports that the subscription may use tags of
+	// other clouds' feeds (ExternalTagsFeature Registered and the provider
+	// re-registered): a list may then name up to MaxTagsExternal tags, of
+	// which still at most one Azure tag. Server mode only.
+	ExternalTagsEnabled bool
+	// ExternalFeatureRegistered is FeatureRegistered for
+	// ExternalTagsFeature. Server mode only.
+	ExternalFeatureRegistered bool
 	// FeatureRegistered reports, when ServiceTagsEnabled is false, that
 	// the flag is Registered but the provider was not registered again
 	// since: the refusal is then AKS's older "is not enabled" BadRequest

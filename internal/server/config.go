@@ -55,7 +55,12 @@ type Config struct {
 	// ServiceTagsCloud (servicetag.DefaultSources: the live download page,
 	// else the cache, else the embedded snapshot); given, they replace
 	// both (no embedded snapshot).
-	ServiceTags        []string
+	ServiceTags []string
+	// Feeds are other clouds' published ranges (serve --feeds), sources
+	// after Azure's (ServiceTags, or the cloud's defaults), each at its
+	// published URLs with its embedded snapshot where one exists (GitHub
+	// meta). None by default.
+	Feeds              []servicetag.Feed
 	ServiceTagsCloud   string // Public (default), AzureGovernment or China
 	ServiceTagsRefresh time.Duration
 	// ServiceTagsHTTP configures the HTTP sources (tests point them at

@@ -20,11 +20,19 @@ import (
 
 // tagSetConfig is the Set's configuration: --service-tags in order, or
 // with none the cloud's defaults (its download page, backed by the cache
-// and then by the embedded snapshot).
+// and then by the embedded snapshot), then the --feeds (other clouds'
+// published ranges, at their published URLs, GitHub's backed by its
+// embedded snapshot).
 func (m *Main) tagSetConfig() servicetag.SetConfig {
 	var sources []servicetag.SourceConfig
 	for _, s := range m.cfg.ServiceTags {
 		sources = append(sources, servicetag.SourceConfig{Location: s})
+	}
+	if len(m.cfg.Feeds) > 0 {
+		if len(sources) == 0 { // the feeds come after the cloud's default source, which stays
+			sources = servicetag.DefaultSources(m.cfg.ServiceTagsCloud)
+		}
+		sources = append(sources, servicetag.FeedSources(m.cfg.Feeds)...)
 	}
 	cfg := servicetag.SetConfig{
 		Sources: sources, Cloud: m.cfg.ServiceTagsCloud, CacheDir: m.path("servicetags"),

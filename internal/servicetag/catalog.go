@@ -121,6 +121,21 @@ func (c *Catalog) LookupTag(name string) (string, bool) {
 	return t.Name, true
 }
 
+// TagFeed returns the feed of a tag of another cloud's published ranges
+// ("github", "aws", …: FeedOf(tag) != FeedAzure), or "" for an Azure tag
+// and an unknown name (rangespec.FeedIndex): the managed API gates the
+// former behind its own preview feature.
+func (c *Catalog) TagFeed(name string) string {
+	t, ok := c.Lookup(name)
+	if !ok {
+		return ""
+	}
+	if f := FeedOf(t); f != FeedAzure {
+		return string(f)
+	}
+	return ""
+}
+
 // TagNames lists every tag name in document order (rangespec.TagIndex). The
 // caller must not modify the returned slice.
 func (c *Catalog) TagNames() []string { return c.names }

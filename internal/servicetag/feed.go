@@ -256,7 +256,8 @@ func parseAs(f Feed, name string, data []byte) (*Document, error) {
 // (case-insensitively) is an error wrapping ErrDuplicateTag; every such
 // name is reported. Nil documents are skipped. The result's Cloud joins the
 // documents' Clouds with "+"; its ChangeNumber is the single document's, or
-// 0 for several (each feed keeps its own version). Prefix slices are shared
+// for several the sum of the Azure documents' (each feed keeps its own
+// version in its tags), as a Set's merged catalog has it. Prefix slices are shared
 // with the inputs, which must not be modified afterwards.
 func MergeFeeds(docs ...*Document) (*Document, error) {
 	var (
@@ -291,8 +292,10 @@ func MergeFeeds(docs ...*Document) (*Document, error) {
 		return nil, errors.Join(errs...)
 	}
 	out := &Document{Cloud: strings.Join(clouds, "+"), Format: last.Format, Tags: tags}
-	if len(clouds) == 1 {
-		out.ChangeNumber = last.ChangeNumber
+	for _, d := range docs {
+		if d != nil && (len(clouds) == 1 || docFeed(d) == FeedAzure) {
+			out.ChangeNumber += d.ChangeNumber
+		}
 	}
 	return out, nil
 }

@@ -47,8 +47,20 @@ type SourceConfig struct {
 	// Accept and the cache file name.
 	Location string
 	// Source, when set, is used instead of opening Location (a wrapper or
-	// a test double).
+	// a test double). With Feed set it serves the feed's own format (it is
+	// wrapped in AsDownload unless it is one already).
 	Source Source
+	// Feed is the source's feed: "" or FeedAzure for Azure's service tags
+	// (Location is opened with OpenSource), another Feed for a provider's
+	// published ranges (URLs, else Location, else Feed.DefaultURLs, read
+	// with NewFeedSource and AsDownload; FeedSourceConfig fills it in). A
+	// document of another feed is refused. Sources of the same feed follow
+	// the multi-source rule (first source wins); a tag name that sources of
+	// two feeds both define is refused (ErrDuplicateTag).
+	Feed Feed
+	// URLs are a feed source's locations when it has several (Cloudflare's
+	// ips-v4 and ips-v6); Location then defaults to them joined by " + ".
+	URLs []string
 	// Token is the bearer token of a discovery-API source.
 	Token TokenFunc
 	// Snapshot is the key of the embedded snapshot put in force when there
@@ -135,8 +147,15 @@ func DefaultSources(cloud string) []SourceConfig {
 // force is their union by tag name, where the first source (in
 // configuration order) that defines a name provides the tag; the same name
 // in a later source is shadowed (counted in Status, logged), never merged,
-// so a list admits exactly what one publisher says. Pinned tags replace
-// the source's version (Pin).
+// so a list admits exactly what one publisher says. That rule holds among
+// sources of one feed (Azure's clouds, a mirror of GitHub meta); sources of
+// different feeds (SourceConfig.Feed) must not share a name: a document
+// that would is refused at load, fetch, Install and Accept
+// (ErrDuplicateTag), and the one in force stays. Pinned tags replace the
+// source's version (Pin). The merged catalog's changeNumber is the sum of
+// its Azure documents' (a feed's version is its own, in Status).
+// Catalogs are immutable and shared: every cluster and route reads the one
+// catalog in force, whatever feeds it holds.
 //
 // Update rule (vet): a document from a source replaces the one in force
 // only if its cloud is the same, no tag in use (InUse ∪ Guard, unless
@@ -144,7 +163,10 @@ func DefaultSources(cloud string) []SourceConfig {
 // changeNumber does not go back. Otherwise it is held beside the one in
 // force (Status, log, counters) until Accept, or — when its only fault is
 // a lower changeNumber — until RegressionRepeats consecutive fetches bring
-// the same bytes. A source that serves the document in force again, or a
+// the same bytes. A feed that publishes no version (GitHub, Cloudflare,
+// Fastly: changeNumber 0) never regresses; its documents are told apart by
+// content (Document.Digest), so the same prefixes in another order are the
+// document in force. A source that serves the document in force again, or a
 // document that passes, drops the hold.
 //
 // Current is lock-free; the other methods are safe for concurrent use. A
@@ -239,10 +261,10 @@ func NewSet(cfg SetConfig) (*Set, error) {
 	}
 	seen := map[string]bool{}
 	for i, sc := range cfg.Sources {
-		if seen[sc.Location] {
-			return nil, fmt.Errorf("new service-tag set: sources[%d] %q is listed twice", i, sc.Location)
+		if loc := sc.Name(); loc != "" && seen[loc] {
+			return nil, fmt.Errorf("new service-tag set: sources[%d] %q is listed twice", i, loc)
 		}
-		seen[sc.Location] = true
+		seen[sc.Name()] = true
 		m, err := s.newMember(sc)
 		if err != nil {
 			return nil, fmt.Errorf("new service-tag set: sources[%d]: %w", i, err)
@@ -284,12 +306,25 @@ func (c SetConfig) withDefaults() SetConfig {
 }
 
 func (s *Set) newMember(sc SourceConfig) (*member, error) {
+	if _, ok := feeds[sc.Feed]; sc.Feed != "" && !ok {
+		return nil, fmt.Errorf("service-tag source %q: feed %q: %w", sc.Location, string(sc.Feed), ErrUnknownFeed)
+	}
+	sc.Location = sc.Name()
 	src := sc.Source
-	if src == nil {
-		var err error
-		if src, err = OpenSource(sc.Location, SourceOptions{HTTP: s.cfg.HTTP, Token: sc.Token}); err != nil {
-			return nil, err
+	var err error
+	switch {
+	case src != nil && sc.external():
+		if _, wrapped := src.(*downloadSource); !wrapped {
+			src = AsDownload(sc.Feed, src) // a source of the feed's own format
 		}
+	case src != nil:
+	case sc.external():
+		src, err = s.openFeed(sc)
+	default:
+		src, err = OpenSource(sc.Location, SourceOptions{HTTP: s.cfg.HTTP, Token: sc.Token})
+	}
+	if err != nil {
+		return nil, err
 	}
 	if sc.Location == "" {
 		sc.Location = src.String()
@@ -344,20 +379,21 @@ func (s *Set) member(name string) (*member, error) {
 
 // Load puts a document in force for every source, before any fetch: the
 // cache file when it holds a valid document, else the source's embedded
-// snapshot. A damaged cache is logged (and skipped). It then restores the
-// operator state (pins, holds) and builds the catalog. Load does not fetch;
-// call Refresh or Run for that. It returns an error only when the operator
-// state file is damaged (everything else is in Status); the Set is usable
+// snapshot. A damaged cache is logged (and skipped). A document defining a
+// tag name that an earlier source of another feed defines is refused
+// (ErrDuplicateTag): that source has no document until a fetch brings one
+// without the clash. It then restores the operator state (pins, holds) and
+// builds the catalog. Load does not fetch; call Refresh or Run for that. It
+// returns an error when the operator state file is damaged or a document
+// was refused for a clash (everything else is in Status); the Set is usable
 // anyway.
 func (s *Set) Load() error {
 	s.lockVet()
 	defer s.unlock()
 	now := s.cfg.Now()
-	for _, m := range s.members {
-		s.loadCache(m)
-		if m.keeper.Current() == nil && m.cfg.Snapshot != "" {
-			s.loadSnapshot(m)
-		}
+	var errs []error
+	for i, m := range s.members {
+		errs = append(errs, s.loadMember(m, s.members[:i]))
 		if m.keeper.Current() == nil {
 			s.log.Warn("no service-tag document for this source until a fetch succeeds", "source", m.name)
 		} else {
@@ -365,9 +401,9 @@ func (s *Set) Load() error {
 		}
 		m.nextFetch = now
 	}
-	err := s.loadState()
+	errs = append(errs, s.loadState())
 	s.rebuild()
-	return err
+	return errors.Join(errs...)
 }
 
 // loadCache puts the cache file's document in force. s.mu is held.

@@ -128,6 +128,7 @@ func (s *Set) merge() *Catalog {
 	merged := &Document{Format: FormatDownload}
 	var clouds []string
 	seen := map[string]bool{}
+	owner := map[string]Feed{}
 	for _, m := range s.members {
 		m.shadowed = 0
 		cur := m.keeper.Current()
@@ -135,17 +136,23 @@ func (s *Set) merge() *Catalog {
 			continue
 		}
 		d := cur.doc
+		feed := docFeed(d)
 		if !slices.Contains(clouds, d.Cloud) {
 			clouds = append(clouds, d.Cloud)
 		}
-		merged.ChangeNumber += d.ChangeNumber
+		if feed == FeedAzure { // a feed's version is its own (Status); see AzureOnly
+			merged.ChangeNumber += d.ChangeNumber
+		}
 		for i := range d.Tags {
 			key := strings.ToLower(d.Tags[i].Name)
 			if seen[key] {
+				if owner[key] != feed { // checkFeed keeps this out; never serve an ambiguous name from the later feed
+					s.log.Error("service tag defined by two feeds; the later source's is left out", "source", m.name, "tag", d.Tags[i].Name)
+				}
 				m.shadowed++
 				continue
 			}
-			seen[key] = true
+			seen[key], owner[key] = true, feed
 			if p := s.pins[key]; p != nil {
 				merged.Tags = append(merged.Tags, p.tag)
 			} else {
@@ -174,8 +181,10 @@ func (s *Set) merge() *Catalog {
 }
 
 // LoadSnapshot parses the newest embedded snapshot of key (e.g.
-// "azure-public", see package snapshot) and returns it with its metadata
-// and raw bytes.
+// "azure-public" or "github-meta", see package snapshot) and returns it
+// with its metadata and bytes: Azure's as published, another feed's in the
+// download format (MarshalDownload), byte for byte what AsDownload returns
+// for the same published document, so a fetch of it confirms the snapshot.
 func LoadSnapshot(key string) (*Document, snapshot.Info, []byte, error) {
 	info, ok := snapshot.Latest(key)
 	if !ok {
@@ -185,7 +194,10 @@ func LoadSnapshot(key string) (*Document, snapshot.Info, []byte, error) {
 	if err != nil {
 		return nil, info, nil, fmt.Errorf("load embedded service tags %q: %w", key, err)
 	}
-	doc, err := Parse("embedded:"+info.Name, data)
+	doc, err := ParseFeed("embedded:"+info.Name, data)
+	if err == nil && docFeed(doc) != FeedAzure {
+		data, err = MarshalDownload(doc) // what AsDownload hands on for the same document
+	}
 	if err != nil {
 		return nil, info, nil, fmt.Errorf("load embedded service tags %q: %w", key, err)
 	}

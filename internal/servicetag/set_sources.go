@@ -11,7 +11,9 @@ import (
 // and cache; a new one is loaded as Load does (cache, else snapshot) and
 // fetched at once by Run; a removed one is forgotten (its cache file
 // stays). The catalog is rebuilt in the new priority order (Current is
-// nil when no source left has a document). On error nothing changes. An empty list is an error: a Set always has a source.
+// nil when no source left has a document). A new source whose cache or
+// snapshot defines a tag name another feed's source has in force is an
+// error (ErrDuplicateTag). On error nothing changes. An empty list is an error: a Set always has a source.
 func (s *Set) SetSources(sources []SourceConfig) error {
 	if len(sources) == 0 {
 		return errors.New("set service-tag sources: no sources")
@@ -23,11 +25,12 @@ func (s *Set) SetSources(sources []SourceConfig) error {
 	}
 	var next, fresh []*member
 	for i, sc := range sources {
-		if slices.ContainsFunc(next, func(m *member) bool { return m.name == sc.Location }) {
+		loc := sc.Name()
+		if slices.ContainsFunc(next, func(m *member) bool { return m.name == loc }) {
 			s.mu.Unlock()
-			return fmt.Errorf("set service-tag sources: sources[%d] %q is listed twice", i, sc.Location)
+			return fmt.Errorf("set service-tag sources: sources[%d] %q is listed twice", i, loc)
 		}
-		if m, ok := old[sc.Location]; ok && sc.Source == nil {
+		if m, ok := old[loc]; ok && sc.Source == nil && sc.Feed == m.cfg.Feed {
 			m.cfg.Refresh, m.cfg.Snapshot = sc.Refresh, sc.Snapshot
 			next = append(next, m)
 			continue
@@ -41,9 +44,9 @@ func (s *Set) SetSources(sources []SourceConfig) error {
 	}
 	now := s.cfg.Now()
 	for _, m := range fresh {
-		s.loadCache(m)
-		if m.keeper.Current() == nil && m.cfg.Snapshot != "" {
-			s.loadSnapshot(m)
+		if err := s.loadMember(m, next); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("set service-tag sources: %w", err)
 		}
 		m.nextFetch = now
 	}

@@ -37,22 +37,28 @@ func (st SetStatus) Held() int {
 // SourceStatus is one source's state. Its JSON form has the errors as
 // strings ("error", "cacheError") and the age in whole seconds.
 type SourceStatus struct {
-	Source       string        `json:"source"`
-	Origin       Origin        `json:"origin"`       // of the document in force
-	InForce      string        `json:"inForce"`      // e.g. "embedded snapshot, changeNumber 373, published 2025-10-13"
-	Cloud        string        `json:"cloud"`        // of the document in force
-	ChangeNumber int64         `json:"changeNumber"` // in force; 0 when none
-	Tags         int           `json:"tags"`
-	Published    time.Time     `json:"published,omitzero"`   // the embedded snapshot's publication date
-	Since        time.Time     `json:"since,omitzero"`       // fetched, cached (file time), received, accepted or published
-	Age          time.Duration `json:"-"`                    // now − Since
-	Shadowed     int           `json:"shadowed"`             // tags hidden by an earlier source of the same name
-	LastFetch    time.Time     `json:"lastFetch,omitzero"`   // last attempt
-	LastSuccess  time.Time     `json:"lastSuccess,omitzero"` // last attempt that returned a document or not-modified
-	NextFetch    time.Time     `json:"nextFetch,omitzero"`
-	Err          error         `json:"-"` // of the last attempt (wraps ErrHeld for a hold); nil after a success
-	CacheErr     error         `json:"-"` // of the last cache write
-	Held         *HeldStatus   `json:"held,omitempty"`
+	Source       string `json:"source"`
+	Origin       Origin `json:"origin"`       // of the document in force
+	InForce      string `json:"inForce"`      // e.g. "embedded snapshot, changeNumber 373, published 2025-10-13"
+	Cloud        string `json:"cloud"`        // of the document in force
+	ChangeNumber int64  `json:"changeNumber"` // in force; 0 when none
+	// Feed of the document in force when it is another cloud's ("github",
+	// …; "" for Azure's) and, for a feed
+	// that publishes no version (changeNumber 0), its content hash
+	// (Document.Digest).
+	Feed        Feed          `json:"feed,omitempty"`
+	Digest      string        `json:"digest,omitempty"`
+	Tags        int           `json:"tags"`
+	Published   time.Time     `json:"published,omitzero"`   // the embedded snapshot's publication date
+	Since       time.Time     `json:"since,omitzero"`       // fetched, cached (file time), received, accepted or published
+	Age         time.Duration `json:"-"`                    // now − Since
+	Shadowed    int           `json:"shadowed"`             // tags hidden by an earlier source of the same name
+	LastFetch   time.Time     `json:"lastFetch,omitzero"`   // last attempt
+	LastSuccess time.Time     `json:"lastSuccess,omitzero"` // last attempt that returned a document or not-modified
+	NextFetch   time.Time     `json:"nextFetch,omitzero"`
+	Err         error         `json:"-"` // of the last attempt (wraps ErrHeld for a hold); nil after a success
+	CacheErr    error         `json:"-"` // of the last cache write
+	Held        *HeldStatus   `json:"held,omitempty"`
 }
 
 // MarshalJSON writes the status with errors as strings and the age in
@@ -78,6 +84,7 @@ func (ss SourceStatus) MarshalJSON() ([]byte, error) {
 type HeldStatus struct {
 	Cloud          string    `json:"cloud"`
 	ChangeNumber   int64     `json:"changeNumber"`
+	Digest         string    `json:"digest,omitempty"` // content hash when changeNumber is 0
 	Tags           int       `json:"tags"`
 	Reasons        []string  `json:"reasons"`
 	RegressionOnly bool      `json:"regressionOnly"` // installed after RegressionRepeats fetches
@@ -132,10 +139,19 @@ func (s *Set) sourceStatus(m *member, now time.Time) SourceStatus {
 	if cur := m.keeper.Current(); cur != nil {
 		ss.Cloud, ss.ChangeNumber, ss.Tags = cur.doc.Cloud, cur.doc.ChangeNumber, len(cur.doc.Tags)
 		ss.Age = now.Sub(m.since)
+		if f := docFeed(cur.doc); f != FeedAzure {
+			ss.Feed = f
+		}
+		if cur.doc.ChangeNumber == 0 {
+			ss.Digest = cur.doc.Digest()
+		}
 	}
 	if h := m.held; h != nil {
 		ss.Held = &HeldStatus{Cloud: h.doc.Cloud, ChangeNumber: h.doc.ChangeNumber, Tags: len(h.doc.Tags),
 			Reasons: slices.Clone(h.reasons), RegressionOnly: h.regressionOnly, Repeats: h.repeats, Since: h.since, Origin: h.origin}
+		if h.doc.ChangeNumber == 0 {
+			ss.Held.Digest = h.doc.Digest()
+		}
 	}
 	return ss
 }
@@ -147,18 +163,18 @@ func (s *Set) describe(m *member, now time.Time) string {
 	if cur == nil {
 		return "none"
 	}
-	cn := cur.doc.ChangeNumber
+	v := versionText(cur.doc)
 	at := m.since.UTC().Format(time.RFC3339)
 	age := now.Sub(m.since).Round(time.Second)
 	switch m.origin {
 	case OriginEmbedded:
-		return fmt.Sprintf("embedded snapshot, changeNumber %d, published %s", cn, m.published.Format(time.DateOnly))
+		return fmt.Sprintf("embedded snapshot, %s, published %s", v, m.published.Format(time.DateOnly))
 	case OriginCache:
-		return fmt.Sprintf("cache, changeNumber %d, cached %s (%v ago)", cn, at, age)
+		return fmt.Sprintf("cache, %s, cached %s (%v ago)", v, at, age)
 	case OriginReplica:
-		return fmt.Sprintf("replica, changeNumber %d, received %s (%v ago)", cn, at, age)
+		return fmt.Sprintf("replica, %s, received %s (%v ago)", v, at, age)
 	case OriginAccepted:
-		return fmt.Sprintf("accepted by the operator, changeNumber %d, at %s (%v ago)", cn, at, age)
+		return fmt.Sprintf("accepted by the operator, %s, at %s (%v ago)", v, at, age)
 	}
-	return fmt.Sprintf("live, changeNumber %d, fetched %s (%v ago)", cn, at, age)
+	return fmt.Sprintf("live, %s, fetched %s (%v ago)", v, at, age)
 }

@@ -50,6 +50,9 @@ func (s *Set) Accept(source string) error {
 	if h == nil {
 		return fmt.Errorf("accept service tags of %q: %w", m.name, ErrNoHold)
 	}
+	if err := checkFeed(m, h.doc, s.members); err != nil {
+		return fmt.Errorf("accept service tags of %q: %w", m.name, err) // Accept overrides the update checks, never an ambiguous name
+	}
 	s.counters.Accepts++
 	s.installDoc(m, h.data, h.sum, h.doc, OriginAccepted, "accepted by the operator", true)
 	return nil
@@ -68,6 +71,9 @@ func (s *Set) AcceptDocument(source string, data []byte) (bool, error) {
 		return false, fmt.Errorf("accept service tags: %w", err)
 	}
 	doc, err := Parse(m.name, data)
+	if err == nil {
+		err = checkFeed(m, doc, s.members)
+	}
 	if err != nil {
 		return false, fmt.Errorf("accept service tags of %q: %w", m.name, err)
 	}
@@ -112,9 +118,20 @@ func (s *Set) offer(m *member, data []byte, origin Origin) (bool, error) {
 		return s.repeatHeld(m)
 	}
 	doc, err := Parse(m.name, data)
+	if err == nil {
+		err = checkFeed(m, doc, s.members)
+	}
 	if err != nil {
 		s.counters.Rejected++
 		return false, err
+	}
+	if cur := m.keeper.Current(); cur != nil && sameUnversioned(cur.doc, doc) {
+		s.dropHold(m, "the source serves the document in force (same content)")
+		s.confirm(m, data, origin)
+		return false, nil
+	}
+	if m.held != nil && sameUnversioned(m.held.doc, doc) {
+		return s.repeatHeld(m)
 	}
 	reasons, regressionOnly := s.vet(m, doc)
 	if len(reasons) == 0 {
@@ -164,8 +181,8 @@ func (s *Set) heldErr(m *member) error {
 	if h.regressionOnly {
 		next = fmt.Sprintf("installed after %d consecutive fetches (%d so far) or by Accept", s.cfg.RegressionRepeats, h.repeats)
 	}
-	return fmt.Errorf("offer service tags from %q (changeNumber %d): %w: %s; changeNumber %d stays in force; %s",
-		m.name, h.doc.ChangeNumber, ErrHeld, strings.Join(h.reasons, "; "), m.keeper.Current().doc.ChangeNumber, next)
+	return fmt.Errorf("offer service tags from %q (%s): %w: %s; %s stays in force; %s",
+		m.name, versionText(h.doc), ErrHeld, strings.Join(h.reasons, "; "), versionText(m.keeper.Current().doc), next)
 }
 
 // installDoc puts a vetted document in force for m. s.mu is held.

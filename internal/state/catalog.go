@@ -8,11 +8,14 @@ const (
 	FeatureServiceTags        = "EnableServiceTagAuthorizedIPPreview"
 	FeatureVnetIntegration    = "EnableAPIServerVnetIntegrationPreview"
 	ServiceTagFeatureFullName = ContainerService + "/" + FeatureServiceTags
+	// FeatureExternalTags is tagwall's preview feature for tags of other
+	// clouds' published ranges (GitHub, AWS, …) in a managed cluster's list.
+	FeatureExternalTags = "EnableExternalServiceTagsPreview"
 )
 
 // KnownFeatures lists the features per namespace, in display casing.
 var KnownFeatures = map[string][]string{
-	ContainerService: {FeatureServiceTags, FeatureVnetIntegration, "AKS-ExtensionManager", "PodSecurityPolicyPreview"},
+	ContainerService: {FeatureServiceTags, FeatureExternalTags, FeatureVnetIntegration, "AKS-ExtensionManager", "PodSecurityPolicyPreview"},
 }
 
 // LookupFeature returns the canonical namespace and feature names.
@@ -78,7 +81,8 @@ func LookupProvider(namespace string) (ProviderInfo, bool) {
 
 // ServiceTagsEnabled reports whether a subscription may use service tags:
 // the feature is Registered and the provider was registered after the
-// feature reached Registered (that is how AKS propagates a flag).
+// feature reached Registered (that is how AKS propagates a flag). It is the
+// rule for every preview feature of the provider, FeatureExternalTags too.
 func ServiceTagsEnabled(f *Feature, p *Provider) bool {
 	if f == nil || p == nil || f.State != FeatureRegistered || p.State != ProviderRegistered {
 		return false

@@ -1,24 +1,27 @@
 // Package snapshot holds the last-good service-tag documents compiled into
 // the binary (go:embed), so that a machine with no network and no cache
 // still has data: the latest Azure Public, AzureGovernment and China
-// download files, each byte for byte as Microsoft published it (see
+// download files, each byte for byte as Microsoft published it, and GitHub's
+// meta document (api.github.com/meta) byte for byte as GitHub served it, so
+// GitHub.Actions works offline (see
 // ../shared/testdata/servicetags/SOURCES.md; the files are facts copied
 // from public archives and are checked against SHA256SUMS there), bzip2 -9
 // compressed. bzip2 is decoded by the standard library (compress/bzip2) and
 // is 37 % smaller than gzip -9 here (Public: 308,088 bytes against 486,946).
 //
 // Size cost (MANIFEST lists the files): Public 4,106,571 → 308,088 bytes,
-// AzureGovernment 326,394 → 19,844, China 263,475 → 14,408: 342,340 bytes in
-// all (TestSizeCost keeps this figure honest). Measured binary growth:
-// 482,848 bytes (a minimal program linking the same standard packages,
-// 3,240,033 bytes, against the same program reading snapshot.List,
-// 3,722,881 bytes; go1.26.8 linux/amd64): the embedded bytes plus this
+// AzureGovernment 326,394 → 19,844, China 263,475 → 14,408, GitHub meta
+// 124,408 → 18,881: 361,221 bytes in all (TestSizeCost keeps this figure
+// honest). Measured binary growth with the three Azure files: 482,848 bytes
+// (a minimal program linking the same standard packages, 3,240,033 bytes,
+// against the same program reading snapshot.List, 3,722,881 bytes; go1.26.8
+// linux/amd64); GitHub meta adds its 18,881 embedded bytes: the embedded bytes plus this
 // package's code and section alignment. Decoding the Public snapshot costs
 // about 0.1 s of CPU and 4 MB, paid only when it is read.
 //
 // A snapshot is named <provider>-<feed>-<YYYY-MM-DD>.json.bz2: Key is
-// "<provider>-<feed>" (azure-public, azure-government, azure-china; a
-// GitHub meta snapshot would be github-meta-<date>.json.bz2) and the date,
+// "<provider>-<feed>" (azure-public, azure-government, azure-china,
+// github-meta) and the date,
 // the publication date, is the snapshot's metadata (the Azure JSON does not
 // carry it). Adding a format's snapshot is adding its file with go generate;
 // nothing else in this package changes. Read verifies the decompressed
@@ -28,7 +31,7 @@
 // internal/gen, which needs the shared test data and the bzip2 tool).
 package snapshot
 
-//go:generate go run ./internal/gen -src ../../../../shared/testdata/servicetags azure-public-2025-10-13.json azure-government-2026-07-13.json azure-china-2026-07-13.json
+//go:generate go run ./internal/gen -src ../../../../shared/testdata/servicetags azure-public-2025-10-13.json azure-government-2026-07-13.json azure-china-2026-07-13.json github-meta-2025-07-21.json
 
 import (
 	"bytes"
