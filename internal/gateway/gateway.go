@@ -39,7 +39,6 @@ type Gateway struct {
 	timerStopped bool
 	swept        int64 // Unix ns: expiries up to here are audited
 
-
 	// Workers: goroutines that outlive one connection, so their grown
 	// stacks are reused (see spawn).
 	work     chan func()

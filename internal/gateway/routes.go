@@ -56,7 +56,7 @@ type routeEntry struct {
 	// ranks the routes for the top-N series.
 	stats *routeStats
 
-	grants     []grantKey    // Grants as the connection path checks them
+	grants     []grantKey // Grants as the connection path checks them
 	wouldDeny  prometheus.Counter
 	wouldAdmit prometheus.Counter
 }
