@@ -58,24 +58,12 @@ func (s *server) getCluster(c *call) error {
 }
 
 func (s *server) listClusters(c *call) error {
-	prefix := state.ClustersInSubscriptionPrefix(c.v("sub"))
-	if c.v("rg") != "" {
-		if _, _, err := s.loadGroup(c); err != nil {
-			return err
-		}
-		prefix = state.ClustersInGroupPrefix(c.v("sub"), c.v("rg"))
-	}
-	kvs, _, err := s.cfg.Store.List(c.r.Context(), prefix)
+	out := []map[string]any{}
+	err := s.eachCluster(c, func(mc *state.ManagedCluster, rev int64) {
+		out = append(out, clusterJSON(mc, etagOf(rev)))
+	})
 	if err != nil {
 		return err
-	}
-	out := []map[string]any{}
-	for _, kv := range kvs {
-		var mc state.ManagedCluster
-		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
-			return err
-		}
-		out = append(out, clusterJSON(&mc, etagOf(kv.ModRevision)))
 	}
 	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"value": out})
 	return nil
@@ -206,5 +194,30 @@ func (s *server) patchClusterTags(c *call) error {
 	}
 	c.w.Header().Set("ETag", `"`+etagOf(newRev)+`"`)
 	arm.WriteJSON(c.w, http.StatusOK, clusterJSON(&mc, etagOf(newRev)))
+	return nil
+}
+
+// eachCluster calls f with every cluster of the call's subscription, or of
+// its resource group when the route names one (which must exist), and the
+// record's revision.
+func (s *server) eachCluster(c *call, f func(mc *state.ManagedCluster, rev int64)) error {
+	prefix := state.ClustersInSubscriptionPrefix(c.v("sub"))
+	if c.v("rg") != "" {
+		if _, _, err := s.loadGroup(c); err != nil {
+			return err
+		}
+		prefix = state.ClustersInGroupPrefix(c.v("sub"), c.v("rg"))
+	}
+	kvs, _, err := s.cfg.Store.List(c.r.Context(), prefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		var mc state.ManagedCluster
+		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
+			return err
+		}
+		f(&mc, kv.ModRevision)
+	}
 	return nil
 }

@@ -27,25 +27,10 @@ func (s *server) listResources(c *call) error {
 	if err != nil {
 		return err
 	}
-	prefix := state.ClustersInSubscriptionPrefix(c.v("sub"))
-	if c.v("rg") != "" {
-		if _, _, err := s.loadGroup(c); err != nil {
-			return err
-		}
-		prefix = state.ClustersInGroupPrefix(c.v("sub"), c.v("rg"))
-	}
-	kvs, _, err := s.cfg.Store.List(c.r.Context(), prefix)
-	if err != nil {
-		return err
-	}
 	out := []map[string]any{}
-	for _, kv := range kvs {
-		var mc state.ManagedCluster
-		if err := state.Decode(kv.Key, kv.Value, &mc); err != nil {
-			return err
-		}
+	err = s.eachCluster(c, func(mc *state.ManagedCluster, _ int64) {
 		if !match(resourceFields{typ: clusterType, name: mc.Name, group: mc.ResourceGroup, location: mc.Location}, mc.Tags) {
-			continue
+			return
 		}
 		r := map[string]any{
 			"id": arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name), "name": mc.Name,
@@ -69,6 +54,9 @@ func (s *server) listResources(c *call) error {
 			r["provisioningState"] = mc.ProvisioningState
 		}
 		out = append(out, r)
+	})
+	if err != nil {
+		return err
 	}
 	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"value": out})
 	return nil
