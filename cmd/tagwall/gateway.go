@@ -246,7 +246,7 @@ func serveGateway(ctx context.Context, gw *gateway.Gateway, runner *gwconfig.Run
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", cfg.Listen, err)
 	}
-	defer startPrefilter(ctx, gw, cfg.Prefilter, ln, log)()
+	defer startPrefilter(ctx, gw, cfg.Prefilter, ln.Addr(), log)()
 	if f.pprof != "" {
 		psrv, err := servePprof(ctx, f.pprof, log)
 		if err != nil {

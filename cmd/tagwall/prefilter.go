@@ -15,14 +15,15 @@ import (
 // startPrefilter starts the kernel prefilter when the config asks for it:
 // the union of every route's list, following the routes as reloads swap
 // them. Without CAP_NET_ADMIN (or nf_tables) it logs why and the gateway
-// runs without it. The returned function removes the table.
-func startPrefilter(ctx context.Context, gw *gateway.Gateway, cfg gwconfig.Prefilter, ln net.Listener, log *slog.Logger) func() {
+// runs without it. addr is the front door's listen address. The returned
+// function removes the table. Both `gateway` and `serve` use it.
+func startPrefilter(ctx context.Context, gw *gateway.Gateway, cfg gwconfig.Prefilter, addr net.Addr, log *slog.Logger) func() {
 	if !cfg.Enabled {
 		return func() {}
 	}
-	ta, ok := ln.Addr().(*net.TCPAddr)
+	ta, ok := addr.(*net.TCPAddr)
 	if !ok {
-		log.Warn("kernel prefilter off: not a TCP listener", "addr", ln.Addr().String())
+		log.Warn("kernel prefilter off: not a TCP listener", "addr", addr.String())
 		return func() {}
 	}
 	grants := grantLists{}

@@ -17,6 +17,7 @@ import (
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/gateway"
+	"github.com/tagwall/tagwall/internal/gwconfig"
 	"github.com/tagwall/tagwall/internal/kubefleet"
 	"github.com/tagwall/tagwall/internal/server"
 	"github.com/tagwall/tagwall/internal/servicetag"
@@ -29,6 +30,7 @@ type serveFlags struct {
 	systemRanges   []string
 	feeds          string
 	upstreams      []string
+	prefilter      string // "", "drop" or "reject"
 	logLevel       string
 	clientConfig   string
 	noClientConfig bool
@@ -69,7 +71,11 @@ and writes the client config the tagwall CLI reads.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runServe(ctx, cfg)
+			pf, err := f.prefilterConfig(cfg)
+			if err != nil {
+				return usageError(err)
+			}
+			return runServe(ctx, cfg, pf)
 		},
 	}
 	fl := cmd.Flags()
@@ -115,6 +121,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
 	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
 	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.StringVar(&f.prefilter, "prefilter", "", `kernel prefilter for direct clients: "drop" or "reject" SYNs from outside every cluster's list (needs CAP_NET_ADMIN; not with --trusted-proxies)`)
 	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
 	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
 	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
@@ -136,10 +143,14 @@ var hardExit = func() { os.Exit(1) }
 // runServe starts the server and runs it until ctx ends (a signal: exit
 // status 0) or a part of it stops (exit status 1, with the error naming
 // the part). Either way it stops the server within stopDeadline.
-func runServe(ctx context.Context, cfg server.Config) error {
+func runServe(ctx context.Context, cfg server.Config, pf gwconfig.Prefilter) error {
 	m, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if pf.Enabled {
+		gw, addr := m.FrontDoor()
+		defer startPrefilter(ctx, gw, pf, addr, cfg.Logger)()
 	}
 	runErr := m.Run(ctx)
 	watchdog := time.AfterFunc(stopDeadline, hardExit)
@@ -240,4 +251,20 @@ func parseLevel(s string) (slog.Level, error) {
 func newLogger(w io.Writer, level string) *slog.Logger {
 	l, _ := parseLevel(level)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// prefilterConfig checks --prefilter: the kernel sees only direct clients,
+// so it cannot be combined with PROXY protocol peers.
+func (f *serveFlags) prefilterConfig(cfg server.Config) (gwconfig.Prefilter, error) {
+	switch f.prefilter {
+	case "":
+		return gwconfig.Prefilter{}, nil
+	case "drop", "reject":
+	default:
+		return gwconfig.Prefilter{}, fmt.Errorf("--prefilter %q: want drop or reject", f.prefilter)
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		return gwconfig.Prefilter{}, fmt.Errorf("--prefilter %s: not with --trusted-proxies (the kernel sees the proxy's address, not the client's)", f.prefilter)
+	}
+	return gwconfig.Prefilter{Enabled: true, Action: f.prefilter}, nil
 }

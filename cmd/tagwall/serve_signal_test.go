@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/gwconfig"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -119,7 +120,7 @@ func TestStopDeadlineWhateverTheLogSink(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg) }()
+	go func() { done <- runServe(ctx, cfg, gwconfig.Prefilter{}) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(w.String(), "tagwall serve started") {
 		if time.Now().After(deadline) {

@@ -105,3 +105,24 @@ func TestServeBadFlagExitsTwo(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestServePrefilterFlag: --prefilter takes drop or reject, and not with
+// PROXY protocol peers (the kernel would see the proxy, not the client).
+func TestServePrefilterFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown action", []string{"--prefilter", "block"}, `--prefilter "block": want drop or reject`},
+		{"with trusted proxies", []string{"--prefilter", "drop", "--trusted-proxies", "127.0.0.1/32"}, "not with --trusted-proxies"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := tagwall(t, append([]string{"serve", "--data-dir", t.TempDir()}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %s; want 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}

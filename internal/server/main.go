@@ -262,6 +262,10 @@ func (m *Main) APIURL() string { return "https://" + reachable(m.apiLn.Addr().St
 // GatewayAddr is the front door's bound address.
 func (m *Main) GatewayAddr() string { return m.gwLn.Addr().String() }
 
+// FrontDoor returns the front door and its listen address, for what runs
+// beside it (the kernel prefilter of `serve --prefilter`).
+func (m *Main) FrontDoor() (*gateway.Gateway, net.Addr) { return m.gw, m.gwLn.Addr() }
+
 // MetricsAddr is the metrics listener's address ("" when disabled).
 func (m *Main) MetricsAddr() string {
 	if m.metricsLn == nil {
