@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -24,15 +25,37 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	stop := context.AfterFunc(s.done, cancel)
-	wch := s.client.Watch(wctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(fromRev+1))
 	out := make(chan store.Event, 16)
 	go func() {
 		defer close(out)
 		defer stop()
 		defer cancel()
-		s.forward(wctx, wch, out)
+		s.follow(wctx, prefix, fromRev, out)
 	}()
 	return out, nil
+}
+
+// follow forwards the watch from fromRev and, when etcd ends it for a lost
+// leader (a member stopped or an election is under way: WithRequireLeader
+// ends a watch that could otherwise hang on a partitioned member), watches
+// again from the last revision delivered, so a failover loses and repeats
+// no event. It returns on compaction, cancellation or ctx's end, which
+// closes the channel.
+func (s *Store) follow(ctx context.Context, prefix string, fromRev int64, out chan<- store.Event) {
+	last := fromRev
+	for {
+		wch := s.client.Watch(ctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(last+1))
+		var resume bool
+		last, resume = s.forward(ctx, wch, out, last)
+		if !resume || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // checkCompacted fails with ErrCompacted if revision fromRev+1 is no longer
@@ -54,11 +77,15 @@ func (s *Store) checkCompacted(ctx context.Context, fromRev int64) error {
 }
 
 // forward copies etcd watch responses to out until the watch ends, fails
-// or is compacted.
-func (s *Store) forward(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event) {
+// or is compacted, and returns the last revision delivered and whether
+// the watch may be resumed from it (it ended for a lost leader).
+func (s *Store) forward(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event, last int64) (int64, bool) {
 	for resp := range wch {
-		if resp.Canceled || resp.CompactRevision != 0 || resp.Err() != nil {
-			return
+		if resp.CompactRevision != 0 {
+			return last, false
+		}
+		if err := resp.Err(); err != nil || resp.Canceled {
+			return last, errors.Is(err, rpctypes.ErrNoLeader) || errors.Is(err, rpctypes.ErrGRPCNoLeader)
 		}
 		for _, ev := range resp.Events {
 			e := store.Event{Type: store.EventPut}
@@ -71,9 +98,13 @@ func (s *Store) forward(ctx context.Context, wch clientv3.WatchChan, out chan<- 
 			}
 			select {
 			case out <- e:
+				last = ev.Kv.ModRevision
 			case <-ctx.Done():
-				return
+				return last, false
 			}
 		}
 	}
+	// The channel closed without a response: the client gave up (its
+	// context ended, or the connection closed).
+	return last, false
 }
