@@ -138,6 +138,9 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 
 // start picks the port and starts the apiserver in the background.
 func (f *Fleet) start(c Cluster) (*entry, error) {
+	if c.CA == nil {
+		return nil, fmt.Errorf("start kube-apiserver for %s: the cluster's CA is not available", c.ID)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err

@@ -44,12 +44,16 @@ func (m *Main) syncKube(routes []controller.Route) map[string]string {
 		if _, ok := m.upstreamFor(r.ClusterID); ok {
 			continue
 		}
-		cred, err := m.creds.Get(r.ClusterID)
-		if err != nil {
+		c := kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)}
+		if cred, err := m.creds.Get(r.ClusterID); err != nil {
+			// Still named: leaving it out would read as a deletion and
+			// delete its data. A running apiserver keeps running; a new
+			// one fails to start without a CA, and Sync reports it.
 			m.log.Error("cluster credentials for its kube-apiserver", "cluster", r.ClusterID, "err", err)
-			continue
+		} else {
+			c.CA = cred.CA
 		}
-		want = append(want, kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI), CA: cred.CA})
+		want = append(want, c)
 	}
 	addrs, err := m.kube.Sync(want)
 	m.logKubeErr(err)
