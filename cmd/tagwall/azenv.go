@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 )
 
@@ -134,21 +135,26 @@ func writeAzLogin(b *strings.Builder, e azEnv, endpoint string) {
 		return
 	}
 	cloud := shq(e.cloud)
+	login := authn.LoginEndpoint(endpoint) // az appends the tenant, which the server checks
 	tenant := e.cfg.Tenant
 	if tenant == "" {
 		tenant = "adfs"
 	}
 	if e.tokenFresh {
-		fmt.Fprintf(b, "if ! grep -qsF %s \"$AZURE_CONFIG_DIR/clouds.config\" || ! grep -qsF %s \"$AZURE_CONFIG_DIR/azureProfile.json\"; then\n",
-			shq("endpoint_resource_manager = "+endpoint), shq(e.cfg.ClientID))
+		// The login endpoint too: a cloud az-env registered before
+		// authn.LoginEndpoint has one that ends in /adfs, under which az
+		// drops the tenant, so it is registered again.
+		fmt.Fprintf(b, "if ! grep -qsF %s \"$AZURE_CONFIG_DIR/clouds.config\" || ! grep -qsF %s \"$AZURE_CONFIG_DIR/clouds.config\" ||\n",
+			shq("endpoint_resource_manager = "+endpoint), shq("endpoint_active_directory = "+login))
+		fmt.Fprintf(b, "  ! grep -qsF %s \"$AZURE_CONFIG_DIR/azureProfile.json\"; then\n", shq(e.cfg.ClientID))
 	} else {
 		fmt.Fprintf(b, "# az has no token for %s valid for %s more: log in again\n", e.cfg.ClientID, tokenRefreshMargin)
 		b.WriteString("if true; then\n")
 	}
 	// Graph and the portal point at tagwall too, whose answer says it does
 	// not implement them (az ad …), instead of az blaming its clouds.config.
-	cloudCfg := shq(fmt.Sprintf(`{"endpoints":{"resourceManager":%q,"microsoftGraphResourceId":%q,"portal":%q}}`,
-		endpoint, endpoint+"graph/", endpoint+"portal/"))
+	cloudCfg := shq(fmt.Sprintf(`{"endpoints":{"resourceManager":%q,"activeDirectory":%q,"microsoftGraphResourceId":%q,"portal":%q}}`,
+		endpoint, login, endpoint+"graph/", endpoint+"portal/"))
 	fmt.Fprintf(b, "  az cloud register -n %s --cloud-config %s --only-show-errors -o none 2>/dev/null ||\n", cloud, cloudCfg)
 	fmt.Fprintf(b, "    az cloud update -n %s --cloud-config %s --only-show-errors -o none\n", cloud, cloudCfg)
 	fmt.Fprintf(b, "  az cloud set -n %s --only-show-errors -o none\n", cloud)

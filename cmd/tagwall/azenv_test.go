@@ -56,7 +56,8 @@ func TestAzEnv(t *testing.T) {
 		"export REQUESTS_CA_BUNDLE=" + cc.CAFile + "\n",
 		"AZURE_CORE_COLLECT_TELEMETRY=no",
 		"NO_PROXY=127.0.0.1",
-		`az cloud register -n tagwall --cloud-config '{"endpoints":{"resourceManager":"https://127.0.0.1:8443/","microsoftGraphResourceId":"https://127.0.0.1:8443/graph/","portal":"https://127.0.0.1:8443/portal/"}}'`,
+		`az cloud register -n tagwall --cloud-config '{"endpoints":{"resourceManager":"https://127.0.0.1:8443/","activeDirectory":"https://127.0.0.1:8443/adfs/tenants",` +
+			`"microsoftGraphResourceId":"https://127.0.0.1:8443/graph/","portal":"https://127.0.0.1:8443/portal/"}}'`,
 		`az cloud update -n tagwall --cloud-config '{"endpoints":{"resourceManager":"https://127.0.0.1:8443/"`,
 		"az cloud set -n tagwall",
 		`az login --service-principal -u cid -p 'se'\''cret' --tenant 11111111-2222-3333-4444-555555555555`,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,6 +87,66 @@ func TestAzEnvStaleTokenLogsInAgain(t *testing.T) {
 			}
 			if !strings.Contains(out, "az login --service-principal -u cid") {
 				t.Errorf("no az login:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestAzEnvGuardChecksTheLoginEndpoint runs az-env's script in sh with a
+// stand-in az that records its calls and a fresh cached token: az's files
+// that show this endpoint, its login endpoint (authn.LoginEndpoint) and the
+// principal skip the login; a cloud registered with the older login
+// endpoint that ends in /adfs (under which az drops the tenant) is
+// registered again and the principal logged in again.
+func TestAzEnvGuardChecksTheLoginEndpoint(t *testing.T) {
+	const endpoint = "https://127.0.0.1:8443/"
+	tests := []struct {
+		name      string
+		login     string // endpoint_active_directory in clouds.config
+		wantCalls bool
+	}{
+		{name: "current login endpoint", login: endpoint + "adfs/tenants", wantCalls: false},
+		{name: "older /adfs login endpoint", login: endpoint + "adfs", wantCalls: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "tagwall", "config.json")
+			if err := clientconfig.Save(cfg, clientconfig.Config{Endpoint: endpoint, Subscription: "s", ClientID: "cid", ClientSecret: "sec"}); err != nil {
+				t.Fatal(err)
+			}
+			azDir := filepath.Join(dir, "tagwall", "az")
+			writeTokenCache(t, azDir, "cid", time.Now().Add(time.Hour))
+			clouds := "[tagwall]\nendpoint_resource_manager = " + endpoint + "\nendpoint_active_directory = " + tc.login + "\n"
+			if err := os.WriteFile(filepath.Join(azDir, "clouds.config"), []byte(clouds), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(azDir, "azureProfile.json"), []byte(`{"subscriptions":[{"user":{"name":"cid"}}]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := tagwall(t, "az-env", "--config", cfg)
+			if code != 0 {
+				t.Fatalf("az-env: %d %s", code, errOut)
+			}
+			bin := filepath.Join(dir, "bin")
+			calls := filepath.Join(dir, "calls")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(bin, "az"), []byte("#!/bin/sh\necho \"$1 $2\" >> "+calls+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sh := exec.Command("sh", "-e", "-c", out)
+			sh.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+			if b, err := sh.CombinedOutput(); err != nil {
+				t.Fatalf("sh: %v %s", err, b)
+			}
+			got, _ := os.ReadFile(calls)
+			if called := len(got) > 0; called != tc.wantCalls {
+				t.Fatalf("az called %v (%q), want %v; script:\n%s", called, got, tc.wantCalls, out)
+			}
+			if tc.wantCalls && !strings.Contains(string(got), "login --service-principal") {
+				t.Errorf("az calls %q: no login", got)
 			}
 		})
 	}

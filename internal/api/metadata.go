@@ -33,7 +33,9 @@ func (s *server) metadataEndpoints(c *call) error {
 		"portal":        base + "portal/",
 		"gallery":       base + "gallery/",
 		"authentication": map[string]any{
-			"loginEndpoint":    base + "adfs",
+			// authn.LoginEndpoint (authn's tests hold the two equal): az
+			// appends the tenant, which the token service checks.
+			"loginEndpoint":    base + "adfs/tenants",
 			"audiences":        []string{base},
 			"tenant":           "adfs",
 			"identityProvider": "ADFS",

@@ -34,12 +34,23 @@ func (s *Service) Wrap(next http.Handler, auth arm.Authenticator) http.Handler {
 	})
 }
 
-// serveADFS answers the ADFS-style endpoints under /adfs. An optional
-// tenant segment ("adfs" or the tenant id) is accepted before the rest, as
-// az's tenant validator asks for /adfs/adfs/.well-known/openid-configuration;
-// any other tenant is refused with Entra ID's AADSTS90002.
+// serveADFS answers the ADFS-style endpoints under /adfs. The login
+// endpoint's form, tenants/{tenant}/… (LoginEndpoint: az login --tenant T
+// asks /adfs/tenants/T/.well-known/openid-configuration), serves this
+// service's tenant and refuses any other with Entra ID's AADSTS90002, which
+// az prints as Azure's "Unable to get authority configuration for …".
+// An optional bare tenant segment ("adfs" or the tenant id) is accepted
+// before the rest too, as az's tenant validator asks for
+// /adfs/adfs/.well-known/openid-configuration when the login endpoint is
+// plain /adfs (a configuration az-env wrote before LoginEndpoint).
 func (s *Service) serveADFS(w http.ResponseWriter, r *http.Request, segs []string) {
-	if len(segs) > 0 && s.ownTenant(segs[0]) {
+	if len(segs) >= 2 && strings.EqualFold(segs[0], "tenants") {
+		if !s.ownTenant(segs[1]) {
+			s.invalidTenant(w, segs[1])
+			return
+		}
+		segs = segs[2:]
+	} else if len(segs) > 0 && s.ownTenant(segs[0]) {
 		segs = segs[1:]
 	} else if isTenantPath(segs) {
 		s.invalidTenant(w, segs[0]) // az login --tenant <name>: its validator asks /adfs/<name>/.well-known/…

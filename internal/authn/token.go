@@ -27,6 +27,16 @@ type Claims struct {
 // Issuer is the token issuer for base ("https://host:port"): base + "/adfs".
 func Issuer(base string) string { return strings.TrimRight(base, "/") + "/adfs" }
 
+// LoginEndpoint is the login endpoint /metadata/endpoints gives az for
+// base: base + "/adfs/tenants". az 2.45 appends the tenant to it
+// (azure-cli core/auth/identity.py _get_authority_url: only an endpoint
+// ending in "adfs" loses the tenant), so every discovery request names the
+// tenant and one that is not this service's is refused (serveADFS).
+// msal still takes the authority for ADFS, because the first path segment
+// is "adfs" (msal/authority.py: is_adfs), and so skips the instance
+// discovery it would otherwise send to login.microsoftonline.com.
+func LoginEndpoint(base string) string { return Issuer(base) + "/tenants" }
+
 // Audience is the token audience for base: base + "/", the value
 // /metadata/endpoints advertises in authentication.audiences.
 func Audience(base string) string { return strings.TrimRight(base, "/") + "/" }

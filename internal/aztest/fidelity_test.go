@@ -36,6 +36,22 @@ func fidelitySteps(t *testing.T, az *azEnv, fd frontDoor, id, secret string) {
 	az.fails(t, 1, []string{"Failed to resolve tenant 'contoso.example'", "AADSTS90002: Tenant 'contoso.example' not found."},
 		"login", "--service-principal", "-u", id, "-p", secret, "--tenant", "contoso.example")
 
+	// A tenant GUID other than the server's: az appends it to the login
+	// endpoint (authn.LoginEndpoint), msal's tenant discovery there is
+	// refused with AADSTS90002, and az prints what it prints against Azure
+	// (Azure/azure-cli #22145, #22844: "Unable to get authority
+	// configuration for https://login.microsoftonline.com/<T>. … Also please
+	// double check your tenant name or GUID is correct."). The account keeps
+	// its tenant.
+	const otherTenant = "0b0623dd-90fa-4c5c-bee8-8dc18bd4d948"
+	tenantBefore := strings.TrimSpace(az.ok(t, "account", "show", "--query", "tenantId", "-o", "tsv"))
+	az.fails(t, 1, []string{"Unable to get authority configuration for https://", "/adfs/tenants/" + otherTenant + ".",
+		"Also please double check your tenant name or GUID is correct.", "AADSTS90002: Tenant '" + otherTenant + "' not found."},
+		"login", "--service-principal", "-u", id, "-p", secret, "--tenant", otherTenant)
+	if after := strings.TrimSpace(az.ok(t, "account", "show", "--query", "tenantId", "-o", "tsv")); after != tenantBefore || after == otherTenant {
+		t.Errorf("az account show tenantId after the refused login: %q, before %q", after, tenantBefore)
+	}
+
 	// az 2.45's get-versions reads the orchestrators list (2019-04-01).
 	def := strings.TrimSpace(az.ok(t, "aks", "get-versions", "--location", "eastus", "--query", "orchestrators[?default].orchestratorVersion | [0]", "-o", "tsv"))
 	if cur := strings.TrimSpace(az.ok(t, append([]string{"aks", "show", "--query", "currentKubernetesVersion", "-o", "tsv"}, g...)...)); def == "" || cur != def {
