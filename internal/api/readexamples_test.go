@@ -135,10 +135,14 @@ func TestUpdateTagsExample(t *testing.T) {
 }
 
 // TestCredentialExamples mirrors ManagedClustersListClusterUserCredentials
-// and the admin variant: kubeconfigs[*].name/value, no secret of the
-// cluster's. (The 2025-07-01 admin example is not in the reference index
-// we read from; both operations answer the same CredentialResults model,
-// whose only paths are these.)
+// and ManagedClustersListClusterAdminCredentials: kubeconfigs[*].name/value,
+// no secret of the cluster's. The admin example's response is the user
+// one's ({"kubeconfigs":[{"name":"credentialName1","value":"Y3Jl…"}]}), as
+// armcontainerservice's generated ExampleManagedClustersClient_
+// ListClusterAdminCredentials shows (from the 2025-02-01 examples; the
+// 2025-07-01 file was not in the reference index); both answer the
+// CredentialResults model, whose only paths are these.
+// listClusterMonitoringUserCredential answers NotSupported (unsupported.go).
 func TestCredentialExamples(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.putGroup(t, "rt")
