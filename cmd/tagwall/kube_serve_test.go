@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/kubeapi"
 	"github.com/tagwall/tagwall/internal/pki"
 	"github.com/tagwall/tagwall/internal/server"
@@ -75,6 +78,25 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 		t.Logf("kube-apiserver RSS %d MiB", rss>>20)
 	}
 
+	// The monitoring user's kubeconfig (listClusterMonitoringUserCredential):
+	// group system:monitoring, so the health endpoint answers and the
+	// configmaps are forbidden.
+	mon := kubeClient{t, monitoringKubeconfig(t, clientCfg, "rg", "real")}
+	// The default roles exist once the apiserver's RBAC bootstrap is done
+	// (its /readyz), a second or so after it first answers; until then the
+	// monitoring user is refused too (fail closed).
+	waitFor(t, 60*time.Second, "the kube-apiserver's /readyz", func() bool {
+		_, err := k.run("get", "--raw", "/readyz")
+		return err == nil
+	})
+	if out := mon.must("get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
+		t.Fatalf("monitoring user GET /readyz: %q", out)
+	}
+	if out, err := mon.run("get", "--raw", "/api/v1/namespaces/default/configmaps"); err == nil || !strings.Contains(out, "Forbidden") ||
+		!strings.Contains(out, "clusterMonitoringUser_rg_real") {
+		t.Fatalf("monitoring user read the configmaps (err %v):\n%s", err, out)
+	}
+
 	// Restart: the configmap is still there.
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -111,6 +133,40 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 		resp, err := ec.Get(ctx, "/tagwall/kube/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 		return err == nil && resp.Count == 0
 	})
+}
+
+// monitoringKubeconfig POSTs listClusterMonitoringUserCredential with the
+// client config's token and writes the kubeconfig it answers to a file.
+func monitoringKubeconfig(t *testing.T, clientCfg, rg, name string) string {
+	t.Helper()
+	cc, err := clientconfig.Load(clientCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := cc.Endpoint + "subscriptions/" + cc.Subscription + "/resourceGroups/" + rg +
+		"/providers/Microsoft.ContainerService/managedClusters/" + name + "/listClusterMonitoringUserCredential?api-version=2025-07-01"
+	req, _ := http.NewRequest(http.MethodPost, u, nil)
+	req.Header.Set("Authorization", "Bearer "+cc.Token)
+	resp, err := testutil.HTTPSClient(t, cc.CAFile).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Kubeconfigs []struct {
+			Name  string
+			Value []byte // base64 in JSON, as the SDK decodes it
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || len(out.Kubeconfigs) != 1 ||
+		out.Kubeconfigs[0].Name != "clusterMonitoringUser" {
+		t.Fatalf("listClusterMonitoringUserCredential: %d %v %+v", resp.StatusCode, err, out)
+	}
+	f := filepath.Join(t.TempDir(), "monitoring.kubeconfig")
+	if err := os.WriteFile(f, out.Kubeconfigs[0].Value, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // kubeAPIServerPids lists the kube-apiserver processes whose command line

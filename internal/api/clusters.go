@@ -26,6 +26,7 @@ func (s *server) registerClusters() {
 	s.add(http.MethodPatch, one, v, s.patchClusterTags)
 	s.add(http.MethodPost, one+"/listClusterUserCredential", v, s.userCredential)
 	s.add(http.MethodPost, one+"/listClusterAdminCredential", v, s.adminCredential)
+	s.add(http.MethodPost, one+"/listClusterMonitoringUserCredential", v, s.monitoringCredential)
 	s.add(http.MethodGet, cs+"locations/{loc}/operations/{op}", v, s.getOperation)
 	s.add(http.MethodGet, cs+"locations/{loc}/operationresults/{op}", v, s.getOperationResult)
 }

@@ -17,6 +17,17 @@ import (
 )
 
 // Config configures the handler. Store and Auth are required.
+// Credential is the kubeconfig a list…Credential action returns; its value
+// is the kubeconfig's name in the answer (CredentialResult.name) and the
+// prefix of its user, as AKS names them.
+type Credential string
+
+const (
+	UserCredential       Credential = "clusterUser"           // listClusterUserCredential
+	AdminCredential      Credential = "clusterAdmin"          // listClusterAdminCredential
+	MonitoringCredential Credential = "clusterMonitoringUser" // listClusterMonitoringUserCredential
+)
+
 type Config struct {
 	Store   store.Store
 	Catalog func() *servicetag.Catalog // the catalog in force; nil result = no service-tag data (tags refused)
@@ -26,9 +37,10 @@ type Config struct {
 	Auth         Authenticator
 	FeatureDelay time.Duration // Registering → Registered after this (0: 2m; negative: at once)
 	DNSSuffix    string        // fqdn suffix (default "hcp.tagwall.local")
-	// Kubeconfig renders a cluster's kubeconfig (the server wiring owns the
-	// CAs and the front-door address). nil: credentials are refused.
-	Kubeconfig func(ctx context.Context, c *state.ManagedCluster, admin bool) ([]byte, error)
+	// Kubeconfig renders a cluster's kubeconfig for the credential asked
+	// for (the server wiring owns the CAs and the front-door address).
+	// nil: credentials are refused.
+	Kubeconfig func(ctx context.Context, c *state.ManagedCluster, cred Credential) ([]byte, error)
 	Logger     *slog.Logger
 	Now        func() time.Time
 	// Subscriptions are listed by GET /subscriptions (az login needs one).

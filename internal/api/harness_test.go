@@ -90,7 +90,7 @@ func newEnv(tb testing.TB, o envOpts) *env {
 	cfg := api.Config{
 		Store: e.store, Catalog: catalog, Auth: api.StaticToken{Token: testToken}, FeatureDelay: o.featureDelay,
 		DNSSuffix: "hcp.tagwall.test",
-		Kubeconfig: func(_ context.Context, c *state.ManagedCluster, admin bool) ([]byte, error) {
+		Kubeconfig: func(_ context.Context, c *state.ManagedCluster, _ api.Credential) ([]byte, error) {
 			return []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: " + c.Name + "\n  cluster:\n    server: https://" + c.FQDN + ":443\n"), nil
 		},
 		Subscriptions: []api.Subscription{{ID: testSub, DisplayName: "tagwall-sub", TenantID: "tenant"}},

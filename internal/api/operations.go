@@ -119,11 +119,13 @@ func (s *server) getOperationResult(c *call) error {
 	return e
 }
 
-func (s *server) userCredential(c *call) error  { return s.credential(c, false) }
-func (s *server) adminCredential(c *call) error { return s.credential(c, true) }
+func (s *server) userCredential(c *call) error       { return s.credential(c, UserCredential) }
+func (s *server) adminCredential(c *call) error      { return s.credential(c, AdminCredential) }
+func (s *server) monitoringCredential(c *call) error { return s.credential(c, MonitoringCredential) }
 
-// credential answers listClusterUserCredential / listClusterAdminCredential.
-func (s *server) credential(c *call, admin bool) error {
+// credential answers listClusterUserCredential, listClusterAdminCredential
+// and listClusterMonitoringUserCredential: one kubeconfig named for cred.
+func (s *server) credential(c *call, cred Credential) error {
 	if _, _, err := s.loadGroup(c); err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func (s *server) credential(c *call, admin bool) error {
 	if s.cfg.Kubeconfig == nil {
 		return arm.Errorf(http.StatusNotImplemented, "NotImplemented", "This server does not issue cluster credentials.")
 	}
-	kc, err := s.cfg.Kubeconfig(c.r.Context(), &mc, admin)
+	kc, err := s.cfg.Kubeconfig(c.r.Context(), &mc, cred)
 	if err != nil {
 		var ae *arm.Error
 		if errors.As(err, &ae) {
@@ -145,10 +147,6 @@ func (s *server) credential(c *call, admin bool) error {
 		}
 		return err
 	}
-	name := "clusterUser"
-	if admin {
-		name = "clusterAdmin"
-	}
-	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"kubeconfigs": []map[string]any{{"name": name, "value": kc}}})
+	arm.WriteJSON(c.w, http.StatusOK, map[string]any{"kubeconfigs": []map[string]any{{"name": string(cred), "value": kc}}})
 	return nil
 }

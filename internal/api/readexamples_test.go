@@ -134,27 +134,33 @@ func TestUpdateTagsExample(t *testing.T) {
 	checkShape(t, "SDK PATCH", out, "", want, nil)
 }
 
-// TestCredentialExamples mirrors ManagedClustersListClusterUserCredentials
-// and ManagedClustersListClusterAdminCredentials: kubeconfigs[*].name/value,
-// no secret of the cluster's. The admin example's response is the user
-// one's ({"kubeconfigs":[{"name":"credentialName1","value":"Y3Jl…"}]}), as
+// TestCredentialExamples mirrors ManagedClustersListClusterUserCredentials,
+// ManagedClustersListClusterAdminCredentials and
+// ManagedClustersListClusterMonitoringUserCredentials: kubeconfigs[*].name
+// and value, no secret of the cluster's, each kubeconfig named as AKS names
+// it. The admin and monitoring examples' responses are the user one's
+// ({"kubeconfigs":[{"name":"credentialName1","value":"Y3Jl…"}]}), as
 // armcontainerservice's generated ExampleManagedClustersClient_
-// ListClusterAdminCredentials shows (from the 2025-02-01 examples; the
-// 2025-07-01 file was not in the reference index); both answer the
-// CredentialResults model, whose only paths are these.
-// listClusterMonitoringUserCredential answers NotSupported (unsupported.go).
+// ListClusterAdminCredentials and …MonitoringUserCredentials show (from the
+// 2025-02-01 examples; the 2025-07-01 files were not in the reference
+// index); all three answer the CredentialResults model, whose only paths
+// are these.
 func TestCredentialExamples(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.putGroup(t, "rt")
 	e.createRaw(t, "creds", baseBody())
 	want := []string{"kubeconfigs[*].name", "kubeconfigs[*].value"}
-	for _, action := range []string{"listClusterUserCredential", "listClusterAdminCredential"} {
+	for action, name := range map[string]string{"listClusterUserCredential": "clusterUser",
+		"listClusterAdminCredential": "clusterAdmin", "listClusterMonitoringUserCredential": "clusterMonitoringUser"} {
 		resp := e.do(t, http.MethodPost, rtClusters+"creds/"+action+exampleVersion, "")
 		b := body(t, resp)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %s", action, resp.StatusCode, b)
 		}
 		checkShape(t, action, b, "", want, nil)
+		if got := at(decode(t, b), "kubeconfigs[0].name"); got != name {
+			t.Errorf("%s: kubeconfig named %v, want %s", action, got, name)
+		}
 	}
 	mcs := e.clustersClient(t)
 	user, err := mcs.ListClusterUserCredentials(context.Background(), "rt", "creds", nil)
@@ -169,6 +175,12 @@ func TestCredentialExamples(t *testing.T) {
 	}
 	out, _ = json.Marshal(admin.CredentialResults)
 	checkShape(t, "SDK admin credentials", out, "", want, nil)
+	mon, err := mcs.ListClusterMonitoringUserCredentials(context.Background(), "rt", "creds", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ = json.Marshal(mon.CredentialResults)
+	checkShape(t, "SDK monitoring user credentials", out, "", want, nil)
 }
 
 // TestIdentityAsAKS: system-assigned gets principalId/tenantId and a

@@ -10,7 +10,7 @@ import (
 // supportedContainerService names what tagwall serves under
 // Microsoft.ContainerService, for the NotSupported message.
 const supportedContainerService = "managedClusters (create, update, show, list, delete, tags), " +
-	"listClusterUserCredential, listClusterAdminCredential, stop, start, upgradeProfiles/default, " +
+	"listClusterUserCredential, listClusterAdminCredential, listClusterMonitoringUserCredential, stop, start, upgradeProfiles/default, " +
 	"agentPools (list, show, add or update, delete, upgradeProfiles/default), locations/{location}/kubernetesVersions, " +
 	"locations/{location}/orchestrators and the operation status resources"
 
@@ -21,15 +21,14 @@ const supportedGraphPortal = "the Azure Resource Manager API at this host (az gr
 // knownCommands names the az command behind some operations tagwall does
 // not implement, so the message says what the user ran.
 var knownCommands = map[string]string{
-	"managedclusters/runcommand":                          "az aks command invoke",
-	"managedclusters/commandresults":                      "az aks command result",
-	"managedclusters/maintenanceconfigurations":           "az aks maintenanceconfiguration",
-	"managedclusters/rotateclustercertificates":           "az aks rotate-certs",
-	"managedclusters/resetserviceprincipalprofile":        "az aks update-credentials",
-	"managedclusters/resetaadprofile":                     "az aks update-credentials",
-	"managedclusters/listclustermonitoringusercredential": "az aks get-credentials",
-	"managedclusters/agentpools/upgradenodeimageversion":  "az aks nodepool upgrade --node-image-only",
-	"managedclusters/privateendpointconnections":          "az network private-endpoint-connection",
+	"managedclusters/runcommand":                         "az aks command invoke",
+	"managedclusters/commandresults":                     "az aks command result",
+	"managedclusters/maintenanceconfigurations":          "az aks maintenanceconfiguration",
+	"managedclusters/rotateclustercertificates":          "az aks rotate-certs",
+	"managedclusters/resetserviceprincipalprofile":       "az aks update-credentials",
+	"managedclusters/resetaadprofile":                    "az aks update-credentials",
+	"managedclusters/agentpools/upgradenodeimageversion": "az aks nodepool upgrade --node-image-only",
+	"managedclusters/privateendpointconnections":         "az network private-endpoint-connection",
 	"snapshots":               "az aks nodepool snapshot",
 	"managedclustersnapshots": "az aks snapshot",
 	"managedclusters/outboundnetworkdependenciesendpoints": "az aks egress-endpoints list",

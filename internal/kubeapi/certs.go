@@ -31,6 +31,12 @@ const (
 // clusterAdmin and, without Entra ID integration, clusterUser certificates).
 const MastersGroup = "system:masters"
 
+// MonitoringGroup is the Kubernetes group that kube-apiserver's default
+// RBAC binds to the system:monitoring ClusterRole: the health and metrics
+// endpoints (/livez, /readyz, /healthz, /metrics) and nothing else, what
+// AKS's cluster monitoring user is for.
+const MonitoringGroup = "system:monitoring"
+
 // ClientCert is a client certificate and key in PEM, for a kubeconfig.
 type ClientCert struct {
 	CertPEM, KeyPEM []byte

@@ -62,13 +62,14 @@ func (m *Main) syncKube(routes []controller.Route) map[string]string {
 
 // kubeClientUser fills a kubeconfig's user with a client certificate
 // signed by the cluster's CA, as AKS without Entra ID integration does:
-// clusterUser_<rg>_<name> (or clusterAdmin_…), group system:masters.
-func (m *Main) kubeClientUser(clusterID, user string) (userInfo, error) {
+// user (clusterUser_<rg>_<name>, clusterAdmin_…, clusterMonitoringUser_…)
+// in group (kubeapi.MastersGroup or kubeapi.MonitoringGroup).
+func (m *Main) kubeClientUser(clusterID, user, group string) (userInfo, error) {
 	cred, err := m.creds.Get(clusterID)
 	if err != nil {
 		return userInfo{}, err
 	}
-	cc, err := kubeapi.IssueClient(cred.CA, user, []string{kubeapi.MastersGroup}, m.cfg.Now())
+	cc, err := kubeapi.IssueClient(cred.CA, user, []string{group}, m.cfg.Now())
 	if err != nil {
 		return userInfo{}, fmt.Errorf("issue the client certificate of %s: %w", user, err)
 	}

@@ -10,7 +10,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/kubeapi"
 	"github.com/tagwall/tagwall/internal/state"
 )
 
@@ -57,8 +59,9 @@ type userInfo struct {
 	ClientKeyData         string `yaml:"client-key-data,omitempty"`
 }
 
-// Kubeconfig builds the kubeconfig that listClusterUserCredential and
-// listClusterAdminCredential return (api.Config.Kubeconfig).
+// Kubeconfig builds the kubeconfig that listClusterUserCredential,
+// listClusterAdminCredential and listClusterMonitoringUserCredential return
+// (api.Config.Kubeconfig); its user is <cred>_<resource group>_<name>.
 //
 // The server is the front door (https://<gateway host:port>), not the
 // cluster's FQDN: the FQDN does not resolve anywhere, and the front door
@@ -67,14 +70,18 @@ type userInfo struct {
 // door's address, so no DNS entry is needed. The CA is the cluster's own CA
 // (the stand-in's), or the CA file given with --upstream ID=HOST:PORT,ca=FILE
 // for a cluster served by a real kube-apiserver (whose certificate must then
-// carry the FQDN as a SAN). The user is a bearer token the stand-in accepts.
-func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool) ([]byte, error) {
+// carry the FQDN as a SAN). The user is a bearer token the stand-in accepts
+// (the stand-in has no authorization: every credential may do what it
+// serves), or, with --kube-apiserver, a client certificate: user and admin
+// in system:masters (a cluster without Entra ID, whose user credential is
+// an admin one too), the monitoring user in system:monitoring only.
+func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, cred api.Credential) ([]byte, error) {
 	id := arm.ManagedClusterID(c.Subscription, c.ResourceGroup, c.Name)
-	cred, err := m.creds.Get(id)
+	cc, err := m.creds.Get(id)
 	if err != nil {
 		return nil, fmt.Errorf("build kubeconfig for %q: %w", id, err)
 	}
-	caPEM := cred.CA.CertPEM
+	caPEM := cc.CA.CertPEM
 	if u, ok := m.upstreamFor(id); ok {
 		caPEM = nil
 		if u.CAFile != "" {
@@ -83,13 +90,14 @@ func (m *Main) Kubeconfig(_ context.Context, c *state.ManagedCluster, admin bool
 			}
 		}
 	}
-	ctxName, user := c.Name, "clusterUser_"+c.ResourceGroup+"_"+c.Name
-	if admin {
-		ctxName, user = c.Name, "clusterAdmin_"+c.ResourceGroup+"_"+c.Name
-	}
-	ui := userInfo{Token: cred.Token}
+	ctxName, user := c.Name, string(cred)+"_"+c.ResourceGroup+"_"+c.Name
+	ui := userInfo{Token: cc.Token}
 	if _, up := m.upstreamFor(id); m.kube != nil && !up {
-		if ui, err = m.kubeClientUser(id, user); err != nil {
+		group := kubeapi.MastersGroup
+		if cred == api.MonitoringCredential {
+			group = kubeapi.MonitoringGroup
+		}
+		if ui, err = m.kubeClientUser(id, user, group); err != nil {
 			return nil, fmt.Errorf("build kubeconfig for %q: %w", id, err)
 		}
 	}
