@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -20,12 +21,23 @@ import (
 )
 
 // TestMain lets a test run this binary as `tagwall` (TAGWALL_AS_MAIN=1):
-// signal tests need a process of their own.
+// signal tests need a process of their own. The tests' user cache dir
+// (XDG_CACHE_HOME: the gateway's default service-tag cache,
+// <cache>/tagwall/gateway-<hash of the config path>) is a temporary one,
+// so runs with fresh config paths leave nothing in the real one.
 func TestMain(m *testing.M) {
 	if os.Getenv("TAGWALL_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	cache, err := os.MkdirTemp("", "tagwall-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 // TestServeStopsOnSIGTERM: `serve` exits 0 within 5 s of SIGTERM.
