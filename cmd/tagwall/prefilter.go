@@ -50,7 +50,7 @@ func startPrefilter(ctx context.Context, gw *gateway.Gateway, cfg gwconfig.Prefi
 		return func() {}
 	}
 	log.Info("kernel prefilter on", "port", ta.Port, "action", cfg.Action)
-	go f.Follow(ctx, lists, 0)
+	go f.Follow(ctx, gw.RoutesChanged, lists, 0)
 	return func() {
 		if err := f.Close(); err != nil {
 			log.Warn("kernel prefilter", "error", err)

@@ -32,6 +32,10 @@ type Gateway struct {
 	// grantNames are the routes of the table in force with grants;
 	// guarded by routesMu.
 	grantNames map[string]struct{}
+	// changed is closed, and replaced, when the table in force changes
+	// (RoutesChanged); guarded by changedMu, written under routesMu.
+	changedMu sync.Mutex
+	changed   chan struct{}
 
 	// Grant expiry: one timer for the next expiry of the table in force.
 	timerMu      sync.Mutex
@@ -98,6 +102,7 @@ func New(cfg Config) (*Gateway, error) {
 	g.front.init(cfg.MaxConns, cfg.MaxUndecided, cfg.MaxUndecidedPerSource)
 	g.live.init()
 	g.table.Store(&table{})
+	g.changed = make(chan struct{})
 	return g, nil
 }
 

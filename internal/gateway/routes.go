@@ -108,6 +108,7 @@ func (g *Gateway) SetRoutes(routes []Route) {
 		g.log.Warn("set routes: duplicate route ignored", "route", d)
 	}
 	old := g.table.Swap(t)
+	g.routesChanged()
 	g.refs = refs
 	g.metrics.publish(old, t)
 	g.afterSwap(old, t, nil)
@@ -169,11 +170,31 @@ func (g *Gateway) UpdateRoutes(set []Route, remove []string) {
 	}
 	g.refs.setEarly(ed.t)
 	g.table.Store(ed.t)
+	g.routesChanged()
 	g.metrics.update(added, replaced, gone)
 	g.afterSwap(before, ed.t, changed)
 	if g.opts.revoke.Load() {
 		g.revoke(ed.t, changed, ReasonRevoked)
 	}
+}
+
+// RoutesChanged returns a channel that is closed when the routes in force
+// next change (SetRoutes, or UpdateRoutes with something to do). Take it
+// before reading Routes, so that a change in between is not missed: a
+// follower of the routes (the kernel prefilter) then does no work while
+// nothing changes, however many routes there are.
+func (g *Gateway) RoutesChanged() <-chan struct{} {
+	g.changedMu.Lock()
+	defer g.changedMu.Unlock()
+	return g.changed
+}
+
+// routesChanged wakes RoutesChanged's waiters; under routesMu.
+func (g *Gateway) routesChanged() {
+	g.changedMu.Lock()
+	close(g.changed)
+	g.changed = make(chan struct{})
+	g.changedMu.Unlock()
 }
 
 // Routes returns the routes in force, in no particular order.

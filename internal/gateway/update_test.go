@@ -196,3 +196,44 @@ func BenchmarkUpdateRoutes(b *testing.B) {
 		})
 	}
 }
+
+// TestRoutesChanged: the channel RoutesChanged returns is closed by the
+// next SetRoutes or UpdateRoutes that has something to do, and not
+// before; a new one is returned after.
+func TestRoutesChanged(t *testing.T) {
+	g, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isClosed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	a := list(t, "20.20.20.0/24")
+	steps := []struct {
+		name   string
+		change func()
+		closes bool
+	}{
+		{name: "nothing", change: func() {}, closes: false},
+		{name: "SetRoutes", change: func() { g.SetRoutes([]Route{{Name: "a", SNI: "a.test", Allow: a}}) }, closes: true},
+		{name: "empty UpdateRoutes", change: func() { g.UpdateRoutes(nil, nil) }, closes: false},
+		{name: "UpdateRoutes set", change: func() { g.UpdateRoutes([]Route{{Name: "b", SNI: "b.test", Allow: a}}, nil) }, closes: true},
+		{name: "UpdateRoutes remove", change: func() { g.UpdateRoutes(nil, []string{"b"}) }, closes: true},
+		{name: "SetRoutes empty", change: func() { g.SetRoutes(nil) }, closes: true},
+	}
+	for _, s := range steps {
+		ch := g.RoutesChanged()
+		s.change()
+		if got := isClosed(ch); got != s.closes {
+			t.Fatalf("%s: channel closed %v, want %v", s.name, got, s.closes)
+		}
+		if s.closes && isClosed(g.RoutesChanged()) {
+			t.Fatalf("%s: the next channel is closed already", s.name)
+		}
+	}
+}

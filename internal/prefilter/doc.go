@@ -16,8 +16,10 @@
 // and runs without). Sync replaces the sets' contents with a new union; calls
 // are debounced and applied together in one atomic nftables transaction
 // within Config.Debounce (default 20 ms, well inside the 100 ms a list change
-// may take to reach the front door). Follow polls a function returning the
-// routes' lists and Syncs when one changes, so the front door needs no hook:
-// Union(lists) is what the sets hold. Close removes the table. A Filter is
+// may take to reach the front door). Follow waits for the front door's
+// change signal (gateway.Gateway.RoutesChanged), then reads the routes'
+// lists and Syncs when one changed: no work while the routes stay as they
+// are, and one read per burst of changes. Union(lists) is what the sets
+// hold. Close removes the table. A Filter is
 // safe for concurrent use.
 package prefilter

@@ -57,7 +57,7 @@ func TestRefusedFlood(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	defer f.Close()
-	go f.Follow(ctx, func() []*allowlist.List { return []*allowlist.List{filtered.list} }, 0)
+	go f.Follow(ctx, func() <-chan struct{} { return nil }, func() []*allowlist.List { return []*allowlist.List{filtered.list} }, 0) // never changes
 	type contender struct {
 		name string
 		addr string

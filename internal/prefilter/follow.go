@@ -19,30 +19,59 @@ func Union(lists []*allowlist.List) []netip.Prefix {
 	return out
 }
 
-// Follow keeps the sets equal to Union(lists()) until ctx ends: it calls
-// lists every interval (default 25 ms) and Syncs when any list differs
-// from the last call's. Lists are immutable and replaced on change, so
-// comparing the pointers is enough. With the default interval and
-// Debounce a change reaches the kernel within about 50 ms. For the
-// gateway: lists returns the Allow list of every gateway.Route.
-func (f *Filter) Follow(ctx context.Context, lists func() []*allowlist.List, interval time.Duration) {
+// Follow keeps the sets equal to Union(lists()) until ctx ends or the
+// filter is closed. changed returns a channel that is closed at the next
+// change of what lists returns (for the gateway: Gateway.RoutesChanged,
+// with lists giving every route's Allow list); Follow takes it before each
+// lists call, so no change is missed, and does no work while nothing
+// changes, however many routes there are. After a change it waits
+// interval (default 25 ms), so a burst of changes costs one lists call,
+// then Syncs when any list differs from the last call's (lists are
+// immutable and replaced on change, so comparing pointers is enough).
+// With the default interval and Debounce a change reaches the kernel
+// within about 50 ms. Follow first Syncs to what lists returns when it
+// starts, so a change between New and Follow is not lost.
+func (f *Filter) Follow(ctx context.Context, changed func() <-chan struct{}, lists func() []*allowlist.List, interval time.Duration) {
+	follow(ctx, f.done, changed, lists, interval, func(cur []*allowlist.List) { f.Sync(Union(cur)) })
+}
+
+// follow is Follow's loop, with the kernel update as sync.
+func follow(ctx context.Context, done <-chan struct{}, changed func() <-chan struct{}, lists func() []*allowlist.List,
+	interval time.Duration, sync func([]*allowlist.List)) {
 	if interval <= 0 {
 		interval = 25 * time.Millisecond
 	}
-	t := time.NewTicker(interval)
+	var last []*allowlist.List // nothing synced yet: the first round syncs
+	var wake <-chan struct{} = closed
+	t := time.NewTimer(interval)
+	t.Stop()
 	defer t.Stop()
-	last := lists()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-f.done:
+		case <-done:
+			return
+		case <-wake:
+		}
+		t.Reset(interval) // coalesce a burst of changes
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
 			return
 		case <-t.C:
 		}
-		if cur := lists(); !slices.Equal(cur, last) {
+		wake = changed()
+		if cur := lists(); last == nil || !slices.Equal(cur, last) {
+			if cur == nil {
+				cur = []*allowlist.List{}
+			}
 			last = cur
-			f.Sync(Union(cur))
+			sync(cur)
 		}
 	}
 }
+
+// closed is a closed channel: follow's first round needs no change.
+var closed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,14 +91,13 @@ func TestPrefilter(t *testing.T) {
 	wantSet(t, f, f.set6) // IPv6 emptied: every IPv6 SYN to the port is refused
 
 	// Follow: a new list (as a gateway reload swaps in) moves the set.
-	var cur atomic.Pointer[allowlist.List]
-	cur.Store(mustList(t, "127.0.0.3/32"))
+	cur := newSource(mustList(t, "127.0.0.3/32"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go f.Follow(ctx, func() []*allowlist.List { return []*allowlist.List{cur.Load()} }, 0)
+	go f.Follow(ctx, cur.changed, cur.lists, 0)
 	time.Sleep(30 * time.Millisecond)
 	start = time.Now()
-	cur.Store(mustList(t, "127.0.0.2/32", "2001:db8::/32"))
+	cur.set(mustList(t, "127.0.0.2/32", "2001:db8::/32"))
 	for !setHas(t, f, f.set4, "127.0.0.2") {
 		if time.Since(start) > time.Second {
 			t.Fatal("the set did not follow the new list within 1 s")
