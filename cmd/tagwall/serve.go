@@ -16,6 +16,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/clientconfig"
+	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/gwconfig"
 	"github.com/tagwall/tagwall/internal/kubefleet"
@@ -96,6 +97,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.cfg.ServiceTagsCloud, "service-tags-cloud", "Public", "cloud of the default service-tag source and embedded snapshot: Public, AzureGovernment or China")
 	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
 	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
+	fl.DurationVar(&f.cfg.OperationRetention, "operation-retention", controller.DefaultOperationRetention, "an ended operation's status URLs answer this long; then its record is deleted")
 	fl.StringSliceVar(&f.systemRanges, "system-ranges", nil, "CIDRs every cluster admits besides its own list")
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")

@@ -72,6 +72,7 @@ type envOpts struct {
 	noCatalog    bool
 	noController bool
 	configure    func(*api.Config) // adjusts the handler's config (quotas, locations)
+	opRetention  time.Duration     // controller.Config.OperationRetention
 }
 
 func newEnv(tb testing.TB, o envOpts) *env {
@@ -105,7 +106,7 @@ func newEnv(tb testing.TB, o envOpts) *env {
 	e.ctrl, err = controller.New(controller.Config{Store: e.store, Catalog: catalog, Apply: func(r []controller.Route) {
 		e.routes.Store(&r)
 		e.applies.Add(1)
-	}})
+	}, OperationRetention: o.opRetention})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -68,3 +68,44 @@ func TestRestart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestOperationRecordExpires: an operation's status URLs answer while it
+// runs and after it ends, until the retention passes; then the record is
+// gone and both answer 404, so the store does not keep every operation
+// ever started.
+func TestOperationRecordExpires(t *testing.T) {
+	e := newEnv(t, envOpts{opRetention: 300 * time.Millisecond})
+	e.createGroup(t)
+	resp := e.do(t, http.MethodPut, clusterPath+mcVersion, clusterBody([]string{"20.20.20.20"}, nil))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	opURL := resp.Header.Get("Azure-AsyncOperation")
+	opPath := opURL[strings.Index(opURL, "/subscriptions/"):]
+	resPath := strings.Replace(opPath, "/operations/", "/operationresults/", 1) // the Location a DELETE gets
+	deadline := time.Now().Add(10 * time.Second)
+	for readJSON(t, e.do(t, http.MethodGet, opPath, ""))["status"] != "Succeeded" {
+		if time.Now().After(deadline) {
+			t.Fatal("the operation did not succeed within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		op, res := e.do(t, http.MethodGet, opPath, ""), e.do(t, http.MethodGet, resPath, "")
+		op.Body.Close()
+		res.Body.Close()
+		if op.StatusCode == http.StatusNotFound && res.StatusCode == http.StatusNotFound {
+			break
+		}
+		if op.StatusCode != http.StatusOK {
+			t.Fatalf("operation status before it expired: %d", op.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ended operation's record was not deleted within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := e.do(t, http.MethodGet, clusterPath+mcVersion, ""); r.StatusCode != 200 {
+		t.Fatalf("the cluster after its operation expired: %d", r.StatusCode)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
@@ -56,6 +57,10 @@ type Config struct {
 	// Claims makes the store writes happen once among replicas sharing
 	// the store; nil: LocalClaims (one process).
 	Claims Claims
+	// OperationRetention is how long an ended operation's record (what
+	// Azure-AsyncOperation and Location URLs answer) is kept after its
+	// end; then Run deletes it (sweepOperations). 0: DefaultOperationRetention.
+	OperationRetention time.Duration
 }
 
 // Controller reconciles stored clusters into routes. Use New, then Run.
@@ -113,6 +118,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OperationRetention <= 0 {
+		cfg.OperationRetention = DefaultOperationRetention
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -208,6 +216,9 @@ var ready = func() chan struct{} { ch := make(chan struct{}); close(ch); return 
 // Run lists and watches the store until ctx ends; it returns nil then.
 // After Restore it starts from the restored revision.
 func (c *Controller) Run(ctx context.Context) error {
+	var sweeper sync.WaitGroup
+	defer sweeper.Wait()
+	sweeper.Go(func() { c.sweepLoop(ctx) })
 	rev := c.restored
 	needList := rev == 0
 	var events <-chan store.Event
@@ -355,11 +366,14 @@ func (c *Controller) handle(ev store.Event) {
 			c.dropRoute(key)
 			c.finishDeletes(key)
 		case strings.HasPrefix(key, state.OperationsPrefix):
-			for _, m := range c.ops {
+			for ck, m := range c.ops {
 				for id := range m {
 					if state.OperationKey(id) == key {
 						delete(m, id)
 					}
+				}
+				if len(m) == 0 {
+					delete(c.ops, ck)
 				}
 			}
 		case strings.HasPrefix(key, state.FeaturesPrefix):
@@ -396,9 +410,12 @@ func (c *Controller) load(kv store.KV) {
 			return
 		}
 		m := c.ops[op.ClusterKey]
-		if op.Status != "InProgress" {
+		if op.Status != arm.StatusInProgress {
 			if m != nil {
 				delete(m, op.ID)
+				if len(m) == 0 {
+					delete(c.ops, op.ClusterKey)
+				}
 			}
 			return
 		}

@@ -198,6 +198,9 @@ func (c *Controller) finishOps(key string, gen int64, opErr *state.OperationErro
 func (c *Controller) completeOp(key, id string, opErr *state.OperationError) {
 	oe := c.ops[key][id]
 	delete(c.ops[key], id)
+	if len(c.ops[key]) == 0 {
+		delete(c.ops, key) // no empty map left per cluster ever seen
+	}
 	ctx := context.Background()
 	for range 2 {
 		op := oe.op

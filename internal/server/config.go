@@ -67,9 +67,13 @@ type Config struct {
 	// loopback).
 	ServiceTagsHTTP servicetag.HTTPOptions
 	FeatureDelay    time.Duration
-	SystemRanges    []netip.Prefix // admitted by every cluster besides its own list
-	Upstreams       []Upstream     // clusters served by a real kube-apiserver
-	DNSSuffix       string
+	// OperationRetention is how long an ended operation's record (its
+	// status URLs) is kept before the controller deletes it
+	// (controller.DefaultOperationRetention when zero).
+	OperationRetention time.Duration
+	SystemRanges       []netip.Prefix // admitted by every cluster besides its own list
+	Upstreams          []Upstream     // clusters served by a real kube-apiserver
+	DNSSuffix          string
 
 	// DisableConsole turns off the web console (ConsolePath on the API
 	// address) and the front door's decision history it shows.

@@ -1,0 +1,93 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/state"
+	"github.com/tagwall/tagwall/internal/store"
+)
+
+// DefaultOperationRetention is how long an ended operation's record is
+// kept (Config.OperationRetention): a client polls an operation while it
+// runs and reads its result soon after; ARM does not promise a status URL
+// for longer than that.
+const DefaultOperationRetention = 24 * time.Hour
+
+// maxSweepInterval bounds the time between two sweeps.
+const maxSweepInterval = 10 * time.Minute
+
+// opSweepClaim is the claim the sweep holds, so that one replica sweeps.
+const opSweepClaim = "sweep/operations"
+
+// sweepInterval is the time between two sweeps: half the retention, at
+// most maxSweepInterval, at least 10 ms. A record is deleted within
+// retention + interval of its end.
+func (c *Controller) sweepInterval() time.Duration {
+	return min(max(c.cfg.OperationRetention/2, 10*time.Millisecond), maxSweepInterval)
+}
+
+// sweepLoop runs sweepOperations every sweepInterval until ctx ends. Every
+// write (PUT, DELETE, stop, start, agent pool) adds an operation record, so
+// without it the records of a long-lived store would grow without bound
+// (a client that loops on PUT grows them at its request rate).
+func (c *Controller) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(c.sweepInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := c.sweepOperations(ctx); err != nil && ctx.Err() == nil {
+				c.cfg.Logger.Warn("sweep ended operations", "deleted", n, "err", err)
+			} else if n > 0 {
+				c.cfg.Logger.Debug("swept ended operations", "deleted", n)
+			}
+		}
+	}
+}
+
+// sweepOperations deletes the operation records that ended longer than
+// OperationRetention ago, each conditioned on the revision it read (a
+// record written since is left for the next sweep), under a claim so that
+// one replica sweeps a shared store. An operation still in progress is
+// never deleted: failOrphans ends the abandoned ones first. It returns how
+// many records it deleted. It runs on its own goroutine: it reads and
+// writes only the store.
+func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
+	if !c.claim(ctx, opSweepClaim) {
+		return 0, nil // another replica sweeps
+	}
+	defer c.cfg.Claims.Release(opSweepClaim)
+	kvs, _, err := c.cfg.Store.List(ctx, state.OperationsPrefix)
+	if err != nil {
+		return 0, err
+	}
+	cutoff := c.cfg.Now().Add(-c.cfg.OperationRetention)
+	n := 0
+	var errs []error
+	for _, kv := range kvs {
+		var op state.Operation
+		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
+			// A damaged record answers no poll; it is reported, and
+			// deleted once, like an ended one, so it does not stay forever.
+			c.cfg.Logger.Warn("sweep operations: damaged record deleted", "key", kv.Key, "err", err)
+		} else if op.Status == arm.StatusInProgress || op.EndTime.IsZero() || op.EndTime.After(cutoff) {
+			continue
+		}
+		if _, err := c.cfg.Store.Delete(ctx, kv.Key, kv.ModRevision); err != nil {
+			if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+				errs = append(errs, err)
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
