@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -55,7 +57,8 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 	defer func() { m.Close() }()
 	cli := func(args ...string) string { t.Helper(); return mustTagwall(t, args...) }
 	cli("group", "create", "--name", "rg", "--location", "eastus")
-	cli("aks", "create", "--resource-group", "rg", "--name", "real", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys")
+	cli("aks", "create", "--resource-group", "rg", "--name", "real", "--api-server-authorized-ip-ranges", "20.20.20.20", "--generate-ssh-keys",
+		"--kubernetes-version", "1.33")
 	kc := filepath.Join(dir, "kubeconfig")
 	cli("aks", "get-credentials", "--resource-group", "rg", "--name", "real", "--file", kc)
 	if b, _ := os.ReadFile(kc); !strings.Contains(string(b), "clusterUser_rg_real") || !strings.Contains(string(b), "client-certificate-data") {
@@ -97,6 +100,21 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 		t.Fatalf("monitoring user read the configmaps (err %v):\n%s", err, out)
 	}
 
+	// The apiserver emulates the cluster's minor; an upgrade to the next
+	// one restarts it on the same data (aks upgrade: PUT with the version).
+	if v := serverVersion(t, k); v.EmulationMajor != "1" || v.EmulationMinor != "33" {
+		t.Fatalf("kubectl version before the upgrade: %+v, want emulation 1.33", v)
+	}
+	upgradeCluster(t, clientCfg, "rg", "real", "1.34")
+	waitFor(t, 120*time.Second, "the apiserver emulates 1.34 after the upgrade", func() bool {
+		out, err := k.cmd("get", "--raw", "/version").Output()
+		var v struct{ EmulationMinor string }
+		return err == nil && json.Unmarshal(out, &v) == nil && v.EmulationMinor == "34"
+	})
+	if out := k.must("get", "configmap", "kept", "-o", "jsonpath={.data.k}"); out != "v" {
+		t.Fatalf("the configmap after the upgrade: %q", out)
+	}
+
 	// Restart: the configmap is still there.
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -132,6 +150,67 @@ func TestServeWithRealKubeAPIServer(t *testing.T) {
 		defer cancel()
 		resp, err := ec.Get(ctx, "/tagwall/kube/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 		return err == nil && resp.Count == 0
+	})
+}
+
+// serverVersion is the apiserver's /version, read raw (kubectl version
+// re-encodes it with its own client's fields, which may predate the
+// emulation ones).
+func serverVersion(t *testing.T, k kubeClient) (v struct{ GitVersion, EmulationMajor, EmulationMinor string }) {
+	t.Helper()
+	b, err := k.cmd("get", "--raw", "/version").Output()
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
+	if err != nil {
+		t.Fatalf("GET /version: %v: %s", err, b)
+	}
+	return v
+}
+
+// armRequest sends one ARM request with the client config's token and
+// decodes the JSON answer.
+func armRequest(t *testing.T, clientCfg, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	cc, err := clientconfig.Load(clientCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, cc.Endpoint+"subscriptions/"+cc.Subscription+path, rd)
+	req.Header.Set("Authorization", "Bearer "+cc.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := testutil.HTTPSClient(t, cc.CAFile).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// upgradeCluster PUTs the cluster back with kubernetesVersion v, as az aks
+// upgrade does, and waits for Succeeded.
+func upgradeCluster(t *testing.T, clientCfg, rg, name, v string) {
+	t.Helper()
+	path := "/resourceGroups/" + rg + "/providers/Microsoft.ContainerService/managedClusters/" + name + "?api-version=2025-07-01"
+	code, mc := armRequest(t, clientCfg, http.MethodGet, path, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET cluster: %d %v", code, mc)
+	}
+	mc["properties"].(map[string]any)["kubernetesVersion"] = v
+	if code, body := armRequest(t, clientCfg, http.MethodPut, path, mc); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("PUT kubernetesVersion %s: %d %v", v, code, body)
+	}
+	waitFor(t, 30*time.Second, "the upgrade Succeeded", func() bool {
+		_, mc := armRequest(t, clientCfg, http.MethodGet, path, nil)
+		p, _ := mc["properties"].(map[string]any)
+		return p["provisioningState"] == "Succeeded" && strings.HasPrefix(fmt.Sprint(p["currentKubernetesVersion"]), v)
 	})
 }
 

@@ -44,11 +44,17 @@ type Config struct {
 	CA          *pki.CA  // issues the serving certificate; its clients are trusted
 	ServerNames []string // extra DNS names on the serving certificate (the SNI)
 	// Port is the loopback port; 0 picks a free one.
-	Port         int
-	ServiceCIDR  string
-	ReadyTimeout time.Duration
-	StopGrace    time.Duration
-	Now          func() time.Time
+	Port int
+	// EmulatedVersion is the Kubernetes minor ("1.32") the apiserver
+	// emulates: its APIs and features, and emulationMajor/emulationMinor
+	// on /version (gitVersion stays the binary's). It must be within the
+	// binary's emulation window (a 1.34 binary: 1.31 to 1.34), or the
+	// apiserver refuses to start. "": the binary's own.
+	EmulatedVersion string
+	ServiceCIDR     string
+	ReadyTimeout    time.Duration
+	StopGrace       time.Duration
+	Now             func() time.Time
 }
 
 // Process is one running kube-apiserver.
@@ -132,7 +138,7 @@ func (c Config) withDefaults() (Config, error) {
 // certificates from CA, RBAC, and its data under EtcdPrefix.
 func (p *Process) args() []string {
 	d := func(f string) string { return filepath.Join(p.cfg.Dir, f) }
-	return []string{
+	args := []string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(p.cfg.Port),
@@ -151,6 +157,10 @@ func (p *Process) args() []string {
 		"--enable-priority-and-fairness=false",
 		"--v=0",
 	}
+	if p.cfg.EmulatedVersion != "" {
+		args = append(args, "--emulated-version=kube="+p.cfg.EmulatedVersion)
+	}
+	return args
 }
 
 func (p *Process) spawn() error {

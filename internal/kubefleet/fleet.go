@@ -30,6 +30,11 @@ type Cluster struct {
 	ID   string  // the cluster's resource id
 	FQDN string  // the SNI clients send; on the serving certificate
 	CA   *pki.CA // the cluster's CA: signs the serving and client certificates
+	// Version is the Kubernetes minor the cluster runs ("1.33"): its
+	// apiserver emulates it (kubeapi.Config.EmulatedVersion). A change
+	// restarts the apiserver on the same data, as an upgrade of the
+	// control plane does. "": the binary's own.
+	Version string
 }
 
 // Config configures a Fleet.
@@ -117,15 +122,27 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 	var errs []error
 	out := make(map[string]string, len(want))
 	for id, c := range want {
-		if e, ok := f.procs[id]; ok {
+		e, ok := f.procs[id]
+		if ok && e.c.Version == c.Version {
 			out[id] = e.addr
+			continue
+		}
+		if ok { // an upgrade: the same data, the new version's apiserver
+			delete(f.procs, id)
+			ne, err := f.start(c, e)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			f.procs[id] = ne
+			out[id] = ne.addr
 			continue
 		}
 		if len(f.procs) >= f.cfg.Max {
 			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max))
 			continue
 		}
-		e, err := f.start(c)
+		e, err := f.start(c, nil)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -136,8 +153,9 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 	return out, errors.Join(errs...)
 }
 
-// start picks the port and starts the apiserver in the background.
-func (f *Fleet) start(c Cluster) (*entry, error) {
+// start picks the port and starts the apiserver in the background; with
+// prev (a version change), after prev's apiserver has stopped.
+func (f *Fleet) start(c Cluster, prev *entry) (*entry, error) {
 	if c.CA == nil {
 		return nil, fmt.Errorf("start kube-apiserver for %s: the cluster's CA is not available", c.ID)
 	}
@@ -148,9 +166,17 @@ func (f *Fleet) start(c Cluster) (*entry, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &entry{c: c, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), ready: make(chan struct{}), stop: cancel}
 	cfg := kubeapi.Config{Binary: f.cfg.Binary, Dir: filepath.Join(f.cfg.Dir, key(c.ID)), EtcdServers: f.cfg.EtcdServers,
-		EtcdPrefix: f.cfg.EtcdPrefix + key(c.ID), CA: c.CA, ServerNames: []string{c.FQDN}, Port: port}
+		EtcdPrefix: f.cfg.EtcdPrefix + key(c.ID), CA: c.CA, ServerNames: []string{c.FQDN}, Port: port, EmulatedVersion: c.Version}
 	go func() {
 		defer close(e.ready)
+		if prev != nil {
+			prev.stop()
+			<-prev.ready
+			if prev.proc != nil {
+				_ = prev.proc.Stop()
+			}
+			f.cfg.Logger.Info("kube-apiserver stopped for a version change", "cluster", c.ID, "from", prev.c.Version, "to", c.Version)
+		}
 		p, err := kubeapi.Start(ctx, cfg)
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tagwall/tagwall/internal/controller"
@@ -44,7 +45,7 @@ func (m *Main) syncKube(routes []controller.Route) map[string]string {
 		if _, ok := m.upstreamFor(r.ClusterID); ok {
 			continue
 		}
-		c := kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI)}
+		c := kubefleet.Cluster{ID: r.ClusterID, FQDN: strings.ToLower(r.SNI), Version: minorOf(r.KubernetesVersion)}
 		if cred, err := m.creds.Get(r.ClusterID); err != nil {
 			// Still named: leaving it out would read as a deletion and
 			// delete its data. A running apiserver keeps running; a new
@@ -87,4 +88,19 @@ func (m *Main) closeKube() error {
 		m.kubeEtcd.Close()
 	}
 	return err
+}
+
+// minorOf is the minor of a Kubernetes version ("1.33.2" → "1.33"), what a
+// cluster's apiserver emulates; "" for a version that is not major.minor[.patch].
+func minorOf(v string) string {
+	parts := strings.Split(strings.TrimPrefix(v, "v"), ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return ""
+	}
+	for _, p := range parts {
+		if _, err := strconv.Atoi(p); err != nil || p == "" {
+			return ""
+		}
+	}
+	return parts[0] + "." + parts[1]
 }
