@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/store"
 )
 
 //go:embed templates/*.html static/*
@@ -37,8 +39,12 @@ type Config struct {
 	ServicePrincipals bool
 	SessionTTL        time.Duration // 0: DefaultSessionTTL
 	MaxSessions       int           // 0: DefaultMaxSessions
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// Store, when set, keeps the sessions (under SessionsPrefix) instead
+	// of memory, so replicas that share it share the sessions: a browser
+	// behind a balancer stays signed in whichever replica answers.
+	Store  store.Store
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Console is the web console's http.Handler. It is safe for concurrent use.
@@ -80,7 +86,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Console{cfg: cfg, sess: newSessions(cfg.MaxSessions, cfg.SessionTTL), log: cfg.Logger, throttle: newThrottle()}
+	c := &Console{cfg: cfg, sess: newSessions(cfg.MaxSessions, cfg.SessionTTL, cfg.Store, cfg.Logger), log: cfg.Logger, throttle: newThrottle()}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -196,7 +202,7 @@ func (c *Console) session(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return c.sess.get(ck.Value, c.now())
+	return c.sess.get(r.Context(), ck.Value, c.now())
 }
 
 // csrfOK checks the form's token and, when the browser sent one, that

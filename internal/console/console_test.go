@@ -326,3 +326,58 @@ func TestSignInThrottle(t *testing.T) {
 		t.Fatalf("after 5 failures: %d\n%s", p.status, p.body)
 	}
 }
+
+// TestSessionsSharedByReplicas: two consoles over one store (two serve
+// replicas behind a balancer): a session begun on one is live on the
+// other, and signing out on the other ends it on both.
+func TestSessionsSharedByReplicas(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.signInAdmin()
+	get := func(base, path string) page {
+		t.Helper()
+		resp, err := b.c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return read(t, resp)
+	}
+	// The jar sends 127.0.0.1's cookie to both ports, as a browser sends a
+	// balancer's to whichever replica answers.
+	p := get(e.srv2.URL, "/ui/clusters")
+	if p.status != http.StatusOK {
+		t.Fatalf("the other replica: %d, want the page (%s)", p.status, p.header.Get("Location"))
+	}
+	u, _ := url.Parse(e.srv.URL + "/ui/")
+	var stolen *http.Cookie
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == "tagwall_session" {
+			stolen = c
+		}
+	}
+	if stolen == nil {
+		t.Fatal("no session cookie")
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv2.URL+"/ui/signout", strings.NewReader(url.Values{"csrf": {p.csrf(t)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := read(t, resp); out.status != http.StatusSeeOther {
+		t.Fatalf("sign-out on the other replica: %d", out.status)
+	}
+	// The jar dropped the cookie; a copy of it is dead on the first
+	// replica too: the session is gone from the shared store.
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/ui/clusters", nil)
+	req.AddCookie(&http.Cookie{Name: stolen.Name, Value: stolen.Value})
+	c := *e.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := read(t, resp); out.status != http.StatusSeeOther {
+		t.Fatalf("the signed-out cookie on the first replica: %d, want a redirect to sign-in", out.status)
+	}
+}

@@ -16,9 +16,11 @@
 //     id and secret (Auth.SignIn); the session cookie is random (32 bytes),
 //     HttpOnly, Secure, SameSite=Strict, scoped to the prefix and expires
 //     with the session (Config.SessionTTL, capped by the credential's own
-//     expiry). Sessions live in memory, at most Config.MaxSessions (the
+//     expiry). Sessions live in memory, or in Config.Store (under
+//     SessionsPrefix, keyed by the cookie's SHA-256) so that replicas
+//     sharing the store share them; at most Config.MaxSessions (the
 //     one closest to expiry is dropped at the bound); the bearer
-//     credential stays on the server. Failed sign-ins are throttled per
+//     credential stays on the server side. Failed sign-ins are throttled per
 //     remote address (a burst of 5, then one every 10 s).
 //   - Every state-changing form (the list change, sign-out) carries the
 //     session's CSRF token and is refused with 403 without it or from

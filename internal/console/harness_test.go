@@ -79,6 +79,7 @@ func (t tagSource) Status() []console.SourceStatus {
 // together over TLS as `tagwall serve` serves them.
 type env struct {
 	srv    *httptest.Server
+	srv2   *httptest.Server // a second replica: its own console, the same store
 	authn  *authn.Service
 	rec    *console.Recorder
 	routes atomic.Pointer[map[string]console.Route]
@@ -133,18 +134,22 @@ func newEnv(t *testing.T) *env {
 		p, err := auth.Authenticate(r)
 		return console.Principal{Name: p.Name, AllSubscriptions: p.AllSubscriptions, Subscriptions: p.Subscriptions}, err
 	}}
-	ui, err := console.New(console.Config{Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
-		Clusters: &console.StoreClusters{Store: st, Routes: func() map[string]console.Route { return *e.routes.Load() },
-			Server: func() string { return "https://127.0.0.1:8443" }, SystemRanges: []string{"198.51.100.7/32"}},
-		Tags: tagSource{cur, prev}, Recorder: e.rec})
-	if err != nil {
-		t.Fatal(err)
+	replica := func() *httptest.Server {
+		ui, err := console.New(console.Config{Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
+			Clusters: &console.StoreClusters{Store: st, Routes: func() map[string]console.Route { return *e.routes.Load() },
+				Server: func() string { return "https://127.0.0.1:8443" }, SystemRanges: []string{"198.51.100.7/32"}},
+			Tags: tagSource{cur, prev}, Recorder: e.rec, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/ui/", ui)
+		mux.Handle("/", apiH)
+		srv := httptest.NewTLSServer(mux)
+		t.Cleanup(srv.Close)
+		return srv
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/ui/", ui)
-	mux.Handle("/", apiH)
-	e.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.srv, e.srv2 = replica(), replica()
 	return e
 }
 

@@ -1,13 +1,22 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/store"
 )
 
 // Session bounds, with their defaults (Config zero values).
@@ -28,17 +37,37 @@ type session struct {
 }
 
 // sessions is a bounded, expiring session store keyed by the SHA-256 of
-// the cookie value (a leaked dump of the map holds no usable cookie). At
-// the bound, the session closest to expiry is dropped.
+// the cookie value (a leaked dump holds no usable cookie). At the bound,
+// the session closest to expiry is dropped. The sessions live in memory,
+// or, with a store (Config.Store), in it under SessionsPrefix, so that
+// every replica sharing the store knows every session.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[[32]byte]*session
 	max int
 	ttl time.Duration
+	st  store.Store // nil: in memory
+	log *slog.Logger
+
+	mu sync.Mutex // guards m, and serializes create on a store
+	m  map[[32]byte]*session
 }
 
-func newSessions(max int, ttl time.Duration) *sessions {
-	return &sessions{m: map[[32]byte]*session{}, max: max, ttl: ttl}
+// SessionsPrefix is where sessions live in Config.Store: one key per
+// session, the hex SHA-256 of its cookie value.
+const SessionsPrefix = "console/sessions/"
+
+// storedSession is a session's record in the store.
+type storedSession struct {
+	Principal Principal `json:"principal"`
+	Bearer    string    `json:"bearer"`
+	CSRF      string    `json:"csrf"`
+	Expires   time.Time `json:"expires"`
+}
+
+func newSessions(max int, ttl time.Duration, st store.Store, log *slog.Logger) *sessions {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &sessions{m: map[[32]byte]*session{}, max: max, ttl: ttl, st: st, log: log}
 }
 
 // randomToken is 32 random bytes, base64url.
@@ -48,53 +77,107 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// create stores a session for g and returns its cookie value.
-func (s *sessions) create(g Grant, now time.Time) (string, *session) {
+func sessionKey(k [32]byte) string { return SessionsPrefix + hex.EncodeToString(k[:]) }
+
+// create stores a session for g and returns its cookie value. It fails
+// only when the store does: no session is then made.
+func (s *sessions) create(ctx context.Context, g Grant, now time.Time) (string, *session, error) {
 	exp := now.Add(s.ttl)
 	if !g.Expires.IsZero() && g.Expires.Before(exp) {
 		exp = g.Expires
 	}
 	id := randomToken()
 	ss := &session{principal: g.Principal, bearer: g.Bearer, csrf: randomToken(), expires: exp}
+	k := sha256.Sum256([]byte(id))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweep(now)
-	if len(s.m) >= s.max {
-		s.evictOldest()
+	if s.st == nil {
+		s.sweep(now)
+		if len(s.m) >= s.max {
+			s.evictOldest()
+		}
+		s.m[k] = ss
+		return id, ss, nil
 	}
-	s.m[sha256.Sum256([]byte(id))] = ss
-	return id, ss
+	if err := s.sweepStore(ctx, now); err != nil {
+		return "", nil, err
+	}
+	b, err := json.Marshal(storedSession{Principal: ss.principal, Bearer: ss.bearer, CSRF: ss.csrf, Expires: ss.expires})
+	if err != nil {
+		return "", nil, fmt.Errorf("store console session: %w", err)
+	}
+	if _, err := s.st.Put(ctx, sessionKey(k), b); err != nil {
+		return "", nil, fmt.Errorf("store console session: %w", err)
+	}
+	return id, ss, nil
 }
 
-// get returns the live session of cookie value id.
-func (s *sessions) get(id string, now time.Time) *session {
+// get returns the live session of cookie value id; nil for none, an
+// expired one, or a store that cannot be read (fail closed: the browser
+// signs in again).
+func (s *sessions) get(ctx context.Context, id string, now time.Time) *session {
 	if id == "" {
 		return nil
 	}
 	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.m[k]
-	if ss == nil {
+	if s.st == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ss := s.m[k]
+		if ss == nil {
+			return nil
+		}
+		if !now.Before(ss.expires) {
+			delete(s.m, k)
+			return nil
+		}
+		return ss
+	}
+	kv, err := s.st.Get(ctx, sessionKey(k))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("read console session", "err", err)
+		}
 		return nil
 	}
-	if !now.Before(ss.expires) {
+	var rec storedSession
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
+		s.log.Error("read console session: damaged record deleted", "key", kv.Key, "err", err)
+		_, _ = s.st.Delete(ctx, kv.Key, kv.ModRevision)
+		return nil
+	}
+	if !now.Before(rec.Expires) {
+		_, _ = s.st.Delete(ctx, kv.Key, kv.ModRevision)
+		return nil
+	}
+	return &session{principal: rec.Principal, bearer: rec.Bearer, csrf: rec.CSRF, expires: rec.Expires}
+}
+
+func (s *sessions) delete(ctx context.Context, id string) {
+	k := sha256.Sum256([]byte(id))
+	if s.st == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		delete(s.m, k)
-		return nil
+		return
 	}
-	return ss
+	if _, err := s.st.Delete(ctx, sessionKey(k), 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("delete console session", "err", err)
+	}
 }
 
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sha256.Sum256([]byte(id)))
-}
-
-func (s *sessions) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
+// len counts the sessions (live or not yet swept).
+func (s *sessions) len(ctx context.Context) int {
+	if s.st == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.m)
+	}
+	kvs, _, err := s.st.List(ctx, SessionsPrefix)
+	if err != nil {
+		return 0
+	}
+	return len(kvs)
 }
 
 // sweep drops expired sessions; s.mu is held.
@@ -116,6 +199,38 @@ func (s *sessions) evictOldest() {
 		}
 	}
 	delete(s.m, oldest)
+}
+
+// sweepStore deletes the stored sessions that expired (or are damaged)
+// and, at the bound, the ones closest to expiry until one more fits. It
+// costs one listing of at most about max records per sign-in (sign-ins
+// are throttled). Replicas signing in at the same moment may overshoot
+// the bound by one each until the next sign-in's sweep. s.mu is held.
+func (s *sessions) sweepStore(ctx context.Context, now time.Time) error {
+	kvs, _, err := s.st.List(ctx, SessionsPrefix)
+	if err != nil {
+		return fmt.Errorf("list console sessions: %w", err)
+	}
+	type live struct {
+		kv  store.KV
+		exp time.Time
+	}
+	var alive []live
+	for _, kv := range kvs {
+		var rec storedSession
+		if json.Unmarshal(kv.Value, &rec) != nil || !now.Before(rec.Expires) {
+			_, _ = s.st.Delete(ctx, kv.Key, kv.ModRevision)
+			continue
+		}
+		alive = append(alive, live{kv, rec.Expires})
+	}
+	if over := len(alive) - s.max + 1; over > 0 {
+		slices.SortFunc(alive, func(a, b live) int { return a.exp.Compare(b.exp) })
+		for _, l := range alive[:over] {
+			_, _ = s.st.Delete(ctx, l.kv.Key, l.kv.ModRevision)
+		}
+	}
+	return nil
 }
 
 // cookie is a console cookie: HttpOnly, Secure, SameSite=Strict, scoped to

@@ -1,36 +1,94 @@
 package console
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/store"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 )
 
+// TestSessionsBoundAndExpiry runs the same contract on both session
+// backends: memory, and a store (shared by replicas).
 func TestSessionsBoundAndExpiry(t *testing.T) {
-	s := newSessions(2, time.Hour)
-	id1, _ := s.create(Grant{Principal: Principal{Name: "one"}}, t0)
-	id2, _ := s.create(Grant{Principal: Principal{Name: "two"}, Expires: t0.Add(10 * time.Minute)}, t0.Add(time.Minute))
-	if ss := s.get(id2, t0.Add(5*time.Minute)); ss == nil || ss.principal.Name != "two" {
-		t.Fatalf("session two: %+v", ss)
+	for _, backend := range []struct {
+		name string
+		st   store.Store
+	}{{"memory", nil}, {"store", memstore.New()}} {
+		t.Run(backend.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newSessions(2, time.Hour, backend.st, nil)
+			create := func(g Grant, at time.Time) string {
+				t.Helper()
+				id, _, err := s.create(ctx, g, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			id1 := create(Grant{Principal: Principal{Name: "one"}}, t0)
+			id2 := create(Grant{Principal: Principal{Name: "two"}, Expires: t0.Add(10 * time.Minute)}, t0.Add(time.Minute))
+			if ss := s.get(ctx, id2, t0.Add(5*time.Minute)); ss == nil || ss.principal.Name != "two" {
+				t.Fatalf("session two: %+v", ss)
+			}
+			if ss := s.get(ctx, id2, t0.Add(11*time.Minute)); ss != nil {
+				t.Fatalf("session two outlived its credential")
+			}
+			id3 := create(Grant{Principal: Principal{Name: "three"}}, t0.Add(2*time.Minute))
+			id4 := create(Grant{Principal: Principal{Name: "four"}, Bearer: "b4"}, t0.Add(3*time.Minute))
+			if n := s.len(ctx); n != 2 {
+				t.Fatalf("%d sessions, bound 2", n)
+			}
+			if s.get(ctx, id1, t0.Add(4*time.Minute)) != nil {
+				t.Fatalf("the session closest to expiry was not evicted")
+			}
+			if s.get(ctx, id3, t0.Add(4*time.Minute)) == nil {
+				t.Fatalf("newer session lost")
+			}
+			if ss := s.get(ctx, id4, t0.Add(4*time.Minute)); ss == nil || ss.bearer != "b4" || ss.csrf == "" {
+				t.Fatalf("session four: %+v", ss)
+			}
+			if s.get(ctx, id4, t0.Add(3*time.Minute+time.Hour)) != nil {
+				t.Fatalf("session outlived the TTL")
+			}
+			if s.get(ctx, "", t0) != nil || s.get(ctx, "unknown", t0) != nil {
+				t.Fatalf("unknown id accepted")
+			}
+			s.delete(ctx, id3)
+			if s.get(ctx, id3, t0.Add(4*time.Minute)) != nil {
+				t.Fatalf("deleted session still live")
+			}
+		})
 	}
-	if ss := s.get(id2, t0.Add(11*time.Minute)); ss != nil {
-		t.Fatalf("session two outlived its credential")
+}
+
+// TestStoredSessionsHoldNoCookie: the store holds the SHA-256 of the
+// cookie, never the cookie; a damaged record is no session and is removed.
+func TestStoredSessionsHoldNoCookie(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	s := newSessions(10, time.Hour, st, nil)
+	id, _, err := s.create(ctx, Grant{Principal: Principal{Name: "p"}, Bearer: "bearer"}, t0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	id3, _ := s.create(Grant{Principal: Principal{Name: "three"}}, t0.Add(2*time.Minute))
-	id4, _ := s.create(Grant{Principal: Principal{Name: "four"}}, t0.Add(3*time.Minute))
-	if s.len() != 2 {
-		t.Fatalf("%d sessions, bound 2", s.len())
+	kvs, _, err := st.List(ctx, SessionsPrefix)
+	if err != nil || len(kvs) != 1 {
+		t.Fatalf("stored sessions: %v %v", kvs, err)
 	}
-	if s.get(id1, t0.Add(4*time.Minute)) != nil {
-		t.Fatalf("the session closest to expiry was not evicted")
+	if strings.Contains(kvs[0].Key, id) || strings.Contains(string(kvs[0].Value), id) {
+		t.Fatalf("the cookie value is in the store: %s = %s", kvs[0].Key, kvs[0].Value)
 	}
-	if s.get(id3, t0.Add(4*time.Minute)) == nil || s.get(id4, t0.Add(4*time.Minute)) == nil {
-		t.Fatalf("newer sessions lost")
+	if _, err := st.Put(ctx, kvs[0].Key, []byte("{damaged")); err != nil {
+		t.Fatal(err)
 	}
-	if s.get(id4, t0.Add(3*time.Minute+time.Hour)) != nil {
-		t.Fatalf("session outlived the TTL")
+	if s.get(ctx, id, t0) != nil {
+		t.Fatal("a damaged record read as a session")
 	}
-	if s.get("", t0) != nil || s.get("unknown", t0) != nil {
-		t.Fatalf("unknown id accepted")
+	if kvs, _, _ := st.List(ctx, SessionsPrefix); len(kvs) != 0 {
+		t.Fatalf("the damaged record stayed: %v", kvs)
 	}
 }
 

@@ -72,7 +72,13 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.now()
-	id, s := c.sess.create(g, now)
+	id, s, err := c.sess.create(r.Context(), g, now)
+	if err != nil {
+		c.log.Error("console sign-in: start the session", "principal", g.Principal.Name, "err", err)
+		c.renderSignIn(w, r, http.StatusServiceUnavailable, signInView{Next: next, ClientID: cred.ClientID,
+			Error: "Signed in, but the session could not be stored: try again in a moment."})
+		return
+	}
 	http.SetCookie(w, cookie(sessionCookie, id, c.cfg.Prefix, s.expires, now))
 	http.SetCookie(w, cookie(preCookie, "", c.cfg.Prefix, time.Time{}, now))
 	c.log.Info("console sign-in", "principal", g.Principal.Name, "remote", r.RemoteAddr)
@@ -87,7 +93,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (c *Console) dropSession(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.sess.delete(ck.Value)
+		c.sess.delete(r.Context(), ck.Value)
 	}
 	http.SetCookie(w, cookie(sessionCookie, "", c.cfg.Prefix, time.Time{}, c.now()))
 }

@@ -53,6 +53,7 @@ func (m *Main) withConsole(h http.Handler) (http.Handler, error) {
 		Clusters: &console.StoreClusters{Store: m.store, Routes: m.consoleRoutes,
 			Server: func() string { return "https://" + m.gatewayAdvertise() }, SystemRanges: system},
 		Tags: serveTags{m}, Recorder: m.rec, Logger: m.log.With("component", "console"), Now: m.cfg.Now,
+		Store: m.store, // sessions: shared by replicas, kept across restarts
 	})
 	if err != nil {
 		return nil, err
