@@ -155,18 +155,19 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 // secret is not accepted: 429 with Retry-After while locked out, 401 for
 // an unknown client or a wrong secret, 500 when the store fails.
 func (s *Service) checkSecretLimited(w http.ResponseWriter, r *http.Request, id, secret string) (ServicePrincipal, bool) {
-	if wait := s.limiter.lockedFor(id, s.now()); wait > 0 {
+	key := id + " from " + sourceKey(r.RemoteAddr) // limiterKey hashes a long one
+	if wait := s.limiter.lockedFor(key, s.now()); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		lim := s.limiter.lim
 		oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable", fmt.Sprintf(
-			"AADSTS50053: client '%s' is locked out after %d failed client secrets within %v; retry after %d s",
+			"AADSTS50053: client '%s' is locked out from this address after %d failed client secrets within %v; retry after %d s",
 			id, lim.Failures, lim.Window, secs))
 		return ServicePrincipal{}, false
 	}
 	sp, err := s.checkSecret(r.Context(), id, secret)
 	if err == nil {
-		s.limiter.succeed(id)
+		s.limiter.succeed(key)
 		return sp, true
 	}
 	if !errors.Is(err, ErrPrincipalNotFound) && !errors.Is(err, errBadSecret) {
@@ -174,8 +175,8 @@ func (s *Service) checkSecretLimited(w http.ResponseWriter, r *http.Request, id,
 		oauthError(w, http.StatusInternalServerError, "server_error", "MSIS9999: the token could not be issued")
 		return ServicePrincipal{}, false
 	}
-	if lockout := s.limiter.fail(id, s.now()); lockout > 0 {
-		s.log.Warn("token endpoint: client id locked out after failed secrets", "client_id", limiterKey(id),
+	if lockout := s.limiter.fail(key, s.now()); lockout > 0 {
+		s.log.Warn("token endpoint: client id locked out after failed secrets", "client_id", limiterKey(id), "source", sourceKey(r.RemoteAddr),
 			"failures", s.limiter.lim.Failures, "lockout", lockout, "remote", r.RemoteAddr)
 	}
 	oauthError(w, http.StatusUnauthorized, "invalid_client",

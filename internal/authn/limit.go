@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -17,11 +18,16 @@ const (
 	DefaultTrackedClients = 10_000
 )
 
-// FailureLimit bounds failed client secrets per client id at the token
-// endpoint: Failures failed secrets within Window lock the client id out
-// for Lockout, during which every request for it (the right secret
-// included) gets 429 with Retry-After and its secret is not checked. A
-// success resets the count. Zero fields take the defaults above.
+// FailureLimit bounds failed client secrets per client id and source at
+// the token endpoint: Failures failed secrets within Window lock the
+// client id out for Lockout from that source (the client's address; an
+// IPv6 client's /64), during which every request for it from there (the
+// right secret included) gets 429 with Retry-After and its secret is not
+// checked. The same id from another source is not locked out, so a
+// stranger who knows a client id cannot lock its owner out (the secrets
+// are 256 random bits: the lockout sheds load, it is not what stops
+// guessing). A success resets the count. Zero fields take the defaults
+// above.
 //
 // Unknown client ids are counted like known ones (the answers do not tell
 // which ids exist), so the table is bounded: at most Clients ids are
@@ -70,6 +76,22 @@ type failures struct {
 
 func newFailureLimiter(lim FailureLimit) *failureLimiter {
 	return &failureLimiter{lim: lim.withDefaults(), ids: map[string]*list.Element{}}
+}
+
+// sourceKey is the limiter's key of a request from remote (an
+// http.Request's RemoteAddr): the IPv4 address, or the IPv6 /64 (one
+// subscriber's usual share); the whole remote string when unparsable.
+func sourceKey(remote string) string {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return remote
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // limiterKey is the table key of a client id: lower-cased (ids are

@@ -3,6 +3,7 @@ package authn
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,8 +14,22 @@ import (
 // status, the Retry-After header and the OAuth error code.
 func (f *fixture) tokenAttempt(tb testing.TB, id, secret string) (code int, retryAfter, oauthErr string) {
 	tb.Helper()
+	return f.tokenAttemptFrom(tb, f.client, id, secret)
+}
+
+// clientFrom is an HTTPS client of the fixture's server whose connections
+// leave from the loopback address src (127.0.0.2: another client).
+func (f *fixture) clientFrom(src string) *http.Client {
+	tr := f.srv.Client().Transport.(*http.Transport).Clone()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	tr.DialContext = d.DialContext
+	return &http.Client{Transport: tr}
+}
+
+func (f *fixture) tokenAttemptFrom(tb testing.TB, c *http.Client, id, secret string) (code int, retryAfter, oauthErr string) {
+	tb.Helper()
 	form := msalForm(id, secret, f.base+"//.default")
-	resp, err := f.client.Post(f.base+"/adfs/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	resp, err := c.Post(f.base+"/adfs/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -28,6 +43,7 @@ func TestFailedSecretsLockOut(t *testing.T) {
 	type step struct {
 		advance    time.Duration // moved on the fixture's clock before the attempt
 		who        string        // "admin", "scoped" or "stranger"
+		other      bool          // from 127.0.0.2 instead of 127.0.0.1
 		good       bool          // the right secret
 		code       int
 		retryAfter string // "" = no header
@@ -60,6 +76,12 @@ func TestFailedSecretsLockOut(t *testing.T) {
 			bad("admin"), bad("admin"), bad("admin"),
 			{who: "admin", good: true, code: 200},
 		}},
+		{"a lockout from one address does not lock the id out from another", []step{
+			{who: "admin", other: true, code: 401}, {who: "admin", other: true, code: 401}, {who: "admin", other: true, code: 401},
+			{who: "admin", other: true, code: 401}, {who: "admin", other: true, code: 401},
+			{who: "admin", other: true, good: true, code: 429, retryAfter: "60"},
+			{who: "admin", good: true, code: 200},
+		}},
 		{"unknown client ids lock out the same way", []step{
 			bad("stranger"), bad("stranger"), bad("stranger"), bad("stranger"), bad("stranger"),
 			{who: "stranger", code: 429, retryAfter: "60"},
@@ -68,6 +90,7 @@ func TestFailedSecretsLockOut(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
+			other := f.clientFrom("127.0.0.2")
 			ids := map[string][2]string{
 				"admin":    {f.adminID, f.adminSecret},
 				"scoped":   {f.scoped.ClientID, f.scopedSecret},
@@ -79,7 +102,11 @@ func TestFailedSecretsLockOut(t *testing.T) {
 				if !st.good {
 					secret += "-wrong"
 				}
-				code, ra, oerr := f.tokenAttempt(t, id, secret)
+				c := f.client
+				if st.other {
+					c = other
+				}
+				code, ra, oerr := f.tokenAttemptFrom(t, c, id, secret)
 				if code != st.code || ra != st.retryAfter {
 					t.Fatalf("step %d (%s): status %d Retry-After %q (%s), want %d %q", i, st.who, code, ra, oerr, st.code, st.retryAfter)
 				}
@@ -136,6 +163,21 @@ func BenchmarkFailureLimiter(b *testing.B) {
 		id := ids[i%len(ids)]
 		if l.lockedFor(id, now) == 0 {
 			l.fail(id, now)
+		}
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"127.0.0.1:5555", "127.0.0.1"},
+		{"[::ffff:20.20.20.20]:443", "20.20.20.20"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:1", "2001:db8:1:2::/64"},
+		{"not-an-address", "not-an-address"},
+	}
+	for _, tt := range tests {
+		if got := sourceKey(tt.in); got != tt.want {
+			t.Errorf("sourceKey(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
