@@ -44,7 +44,7 @@ func (m *Main) startAuthn() error {
 // apiHandler is the ARM API (without /adfs and /tagwall: withIdentity).
 func (m *Main) apiHandler() (http.Handler, error) {
 	h, err := api.New(api.Config{
-		Store: m.store, Catalog: m.tags.Current, ServiceTags: m.tags, Auth: m.authenticator(),
+		Store: m.store, Catalog: m.tags.Current, ServiceTags: m.tagAdmin(), Auth: m.authenticator(),
 		FeatureDelay: m.cfg.FeatureDelay, DNSSuffix: m.cfg.DNSSuffix, Kubeconfig: m.Kubeconfig,
 		Logger: m.log.With("component", "api"), Now: m.cfg.Now,
 		SubscriptionSource:               m.authn.APISubscriptions,

@@ -59,7 +59,9 @@
 // service-tag source and stores the document it installs gzipped under
 // servicetags/<hash> (OnInstall); every replica offers the stored document
 // to its Set from its watch (Install, under the same update checks, or
-// AcceptDocument when the publisher overrode them). A replica cut off from
+// AcceptDocument when the publisher overrode them). The operator's pins and
+// the held documents are shared too (fleettags.go), so the service-tag
+// administration answers the same on every replica. A replica cut off from
 // etcd keeps enforcing what it last applied (fail static); /readyz then
 // answers 503 with a detail line and tagwall_store_up is 0.
 package server

@@ -47,7 +47,7 @@ func (m *Main) tagSetConfig() servicetag.SetConfig {
 		cfg.InUse = m.ctrl.TagsInUse
 	}
 	if m.distributed() {
-		cfg.MayFetch, cfg.OnInstall = m.mayFetchTags, m.publishTags
+		cfg.MayFetch, cfg.OnInstall, cfg.OnHold = m.mayFetchTags, m.publishTags, m.publishHold
 	}
 	return cfg
 }

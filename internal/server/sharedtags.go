@@ -169,7 +169,8 @@ func (m *Main) sourcesByKey() map[string]string {
 	return out
 }
 
-// loadSharedTags installs the stored documents at start (bounded by ctx).
+// loadSharedTags installs the stored documents and pins at start
+// (bounded by ctx).
 func (m *Main) loadSharedTags(ctx context.Context) {
 	srcs := m.sourcesByKey()
 	for key := range srcs {
@@ -177,6 +178,19 @@ func (m *Main) loadSharedTags(ctx context.Context) {
 			m.installShared(kv, srcs)
 		}
 	}
+	if kv, err := m.store.Get(ctx, sharedPinsKey); err == nil {
+		m.applySharedPins(kv)
+	}
+}
+
+// sharedEvent applies one stored key: a source's document or the pins
+// (held documents are read on demand).
+func (m *Main) sharedEvent(kv store.KV, srcs map[string]string) {
+	if kv.Key == sharedPinsKey {
+		m.applySharedPins(kv)
+		return
+	}
+	m.installShared(kv, srcs)
 }
 
 // watchSharedTags installs every stored document as it changes, until ctx
@@ -192,7 +206,7 @@ func (m *Main) watchSharedTags(ctx context.Context) {
 				continue
 			}
 			for _, kv := range kvs {
-				m.installShared(kv, srcs)
+				m.sharedEvent(kv, srcs)
 			}
 			rev = r
 		}
@@ -206,8 +220,13 @@ func (m *Main) watchSharedTags(ctx context.Context) {
 		}
 		for ev := range ch {
 			rev = ev.KV.ModRevision
-			if ev.Type == store.EventPut {
-				m.installShared(ev.KV, srcs)
+			switch {
+			case ev.Type == store.EventPut:
+				m.sharedEvent(ev.KV, srcs)
+			case ev.KV.Key == sharedPinsKey: // deleted by hand: no pins
+				if _, err := m.tags.SetPins(nil); err != nil {
+					m.log.Error("clear the service-tag pins", "err", err)
+				}
 			}
 		}
 	}

@@ -116,6 +116,13 @@ type SetConfig struct {
 	// for Install (the document came from the fleet). It runs after the
 	// Set's lock is released, so it may block on the network.
 	OnInstall func(source string, data []byte, overridden bool)
+	// OnHold is called after a source's held document changed: with its
+	// raw bytes and status when one is held (by a fetch, or restored from
+	// the cache dir at start), with nil and nil when the hold ended
+	// (installed, accepted, dropped for another document), so a fleet can
+	// show and accept it on every replica. It runs after the Set's lock is
+	// released, like OnInstall.
+	OnHold func(source string, data []byte, held *HeldStatus)
 	// MayFetch, when set, is asked before each scheduled fetch (a fleet's
 	// refresh claim); false skips it and asks again after RetryMin.
 	MayFetch func(ctx context.Context, source string) bool

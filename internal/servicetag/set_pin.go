@@ -25,20 +25,92 @@ type pin struct {
 func (s *Set) Pin(tag string, changeNumber int64) error {
 	s.mu.Lock()
 	defer s.unlock()
+	t, err := s.version(tag, changeNumber)
+	if err != nil {
+		return err
+	}
+	s.pins[strings.ToLower(t.Name)] = &pin{tag: t, since: s.cfg.Now()}
+	s.log.Info("service tag pinned", "tag", t.Name, "changeNumber", changeNumber, "prefixes", len(t.Prefixes))
+	s.rebuild()
+	return s.saveState()
+}
+
+// FindVersion returns a copy of tag at changeNumber from the documents the
+// Set knows (Pin's rule), or an error wrapping ErrUnknownVersion that
+// lists the versions seen. A fleet uses it to share a pin's prefixes with
+// replicas that never saw that version.
+func (s *Set) FindVersion(tag string, changeNumber int64) (Tag, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version(tag, changeNumber)
+}
+
+// version is FindVersion; s.mu is held.
+func (s *Set) version(tag string, changeNumber int64) (Tag, error) {
 	found, seen := s.findVersion(tag, changeNumber)
 	if found == nil {
 		if len(seen) == 0 {
-			return fmt.Errorf("pin service tag %q at changeNumber %d: %w: no source has this tag", tag, changeNumber, ErrUnknownVersion)
+			return Tag{}, fmt.Errorf("pin service tag %q at changeNumber %d: %w: no source has this tag", tag, changeNumber, ErrUnknownVersion)
 		}
-		return fmt.Errorf("pin service tag %q at changeNumber %d: %w (versions seen: %v)", tag, changeNumber, ErrUnknownVersion, seen)
+		return Tag{}, fmt.Errorf("pin service tag %q at changeNumber %d: %w (versions seen: %v)", tag, changeNumber, ErrUnknownVersion, seen)
 	}
-	p := &pin{tag: *found, since: s.cfg.Now()}
-	p.tag.Prefixes = slices.Clone(found.Prefixes)
-	p.tag.NetworkFeatures = slices.Clone(found.NetworkFeatures)
-	s.pins[strings.ToLower(found.Name)] = p
-	s.log.Info("service tag pinned", "tag", found.Name, "changeNumber", changeNumber, "prefixes", len(found.Prefixes))
+	return cloneTag(*found), nil
+}
+
+func cloneTag(t Tag) Tag {
+	t.Prefixes = slices.Clone(t.Prefixes)
+	t.NetworkFeatures = slices.Clone(t.NetworkFeatures)
+	return t
+}
+
+// Pinned returns copies of the pinned tags, by name.
+func (s *Set) Pinned() []Tag {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Tag, 0, len(s.pins))
+	for _, p := range s.pins {
+		out = append(out, cloneTag(p.tag))
+	}
+	slices.SortFunc(out, func(a, b Tag) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out
+}
+
+// SetPins makes the pins exactly tags (each kept at the version given,
+// prefixes included), as a fleet replays the pins its operator made on
+// any replica: tags not given are unpinned, a tag already pinned at the
+// same changeNumber keeps its pin. It reports whether the pins changed.
+// A tag with no name is refused, and then nothing changes.
+func (s *Set) SetPins(tags []Tag) (bool, error) {
+	want := make(map[string]Tag, len(tags))
+	for _, t := range tags {
+		if t.Name == "" {
+			return false, fmt.Errorf("set service-tag pins: %w: a pin names no tag", ErrUnknownVersion)
+		}
+		want[strings.ToLower(t.Name)] = t
+	}
+	s.mu.Lock()
+	defer s.unlock()
+	changed := false
+	for key, p := range s.pins {
+		if _, ok := want[key]; !ok {
+			delete(s.pins, key)
+			s.log.Info("service tag unpinned (fleet)", "tag", p.tag.Name, "was_changeNumber", p.tag.ChangeNumber)
+			changed = true
+		}
+	}
+	for key, t := range want {
+		if p, ok := s.pins[key]; ok && p.tag.ChangeNumber == t.ChangeNumber && slices.Equal(p.tag.Prefixes, t.Prefixes) {
+			continue
+		}
+		s.pins[key] = &pin{tag: cloneTag(t), since: s.cfg.Now()}
+		s.log.Info("service tag pinned (fleet)", "tag", t.Name, "changeNumber", t.ChangeNumber, "prefixes", len(t.Prefixes))
+		changed = true
+	}
+	if !changed {
+		return false, nil
+	}
 	s.rebuild()
-	return s.saveState()
+	return true, s.saveState()
 }
 
 // Unpin releases a pin made by Pin; the tag follows its source again.

@@ -160,6 +160,7 @@ func (s *Set) restoreHold(sh stateHold) {
 	}
 	m.held = &hold{doc: doc, data: data, sum: sum, reasons: reasons, regressionOnly: regressionOnly,
 		repeats: sh.Repeats, since: sh.Since, origin: sh.Origin}
+	s.holdChanged(m)
 	s.log.Warn("service-tag document still held from before the restart", "source", m.name,
 		"held_changeNumber", doc.ChangeNumber, "reasons", strings.Join(reasons, "; "))
 }

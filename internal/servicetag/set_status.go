@@ -146,14 +146,22 @@ func (s *Set) sourceStatus(m *member, now time.Time) SourceStatus {
 			ss.Digest = cur.doc.Digest()
 		}
 	}
-	if h := m.held; h != nil {
-		ss.Held = &HeldStatus{Cloud: h.doc.Cloud, ChangeNumber: h.doc.ChangeNumber, Tags: len(h.doc.Tags),
-			Reasons: slices.Clone(h.reasons), RegressionOnly: h.regressionOnly, Repeats: h.repeats, Since: h.since, Origin: h.origin}
-		if h.doc.ChangeNumber == 0 {
-			ss.Held.Digest = h.doc.Digest()
-		}
-	}
+	ss.Held = m.heldStatus()
 	return ss
+}
+
+// heldStatus describes m's held document; nil when none. s.mu is held.
+func (m *member) heldStatus() *HeldStatus {
+	h := m.held
+	if h == nil {
+		return nil
+	}
+	st := &HeldStatus{Cloud: h.doc.Cloud, ChangeNumber: h.doc.ChangeNumber, Tags: len(h.doc.Tags),
+		Reasons: slices.Clone(h.reasons), RegressionOnly: h.regressionOnly, Repeats: h.repeats, Since: h.since, Origin: h.origin}
+	if h.doc.ChangeNumber == 0 {
+		st.Digest = h.doc.Digest()
+	}
+	return st
 }
 
 // describe says which document is in force for m and how old it is, e.g.

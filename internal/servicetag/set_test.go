@@ -325,3 +325,73 @@ func TestSetRecoversFromCachedWedge(t *testing.T) {
 		t.Fatalf("AzureCloud at %d, document %d", cn, s.Status().ChangeNumber)
 	}
 }
+
+// TestSetFleetHooks: OnHold reports a hold (bytes and status) and its end;
+// FindVersion, Pinned and SetPins let a fleet share pins, prefixes
+// included, with a Set that never saw the version.
+func TestSetFleetHooks(t *testing.T) {
+	f := newFeed(t, sharedFile(t, "azure-government-2026-07-13.json"))
+	type call struct {
+		n    int
+		held *HeldStatus
+	}
+	var holds []call
+	s, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: f.srv.URL}},
+		OnHold: func(_ string, data []byte, h *HeldStatus) { holds = append(holds, call{len(data), h}) }})
+	ctx := context.Background()
+	if _, err := s.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.set(sharedFile(t, "azure-china-2026-07-13.json"))
+	if _, err := s.Refresh(ctx); !errors.Is(err, ErrHeld) {
+		t.Fatalf("China document: %v", err)
+	}
+	if len(holds) != 1 || holds[0].n == 0 || holds[0].held == nil || holds[0].held.ChangeNumber != 404 {
+		t.Fatalf("OnHold after the hold: %+v", holds)
+	}
+	if err := s.Accept(""); err != nil {
+		t.Fatal(err)
+	}
+	if len(holds) != 2 || holds[1].n != 0 || holds[1].held != nil {
+		t.Fatalf("OnHold after the accept: %+v", holds)
+	}
+
+	// Pins: a version this Set knows, handed to another Set.
+	cur := s.Current()
+	name := cur.TagNames()[0]
+	tg, _ := cur.Lookup(name)
+	v, err := s.FindVersion(name, tg.ChangeNumber)
+	if err != nil || v.Name != tg.Name || len(v.Prefixes) != len(tg.Prefixes) {
+		t.Fatalf("FindVersion: %+v %v", v, err)
+	}
+	if _, err := s.FindVersion(name, tg.ChangeNumber+1000); !errors.Is(err, ErrUnknownVersion) {
+		t.Fatalf("FindVersion of an unseen version: %v", err)
+	}
+	other, _ := newTestSet(t, SetConfig{Sources: []SourceConfig{{Location: newFeed(t, sharedFile(t, "azure-government-2026-07-13.json")).srv.URL}}})
+	if _, err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v.ChangeNumber = 99 // a version other never saw
+	v.Prefixes = v.Prefixes[:1]
+	if changed, err := other.SetPins([]Tag{v}); !changed || err != nil {
+		t.Fatalf("SetPins: %v %v", changed, err)
+	}
+	if got, ok := other.Current().Lookup(name); !ok || got.ChangeNumber != 99 || len(got.Prefixes) != 1 {
+		t.Fatalf("the pinned version is not in force: %+v", got)
+	}
+	if p := other.Pinned(); len(p) != 1 || p[0].ChangeNumber != 99 {
+		t.Fatalf("Pinned: %+v", p)
+	}
+	if changed, err := other.SetPins([]Tag{v}); changed || err != nil {
+		t.Fatalf("SetPins again: %v %v, want no change", changed, err)
+	}
+	if _, err := other.SetPins([]Tag{{}}); err == nil {
+		t.Fatal("a pin with no name accepted")
+	}
+	if changed, err := other.SetPins(nil); !changed || err != nil || len(other.Pinned()) != 0 {
+		t.Fatalf("SetPins(nil): %v %v", changed, err)
+	}
+	if got, _ := other.Current().Lookup(name); got.ChangeNumber == 99 {
+		t.Fatal("the pin stayed in force after SetPins(nil)")
+	}
+}

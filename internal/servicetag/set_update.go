@@ -142,6 +142,7 @@ func (s *Set) offer(m *member, data []byte, origin Origin) (bool, error) {
 		repeats: 1, since: s.cfg.Now(), origin: origin}
 	s.counters.Holds++
 	s.persistHold(m)
+	s.holdChanged(m)
 	s.log.Warn("service-tag document held, not installed; the document in force stays", "source", m.name,
 		"held_changeNumber", doc.ChangeNumber, "in_force", s.describe(m, s.cfg.Now()), "reasons", strings.Join(reasons, "; "))
 	return s.autoAccept(m)
@@ -248,6 +249,22 @@ func (s *Set) dropHold(m *member, why string) {
 		_ = os.Remove(s.path(m.name, ".held.json"))
 	}
 	s.saveStateLogged()
+	s.holdChanged(m)
+}
+
+// holdChanged queues the OnHold call for m's hold as it is now. s.mu is
+// held.
+func (s *Set) holdChanged(m *member) {
+	if s.cfg.OnHold == nil {
+		return
+	}
+	name, fn := m.name, s.cfg.OnHold
+	var data []byte
+	var st *HeldStatus
+	if m.held != nil {
+		data, st = m.held.data, m.heldStatus()
+	}
+	s.after = append(s.after, func() { fn(name, data, st) })
 }
 
 // inForceSum returns the SHA-256 of the raw document in force.
