@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// tokenAttempt posts one client-credentials request and returns the
-// status, the Retry-After header and the OAuth error code.
-func (f *fixture) tokenAttempt(tb testing.TB, id, secret string) (code int, retryAfter, oauthErr string) {
-	tb.Helper()
-	return f.tokenAttemptFrom(tb, f.client, id, secret)
-}
-
 // clientFrom is an HTTPS client of the fixture's server whose connections
 // leave from the loopback address src (127.0.0.2: another client).
 func (f *fixture) clientFrom(src string) *http.Client {
@@ -26,6 +19,8 @@ func (f *fixture) clientFrom(src string) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// tokenAttemptFrom posts one client-credentials request with c and
+// returns the status, the Retry-After header and the OAuth error code.
 func (f *fixture) tokenAttemptFrom(tb testing.TB, c *http.Client, id, secret string) (code int, retryAfter, oauthErr string) {
 	tb.Helper()
 	form := msalForm(id, secret, f.base+"//.default")
