@@ -127,28 +127,25 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 			out[id] = e.addr
 			continue
 		}
-		if ok { // an upgrade: the same data, the new version's apiserver
+		var prev *entry // a version change: the same data, the new version's apiserver
+		switch {
+		case ok:
+			prev = e
 			delete(f.procs, id)
-			ne, err := f.start(c, e)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			f.procs[id] = ne
-			out[id] = ne.addr
-			continue
-		}
-		if len(f.procs) >= f.cfg.Max {
+		case len(f.procs) >= f.cfg.Max:
 			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max))
 			continue
 		}
-		e, err := f.start(c, nil)
+		ne, err := f.start(c, prev)
 		if err != nil {
 			errs = append(errs, err)
+			if prev != nil { // the old version keeps running, not leaked
+				f.procs[id], out[id] = prev, prev.addr
+			}
 			continue
 		}
-		f.procs[id] = e
-		out[id] = e.addr
+		f.procs[id] = ne
+		out[id] = ne.addr
 	}
 	return out, errors.Join(errs...)
 }
