@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,14 @@ func TestEarlyTable(t *testing.T) {
 		{name: "allow-all route", routes: []Route{{Name: "a", SNI: "a.test", Allow: a}, {Name: "b", Allow: allowAll}}, early: false},
 		{name: "too many lists", routes: many, early: false},
 		{name: "exactly the limit", routes: many[:maxEarlyLists], early: true, lists: maxEarlyLists},
+		// A route's live grants are one more early list: their addresses
+		// pass, everyone else is still denied early.
+		{name: "grants", routes: []Route{{Name: "a", SNI: "a.test", Allow: a, Grants: []Grant{
+			{Prefix: netip.MustParsePrefix("8.8.8.0/24"), Name: "oncall", Expires: time.Now().Add(time.Hour)},
+			{Prefix: netip.MustParsePrefix("2001:db8:2::/48"), Name: "vendor", Expires: time.Now().Add(time.Hour)}}}},
+			early: true, lists: 2},
+		{name: "grants and the limit", routes: append(slices.Clone(many[:maxEarlyLists-1]), Route{Name: "g", SNI: "g.test", Allow: a,
+			Grants: []Grant{{Prefix: netip.MustParsePrefix("8.8.8.0/24"), Name: "x", Expires: time.Now().Add(time.Hour)}}}), early: false},
 	}
 	addrs := []string{"20.20.20.20", "20.20.21.1", "10.9.9.9", "8.8.8.8", "20.0.3.4", "2001:db8:1::5", "2001:db8:2::5", "::1"}
 	g, err := New(Config{})

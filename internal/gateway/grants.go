@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
 )
 
 // MaxGrantsPerRoute bounds Route.Grants: a route that carries more keeps
@@ -173,6 +175,14 @@ func (g *Gateway) safetyEntry(e *routeEntry) {
 		g.log.Warn("set routes: grants ignored", "route", e.Name, "dropped", dropped, "max", MaxGrantsPerRoute)
 	}
 	e.Route.Grants, e.grants = gs, keys
+	e.grantList = nil
+	if len(gs) > 0 {
+		var b allowlist.Builder
+		for _, gr := range gs {
+			b.AddPrefix(gr.Prefix, gr.Name)
+		}
+		e.grantList, _ = b.Build() // masked prefixes: cannot fail
+	}
 	e.wouldDeny, e.wouldAdmit = nil, nil
 	if e.Shadow != nil { // the connection path reads them only then
 		e.wouldDeny = g.metrics.shadow.WithLabelValues(e.Name, ShadowWouldDeny)

@@ -56,7 +56,10 @@ type routeEntry struct {
 	// ranks the routes for the top-N series.
 	stats *routeStats
 
-	grants     []grantKey // Grants as the connection path checks them
+	grants []grantKey // Grants as the connection path checks them
+	// grantList holds the grants' prefixes (expired ones too) for the
+	// early check; nil without grants.
+	grantList  *allowlist.List
 	wouldDeny  prometheus.Counter
 	wouldAdmit prometheus.Counter
 }

@@ -169,11 +169,14 @@ type listRefs struct {
 }
 
 // open reports whether e keeps the table off the early check: no list, a
-// stopped route (its refusals name it), an allow-all list, or grants or a
-// shadow list (a grant admits beyond the list; a shadow list must see the
-// connections the list refuses to count would-admit).
+// stopped route (its refusals name it), an allow-all list, or a shadow
+// list (it must see the connections the list refuses to count
+// would-admit). A route's grants do not: their prefixes are one more
+// early list (grantList; an expired grant's prefix then passes the early
+// check until the route changes, and the decision after the ClientHello
+// refuses it).
 func open(e *routeEntry) bool {
-	return e.Allow == nil || e.Stopped || e.Allow.AllowsAll() || len(e.grants) > 0 || e.Shadow != nil
+	return e.Allow == nil || e.Stopped || e.Allow.AllowsAll() || e.Shadow != nil
 }
 
 func (r *listRefs) add(e *routeEntry) {
@@ -185,6 +188,9 @@ func (r *listRefs) add(e *routeEntry) {
 		r.refs = map[*allowlist.List]int{}
 	}
 	r.refs[e.Allow]++
+	if e.grantList != nil {
+		r.refs[e.grantList]++
+	}
 }
 
 func (r *listRefs) remove(e *routeEntry) {
@@ -192,8 +198,13 @@ func (r *listRefs) remove(e *routeEntry) {
 		r.open--
 		return
 	}
-	if r.refs[e.Allow]--; r.refs[e.Allow] <= 0 {
-		delete(r.refs, e.Allow)
+	for _, l := range []*allowlist.List{e.Allow, e.grantList} {
+		if l == nil {
+			continue
+		}
+		if r.refs[l]--; r.refs[l] <= 0 {
+			delete(r.refs, l)
+		}
 	}
 }
 
