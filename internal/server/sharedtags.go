@@ -77,6 +77,11 @@ func (m *Main) publishTags(source string, raw []byte, overridden bool) {
 	if err := m.publishShared(ctx, source, raw, overridden); err != nil {
 		m.log.Warn("store the service tags for the fleet", "source", source, "err", err)
 	}
+	// Installing a document ends any hold of the source (the Set drops
+	// it), also one a replica that has since gone left in the store.
+	if _, err := m.store.Delete(ctx, sharedHeldKey(source), 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+		m.log.Warn("remove the fleet's held service-tag document", "source", source, "err", err)
+	}
 }
 
 func (m *Main) publishShared(ctx context.Context, source string, raw []byte, overridden bool) error {
