@@ -18,8 +18,9 @@
 //     with the session (Config.SessionTTL, capped by the credential's own
 //     expiry). Sessions live in memory, or in Config.Store (under
 //     SessionsPrefix, keyed by the cookie's SHA-256) so that replicas
-//     sharing the store share them; at most Config.MaxSessions (the
-//     one closest to expiry is dropped at the bound); the bearer
+//     sharing the store share them; at most MaxSessionsPerPrincipal per
+//     principal (its own oldest is dropped) and Config.MaxSessions in
+//     all (the one closest to expiry is dropped at the bound); the bearer
 //     credential stays on the server side. Failed sign-ins are throttled per
 //     remote address (a burst of 5, then one every 10 s).
 //   - Every state-changing form (the list change, sign-out) carries the

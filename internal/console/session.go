@@ -23,6 +23,10 @@ import (
 const (
 	DefaultSessionTTL  = 8 * time.Hour
 	DefaultMaxSessions = 1024
+	// MaxSessionsPerPrincipal bounds one principal's sessions: its next
+	// sign-in drops its own session closest to expiry, so one principal
+	// signing in over and over cannot push everyone else's sessions out.
+	MaxSessionsPerPrincipal = 16
 	sessionCookie      = "tagwall_session"
 	preCookie          = "tagwall_signin" // sign-in form's CSRF token (before any session)
 	preCookieTTL       = 15 * time.Minute
@@ -93,13 +97,16 @@ func (s *sessions) create(ctx context.Context, g Grant, now time.Time) (string, 
 	defer s.mu.Unlock()
 	if s.st == nil {
 		s.sweep(now)
+		if s.count(g.Principal.Name) >= MaxSessionsPerPrincipal {
+			s.evictOldest(g.Principal.Name)
+		}
 		if len(s.m) >= s.max {
-			s.evictOldest()
+			s.evictOldest("")
 		}
 		s.m[k] = ss
 		return id, ss, nil
 	}
-	if err := s.sweepStore(ctx, now); err != nil {
+	if err := s.sweepStore(ctx, now, g.Principal.Name); err != nil {
 		return "", nil, err
 	}
 	b, err := json.Marshal(storedSession{Principal: ss.principal, Bearer: ss.bearer, CSRF: ss.csrf, Expires: ss.expires})
@@ -189,11 +196,26 @@ func (s *sessions) sweep(now time.Time) {
 	}
 }
 
-// evictOldest drops the session that expires first; s.mu is held.
-func (s *sessions) evictOldest() {
+// count is the number of principal's sessions; s.mu is held.
+func (s *sessions) count(principal string) int {
+	n := 0
+	for _, ss := range s.m {
+		if ss.principal.Name == principal {
+			n++
+		}
+	}
+	return n
+}
+
+// evictOldest drops the session that expires first, of principal's when
+// it is not ""; s.mu is held.
+func (s *sessions) evictOldest(principal string) {
 	var oldest [32]byte
 	var at time.Time
 	for k, ss := range s.m {
+		if principal != "" && ss.principal.Name != principal {
+			continue
+		}
 		if at.IsZero() || ss.expires.Before(at) {
 			oldest, at = k, ss.expires
 		}
@@ -202,32 +224,48 @@ func (s *sessions) evictOldest() {
 }
 
 // sweepStore deletes the stored sessions that expired (or are damaged)
-// and, at the bound, the ones closest to expiry until one more fits. It
+// and, at the bounds (MaxSessionsPerPrincipal for principal, max in all),
+// the ones closest to expiry until one more fits. It
 // costs one listing of at most about max records per sign-in (sign-ins
 // are throttled). Replicas signing in at the same moment may overshoot
 // the bound by one each until the next sign-in's sweep. s.mu is held.
-func (s *sessions) sweepStore(ctx context.Context, now time.Time) error {
+func (s *sessions) sweepStore(ctx context.Context, now time.Time, principal string) error {
 	kvs, _, err := s.st.List(ctx, SessionsPrefix)
 	if err != nil {
 		return fmt.Errorf("list console sessions: %w", err)
 	}
 	type live struct {
-		kv  store.KV
-		exp time.Time
+		kv   store.KV
+		exp  time.Time
+		mine bool // principal's
 	}
 	var alive []live
+	mine := 0
 	for _, kv := range kvs {
 		var rec storedSession
 		if json.Unmarshal(kv.Value, &rec) != nil || !now.Before(rec.Expires) {
 			_, _ = s.st.Delete(ctx, kv.Key, kv.ModRevision)
 			continue
 		}
-		alive = append(alive, live{kv, rec.Expires})
+		l := live{kv, rec.Expires, rec.Principal.Name == principal}
+		if l.mine {
+			mine++
+		}
+		alive = append(alive, l)
+	}
+	slices.SortFunc(alive, func(a, b live) int { return a.exp.Compare(b.exp) })
+	drop := func(l live) { _, _ = s.st.Delete(ctx, l.kv.Key, l.kv.ModRevision) }
+	for i := 0; mine >= MaxSessionsPerPrincipal && i < len(alive); i++ {
+		if alive[i].mine {
+			drop(alive[i])
+			alive = slices.Delete(alive, i, i+1)
+			i--
+			mine--
+		}
 	}
 	if over := len(alive) - s.max + 1; over > 0 {
-		slices.SortFunc(alive, func(a, b live) int { return a.exp.Compare(b.exp) })
 		for _, l := range alive[:over] {
-			_, _ = s.st.Delete(ctx, l.kv.Key, l.kv.ModRevision)
+			drop(l)
 		}
 	}
 	return nil

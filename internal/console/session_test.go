@@ -140,3 +140,42 @@ func TestRefusalChart(t *testing.T) {
 		t.Errorf("empty chart has bars")
 	}
 }
+
+// TestSessionsPerPrincipal: one principal signing in again and again
+// drops its own oldest sessions, never another principal's, on both
+// backends.
+func TestSessionsPerPrincipal(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		st   store.Store
+	}{{"memory", nil}, {"store", memstore.New()}} {
+		t.Run(backend.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newSessions(100, time.Hour, backend.st, nil)
+			admin, _, err := s.create(ctx, Grant{Principal: Principal{Name: "admin"}}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first string
+			for i := range 3 * MaxSessionsPerPrincipal {
+				id, _, err := s.create(ctx, Grant{Principal: Principal{Name: "noisy"}}, t0.Add(time.Duration(i+1)*time.Second))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = id
+				}
+			}
+			at := t0.Add(time.Minute)
+			if s.get(ctx, admin, at) == nil {
+				t.Fatal("another principal's sign-ins pushed the admin's session out")
+			}
+			if s.get(ctx, first, at) != nil {
+				t.Fatal("the noisy principal's oldest session is still live")
+			}
+			if n := s.len(ctx); n != MaxSessionsPerPrincipal+1 {
+				t.Fatalf("%d sessions, want %d of the noisy principal and the admin's", n, MaxSessionsPerPrincipal+1)
+			}
+		})
+	}
+}
