@@ -27,9 +27,9 @@ const (
 	// sign-in drops its own session closest to expiry, so one principal
 	// signing in over and over cannot push everyone else's sessions out.
 	MaxSessionsPerPrincipal = 16
-	sessionCookie      = "tagwall_session"
-	preCookie          = "tagwall_signin" // sign-in form's CSRF token (before any session)
-	preCookieTTL       = 15 * time.Minute
+	sessionCookie           = "tagwall_session"
+	preCookie               = "tagwall_signin" // sign-in form's CSRF token (before any session)
+	preCookieTTL            = 15 * time.Minute
 )
 
 // session is one signed-in browser. The bearer never leaves the server.
