@@ -183,17 +183,6 @@ func decode(data []byte, label string, p *problems) (doc *Document, nextLink str
 	return doc, nextLink, ok
 }
 
-// decodeLegacy is decode with addressPrefixes decoded as []string only, the
-// reference the tests compare decode with.
-func decodeLegacy(data []byte, label string, p *problems) (doc *Document, nextLink string, ok bool) {
-	data = trimBOM(data)
-	if !looksLikeJSONObject(data, label, p) {
-		return nil, "", false
-	}
-	doc, nextLink, ok, _ = decodeAs[[]string](data, label, p)
-	return doc, nextLink, ok
-}
-
 // decodeAs is decode holding addressPrefixes as L. err is errNotPlain when
 // L is prefixArray and an array is not plain strings; p may then hold
 // problems of this attempt.

@@ -30,6 +30,17 @@ func parseLegacy(name string, data []byte) (*Document, error) {
 	return doc, nil
 }
 
+// decodeLegacy is decode with addressPrefixes decoded as []string only, as
+// decode did before prefixArray.
+func decodeLegacy(data []byte, label string, p *problems) (doc *Document, nextLink string, ok bool) {
+	data = trimBOM(data)
+	if !looksLikeJSONObject(data, label, p) {
+		return nil, "", false
+	}
+	doc, nextLink, ok, _ = decodeAs[[]string](data, label, p)
+	return doc, nextLink, ok
+}
+
 // checkSameAsLegacy fails unless Parse and parseLegacy return the same
 // document (Prefixes' capacity included) or the same error text.
 func checkSameAsLegacy(tb testing.TB, data []byte) {
