@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,11 +68,13 @@ routes:
 		_, _ = io.Copy(io.Discard, c) // the gateway closes a denied connection
 		c.Close()
 	}
-	hwm, err := vmHWM(cmd.Process.Pid)
+	st, err := procStatus(cmd.Process.Pid, "VmHWM", "RssFile", "RssAnon")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("VmHWM %.1f MiB (bound %.1f MiB)", float64(hwm)/1024, float64(maxGatewayHWM)/1024)
+	hwm := st["VmHWM"]
+	t.Logf("VmHWM %.1f MiB (bound %.1f MiB); now RssFile %.1f MiB (file pages: the binary, libc), RssAnon %.1f MiB",
+		float64(hwm)/1024, float64(maxGatewayHWM)/1024, float64(st["RssFile"])/1024, float64(st["RssAnon"])/1024)
 	if hwm > maxGatewayHWM {
 		t.Errorf("gateway VmHWM %.1f MiB, want at most %.1f MiB", float64(hwm)/1024, float64(maxGatewayHWM)/1024)
 	}
@@ -109,20 +112,28 @@ func listeningAddr(t *testing.T, stderr io.Reader) string {
 	return ""
 }
 
-// vmHWM reads VmHWM (kB) from /proc/pid/status.
-func vmHWM(pid int) (int64, error) {
+// procStatus reads "Name: N kB" fields (kB) from /proc/pid/status.
+func procStatus(pid int, fields ...string) (map[string]int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read VmHWM of %d: %w", pid, err)
+		return nil, fmt.Errorf("read /proc/%d/status: %w", pid, err)
 	}
+	out := map[string]int64{}
 	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM line %q: %w", strings.TrimSpace(line), err)
-			}
-			return kb, nil
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || !slices.Contains(fields, name) {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parse /proc/%d/status line %q: %w", pid, strings.TrimSpace(line), err)
+		}
+		out[name] = kb
+	}
+	for _, f := range fields {
+		if _, ok := out[f]; !ok {
+			return nil, fmt.Errorf("read /proc/%d/status: no %s line", pid, f)
 		}
 	}
-	return 0, fmt.Errorf("read VmHWM of %d: no VmHWM line", pid)
+	return out, nil
 }
