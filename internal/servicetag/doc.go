@@ -23,8 +23,8 @@
 // Containing, backed by a bart table from prefix to tags (IPv4-mapped
 // addresses are unmapped first), built by the first Containing call, so a
 // catalog that is never asked (the gateway's) does not pay for it. It is
-// safe for concurrent use. Diff reports
-// added, removed and changed tags with per-tag prefix changes, sorted.
+// safe for concurrent use. Diff reports added, removed and changed tags
+// with per-tag prefix changes, sorted.
 //
 // A Source fetches raw bytes: a file, an HTTP(S) URL with conditional GET
 // (ETag/Last-Modified), a Microsoft download page whose ServiceTags JSON
