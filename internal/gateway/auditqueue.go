@@ -32,7 +32,12 @@ type auditAgg struct {
 	window time.Duration // AuditCollapseWindow, or ShadowAuditWindow
 	count  int
 	last   auditRecord
-	sniBuf [MaxAuditSNI]byte
+	// sni holds last.sni: a denial after the PROXY header has none, so it
+	// grows only to the longest name seen (at most MaxAuditSNI) and is
+	// kept when the aggregate is reused. (An inline MaxAuditSNI array made
+	// every one of the maxAuditKeys aggregates 480 bytes, about 2 MB under
+	// a flood from many addresses; now they are 240.)
+	sni []byte
 }
 
 // auditWriter is the bounded, non-blocking audit queue for one io.Writer.
@@ -90,7 +95,8 @@ func (a *auditWriter) add(r *auditRecord) {
 			if r.time.Sub(agg.start) < agg.window {
 				agg.count++
 				agg.last = *r
-				agg.last.sni = agg.sniBuf[:copy(agg.sniBuf[:], r.sni)]
+				agg.sni = append(agg.sni[:0], r.sni[:min(len(r.sni), MaxAuditSNI)]...)
+				agg.last.sni = agg.sni
 				a.collapsed.Inc()
 				return
 			}

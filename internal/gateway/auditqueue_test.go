@@ -120,6 +120,74 @@ func TestAuditCollapse(t *testing.T) {
 	a.close(context.Background())
 }
 
+// TestAuditCollapsedSNI: the collapsed line carries the last repeat's
+// server name, cut to MaxAuditSNI, copied from the record (the caller's
+// buffer is reused) and not mixed with a longer name seen before it; a
+// repeat with a name no longer than one seen before allocates nothing.
+func TestAuditCollapsedSNI(t *testing.T) {
+	tests := []struct {
+		name  string
+		snis  []string // of the first denial and its repeats, in order
+		want  string   // in the collapsed line
+		count int
+	}{
+		{name: "no sni", snis: []string{"", "", ""}, want: "", count: 2},
+		{name: "longer then shorter", snis: []string{"x", strings.Repeat("b", 40), "a.example.test"}, want: "a.example.test", count: 2},
+		{name: "cut", snis: []string{"x", strings.Repeat("c", 8000)}, want: strings.Repeat("c", MaxAuditSNI), count: 1},
+		{name: "empty after long", snis: []string{"x", strings.Repeat("d", 300), ""}, want: "", count: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &countingWriter{}
+			dropped, collapsed := counters()
+			a := newAuditWriter(w, time.Hour, dropped, collapsed)
+			defer a.close(context.Background())
+			now := time.Now()
+			for i, sni := range tt.snis {
+				buf := []byte(sni)
+				a.add(&auditRecord{time: now.Add(time.Duration(i) * time.Millisecond), msg: "denied", route: "prod",
+					client: netip.MustParseAddr("8.8.8.8"), peer: netip.MustParseAddrPort("127.0.0.1:1"),
+					reason: ReasonNotAuthorized, sni: buf})
+				for j := range buf {
+					buf[j] = '!' // the caller's buffer is reused
+				}
+			}
+			a.mu.Lock()
+			a.sweepLocked(now.Add(time.Hour), true)
+			a.mu.Unlock()
+			if err := a.flush(); err != nil {
+				t.Fatal(err)
+			}
+			_, lines := w.snapshot()
+			if len(lines) != 2 {
+				t.Fatalf("lines = %q, want the first denial and one collapsed line", lines)
+			}
+			var got struct {
+				SNI   string
+				Count int
+			}
+			if err := json.Unmarshal([]byte(lines[1]), &got); err != nil {
+				t.Fatalf("%q: %v", lines[1], err)
+			}
+			if got.SNI != tt.want || got.Count != tt.count {
+				t.Errorf("collapsed line sni %q count %d, want %q and %d", got.SNI, got.Count, tt.want, tt.count)
+			}
+		})
+	}
+	t.Run("repeat allocates nothing", func(t *testing.T) {
+		dropped, collapsed := counters()
+		a := newAuditWriter(io.Discard, time.Hour, dropped, collapsed)
+		defer a.close(context.Background())
+		r := &auditRecord{time: time.Now(), msg: "denied", route: "prod", client: netip.MustParseAddr("8.8.8.8"),
+			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonNotAuthorized, sni: []byte("a.example.test")}
+		a.add(r)
+		a.add(r) // the first repeat sizes the aggregate's name buffer
+		if n := testing.AllocsPerRun(100, func() { a.add(r) }); n != 0 {
+			t.Errorf("a collapsed repeat allocates %v times, want 0", n)
+		}
+	})
+}
+
 func TestAuditSNICut(t *testing.T) {
 	r := &auditRecord{time: time.Now(), msg: "denied", sni: []byte(strings.Repeat("a", 8000))}
 	var m map[string]any

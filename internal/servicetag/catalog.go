@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gaissmai/bart"
 )
@@ -14,22 +15,25 @@ type Catalog struct {
 	doc    *Document
 	byName map[string]int32 // lower-case name → index into doc.Tags
 	names  []string         // document order
-	byRank []int32          // position in name order → index
-	// byPrefix maps every distinct prefix to the name-order ranks of the
-	// tags listing it, so Containing walks only the prefixes covering an
-	// address and sorts plain integers.
+
+	// The reverse index, built by the first Containing or ContainingNames
+	// call (reverse): the gateway and the update checks never ask, and it
+	// is most of a catalog's memory (for the public document about 4.5 MB
+	// kept and as much again while it is built).
+	reverse  sync.Once
+	byRank   []int32 // position in name order → index
 	byPrefix *bart.Table[[]int32]
 }
 
-// NewCatalog indexes doc. doc must not be modified afterwards. doc should be
-// valid (as Parse returns it); invalid prefixes are skipped by the reverse
-// index and, of duplicate names, the first tag wins Lookup.
+// NewCatalog indexes doc by name; the reverse index is built on first use.
+// doc must not be modified afterwards. doc should be valid (as Parse
+// returns it); invalid prefixes are skipped by the reverse index and, of
+// duplicate names, the first tag wins Lookup.
 func NewCatalog(doc *Document) *Catalog {
 	c := &Catalog{
-		doc:      doc,
-		byName:   make(map[string]int32, len(doc.Tags)),
-		names:    make([]string, len(doc.Tags)),
-		byPrefix: new(bart.Table[[]int32]),
+		doc:    doc,
+		byName: make(map[string]int32, len(doc.Tags)),
+		names:  make([]string, len(doc.Tags)),
 	}
 	for i := range doc.Tags {
 		t := &doc.Tags[i]
@@ -39,9 +43,18 @@ func NewCatalog(doc *Document) *Catalog {
 			c.byName[key] = int32(i)
 		}
 	}
-	rank := c.rankByName()
-	c.indexPrefixes(rank)
 	return c
+}
+
+// buildReverse builds the reverse index once: byRank, and byPrefix, which
+// maps every distinct prefix to the name-order ranks of the tags listing
+// it, so Containing walks only the prefixes covering an address and sorts
+// plain integers.
+func (c *Catalog) buildReverse() {
+	c.reverse.Do(func() {
+		c.byPrefix = new(bart.Table[[]int32])
+		c.indexPrefixes(c.rankByName())
+	})
 }
 
 // prefixTag is one (prefix, tag index) pair of the reverse index.
@@ -175,6 +188,7 @@ func (c *Catalog) containingIDs(addr netip.Addr) []int32 {
 	if !addr.IsValid() {
 		return nil
 	}
+	c.buildReverse()
 	var ids []int32
 	for _, v := range c.byPrefix.Supernets(netip.PrefixFrom(addr, addr.BitLen())) {
 		ids = append(ids, v...)

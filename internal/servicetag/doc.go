@@ -21,8 +21,10 @@
 // A Catalog is an immutable index over one Document: case-insensitive lookup
 // by name (it implements rangespec.TagIndex) and an indexed reverse lookup,
 // Containing, backed by a bart table from prefix to tags (IPv4-mapped
-// addresses are unmapped first). It is safe for concurrent use. Diff reports
-// added, removed and changed tags with per-tag prefix changes, sorted.
+// addresses are unmapped first), built by the first Containing call, so a
+// catalog that is never asked (the gateway's) does not pay for it. It is
+// safe for concurrent use. Diff reports added, removed and changed tags
+// with per-tag prefix changes, sorted.
 //
 // A Source fetches raw bytes: a file, an HTTP(S) URL with conditional GET
 // (ETag/Last-Modified), a Microsoft download page whose ServiceTags JSON

@@ -73,13 +73,13 @@ func ParsePages(name string, pages [][]byte) (*Document, error) {
 // NextLink returns the nextLink of a discovery-API page, or "" when there is
 // none or the page does not decode.
 func NextLink(data []byte) string {
-	var raw rawDoc
+	var raw rawDoc[[]string]
 	if json.Unmarshal(trimBOM(data), &raw) != nil {
 		return ""
 	}
 	if raw.NextLink == "" && raw.Responses != nil {
 		if body := raw.Responses["200"].Body; len(body) > 0 {
-			var inner rawDoc
+			var inner rawDoc[[]string]
 			if json.Unmarshal(body, &inner) == nil {
 				return inner.NextLink
 			}
@@ -88,33 +88,36 @@ func NextLink(data []byte) string {
 	return raw.NextLink
 }
 
-// rawDoc is the union of both formats' top level (and the examples envelope).
-type rawDoc struct {
-	Name         string   `json:"name"`
-	ID           string   `json:"id"`
-	Type         string   `json:"type"`
-	ChangeNumber flexInt  `json:"changeNumber"`
-	Cloud        string   `json:"cloud"`
-	Values       []rawTag `json:"values"`
-	NextLink     string   `json:"nextLink"`
+// rawDoc is the union of both formats' top level (and the examples
+// envelope). L is how addressPrefixes is held: prefixArray (the array's
+// bytes, parsed by tag without a string per entry) or []string (see
+// decode).
+type rawDoc[L prefixList] struct {
+	Name         string      `json:"name"`
+	ID           string      `json:"id"`
+	Type         string      `json:"type"`
+	ChangeNumber flexInt     `json:"changeNumber"`
+	Cloud        string      `json:"cloud"`
+	Values       []rawTag[L] `json:"values"`
+	NextLink     string      `json:"nextLink"`
 	Responses    map[string]struct {
 		Body json.RawMessage `json:"body"`
 	} `json:"responses"`
 }
 
-type rawTag struct {
-	Name       string   `json:"name"`
-	ID         string   `json:"id"`
-	Properties rawProps `json:"properties"`
+type rawTag[L prefixList] struct {
+	Name       string      `json:"name"`
+	ID         string      `json:"id"`
+	Properties rawProps[L] `json:"properties"`
 }
 
-type rawProps struct {
+type rawProps[L prefixList] struct {
 	ChangeNumber    flexInt  `json:"changeNumber"`
 	Region          string   `json:"region"`
 	RegionID        flexInt  `json:"regionId"`
 	Platform        string   `json:"platform"`
 	SystemService   string   `json:"systemService"`
-	AddressPrefixes []string `json:"addressPrefixes"`
+	AddressPrefixes L        `json:"addressPrefixes"`
 	NetworkFeatures []string `json:"networkFeatures"`
 }
 
@@ -158,32 +161,57 @@ func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
 // decode turns data into an unvalidated Document and its nextLink, adding
 // decode problems (each prefixed by label) to p. ok is false when nothing
 // usable decoded.
+//
+// It decodes addressPrefixes arrays as prefixArray, so the 93,000 entries
+// of the public document are parsed from the input's bytes instead of
+// becoming strings first. When an array is anything but plain strings (an
+// escape, a byte outside printable ASCII, an element of another type, not
+// an array), it starts over with []string: encoding/json then decodes
+// (and reports type errors) exactly as it always has, and the problems
+// the first attempt added are dropped.
 func decode(data []byte, label string, p *problems) (doc *Document, nextLink string, ok bool) {
 	data = trimBOM(data)
 	if !looksLikeJSONObject(data, label, p) {
 		return nil, "", false
 	}
-	var raw rawDoc
-	if err := json.Unmarshal(data, &raw); !decodeErrorOK(err, data, label, p) {
-		return nil, "", false
+	before := *p
+	doc, nextLink, ok, err := decodeAs[prefixArray](data, label, p)
+	if errors.Is(err, errNotPlain) {
+		*p = before // problems only append: this forgets what the first attempt added
+		doc, nextLink, ok, _ = decodeAs[[]string](data, label, p)
+	}
+	return doc, nextLink, ok
+}
+
+// decodeAs is decode holding addressPrefixes as L. err is errNotPlain when
+// L is prefixArray and an array is not plain strings; p may then hold
+// problems of this attempt.
+func decodeAs[L prefixList](data []byte, label string, p *problems) (doc *Document, nextLink string, ok bool, err error) {
+	var raw rawDoc[L]
+	if err := json.Unmarshal(data, &raw); errors.Is(err, errNotPlain) {
+		return nil, "", false, err
+	} else if !decodeErrorOK(err, data, label, p) {
+		return nil, "", false, nil
 	}
 	format := FormatDownload
 	if raw.Values == nil && raw.Responses != nil {
 		body := raw.Responses["200"].Body
 		if len(body) == 0 {
 			p.addf("%sexamples envelope has no responses.200.body", label)
-			return nil, "", false
+			return nil, "", false, nil
 		}
-		raw = rawDoc{}
-		if err := json.Unmarshal(body, &raw); !decodeErrorOK(err, body, label+"responses.200.body: ", p) {
-			return nil, "", false
+		raw = rawDoc[L]{}
+		if err := json.Unmarshal(body, &raw); errors.Is(err, errNotPlain) {
+			return nil, "", false, err
+		} else if !decodeErrorOK(err, body, label+"responses.200.body: ", p) {
+			return nil, "", false, nil
 		}
 		format = FormatDiscovery
 	}
 	if raw.ChangeNumber.quoted || raw.Type != "" {
 		format = FormatDiscovery
 	}
-	return raw.document(format, label, p), raw.NextLink, true
+	return raw.document(format, label, p), raw.NextLink, true, nil
 }
 
 // looksLikeJSONObject reports whether data starts like a JSON object, adding
@@ -245,7 +273,7 @@ func truncate(s string, n int) string {
 }
 
 // document converts the raw form, reporting bad numbers and prefixes.
-func (raw *rawDoc) document(format Format, label string, p *problems) *Document {
+func (raw *rawDoc[L]) document(format Format, label string, p *problems) *Document {
 	doc := &Document{Cloud: raw.Cloud, ChangeNumber: raw.ChangeNumber.v, Format: format}
 	switch {
 	case !raw.ChangeNumber.set:
@@ -261,7 +289,7 @@ func (raw *rawDoc) document(format Format, label string, p *problems) *Document 
 }
 
 // tag converts one raw tag into t; where locates it for messages.
-func (rt *rawTag) tag(t *Tag, where string, p *problems) {
+func (rt *rawTag[L]) tag(t *Tag, where string, p *problems) {
 	pr := &rt.Properties
 	*t = Tag{
 		Name:          rt.Name,
@@ -284,18 +312,18 @@ func (rt *rawTag) tag(t *Tag, where string, p *problems) {
 	if pr.RegionID.bad != "" {
 		p.addf("%s: regionId %s is not an integer", where, pr.RegionID.bad)
 	}
-	if len(pr.AddressPrefixes) == 0 {
+	n := prefixCount(pr.AddressPrefixes)
+	if n == 0 {
 		return
 	}
-	t.Prefixes = make([]netip.Prefix, 0, len(pr.AddressPrefixes))
-	for j, s := range pr.AddressPrefixes {
-		pfx, err := netip.ParsePrefix(s)
+	t.Prefixes = make([]netip.Prefix, 0, n)
+	eachPrefix(pr.AddressPrefixes, func(j int, pfx netip.Prefix, s string, err error) {
 		if err != nil {
 			p.addf("%s: addressPrefixes[%d] %q: %w", where, j, s, err)
-			continue
+			return
 		}
 		if checkPrefix(p, rt.Name, j, pfx) {
 			t.Prefixes = append(t.Prefixes, pfx)
 		}
-	}
+	})
 }
