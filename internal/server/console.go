@@ -121,5 +121,5 @@ func (t serveTags) Catalog() *servicetag.Catalog  { return t.m.tags.Current() }
 func (t serveTags) Previous() *servicetag.Catalog { return t.m.tagsPrev.Load() }
 
 func (t serveTags) Status() []console.SourceStatus {
-	return console.SourcesFromSet(t.m.tags.Status())
+	return console.SourcesFromSet(t.m.tagAdmin().Status()) // in a fleet, with the holds other replicas store
 }

@@ -31,9 +31,10 @@ import (
 //     it with AcceptDocument, which publishes it as overridden, so the
 //     whole fleet (the holder included) installs it.
 const (
-	sharedPinsKey    = sharedTagsPrefix + "pins"
-	sharedHeldPrefix = sharedTagsPrefix + "held/"
-	fleetTagsTimeout = 30 * time.Second
+	sharedPinsKey      = sharedTagsPrefix + "pins"
+	sharedHeldPrefix   = sharedTagsPrefix + "held/"
+	fleetTagsTimeout   = 30 * time.Second
+	fleetStatusTimeout = 2 * time.Second
 )
 
 func sharedHeldKey(source string) string { return sharedHeldPrefix + sourceHash(source) }
@@ -66,7 +67,9 @@ type fleetTags struct{ m *Main }
 // another replica holds it.
 func (f fleetTags) Status() servicetag.SetStatus {
 	st := f.m.tags.Status()
-	ctx, cancel := context.WithTimeout(f.m.ctx, fleetTagsTimeout)
+	// A short bound: status feeds the console's page, and a store that
+	// does not answer leaves it with this replica's own view.
+	ctx, cancel := context.WithTimeout(f.m.ctx, fleetStatusTimeout)
 	defer cancel()
 	for i, s := range st.Sources {
 		if s.Held != nil {
