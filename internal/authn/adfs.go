@@ -49,7 +49,7 @@ func (s *Service) serveADFS(w http.ResponseWriter, r *http.Request, segs []strin
 			s.invalidTenant(w, segs[1])
 			return
 		}
-		segs = segs[2:]
+		segs = v1Path(segs[2:]) // an Entra ID client using the login endpoint as its authority host asks v2.0
 	} else if len(segs) > 0 && s.ownTenant(segs[0]) {
 		segs = segs[1:]
 	} else if isTenantPath(segs) {

@@ -62,14 +62,19 @@ func (s *Service) serveTenant(w http.ResponseWriter, r *http.Request, segs []str
 		s.invalidTenant(w, segs[0])
 		return
 	}
-	rest := segs[1:]
+	s.serveADFS(w, r, v1Path(segs[1:]))
+}
+
+// v1Path maps Entra ID's v2.0 endpoint paths (after the tenant) to the
+// ADFS-style ones this service answers; others are returned as they are.
+func v1Path(rest []string) []string {
 	switch strings.ToLower(strings.Join(rest, "/")) {
 	case "v2.0/.well-known/openid-configuration":
-		rest = []string{".well-known", "openid-configuration"}
+		return []string{".well-known", "openid-configuration"}
 	case "oauth2/v2.0/token":
-		rest = []string{"oauth2", "token"}
+		return []string{"oauth2", "token"}
 	case "discovery/v2.0/keys":
-		rest = []string{"discovery", "keys"}
+		return []string{"discovery", "keys"}
 	}
-	s.serveADFS(w, r, rest)
+	return rest
 }

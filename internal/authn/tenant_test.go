@@ -28,6 +28,7 @@ func TestOtherTenantRefused(t *testing.T) {
 		// az login --tenant <GUID> under LoginEndpoint: msal's tenant discovery.
 		{name: "az login authority", method: http.MethodGet, path: "/adfs/tenants/" + other + "/.well-known/openid-configuration"},
 		{name: "az login authority, domain", method: http.MethodGet, path: "/adfs/tenants/contoso.example/.well-known/openid-configuration", tenant: "contoso.example"},
+		{name: "login endpoint as an Entra ID authority host, v2.0 token", method: http.MethodPost, path: "/adfs/tenants/" + other + "/oauth2/v2.0/token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,8 +55,12 @@ func TestOtherTenantRefused(t *testing.T) {
 	if code != 200 || m["access_token"] == nil {
 		t.Fatalf("own tenant token: %d %v", code, m)
 	}
+	if code, m := f.tokenRequest(t, "/adfs/tenants/"+testTenant+"/oauth2/v2.0/token", form); code != 200 || m["access_token"] == nil {
+		t.Fatalf("own tenant token under the login endpoint (v2.0): %d %v", code, m)
+	}
 	for _, p := range []string{"/" + strings.ToUpper(testTenant) + "/v2.0/.well-known/openid-configuration",
-		"/adfs/tenants/" + testTenant + "/.well-known/openid-configuration", "/adfs/tenants/adfs/.well-known/openid-configuration"} {
+		"/adfs/tenants/" + testTenant + "/.well-known/openid-configuration", "/adfs/tenants/adfs/.well-known/openid-configuration",
+		"/adfs/tenants/" + testTenant + "/v2.0/.well-known/openid-configuration"} {
 		code, m = f.do(t, http.MethodGet, p, "", nil, "")
 		if code != 200 || m["token_endpoint"] != f.base+"/adfs/oauth2/token" {
 			t.Fatalf("own tenant discovery %s: %d %v", p, code, m)
