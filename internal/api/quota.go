@@ -59,12 +59,12 @@ func (s *server) createWithin(ctx context.Context, q quota, sub string, create f
 	}
 	unlock := s.creates.lock(q.kind, sub)
 	defer unlock()
-	kvs, _, err := s.cfg.Store.List(ctx, q.prefix(sub))
+	n, err := s.cfg.Store.Count(ctx, q.prefix(sub))
 	if err != nil {
 		return err
 	}
-	if len(kvs) >= limit {
-		return arm.QuotaExceeded(sub, q.kind, len(kvs), limit, q.flag)
+	if n >= limit {
+		return arm.QuotaExceeded(sub, q.kind, n, limit, q.flag)
 	}
 	return create()
 }

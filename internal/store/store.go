@@ -59,6 +59,9 @@ type Store interface {
 	// List returns every key with the prefix, sorted by key, and the store
 	// revision the listing was read at.
 	List(ctx context.Context, prefix string) ([]KV, int64, error)
+	// Count returns the number of keys with the prefix, without reading
+	// their values (a quota check costs no copy of the records).
+	Count(ctx context.Context, prefix string) (int, error)
 	// Create writes a new key; ErrExists if it is present.
 	Create(ctx context.Context, key string, value []byte) (rev int64, err error)
 	// Update writes an existing key whose ModRevision equals ifRev

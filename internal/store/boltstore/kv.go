@@ -59,6 +59,27 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, err
 	return kvs, rev, nil
 }
 
+// Count returns the number of keys with the prefix; values are not
+// decoded or copied.
+func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("count %q: %w", prefix, err)
+	}
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := []byte(prefix)
+		c := tx.Bucket(bucketKV).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count %q: %w", prefix, mapErr(err))
+	}
+	return n, nil
+}
+
 // Create writes a new key; store.ErrExists if it is present.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
 	return s.write(ctx, "create", key, value, func(cur *store.KV) error {

@@ -103,6 +103,19 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, err
 	return kvs, resp.Header.Revision, nil
 }
 
+// Count returns the number of keys with the prefix (etcd's count-only
+// range: no key or value crosses the network).
+func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("count %q: %w", prefix, err)
+	}
+	resp, err := s.client.Get(ctx, s.prefix+prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("count %q: %w", prefix, s.mapErr(ctx, err))
+	}
+	return int(resp.Count), nil
+}
+
 // kv copies an etcd key-value out of the response, dropping the namespace.
 // The client's protobuf buffers are not shared, but the copy makes the
 // store's promise independent of that.

@@ -86,6 +86,22 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.KV, int64, err
 	return out, s.rev, nil
 }
 
+// Count returns the number of keys with the prefix.
+func (s *Store) Count(ctx context.Context, prefix string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("count %q: %w", prefix, err)
+	}
+	n := 0
+	for k := range s.kvs {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Create writes a new key; store.ErrExists if it is present.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
 	return s.write(ctx, "create", key, value, func(cur store.KV, ok bool) error {

@@ -116,6 +116,7 @@ func testClose(t *testing.T, s store.Store) {
 	}{
 		{"Get", func() error { _, err := s.Get(ctx, "k"); return err }},
 		{"List", func() error { _, _, err := s.List(ctx, ""); return err }},
+		{"Count", func() error { _, err := s.Count(ctx, ""); return err }},
 		{"Create", func() error { _, err := s.Create(ctx, "new", nil); return err }},
 		{"Update", func() error { _, err := s.Update(ctx, "k", nil, 0); return err }},
 		{"Put", func() error { _, err := s.Put(ctx, "k", nil); return err }},
@@ -138,6 +139,7 @@ func testContextCanceled(t *testing.T, s store.Store) {
 	}{
 		{"Get", func() error { _, err := s.Get(ctx, "k"); return err }},
 		{"List", func() error { _, _, err := s.List(ctx, ""); return err }},
+		{"Count", func() error { _, err := s.Count(ctx, ""); return err }},
 		{"Create", func() error { _, err := s.Create(ctx, "new", nil); return err }},
 		{"Update", func() error { _, err := s.Update(ctx, "k", nil, 0); return err }},
 		{"Put", func() error { _, err := s.Put(ctx, "new", nil); return err }},

@@ -212,6 +212,9 @@ func testList(t *testing.T, s store.Store) {
 			if !equalStrings(got, tt.want) {
 				t.Fatalf("List(%q) keys %q, want %q", tt.prefix, got, tt.want)
 			}
+			if n, err := s.Count(ctx, tt.prefix); err != nil || n != len(tt.want) {
+				t.Fatalf("Count(%q) = %d, %v; want %d", tt.prefix, n, err, len(tt.want))
+			}
 		})
 	}
 }
