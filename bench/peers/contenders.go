@@ -141,6 +141,9 @@ func startContender(name, root string, bin binaries, s settings) (*contender, er
 	case nameTagwall:
 		c.bulk = api // one listener, routed by SNI
 		s.Bulk = api
+		if err := os.Mkdir(filepath.Join(dir, "cache"), 0o755); err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
 		err = render(dir, "tagwall.yaml", tagwallTmpl, s)
 		args = []string{bin.tagwall, "gateway", "--config", filepath.Join(dir, "tagwall.yaml"), "--shutdown-timeout", "1s"}
 	case nameHAProxy:
