@@ -18,7 +18,11 @@ import (
 // set is refused (ErrPartial): it is one page, not the whole document, and
 // installing it would drop every tag on the other pages; merge the pages
 // with ParsePages.
-func Parse(name string, data []byte) (*Document, error) {
+func Parse(name string, data []byte) (*Document, error) { return parseWith(decode, name, data) }
+
+// parseWith is Parse with its decode step given (the tests pass the
+// []string-only reference decode).
+func parseWith(decode func([]byte, string, *problems) (*Document, string, bool), name string, data []byte) (*Document, error) {
 	var p problems
 	doc, next, ok := decode(data, "", &p)
 	if ok && next != "" {

@@ -16,18 +16,7 @@ import (
 // parseLegacy is Parse with addressPrefixes decoded as []string only (the
 // decode before prefixArray), the reference Parse must agree with.
 func parseLegacy(name string, data []byte) (*Document, error) {
-	var p problems
-	doc, next, ok := decodeLegacy(data, "", &p)
-	if ok && next != "" {
-		p.addf("%w: nextLink %q is set; fetch every page and use ParsePages", ErrPartial, truncate(next, 120))
-	}
-	if ok {
-		doc.validate(&p, false)
-	}
-	if err := p.err(name); err != nil {
-		return nil, err
-	}
-	return doc, nil
+	return parseWith(decodeLegacy, name, data)
 }
 
 // decodeLegacy is decode with addressPrefixes decoded as []string only, as
