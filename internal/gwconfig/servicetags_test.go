@@ -3,7 +3,6 @@ package gwconfig
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,21 +15,11 @@ import (
 	"github.com/tagwall/tagwall/internal/testutil"
 )
 
-// offlineHTTP sends every request to a closed loopback port: nothing
-// leaves the machine, every fetch fails at once.
+// offlineHTTP sends every service-tag request to a closed loopback port
+// (testutil.OfflineClient).
 func offlineHTTP(tb testing.TB) servicetag.HTTPOptions {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, closed)
-	}}
-	return servicetag.HTTPOptions{Client: &http.Client{Transport: tr}}
+	return servicetag.HTTPOptions{Client: testutil.OfflineClient(tb)}
 }
 
 // TestNoSourcesUsesEmbeddedSnapshot: a file with no serviceTags whose
