@@ -33,19 +33,7 @@ func newSafetyEnv(t *testing.T) (*env, *frontDoor) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); time.Sleep(5 * time.Second) }() // holds the session open
-		}
-	}()
+	up := testutil.HoldingUpstream(t, 5*time.Second) // holds the session open
 	ln, err := gateway.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +46,7 @@ func newSafetyEnv(t *testing.T) (*env, *frontDoor) {
 		for ctx.Err() == nil {
 			if n := e.applies.Load(); n != seen {
 				seen = n
-				gw.SetRoutes(toGateway(*e.routes.Load(), up.Addr().String()))
+				gw.SetRoutes(toGateway(*e.routes.Load(), up))
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -68,7 +56,6 @@ func newSafetyEnv(t *testing.T) (*env, *frontDoor) {
 		sctx, c2 := context.WithTimeout(context.Background(), time.Second)
 		defer c2()
 		gw.Shutdown(sctx)
-		up.Close()
 	})
 	e.createGroup(t)
 	return e, &frontDoor{gw: gw, addr: ln.Addr().String()}

@@ -55,19 +55,7 @@ func newPlane(t *testing.T) *plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); time.Sleep(5 * time.Second) }()
-		}
-	}()
+	up := testutil.HoldingUpstream(t, 5*time.Second) // holds the session open
 	ln, err := gateway.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +74,7 @@ func newPlane(t *testing.T) *plane {
 		Apply: func(rs []controller.Route) {
 			out := make([]gateway.Route, 0, len(rs))
 			for _, r := range rs {
-				out = append(out, gateway.Route{Name: r.ClusterID, SNI: r.SNI, Upstream: up.Addr().String(), Allow: r.Allow,
+				out = append(out, gateway.Route{Name: r.ClusterID, SNI: r.SNI, Upstream: up, Allow: r.Allow,
 					Version: r.Version, Grants: r.Grants, Shadow: r.Shadow})
 			}
 			p.gw.SetRoutes(out)
@@ -105,7 +93,6 @@ func newPlane(t *testing.T) *plane {
 		sctx, c2 := context.WithTimeout(context.Background(), time.Second)
 		defer c2()
 		p.gw.Shutdown(sctx)
-		up.Close()
 	})
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tagwall", "config.json")
