@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,31 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/store/etcdstore/etcdtest"
 	"github.com/tagwall/tagwall/internal/testutil"
 )
-
-// withoutTag returns doc (a download-format document) without the tag
-// named name, at changeNumber cn.
-func withoutTag(t *testing.T, doc []byte, name string, cn int64) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(doc, &m); err != nil {
-		t.Fatal(err)
-	}
-	var kept []any
-	for _, v := range m["values"].([]any) {
-		if v.(map[string]any)["name"] != name {
-			kept = append(kept, v)
-		}
-	}
-	m["values"], m["changeNumber"] = kept, cn
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestFleetSharesPinsAndHolds: a pin made on one replica is enforced by
 // every replica, an unpin on another releases it everywhere; a document
@@ -108,11 +86,19 @@ func TestFleetSharesPinsAndHolds(t *testing.T) {
 
 	// A document without AzureCloud (guarded) is held by the fetching
 	// replica; every replica's status shows the hold.
-	dropped := withoutTag(t, newDoc, "AzureCloud", 402)
+	parsed, err := servicetag.Parse("new", newDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wedge := withoutAzureCloud(parsed)
+	dropped, err := servicetag.MarshalDownload(wedge)
+	if err != nil {
+		t.Fatal(err)
+	}
 	serving.Store(&dropped)
 	everywhere("the hold in status", func(m *Main) bool {
 		st := m.tagAdmin().Status()
-		return len(st.Sources) == 1 && st.Sources[0].Held != nil && st.Sources[0].Held.ChangeNumber == 402
+		return len(st.Sources) == 1 && st.Sources[0].Held != nil && st.Sources[0].Held.ChangeNumber == wedge.ChangeNumber
 	})
 	other := -1
 	for i, m := range ms {
@@ -127,6 +113,6 @@ func TestFleetSharesPinsAndHolds(t *testing.T) {
 	if err := ms[other].tagAdmin().Accept(""); err != nil {
 		t.Fatalf("accept on replica %d: %v", other, err)
 	}
-	everywhere("the accepted document in force", func(m *Main) bool { return m.Catalog().Document().ChangeNumber == 402 })
+	everywhere("the accepted document in force", func(m *Main) bool { return m.Catalog().Document().ChangeNumber == wedge.ChangeNumber })
 	everywhere("no hold left", func(m *Main) bool { return m.tagAdmin().Status().Sources[0].Held == nil })
 }
