@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -81,6 +82,19 @@ func (s *Store) Get(clusterID string) (*Cred, error) {
 	_ = pki.WriteFile(filepath.Join(dir, idFile), []byte(clusterID+"\n"), 0o600)
 	s.cache[key] = c
 	return c, nil
+}
+
+// Forget drops a deleted cluster's credentials: the cached ones and its
+// directory, so a cluster created again under the same id gets a new CA
+// and token and no kubeconfig of the deleted one works on it.
+func (s *Store) Forget(clusterID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cache, strings.ToLower(clusterID))
+	if err := os.RemoveAll(Dir(s.dir, clusterID)); err != nil {
+		return fmt.Errorf("forget cluster credentials %q: %w", clusterID, err)
+	}
+	return nil
 }
 
 // make loads the CA and token in dir, creating what is missing.

@@ -57,6 +57,11 @@ type Config struct {
 	// Claims makes the store writes happen once among replicas sharing
 	// the store; nil: LocalClaims (one process).
 	Claims Claims
+	// Deleted, when set, is called with the resource id of a cluster whose
+	// record was deleted (its delete finished, on any replica), from the
+	// Run goroutine: what was kept for it (its CA and token) must go, so a
+	// cluster created again under the same id gets its own.
+	Deleted func(clusterID string)
 	// OperationRetention is how long an ended operation's record (what
 	// Azure-AsyncOperation and Location URLs answer) is kept after its
 	// end; then Run deletes it (sweepOperations). 0: DefaultOperationRetention.
@@ -365,6 +370,9 @@ func (c *Controller) handle(ev store.Event) {
 			c.forget(key)
 			c.dropRoute(key)
 			c.finishDeletes(key)
+			if id, ok := clusterIDOf(key); ok && c.cfg.Deleted != nil {
+				c.cfg.Deleted(id)
+			}
 		case strings.HasPrefix(key, state.OperationsPrefix):
 			for ck, m := range c.ops {
 				for id := range m {
@@ -507,4 +515,14 @@ func (c *Controller) table() []Route {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ClusterID < out[j].ClusterID })
 	return out
+}
+
+// clusterIDOf is the resource id of a cluster key
+// (state.ClusterKey(sub, rg, name), lower-cased as keys are).
+func clusterIDOf(key string) (string, bool) {
+	parts := strings.Split(strings.TrimPrefix(key, state.ClustersPrefix), "/")
+	if len(parts) != 3 || !strings.HasPrefix(key, state.ClustersPrefix) {
+		return "", false
+	}
+	return arm.ManagedClusterID(parts[0], parts[1], parts[2]), true
 }

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/clustercreds"
 	"github.com/tagwall/tagwall/internal/identity"
+	"github.com/tagwall/tagwall/internal/store"
 )
 
 // Keys of the files replicas share in distributed mode, so that any
@@ -20,6 +22,25 @@ const (
 	sharedIdentityKey = "shared/identity"
 	sharedClusterKey  = "shared/clusters/"
 )
+
+// clusterDeleted is the controller's Deleted: the cluster's credentials go
+// (this replica's files, and in a fleet the shared record; each replica
+// deletes it, the later ones find it gone), so a cluster created again
+// under the same id gets a new CA and token.
+func (m *Main) clusterDeleted(clusterID string) {
+	if err := m.creds.Forget(clusterID); err != nil {
+		m.log.Warn("forget a deleted cluster's credentials", "cluster", clusterID, "err", err)
+	}
+	if !m.distributed() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	defer cancel()
+	key := sharedClusterKey + filepath.Base(clustercreds.Dir("", clusterID))
+	if _, err := m.store.Delete(ctx, key, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+		m.log.Warn("delete a deleted cluster's shared credentials", "cluster", clusterID, "err", err)
+	}
+}
 
 // shareClusterCreds is the clustercreds.ShareFunc of the distributed mode:
 // a cluster's CA and stand-in token, stored under shared/clusters/<hash of
