@@ -146,7 +146,7 @@ func (s *server) putGrant(c *call) error {
 		kept := mc.Grants[:0:0]
 		for _, old := range mc.Grants {
 			switch {
-			case old.Name == g.Name:
+			case strings.EqualFold(old.Name, g.Name): // ARM names are case-insensitive, as get and delete compare them
 				status = http.StatusOK
 			case !old.Expired(now):
 				kept = append(kept, old)

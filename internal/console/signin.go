@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
 )
 
 // signInView is the sign-in page's data.
@@ -63,10 +65,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.throttle.fail(r.RemoteAddr, c.now())
 		status := http.StatusUnauthorized
 		if !errors.Is(err, ErrBadCredentials) {
-			c.log.Error("console sign-in", "client_id", cred.ClientID, "err", err)
+			c.log.Error("console sign-in", "client_id", arm.Printable(cred.ClientID), "err", err)
 			status = http.StatusInternalServerError
 		}
-		c.log.Info("console sign-in refused", "client_id", cred.ClientID, "remote", r.RemoteAddr)
+		c.log.Info("console sign-in refused", "client_id", arm.Printable(cred.ClientID), "remote", r.RemoteAddr) // a stranger's id: clipped
 		c.renderSignIn(w, r, status, signInView{Next: next, ClientID: cred.ClientID,
 			Error: "Sign-in failed: the token, client id or secret was not accepted."})
 		return

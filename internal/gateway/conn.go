@@ -189,8 +189,10 @@ func (g *Gateway) readPreamble(lc *liveConn, st *connState, peer netip.Addr, tru
 	}
 	// Early deny: an address no route admits is refused before its
 	// ClientHello is read (the audit line has no SNI and no route). A
-	// client some route admits is judged by its own route in decide.
-	if g.table.Load().earlyDenies(pre.client) {
+	// client some route admits is judged by its own route in decide. An
+	// untrusted peer's address was checked at accept already (accept); a
+	// table swapped in since is applied by decide after the ClientHello.
+	if trusted && g.table.Load().earlyDenies(pre.client) {
 		return pre, ReasonNotAuthorized
 	}
 	sni, n, err := readClientHello(st.br, &st.scratch)
