@@ -184,6 +184,15 @@ func TestAccessGrants(t *testing.T) {
 	if n := len(list["value"].([]any)); n != 50 { // expired grants are dropped by the next PUT
 		t.Errorf("list has %d grants, want 50", n)
 	}
+	// A name in another case is the same grant (ARM names are
+	// case-insensitive): replaced, not added past the limit.
+	if resp := e.do(t, http.MethodPut, clusterPath+"/accessGrants/G7"+mcVersion, `{"properties":{"range":"20.30.1.7"}}`); resp.StatusCode != 200 {
+		t.Errorf("grant G7 over g7: %d, want 200 (replaced)", resp.StatusCode)
+	}
+	list = readJSON(t, e.do(t, http.MethodGet, clusterPath+"/accessGrants"+mcVersion, ""))
+	if n := len(list["value"].([]any)); n != 50 {
+		t.Errorf("after G7: %d grants, want 50", n)
+	}
 }
 
 func TestAccessGrantRules(t *testing.T) {
