@@ -81,6 +81,10 @@ func (s *server) getAgentPool(c *call) error {
 // putAgentPool answers PUT …/agentPools/{pool}: it adds the pool (201) or
 // replaces its properties (200) in the cluster's agentPoolProfiles, as one
 // operation the CLI polls (Azure-AsyncOperation), then GETs the pool.
+// maxAgentPools is the most agent pools a cluster may have (AKS's
+// maxAgentPools, which the cluster's properties report).
+const maxAgentPools = 100
+
 func (s *server) putAgentPool(c *call) error {
 	var req struct {
 		Properties map[string]any `json:"properties"`
@@ -100,6 +104,10 @@ func (s *server) putAgentPool(c *call) error {
 			if err := checkKubernetesVersion("AgentPoolK8sVersionNotSupported", "properties.orchestratorVersion", v); err != nil {
 				return err
 			}
+		}
+		if i < 0 && len(mc.AgentPools) >= maxAgentPools {
+			return arm.Errorf(http.StatusConflict, "QuotaExceeded",
+				"The managed cluster '%s' has %d agent pools, the most allowed (maxAgentPools); delete one first.", mc.Name, len(mc.AgentPools))
 		}
 		pools := append([]map[string]any(nil), mc.AgentPools...)
 		if i < 0 {

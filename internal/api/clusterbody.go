@@ -178,7 +178,7 @@ func clusterJSON(mc *state.ManagedCluster, etag string) map[string]any {
 		"agentPoolProfiles":        pools,
 		"networkProfile":           np,
 		"nodeResourceGroup":        mc.NodeResourceGroup,
-		"maxAgentPools":            100,
+		"maxAgentPools":            maxAgentPools,
 		"apiServerAccessProfile":   accessJSON(mc),
 		"tagwallStatus":            statusJSON(mc),
 	})

@@ -79,6 +79,12 @@ func (s *server) changeCluster(c *call, kind, provisioning string, change func(m
 		if err := change(&mc); err != nil {
 			return err
 		}
+		// Changes accumulate (pools, grants): bound what one record may
+		// grow to by what one request may carry.
+		if b, err := state.Encode(&mc); err == nil && len(b) > arm.MaxBodyBytes {
+			return arm.Errorf(http.StatusConflict, "QuotaExceeded",
+				"The managed cluster '%s' would take %d bytes, more than the %d one cluster may hold.", c.v("name"), len(b), arm.MaxBodyBytes)
+		}
 		mc.Generation++
 		mc.ProvisioningState, mc.UpdatedAt = provisioning, s.now()
 		op = s.newOperation(c, &mc, kind)
