@@ -79,7 +79,7 @@ func (s *server) changeCluster(c *call, kind, provisioning string, change func(m
 		if err := change(&mc); err != nil {
 			return err
 		}
-		// Changes accumulate (pools, grants): bound what one record may
+		// Changes accumulate (agent pools): bound what one record may
 		// grow to by what one request may carry.
 		if b, err := state.Encode(&mc); err == nil && len(b) > arm.MaxBodyBytes {
 			return arm.Errorf(http.StatusConflict, "QuotaExceeded",
