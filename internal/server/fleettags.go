@@ -1,13 +1,10 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -75,9 +72,8 @@ func (f fleetTags) Status() servicetag.SetStatus {
 		if s.Held != nil {
 			continue
 		}
-		if h, _, err := f.m.loadHold(ctx, s.Source); err == nil && h != nil {
-			held := h.Status
-			st.Sources[i].Held = &held
+		if held, err := f.m.loadHoldStatus(ctx, s.Source); err == nil && held != nil {
+			st.Sources[i].Held = held
 		}
 	}
 	return st
@@ -221,11 +217,7 @@ func (m *Main) publishHold(source string, raw []byte, held *servicetag.HeldStatu
 		}
 		return
 	}
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	_, _ = zw.Write(raw)
-	_ = zw.Close()
-	b, err := json.Marshal(sharedHold{Source: source, Status: *held, Gzip: zb.Bytes()})
+	b, err := json.Marshal(sharedHold{Source: source, Status: *held, Gzip: gzipBytes(raw)})
 	if err == nil {
 		_, err = m.store.Put(ctx, key, b)
 	}
@@ -234,7 +226,8 @@ func (m *Main) publishHold(source string, raw []byte, held *servicetag.HeldStatu
 	}
 }
 
-// loadHold reads the stored hold of source: nil when there is none.
+// loadHold reads the stored hold of source and inflates its document:
+// nil when there is none.
 func (m *Main) loadHold(ctx context.Context, source string) (*sharedHold, []byte, error) {
 	kv, err := m.store.Get(ctx, sharedHeldKey(source))
 	if errors.Is(err, store.ErrNotFound) {
@@ -247,13 +240,28 @@ func (m *Main) loadHold(ctx context.Context, source string) (*sharedHold, []byte
 	if err := json.Unmarshal(kv.Value, &h); err != nil {
 		return nil, nil, fmt.Errorf("decode the held document of %q: %w", source, err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(h.Gzip))
+	raw, err := gunzipDoc(h.Gzip)
 	if err != nil {
 		return nil, nil, fmt.Errorf("decode the held document of %q: %w", source, err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxSharedDoc+1))
-	if err != nil || len(raw) > maxSharedDoc {
-		return nil, nil, fmt.Errorf("decode the held document of %q: %d bytes read: %v", source, len(raw), err)
-	}
 	return &h, raw, nil
+}
+
+// loadHoldStatus reads only the status of source's stored hold (nil when
+// there is none): what Status shows, without inflating the document.
+func (m *Main) loadHoldStatus(ctx context.Context, source string) (*servicetag.HeldStatus, error) {
+	kv, err := m.store.Get(ctx, sharedHeldKey(source))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var h struct {
+		Status servicetag.HeldStatus `json:"status"`
+	}
+	if err := json.Unmarshal(kv.Value, &h); err != nil {
+		return nil, fmt.Errorf("decode the held document of %q: %w", source, err)
+	}
+	return &h.Status, nil
 }

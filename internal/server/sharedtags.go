@@ -103,11 +103,7 @@ func (m *Main) publishShared(ctx context.Context, source string, raw []byte, ove
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	_, _ = zw.Write(raw)
-	_ = zw.Close()
-	d.Gzip = zb.Bytes()
+	d.Gzip = gzipBytes(raw)
 	b, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -130,18 +126,36 @@ func decodeShared(b []byte, d *sharedDoc) ([]byte, error) {
 	if err := json.Unmarshal(b, d); err != nil {
 		return nil, fmt.Errorf("decode stored service tags: %w", err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(d.Gzip))
+	raw, err := gunzipDoc(d.Gzip)
 	if err != nil {
 		return nil, fmt.Errorf("decode stored service tags of %q: %w", d.Source, err)
-	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxSharedDoc+1))
-	if err != nil || len(raw) > maxSharedDoc {
-		return nil, fmt.Errorf("decode stored service tags of %q: %d bytes read: %w", d.Source, len(raw), err)
 	}
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != d.SHA256 {
 		return nil, fmt.Errorf("decode stored service tags of %q: checksum mismatch", d.Source)
 	}
 	return raw, nil
+}
+
+// gzipBytes is raw gzipped, as the fleet stores documents.
+func gzipBytes(raw []byte) []byte {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	return zb.Bytes()
+}
+
+// gunzipDoc inflates a stored document, at most maxSharedDoc bytes.
+func gunzipDoc(z []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, maxSharedDoc+1))
+	if err == nil && len(raw) > maxSharedDoc {
+		err = fmt.Errorf("more than %d bytes", maxSharedDoc)
+	}
+	return raw, err
 }
 
 // installShared offers a stored document to the Set: Install (the update
