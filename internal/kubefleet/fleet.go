@@ -55,6 +55,12 @@ type Fleet struct {
 	mu     sync.Mutex
 	procs  map[string]*entry
 	closed bool
+	// removing holds, by cluster id, a channel closed when that cluster's
+	// removal (stop, keys and files deleted) is over: a cluster created
+	// again under the same id starts only then, so the removal cannot
+	// delete the new one's data. removals counts them for Close.
+	removing map[string]chan struct{}
+	removals sync.WaitGroup
 }
 
 type entry struct {
@@ -91,7 +97,7 @@ func New(cfg Config) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube fleet: connect to etcd %v: %w", cfg.EtcdServers, err)
 	}
-	return &Fleet{cfg: cfg, etcd: cli, procs: map[string]*entry{}}, nil
+	return &Fleet{cfg: cfg, etcd: cli, procs: map[string]*entry{}, removing: map[string]chan struct{}{}}, nil
 }
 
 // key is the cluster's short, stable name in paths and etcd keys.
@@ -116,7 +122,17 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 	for id, e := range f.procs {
 		if _, ok := want[id]; !ok {
 			delete(f.procs, id)
-			go f.remove(id, e)
+			done := make(chan struct{})
+			f.removing[id] = done
+			f.removals.Go(func() {
+				f.remove(id, e)
+				f.mu.Lock()
+				if f.removing[id] == done {
+					delete(f.removing, id)
+				}
+				f.mu.Unlock()
+				close(done)
+			})
 		}
 	}
 	var errs []error
@@ -151,7 +167,8 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 }
 
 // start picks the port and starts the apiserver in the background; with
-// prev (a version change), after prev's apiserver has stopped.
+// prev (a version change), after prev's apiserver has stopped, and after
+// a removal of the same id is over. f.mu is held.
 func (f *Fleet) start(c Cluster, prev *entry) (*entry, error) {
 	if c.CA == nil {
 		return nil, fmt.Errorf("start kube-apiserver for %s: the cluster's CA is not available", c.ID)
@@ -164,8 +181,12 @@ func (f *Fleet) start(c Cluster, prev *entry) (*entry, error) {
 	e := &entry{c: c, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), ready: make(chan struct{}), stop: cancel}
 	cfg := kubeapi.Config{Binary: f.cfg.Binary, Dir: filepath.Join(f.cfg.Dir, key(c.ID)), EtcdServers: f.cfg.EtcdServers,
 		EtcdPrefix: f.cfg.EtcdPrefix + key(c.ID), CA: c.CA, ServerNames: []string{c.FQDN}, Port: port, EmulatedVersion: c.Version}
+	removed := f.removing[c.ID] // start holds f.mu
 	go func() {
 		defer close(e.ready)
+		if removed != nil {
+			<-removed // the same id's removal must not delete this one's data
+		}
 		if prev != nil {
 			prev.stop()
 			<-prev.ready
@@ -256,6 +277,7 @@ func (f *Fleet) Close() error {
 		})
 	}
 	wg.Wait()
+	f.removals.Wait() // they delete through f.etcd
 	return f.etcd.Close()
 }
 

@@ -22,8 +22,9 @@ import (
 // TestFleetSync runs real kube-apiservers (skipped without one; scripts/test
 // builds it): Sync starts the clusters up to Max and reports the rest, a
 // version change restarts a cluster's apiserver emulating the new minor on
-// the same data, and a cluster left out of Sync is stopped and its keys
-// deleted while the other's stay.
+// the same data, a cluster removed and named again at once comes back
+// with its data after the removal, and a cluster left out of Sync is
+// stopped and its keys deleted.
 func TestFleetSync(t *testing.T) {
 	bin := os.Getenv(kubeapi.EnvBinary)
 	if bin == "" {
@@ -90,6 +91,25 @@ func TestFleetSync(t *testing.T) {
 	}
 	if n := keys(); n < before {
 		t.Fatalf("keys after the upgrade: %d, before %d", n, before)
+	}
+
+	// Removal, and the same id again at once: the new apiserver starts
+	// after the removal is over, so its data is not deleted under it.
+	if _, err := f.Sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Sync([]kubefleet.Cluster{up}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Wait(ctx, up.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := keys(); n == 0 {
+		t.Fatal("the cluster created again has no keys: its data was deleted by the removal")
+	}
+	if v := version(t, f, ca, up.ID); v != "33" {
+		t.Fatalf("emulationMinor of the cluster created again %q, want 33", v)
 	}
 
 	// Removal: stopped, its keys deleted.
