@@ -45,7 +45,7 @@ func BenchmarkCAS(b *testing.B) {
 	}
 }
 
-// BenchmarkCheck measures the check Open runs, on a store of about 16 MiB
+// BenchmarkCheck measures the check Open runs, on a store of about 48 MiB
 // (20,000 keys of 512 bytes and their log): full and quick mode.
 func BenchmarkCheck(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "tagwall.db")

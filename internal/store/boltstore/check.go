@@ -17,8 +17,8 @@ import (
 // DefaultQuickCheckAbove is the file size above which Open checks only the
 // meta pages, the freelist and the bucket root pages (quick mode) instead
 // of every page (WithQuickCheckAbove changes it). A full check of a 48 MiB
-// file takes 0.25–0.36 s on 2 shared cores, quick mode 6–15 ms
-// (BenchmarkCheck); `tagwall store check` checks in full unless told.
+// file takes 49–51 ms on 2 quiet cores (0.25–0.36 s busy), quick mode
+// 3.7–3.8 ms (BenchmarkCheck); `tagwall store check` checks in full unless told.
 const DefaultQuickCheckAbove = 64 << 20
 
 // ErrCorrupt is returned by Open and Check when the file is damaged:
