@@ -97,7 +97,7 @@ func (s *server) preview(old *state.ManagedCluster, ranges []string) (Preview, e
 	if err != nil {
 		return p, fmt.Errorf("preview list for %s: %w", old.Name, err)
 	}
-	route := gateway.Route{Allow: res.Allow, Grants: grantsOf(old.Grants)}
+	route := gateway.Route{Allow: res.Allow, Grants: routecompile.Grants(old.Grants)}
 	now := s.now()
 	p.RecentClients = len(recent.Clients)
 	for _, c := range recent.Clients {
@@ -138,18 +138,6 @@ func diff(a, b []string) []string {
 	for _, e := range a {
 		if !slices.ContainsFunc(b, func(x string) bool { return strings.EqualFold(x, e) }) {
 			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// grantsOf converts stored grants for the gateway (bad ranges skipped:
-// they were validated when stored).
-func grantsOf(gs []state.AccessGrant) []gateway.Grant {
-	out := make([]gateway.Grant, 0, len(gs))
-	for _, g := range gs {
-		if p, err := netip.ParsePrefix(g.Range); err == nil {
-			out = append(out, gateway.Grant{Name: g.Name, Prefix: p, Expires: g.ExpiresAt, Reason: g.Reason})
 		}
 	}
 	return out

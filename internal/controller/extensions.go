@@ -3,11 +3,9 @@ package controller
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/netip"
 	"strconv"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
-	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/state"
 )
@@ -40,21 +38,6 @@ func shadowList(res *routecompile.Result) *allowlist.List {
 		return nil
 	}
 	return res.Allow
-}
-
-// grantsOf converts the stored grants for the gateway, which enforces
-// their expiry itself (one timer; nothing is scheduled per connection).
-func grantsOf(gs []state.AccessGrant) []gateway.Grant {
-	if len(gs) == 0 {
-		return nil
-	}
-	out := make([]gateway.Grant, 0, len(gs))
-	for _, g := range gs {
-		if p, err := netip.ParsePrefix(g.Range); err == nil {
-			out = append(out, gateway.Grant{Name: g.Name, Prefix: p, Expires: g.ExpiresAt, Reason: g.Reason})
-		}
-	}
-	return out
 }
 
 // extrasVersion is the route version's suffix for the tagwall extensions:

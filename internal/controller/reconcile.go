@@ -84,7 +84,7 @@ func (c *Controller) reconcile(key string) {
 	cur, have := c.routes[key]
 	want := Route{ClusterID: arm.ManagedClusterID(mc.Subscription, mc.ResourceGroup, mc.Name),
 		SNI: mc.FQDN, Allow: res.Allow, Version: version, Stopped: mc.Stopped(), KubernetesVersion: runningVersion(mc.KubernetesVersion),
-		Grants: grantsOf(mc.Grants), Shadow: shadowList(shadow)}
+		Grants: routecompile.Grants(mc.Grants), Shadow: shadowList(shadow)}
 	if !have || cur.Version != want.Version || cur.SNI != want.SNI || cur.Stopped != want.Stopped || cur.KubernetesVersion != want.KubernetesVersion {
 		c.setRoute(key, want)
 	}
