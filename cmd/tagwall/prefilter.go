@@ -30,12 +30,14 @@ func startPrefilter(ctx context.Context, gw *gateway.Gateway, cfg gwconfig.Prefi
 	lists := func() []*allowlist.List {
 		rs := gw.Routes()
 		out := make([]*allowlist.List, 0, len(rs))
+		next := grantLists{} // only the routes in force: a removed route's entry goes
 		for _, r := range rs {
 			out = append(out, r.Allow)
 			if len(r.Grants) > 0 {
-				out = append(out, grants.list(r))
+				out = append(out, grants.list(next, r))
 			}
 		}
+		grants = next
 		return out
 	}
 	pc := prefilter.Config{Port: uint16(ta.Port), OnError: func(err error) {
@@ -60,9 +62,10 @@ func startPrefilter(ctx context.Context, gw *gateway.Gateway, cfg gwconfig.Prefi
 
 // grantLists keeps one list per route of its grants' prefixes for the
 // prefilter, rebuilt only when the route's grants change (Follow compares
-// list pointers). Expired grants stay in the kernel set until the next
-// change: the gateway refuses them anyway, the prefilter only sheds load.
-// Used from Follow's goroutine only.
+// list pointers); each call's map holds only the routes in force.
+// Expired grants stay in the kernel set until the next change: the
+// gateway refuses them anyway, the prefilter only sheds load. Used from
+// Follow's goroutine only.
 type grantLists map[string]grantList
 
 type grantList struct {
@@ -70,12 +73,15 @@ type grantList struct {
 	list *allowlist.List
 }
 
-func (g grantLists) list(r gateway.Route) *allowlist.List {
+// list returns r's grant list, from g when its grants are unchanged, and
+// records it in next.
+func (g grantLists) list(next grantLists, r gateway.Route) *allowlist.List {
 	var key strings.Builder
 	for _, gr := range r.Grants {
 		key.WriteString(gr.Prefix.String() + " ")
 	}
 	if c, ok := g[r.Name]; ok && c.key == key.String() {
+		next[r.Name] = c
 		return c.list
 	}
 	var b allowlist.Builder
@@ -83,6 +89,6 @@ func (g grantLists) list(r gateway.Route) *allowlist.List {
 		b.AddPrefix(gr.Prefix, gr.Name)
 	}
 	l, _ := b.Build() // masked prefixes: cannot fail
-	g[r.Name] = grantList{key: key.String(), list: l}
+	next[r.Name] = grantList{key: key.String(), list: l}
 	return l
 }

@@ -13,7 +13,12 @@ import (
 // admits nothing). Pass it to New or Sync.
 func Union(lists []*allowlist.List) []netip.Prefix {
 	var out []netip.Prefix
+	seen := make(map[*allowlist.List]bool, len(lists))
 	for _, l := range lists {
+		if seen[l] { // routes sharing one list: its prefixes once
+			continue
+		}
+		seen[l] = true
 		out = append(out, l.Prefixes()...)
 	}
 	return out
