@@ -155,7 +155,7 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 // secret is not accepted: 429 with Retry-After while locked out, 401 for
 // an unknown client or a wrong secret, 500 when the store fails.
 func (s *Service) checkSecretLimited(w http.ResponseWriter, r *http.Request, id, secret string) (ServicePrincipal, bool) {
-	key := id + " from " + sourceKey(r.RemoteAddr) // limiterKey hashes a long one
+	key := id + " from " + SourceKey(r.RemoteAddr) // limiterKey hashes a long one
 	if wait := s.limiter.lockedFor(key, s.now()); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -176,7 +176,7 @@ func (s *Service) checkSecretLimited(w http.ResponseWriter, r *http.Request, id,
 		return ServicePrincipal{}, false
 	}
 	if lockout := s.limiter.fail(key, s.now()); lockout > 0 {
-		s.log.Warn("token endpoint: client id locked out after failed secrets", "client_id", limiterKey(id), "source", sourceKey(r.RemoteAddr),
+		s.log.Warn("token endpoint: client id locked out after failed secrets", "client_id", limiterKey(id), "source", SourceKey(r.RemoteAddr),
 			"failures", s.limiter.lim.Failures, "lockout", lockout, "remote", r.RemoteAddr)
 	}
 	oauthError(w, http.StatusUnauthorized, "invalid_client",

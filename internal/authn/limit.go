@@ -78,10 +78,12 @@ func newFailureLimiter(lim FailureLimit) *failureLimiter {
 	return &failureLimiter{lim: lim.withDefaults(), ids: map[string]*list.Element{}}
 }
 
-// sourceKey is the limiter's key of a request from remote (an
-// http.Request's RemoteAddr): the IPv4 address, or the IPv6 /64 (one
-// subscriber's usual share); the whole remote string when unparsable.
-func sourceKey(remote string) string {
+// SourceKey is the key of a request's source for limits that count per
+// client (the token endpoint's lockout, the console's sign-in throttle):
+// for remote (an http.Request's RemoteAddr), the IPv4 address, or the
+// IPv6 /64 (one subscriber's usual share, so one client cannot spread its
+// attempts over it); the whole remote string when unparsable.
+func SourceKey(remote string) string {
 	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
 		return remote

@@ -171,8 +171,8 @@ func TestSourceKey(t *testing.T) {
 		{"not-an-address", "not-an-address"},
 	}
 	for _, tt := range tests {
-		if got := sourceKey(tt.in); got != tt.want {
-			t.Errorf("sourceKey(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := SourceKey(tt.in); got != tt.want {
+			t.Errorf("SourceKey(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,32 @@ func TestSessionsPerPrincipal(t *testing.T) {
 				t.Fatalf("%d sessions, want %d of the noisy principal and the admin's", n, MaxSessionsPerPrincipal+1)
 			}
 		})
+	}
+}
+
+// TestThrottleTableFull: filling the throttle's table with new sources
+// does not lift another source's block, and one IPv6 /64 is one source.
+func TestThrottleTableFull(t *testing.T) {
+	th := newThrottle()
+	for range signInBurst {
+		th.fail("20.20.20.20:1234", t0)
+	}
+	if !th.blocked("20.20.20.20:999", t0) {
+		t.Fatal("a source past its burst is not blocked")
+	}
+	for i := range 2 * maxThrottledAddr {
+		th.fail(fmt.Sprintf("[2001:db8:%x::1]:443", i), t0)
+	}
+	if len(th.m) > maxThrottledAddr {
+		t.Fatalf("table holds %d sources, bound %d", len(th.m), maxThrottledAddr)
+	}
+	if !th.blocked("20.20.20.20:1", t0) {
+		t.Fatal("new sources filling the table lifted a block")
+	}
+	for i := range signInBurst {
+		th.fail(fmt.Sprintf("[2001:db8:ffff:1::%x]:443", i+1), t0)
+	}
+	if !th.blocked("[2001:db8:ffff:1::99]:1", t0) {
+		t.Fatal("addresses of one /64 are counted apart")
 	}
 }

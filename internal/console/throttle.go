@@ -1,11 +1,12 @@
 package console
 
 import (
-	"net"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/tagwall/tagwall/internal/authn"
 )
 
 // Failed sign-in throttle: per remote address, a burst of
@@ -16,9 +17,12 @@ const (
 	maxThrottledAddr = 4096
 )
 
-// throttle limits failed sign-ins per remote address. Its table is
-// bounded: when full it starts afresh (an attacker who fills it with
-// addresses only resets the budget of others to a full burst).
+// throttle limits failed sign-ins per source (authn.SourceKey: an IPv4
+// address or an IPv6 /64). Its table is bounded: when full, the sources
+// whose budget has refilled are dropped first (they are throttling no
+// one), then one that is not blocked, a blocked one only when every
+// source is: filling the table lifts no block and resets no budget
+// wholesale.
 type throttle struct {
 	mu sync.Mutex
 	m  map[string]*rate.Limiter
@@ -26,18 +30,11 @@ type throttle struct {
 
 func newThrottle() *throttle { return &throttle{m: map[string]*rate.Limiter{}} }
 
-func remoteHost(remoteAddr string) string {
-	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return h
-	}
-	return remoteAddr
-}
-
 // blocked reports whether addr has used up its failures at now.
 func (t *throttle) blocked(addr string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	l := t.m[remoteHost(addr)]
+	l := t.m[authn.SourceKey(addr)]
 	return l != nil && l.TokensAt(now) < 1
 }
 
@@ -45,14 +42,33 @@ func (t *throttle) blocked(addr string, now time.Time) bool {
 func (t *throttle) fail(addr string, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	h := remoteHost(addr)
+	h := authn.SourceKey(addr)
 	l := t.m[h]
 	if l == nil {
 		if len(t.m) >= maxThrottledAddr {
-			t.m = map[string]*rate.Limiter{}
+			t.makeRoom(now)
 		}
 		l = rate.NewLimiter(rate.Every(signInEvery), signInBurst)
 		t.m[h] = l
 	}
 	l.AllowN(now, 1)
+}
+
+// makeRoom frees at least one entry of a full table; t.mu is held.
+func (t *throttle) makeRoom(now time.Time) {
+	for k, l := range t.m {
+		if l.TokensAt(now) >= signInBurst {
+			delete(t.m, k)
+		}
+	}
+	for _, blockedToo := range []bool{false, true} { // a blocked source goes last
+		for k, l := range t.m {
+			if len(t.m) < maxThrottledAddr {
+				return
+			}
+			if blockedToo || l.TokensAt(now) >= 1 {
+				delete(t.m, k)
+			}
+		}
+	}
 }
