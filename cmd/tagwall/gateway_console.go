@@ -61,7 +61,7 @@ func newGatewayConsole(cfg *gwconfig.Config, configPath string, runner *gwconfig
 
 // Clusters implements console.ClusterSource: one "cluster" per route,
 // in subscription "gateway" and resource group the file's name.
-func (g *gatewayConsole) Clusters(context.Context) ([]console.Cluster, error) {
+func (g *gatewayConsole) Clusters(context.Context, []string) ([]console.Cluster, error) { // the file's routes: one subscription
 	cfg := g.runner.Config()
 	routes := g.runner.Routes()
 	out := make([]console.Cluster, 0, len(routes))

@@ -266,7 +266,14 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, s *session, o
 
 // visibleClusters lists the clusters s may see.
 func (c *Console) visibleClusters(ctx context.Context, s *session) ([]Cluster, error) {
-	all, err := c.cfg.Clusters.Clusters(ctx)
+	var subs []string // every subscription
+	if !s.principal.AllSubscriptions {
+		subs = s.principal.Subscriptions
+		if len(subs) == 0 {
+			return nil, nil
+		}
+	}
+	all, err := c.cfg.Clusters.Clusters(ctx, subs)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +292,7 @@ func (c *Console) findCluster(ctx context.Context, s *session, ref Ref) (*Cluste
 	if !s.principal.Allows(ref.Subscription) {
 		return nil, nil
 	}
-	all, err := c.cfg.Clusters.Clusters(ctx)
+	all, err := c.cfg.Clusters.Clusters(ctx, []string{ref.Subscription})
 	if err != nil {
 		return nil, err
 	}

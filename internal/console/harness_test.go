@@ -136,7 +136,10 @@ func newEnv(t *testing.T) *env {
 	}}
 	replica := func() *httptest.Server {
 		ui, err := console.New(console.Config{Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
-			Clusters: &console.StoreClusters{Store: st, Routes: func() map[string]console.Route { return *e.routes.Load() },
+			Clusters: &console.StoreClusters{Store: st, Route: func(id string) (console.Route, bool) {
+				r, ok := (*e.routes.Load())[strings.ToLower(id)]
+				return r, ok
+			},
 				Server: func() string { return "https://127.0.0.1:8443" }, SystemRanges: []string{"198.51.100.7/32"}},
 			Tags: tagSource{cur, prev}, Recorder: e.rec, Store: st})
 		if err != nil {

@@ -93,10 +93,11 @@ func (r Ref) Matches(c *Cluster) bool {
 
 func (r Ref) String() string { return r.Subscription + "/" + r.ResourceGroup + "/" + r.Name }
 
-// ClusterSource lists the clusters (of every subscription: the console
-// filters by the principal).
+// ClusterSource lists the clusters of the subscriptions subs (nil: of
+// every subscription), so a page costs a principal its own clusters, not
+// the fleet's; the console filters by the principal again.
 type ClusterSource interface {
-	Clusters(ctx context.Context) ([]Cluster, error)
+	Clusters(ctx context.Context, subs []string) ([]Cluster, error)
 }
 
 // ListUpdater replaces a cluster's authorized list on behalf of the

@@ -21,9 +21,9 @@ type Route struct {
 // clusters the API stored, joined with the routes the controller applied.
 type StoreClusters struct {
 	Store store.Store
-	// Routes returns the applied routes keyed by lower-case cluster
-	// resource ID (nil: none applied yet).
-	Routes func() map[string]Route
+	// Route returns the applied route of a cluster resource ID (nil
+	// func or false: none applied).
+	Route func(id string) (Route, bool)
 	// Server is the kubeconfig server (https://front-door).
 	Server func() string
 	// SystemRanges are admitted for every cluster.
@@ -31,14 +31,21 @@ type StoreClusters struct {
 }
 
 // Clusters implements ClusterSource.
-func (s *StoreClusters) Clusters(ctx context.Context) ([]Cluster, error) {
-	kvs, _, err := s.Store.List(ctx, state.ClustersPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("list clusters under %q: %w", state.ClustersPrefix, err)
+func (s *StoreClusters) Clusters(ctx context.Context, subs []string) ([]Cluster, error) {
+	prefixes := []string{state.ClustersPrefix}
+	if subs != nil {
+		prefixes = prefixes[:0]
+		for _, sub := range subs {
+			prefixes = append(prefixes, state.ClustersInSubscriptionPrefix(sub))
+		}
 	}
-	var routes map[string]Route
-	if s.Routes != nil {
-		routes = s.Routes()
+	var kvs []store.KV
+	for _, p := range prefixes {
+		got, _, err := s.Store.List(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("list clusters under %q: %w", p, err)
+		}
+		kvs = append(kvs, got...)
 	}
 	server := ""
 	if s.Server != nil {
@@ -54,8 +61,10 @@ func (s *StoreClusters) Clusters(ctx context.Context) ([]Cluster, error) {
 		c := Cluster{Subscription: mc.Subscription, ResourceGroup: mc.ResourceGroup, Name: mc.Name,
 			Location: mc.Location, State: mc.ProvisioningState, Ranges: mc.Access.AuthorizedIPRanges,
 			SystemRanges: s.SystemRanges, Server: server, SNI: strings.ToLower(mc.FQDN), Route: id}
-		if r, ok := routes[strings.ToLower(id)]; ok {
-			c.Allow, c.Route = r.Allow, r.Name
+		if s.Route != nil {
+			if r, ok := s.Route(id); ok {
+				c.Allow, c.Route = r.Allow, r.Name
+			}
 		}
 		if mc.Status.Degraded && mc.Status.Message != "" {
 			c.Degraded = strings.Split(mc.Status.Message, "; ")

@@ -18,7 +18,9 @@ import (
 // AzureCloud tag and 199 own CIDRs.
 type manyClusters struct{ cs []console.Cluster }
 
-func (m manyClusters) Clusters(context.Context) ([]console.Cluster, error) { return m.cs, nil }
+func (m manyClusters) Clusters(context.Context, []string) ([]console.Cluster, error) {
+	return m.cs, nil
+}
 
 // TestPageWeightAtScale: 2,000 clusters with 200 entries each keep the
 // clusters table (paged) and a cluster page under the 200 KB budget, with

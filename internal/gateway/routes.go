@@ -200,6 +200,14 @@ func (g *Gateway) routesChanged() {
 	g.changedMu.Unlock()
 }
 
+// Route returns the route in force named name.
+func (g *Gateway) Route(name string) (Route, bool) {
+	if e := g.table.Load().byName.get(name); e != nil {
+		return e.Route, true
+	}
+	return Route{}, false
+}
+
 // Routes returns the routes in force, in no particular order.
 func (g *Gateway) Routes() []Route {
 	t := g.table.Load()

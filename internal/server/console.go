@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/api"
@@ -50,7 +49,7 @@ func (m *Main) withConsole(h http.Handler) (http.Handler, error) {
 	}
 	ui, err := console.New(console.Config{
 		Prefix: ConsolePath, Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
-		Clusters: &console.StoreClusters{Store: m.store, Routes: m.consoleRoutes,
+		Clusters: &console.StoreClusters{Store: m.store, Route: m.consoleRoute,
 			Server: func() string { return "https://" + m.gatewayAdvertise() }, SystemRanges: system},
 		Tags: serveTags{m}, Recorder: m.rec, Logger: m.log.With("component", "console"), Now: m.cfg.Now,
 		Store: m.store, // sessions: shared by replicas, kept across restarts
@@ -103,15 +102,11 @@ func (m *Main) syncRecorder() {
 	}
 }
 
-// consoleRoutes is the routes in force for the console, read at the
-// console's request.
-func (m *Main) consoleRoutes() map[string]console.Route {
-	routes := m.gw.Routes()
-	out := make(map[string]console.Route, len(routes))
-	for _, r := range routes {
-		out[strings.ToLower(r.Name)] = console.Route{Name: r.Name, Allow: r.Allow}
-	}
-	return out
+// consoleRoute is the route in force of a cluster, for the console, read
+// at the console's request.
+func (m *Main) consoleRoute(id string) (console.Route, bool) {
+	r, ok := m.gw.Route(id)
+	return console.Route{Name: r.Name, Allow: r.Allow}, ok
 }
 
 // serveTags is the console's view of the service-tag sources.
