@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 )
 
@@ -133,12 +134,16 @@ func reasonFor(e *routeEntry) string {
 // taken again with the new table, so no admission escapes a revocation.
 func (g *Gateway) decide(lc *liveConn, pre preamble, peer netip.AddrPort) (*routeEntry, bool) {
 	t := g.table.Load()
+	var sni string // converted once, for the live registry
 	for {
 		e := t.lookup(pre.sni)
 		if !e.admits(pre.client) {
 			return e, false
 		}
-		if !g.live.admit(lc, e, pre.client, peer, string(pre.sni)) {
+		if sni == "" && len(pre.sni) > 0 {
+			sni = string(pre.sni)
+		}
+		if !g.live.admit(lc, e, pre.client, peer, sni) {
 			return e, false
 		}
 		now := g.table.Load()
@@ -206,9 +211,11 @@ func (g *Gateway) readPreamble(lc *liveConn, st *connState, peer netip.Addr, tru
 	return pre, ""
 }
 
+// isTimeout reports whether err is a read deadline passing (the
+// ClientHello timeout). errors.Is, not errors.As with a net.Error, so the
+// connection path allocates nothing for it.
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return err != nil && errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // deny closes the connection with a reset, counts it and writes exactly one
