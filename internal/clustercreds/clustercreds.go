@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/tagwall/tagwall/internal/identity"
 	"github.com/tagwall/tagwall/internal/pki"
 )
@@ -43,6 +45,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	cache map[string]*Cred // by lower-cased resource id
+	// making runs one making of a cluster's credentials at a time, by id,
+	// without the cache's lock: one slow cluster (a share through etcd, a
+	// CA key) does not hold up the others.
+	making singleflight.Group
 }
 
 // New returns a Store keeping credentials under dir. share is nil except
@@ -65,10 +71,21 @@ func Dir(base, clusterID string) string {
 func (s *Store) Get(clusterID string) (*Cred, error) {
 	key := strings.ToLower(clusterID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.cache[key]; ok {
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok {
 		return c, nil
 	}
+	v, err, _ := s.making.Do(key, func() (any, error) { return s.load(clusterID, key) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Cred), nil
+}
+
+// load makes or reads the cluster's credentials and caches them; one at a
+// time per key (making).
+func (s *Store) load(clusterID, key string) (*Cred, error) {
 	dir := Dir(s.dir, clusterID)
 	if s.share != nil {
 		if err := s.share(clusterID, dir, func() error { _, err := s.make(dir); return err }); err != nil {
@@ -80,7 +97,9 @@ func (s *Store) Get(clusterID string) (*Cred, error) {
 		return nil, fmt.Errorf("cluster credentials %q: %w", clusterID, err)
 	}
 	_ = pki.WriteFile(filepath.Join(dir, idFile), []byte(clusterID+"\n"), 0o600)
+	s.mu.Lock()
 	s.cache[key] = c
+	s.mu.Unlock()
 	return c, nil
 }
 
