@@ -101,8 +101,9 @@ type Config struct {
 	RouteMetrics RouteMetricsMode
 	// TopRefused, when positive, exports
 	// tagwall_gateway_top_refused_connections{route} for at most that many
-	// routes: those with the most not-authorized refusals, ranked at
-	// scrape time (a bounded series set whatever RouteMetrics is).
+	// routes: those with the most refusals by the route (not-authorized and
+	// cluster-stopped), ranked at scrape time (a bounded series set
+	// whatever RouteMetrics is).
 	TopRefused int
 }
 

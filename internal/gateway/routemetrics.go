@@ -131,7 +131,7 @@ func newRoutesCollector(g *Gateway, top int) *routesCollector {
 	return &routesCollector{g: g, top: top,
 		routes: prometheus.NewDesc("tagwall_gateway_routes", "Routes in force.", nil, nil),
 		refusals: prometheus.NewDesc("tagwall_gateway_top_refused_connections",
-			"Connections refused as not-authorized since the start, for the routes that refused the most "+
+			"Connections the route refused (not-authorized or cluster-stopped) since the start, for the routes that refused the most "+
 				"(at most --metrics-top-refused routes; the set changes with the ranking).", []string{"route"}, nil),
 	}
 }

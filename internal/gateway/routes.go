@@ -66,7 +66,7 @@ type routeEntry struct {
 
 // routeStats counts what a route saw across its versions.
 type routeStats struct {
-	refused atomic.Uint64 // not-authorized denials
+	refused atomic.Uint64 // refusals by the route: not-authorized and cluster-stopped
 	// recent is the route's recent-clients record, allocated at the
 	// route's first admitted connection (11 KiB), so routes nobody uses
 	// cost nothing.
