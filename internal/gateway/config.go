@@ -141,13 +141,13 @@ func (c Config) withDefaults() (Config, error) {
 		c.AuditFlushInterval = DefaultAuditFlushInterval
 	}
 	if c.MaxConns == 0 {
-		c.MaxConns, _, _ = defaultLimits(fdLimit())
+		c.MaxConns = defaultConns(fdLimit())
 	}
 	if c.MaxUndecided == 0 {
-		c.MaxUndecided = min(max(8, c.MaxConns/2), maxDefaultUndecided)
+		c.MaxUndecided = defaultUndecided(c.MaxConns)
 	}
 	if c.MaxUndecidedPerSource == 0 {
-		c.MaxUndecidedPerSource = max(4, c.MaxUndecided/16)
+		c.MaxUndecidedPerSource = defaultPerSource(c.MaxUndecided)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -58,16 +58,23 @@ const (
 //
 // With fds = 4096: 1792, 896 and 56; with 20000: 8750, 4375 and 273.
 func defaultLimits(fds uint64) (conns, undecided, perSource int) {
+	conns = defaultConns(fds)
+	undecided = defaultUndecided(conns)
+	return conns, undecided, defaultPerSource(undecided)
+}
+
+func defaultConns(fds uint64) int {
 	if fds > 1<<30 {
 		fds = 1 << 30
 	}
 	f := int(fds)
 	reserve := max(64, f/8)
-	conns = min(max(16, (f-reserve)/2), maxDefaultConns)
-	undecided = min(max(8, conns/2), maxDefaultUndecided)
-	perSource = max(4, undecided/16)
-	return conns, undecided, perSource
+	return min(max(16, (f-reserve)/2), maxDefaultConns)
 }
+
+func defaultUndecided(conns int) int { return min(max(8, conns/2), maxDefaultUndecided) }
+
+func defaultPerSource(undecided int) int { return max(4, undecided/16) }
 
 // frontDoor enforces the connection caps: live connections (MaxConns),
 // undecided connections (MaxUndecided, the oldest dropped to make room,
