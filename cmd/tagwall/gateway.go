@@ -176,6 +176,7 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return usageError(fmt.Errorf("gateway: %w", err))
 	}
+	defer runner.Close() // no cache write after the gateway returns
 	reg.MustRegister(&tagmetrics.Collector{Status: runner.Status, Stats: runner.Stats})
 	if f.check {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d routes, %d service-tag sources)\n", f.config, len(cfg.Routes), len(runner.Status().Sources))

@@ -160,6 +160,7 @@ func explainStandalone(ctx context.Context, path, sni string, addr netip.Addr) (
 	if err := runner.Start(ctx, cfg, raw); err != nil {
 		return gateway.Explanation{}, fmt.Errorf("gateway check: %w", err)
 	}
+	defer runner.Close()
 	x, ok := gw.ExplainSNI(sni, addr)
 	if !ok {
 		return gateway.Explanation{}, fmt.Errorf("gateway check %s: no route for server name %q and no default route", addr, sni)

@@ -53,6 +53,7 @@ routes:
 	}
 	gw, _ := gateway.New(gateway.Config{})
 	r := NewRunner("feeds.yaml", gw, RunnerOptions{Log: slog.New(slog.NewTextHandler(&testutil.SyncBuffer{}, nil)), CacheDir: t.TempDir()})
+	t.Cleanup(r.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := r.Start(ctx, c, nil); err != nil {

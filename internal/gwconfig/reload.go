@@ -40,21 +40,23 @@ type RunnerOptions struct {
 // service-tag catalog: one servicetag.Set built from the file's sources
 // (the one refresh loop, the update checks, pins and held documents), whose
 // changes recompile the routes. Create it with NewRunner, call Start once,
-// then Watch; Reload may be called at any time. Methods are safe for
-// concurrent use.
+// then Watch; Reload may be called at any time; Close stops it. Methods are
+// safe for concurrent use.
 type Runner struct {
 	path string
 	gw   *gateway.Gateway
 	opt  RunnerOptions
 	log  *slog.Logger
 
-	dirty chan struct{} // the Set's catalog changed: recompile
+	dirty chan struct{}  // the Set's catalog changed: recompile
+	wg    sync.WaitGroup // follow and the Set's refresh loop: Close waits
 
 	mu      sync.Mutex
-	ctx     context.Context // from Start: the Set's loop runs under it
-	cfg     *Config         // in force
-	raw     []byte          // the bytes cfg was parsed from
-	set     *servicetag.Set // nil while the file needs no service tags
+	ctx     context.Context    // from Start: the Set's loop runs under it
+	stop    context.CancelFunc // ends ctx (Close)
+	cfg     *Config            // in force
+	raw     []byte             // the bytes cfg was parsed from
+	set     *servicetag.Set    // nil while the file needs no service tags
 	stopSet context.CancelFunc
 	cache   TagCache
 	notes   map[string]string     // degraded notes logged, by route
@@ -94,17 +96,32 @@ func NewRunner(path string, gw *gateway.Gateway, opt RunnerOptions) *Runner {
 // caller): it builds the service-tag Set when the file needs one (each
 // source's cache, else its embedded snapshot, is put in force; a source
 // with neither is fetched before the routes compile), compiles and installs
-// the routes, and runs the Set's refresh loop under ctx. A route naming a
-// tag that no data defines is an error: the gateway does not start.
+// the routes, and runs the Set's refresh loop until ctx ends or Close is
+// called. A route naming a tag that no data defines is an error: the
+// gateway does not start, and nothing is left running.
 func (r *Runner) Start(ctx context.Context, cfg *Config, raw []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ctx = ctx
-	if err := r.apply(ctx, cfg, raw); err != nil {
+	r.ctx, r.stop = context.WithCancel(ctx)
+	if err := r.apply(r.ctx, cfg, raw); err != nil {
+		r.stop()
 		return err
 	}
-	go r.follow(ctx)
+	r.wg.Go(func() { r.follow(r.ctx) })
 	return nil
+}
+
+// Close stops the refresh loop and the route follower and returns once
+// they have returned, so no cache file is written after it (a caller may
+// then remove the cache dir). The routes in force stay in the gateway.
+// Close is safe to call more than once, and before Start.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	if r.stop != nil {
+		r.stop()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
 }
 
 // Config returns the configuration in force.
@@ -306,7 +323,7 @@ func (r *Runner) swapSet(set *servicetag.Set) {
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	r.stopSet = cancel
-	go func() { _ = set.Run(ctx) }()
+	r.wg.Go(func() { _ = set.Run(ctx) })
 }
 
 // follow recompiles the routes when the Set's catalog changes, and

@@ -146,6 +146,7 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: filepath.Join(dir, "cache")})
+	t.Cleanup(r.Close)
 	raw, _ := os.ReadFile(path)
 	if err := r.Start(ctx, cfg, raw); err != nil {
 		t.Fatal(err)
@@ -273,6 +274,7 @@ func TestStartFailsOnMissingSource(t *testing.T) {
 	}
 	gw, _ := gateway.New(gateway.Config{})
 	r := NewRunner("x.yaml", gw, RunnerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(r.Close)
 	if err := r.Start(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/tags.json") {
 		t.Fatalf("Start = %v, want an error naming the source", err)
 	}

@@ -33,6 +33,7 @@ func TestNoSourcesUsesEmbeddedSnapshot(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
 	gw, _ := gateway.New(gateway.Config{})
 	r := NewRunner("x.yaml", gw, RunnerOptions{Log: slog.New(slog.NewTextHandler(logs, nil)), CacheDir: t.TempDir(), HTTP: offlineHTTP(t)})
+	t.Cleanup(r.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := r.Start(ctx, c, nil); err != nil {
@@ -120,6 +121,7 @@ func TestDiscoverySourceWithTokenFile(t *testing.T) {
 	c.Dir = dir
 	gw, _ := gateway.New(gateway.Config{})
 	r := NewRunner(filepath.Join(dir, "x.yaml"), gw, RunnerOptions{CacheDir: t.TempDir()})
+	t.Cleanup(r.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := r.Start(ctx, c, nil); err != nil {

@@ -23,6 +23,7 @@ type feed struct {
 	srv  *httptest.Server
 	body atomic.Pointer[[]byte]
 	down atomic.Bool
+	hits atomic.Int64 // requests served
 }
 
 func newFeed(tb testing.TB, doc *servicetag.Document) *feed {
@@ -30,6 +31,7 @@ func newFeed(tb testing.TB, doc *servicetag.Document) *feed {
 	f := &feed{}
 	f.serve(tb, doc)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		f.hits.Add(1)
 		if f.down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
@@ -99,6 +101,7 @@ func startWedgeRunner(t *testing.T, content, cache string) (*running, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: cache, StatusInterval: 20 * time.Millisecond,
 		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond})
+	t.Cleanup(r.Close)
 	raw, _ := os.ReadFile(path)
 	if err := r.Start(ctx, cfg, raw); err != nil {
 		cancel()
@@ -225,4 +228,37 @@ func waitLog(t *testing.T, rn *running, s string) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestCloseStopsTheRefreshLoop: once Close returns the runner fetches
+// nothing more and writes nothing more, so the cache dir can be removed
+// (the CI flake this fixed: a refresh wrote a hold's state file into a
+// test's cache dir while it was being removed).
+func TestCloseStopsTheRefreshLoop(t *testing.T) {
+	pub := catalog(t, "azure-public-2025-10-13.json")
+	up := tlsUpstream(t)
+	f := newFeed(t, pub.Document())
+	cache := t.TempDir()
+	rn, err := startWedgeRunner(t, wedgeYAML(up, f.srv.URL, ""), cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.serve(t, inflated(pub.Document())) // held at each fetch: state written
+	waitStatus(t, rn.r, "held", func(st servicetag.SetStatus) bool { return st.Held() == 1 })
+	for f.hits.Load() < 3 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	rn.r.Close()
+	n := f.hits.Load()
+	if err := os.RemoveAll(cache); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // 10 refresh intervals
+	if got := f.hits.Load(); got != n {
+		t.Errorf("%d fetches after Close", got-n)
+	}
+	if _, err := os.Stat(cache); !os.IsNotExist(err) {
+		t.Errorf("cache dir written after Close: stat %v", err)
+	}
+	rn.r.Close() // twice is fine
 }
