@@ -10,13 +10,26 @@ import (
 	"fmt"
 )
 
-// newSecret returns a client secret: 32 random bytes, base64url.
+// newSecret returns a client secret: 32 random bytes, encodeSecret.
 func newSecret() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate client secret: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return encodeSecret(b), nil
+}
+
+// encodeSecret is b in base64url, except that a leading '-' is written
+// '0': a secret is passed as a command-line argument ("az login -p
+// SECRET"), where a leading '-' reads as an option and az refuses it
+// ("argument --password/-p: expected one argument"), one secret in 64.
+// The change costs a negligible part of one character's 6 bits.
+func encodeSecret(b []byte) string {
+	s := base64.RawURLEncoding.EncodeToString(b)
+	if s != "" && s[0] == '-' {
+		s = "0" + s[1:]
+	}
+	return s
 }
 
 // hashSecret returns a new random salt and SHA-256(salt || secret), hex.
@@ -57,5 +70,5 @@ func DeriveAdmin(adminToken string) (clientID, secret string) {
 	id[6] = id[6]&0x0f | 0x50 // version 5-style
 	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
 	clientID = fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
-	return clientID, base64.RawURLEncoding.EncodeToString(mac("tagwall admin service principal secret"))
+	return clientID, encodeSecret(mac("tagwall admin service principal secret"))
 }
