@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tagwall/tagwall/internal/api"
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/controller"
 	"github.com/tagwall/tagwall/internal/gateway"
@@ -35,6 +36,7 @@ type serveFlags struct {
 	logLevel       string
 	clientConfig   string
 	noClientConfig bool
+	armThrottle    bool
 }
 
 func newServeCmd() *cobra.Command { return newServeCmdWith(&serveFlags{}) }
@@ -122,6 +124,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.IntVar(&f.cfg.MaxUndecidedPerSource, "max-undecided-per-source", 0, "front door: undecided connections of one source address at most (0: derived)")
 	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
 	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
+	fl.BoolVar(&f.armThrottle, "arm-throttle", true, "throttle API requests as ARM does: token buckets per principal, subscription and kind (reads 250, refilled 25/s; writes and deletes 200, 10/s; a subscription 15 times that), 429 SubscriptionRequestsThrottled with Retry-After past them")
 	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
 	fl.StringVar(&f.prefilter, "prefilter", "", `kernel prefilter for direct clients: "drop" or "reject" SYNs from outside every cluster's list (needs CAP_NET_ADMIN; not with --trusted-proxies)`)
 	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
@@ -182,6 +185,9 @@ func (f *serveFlags) config() (server.Config, error) {
 	}
 	if cfg.SystemRanges, err = parsePrefixes("--system-ranges", f.systemRanges); err != nil {
 		return cfg, err
+	}
+	if f.armThrottle {
+		cfg.ARMThrottle = &armthrottle.Config{}
 	}
 	if cfg.Feeds, err = servicetag.ParseFeedList(f.feeds); err != nil {
 		return cfg, fmt.Errorf("--feeds: %w", err)

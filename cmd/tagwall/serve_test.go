@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/server"
 )
 
@@ -71,6 +72,16 @@ func TestServeFlags(t *testing.T) {
 			if c.APIReadTimeout != server.DefaultAPIReadTimeout || c.APIIdleTimeout != server.DefaultAPIIdleTimeout ||
 				c.MaxAPIConnections != server.DefaultMaxAPIConnections {
 				t.Fatalf("limit defaults: %+v", c)
+			}
+		}},
+		{name: "arm throttle on by default, Azure's buckets", args: nil, check: func(t *testing.T, c server.Config) {
+			if th := c.ARMThrottle; th == nil || th.Reads != (armthrottle.Bucket{}) || th.Writes != (armthrottle.Bucket{}) || th.Deletes != (armthrottle.Bucket{}) || th.GlobalFactor != 0 || th.MaxBuckets != 0 {
+				t.Fatalf("ARMThrottle %+v", c.ARMThrottle)
+			}
+		}},
+		{name: "arm throttle off", args: []string{"--arm-throttle=false"}, check: func(t *testing.T, c server.Config) {
+			if c.ARMThrottle != nil {
+				t.Fatalf("ARMThrottle %+v", c.ARMThrottle)
 			}
 		}},
 		{name: "etcd without endpoints", args: []string{"--store", "etcd"}, wantErr: "--etcd-endpoints"},

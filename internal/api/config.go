@@ -11,6 +11,7 @@ import (
 
 	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store"
@@ -85,6 +86,13 @@ type Config struct {
 	// SystemRanges are admitted by every cluster's list (the controller's
 	// Config.SystemRanges); the cut-off guard compiles new lists with them.
 	SystemRanges []netip.Prefix
+	// Throttle charges every authenticated request to ARM's token buckets
+	// (per principal and subscription, or tenant) after its subscription
+	// is authorized: a request past them is a 429
+	// SubscriptionRequestsThrottled with Retry-After, and every charged
+	// answer carries ARM's x-ms-ratelimit-remaining-* headers. nil: no
+	// throttling. serve flag: --arm-throttle (on by default).
+	Throttle *armthrottle.Throttle
 }
 
 // Defaults of the quotas and pages in Config.

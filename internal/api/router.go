@@ -2,9 +2,12 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/armthrottle"
 )
 
 // call is one routed request.
@@ -150,7 +153,46 @@ func (s *server) prepare(c *call, rt *route) error {
 				"The client '%s' does not have authorization to perform action over scope '/subscriptions/%s'.", c.principal.Name, sub)
 		}
 	}
+	if !rt.public {
+		return s.throttle(c)
+	}
 	return nil
+}
+
+// throttle charges c to ARM's token buckets (Config.Throttle): it sets
+// the x-ms-ratelimit-remaining-* headers ARM sets and refuses a request
+// past the buckets with ARM's 429, whose Retry-After the Azure SDKs and
+// az honour. The text is ARM's since its 2024 token buckets (as clients
+// report it, e.g. Azure/azure-sdk-for-go users' logs: "Number of 'read'
+// requests for subscription '…' actor '…' exceeded. Please try again
+// after '10' seconds after additional tokens are available. Refer to
+// https://aka.ms/arm-throttling for additional information."); the
+// tenant-scope code and text (TenantRequestsThrottled, "for tenant actor
+// '…'") are tagwall's, modelled on it.
+func (s *server) throttle(c *call) error {
+	if s.cfg.Throttle == nil {
+		return nil
+	}
+	sub := c.vars["sub"]
+	kind := armthrottle.KindOf(c.r.Method)
+	res := s.cfg.Throttle.Take(sub, c.principal.Name, kind)
+	scope, code, of := "subscription", "SubscriptionRequestsThrottled", "subscription '"+sub+"'"
+	if sub == "" {
+		scope, code, of = "tenant", "TenantRequestsThrottled", "tenant"
+	}
+	h := c.w.Header()
+	h.Set("x-ms-ratelimit-remaining-"+scope+"-"+kind.String()+"s", strconv.Itoa(res.Remaining))
+	if res.Global >= 0 {
+		h.Set("x-ms-ratelimit-remaining-subscription-global-"+kind.String()+"s", strconv.Itoa(res.Global))
+	}
+	if res.OK {
+		return nil
+	}
+	secs := max(int((res.RetryAfter+time.Second-1)/time.Second), 1)
+	h.Set("Retry-After", strconv.Itoa(secs))
+	return arm.Errorf(http.StatusTooManyRequests, code,
+		"Number of '%s' requests for %s actor '%s' exceeded. Please try again after '%d' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.",
+		kind, of, c.principal.Name, secs)
 }
 
 func (s *server) fail(c *call, err error) {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/tagwall/tagwall/internal/api"
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/identity"
 )
@@ -43,6 +44,13 @@ func (m *Main) startAuthn() error {
 
 // apiHandler is the ARM API (without /adfs and /tagwall: withIdentity).
 func (m *Main) apiHandler() (http.Handler, error) {
+	if m.cfg.ARMThrottle != nil && m.throttle == nil {
+		cfg := *m.cfg.ARMThrottle
+		if cfg.Now == nil {
+			cfg.Now = m.cfg.Now
+		}
+		m.throttle = armthrottle.New(cfg)
+	}
 	h, err := api.New(api.Config{
 		Store: m.store, Catalog: m.tags.Current, ServiceTags: m.tagAdmin(), Auth: m.authenticator(),
 		FeatureDelay: m.cfg.FeatureDelay, DNSSuffix: m.cfg.DNSSuffix, Kubeconfig: m.Kubeconfig,
@@ -54,6 +62,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		ServiceTagsWithVnetIntegration:   m.cfg.ServiceTagsWithVnetIntegration,
 		Access:                           m.gw, // checkAccess, recentClients, the cut-off guard
 		SystemRanges:                     m.cfg.SystemRanges,
+		Throttle:                         m.throttle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure api: %w", err)

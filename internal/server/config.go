@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
@@ -124,6 +125,11 @@ type Config struct {
 	// 980 resource groups), negative means no limit.
 	MaxClustersPerSubscription, MaxResourceGroupsPerSubscription int
 	ExtraLocations                                               []string
+
+	// ARMThrottle, when set, charges every authenticated API request to
+	// ARM's token buckets (api.Config.Throttle; zero fields: Azure's
+	// buckets). nil: no throttling. serve sets it unless --arm-throttle=false.
+	ARMThrottle *armthrottle.Config
 
 	// MetricsPerCluster exports the front door's connection, byte,
 	// revocation, allowlist-version and prefix series per cluster (9 a

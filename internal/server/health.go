@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/tagmetrics"
@@ -115,10 +116,16 @@ var (
 	descStoreUp = prometheus.NewDesc("tagwall_store_up",
 		"1 when the last store probe (every second) succeeded, else 0; while 0 the front door keeps enforcing the last state it applied.",
 		[]string{"backend"}, nil)
+	descThrottled = prometheus.NewDesc("tagwall_arm_throttled_requests_total",
+		"API requests refused with 429 by ARM's token buckets (--arm-throttle), by operation kind.", []string{"kind"}, nil)
+	descThrottleBuckets = prometheus.NewDesc("tagwall_arm_throttle_buckets",
+		"Token buckets the API throttle keeps (per principal, subscription and kind, plus each subscription's global ones).", nil, nil)
+	descThrottleDropped = prometheus.NewDesc("tagwall_arm_throttle_buckets_dropped_total",
+		"Buckets in use dropped because the throttle's bound was reached (their owners got tokens back early).", nil, nil)
 )
 
 func (c *serveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClusters, descStandins, descStoreUp} {
+	for _, d := range []*prometheus.Desc{descClusters, descStandins, descStoreUp, descThrottled, descThrottleBuckets, descThrottleDropped} {
 		ch <- d
 	}
 }
@@ -133,6 +140,14 @@ func (c *serveCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descClusters, prometheus.GaugeValue, float64(c.m.routeCount.Load()))
 	ch <- prometheus.MustNewConstMetric(descStandins, prometheus.GaugeValue, float64(c.m.fleet.Len()))
 	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, b2f(c.m.dist.storeUp.Load()), c.m.cfg.Store)
+	if th := c.m.throttle; th != nil {
+		st := th.Stats()
+		for k, n := range st.Throttled {
+			ch <- prometheus.MustNewConstMetric(descThrottled, prometheus.CounterValue, float64(n), armthrottle.Kind(k).String())
+		}
+		ch <- prometheus.MustNewConstMetric(descThrottleBuckets, prometheus.GaugeValue, float64(st.Buckets))
+		ch <- prometheus.MustNewConstMetric(descThrottleDropped, prometheus.CounterValue, float64(st.Dropped))
+	}
 }
 
 func (m *Main) metricsHandler(reg *prometheus.Registry) http.Handler {

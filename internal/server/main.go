@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/authn"
 	"github.com/tagwall/tagwall/internal/clientconfig"
 	"github.com/tagwall/tagwall/internal/clustercreds"
@@ -57,6 +58,7 @@ type Main struct {
 	kubeEtcd             *kubefleet.Etcd  // the local etcd of kube, when no endpoints are given
 	gw                   *gateway.Gateway
 	ctrl                 *controller.Controller
+	throttle             *armthrottle.Throttle // nil: Config.ARMThrottle unset
 
 	parts parts // lifecycle: which part stopped, the first fatal error
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
+	"github.com/tagwall/tagwall/internal/armthrottle"
 )
 
 // TestDeletedClusterSeriesRemoved: once a cluster is deleted, /metrics has
@@ -107,6 +108,30 @@ func TestMetricsAggregatedByDefault(t *testing.T) {
 		fmt.Sprintf("tagwall_gateway_top_refused_connections{route=%q} 1", id)} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestARMThrottleWired: with Config.ARMThrottle the API charges ARM's
+// buckets (the admin's writes run out at the configured size and get 429
+// with Retry-After) and /metrics counts the refusals and the buckets.
+func TestARMThrottleWired(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.ARMThrottle = &armthrottle.Config{Writes: armthrottle.Bucket{Size: 2, Refill: 0.001}}
+	m := start(t, cfg)
+	s := newSeed(t, m)
+	codes := []int{}
+	for i := range 3 {
+		code, _ := call(t, s.http, http.MethodPut, s.url(fmt.Sprint("resourcegroups/rg", i), "2022-09-01"), m.Token(), map[string]any{"location": "eastus"})
+		codes = append(codes, code)
+	}
+	if codes[0] != http.StatusCreated || codes[1] != http.StatusCreated || codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("three writes with a bucket of 2: %v", codes)
+	}
+	_, body := scrape(t, m, "/metrics")
+	for _, want := range []string{`tagwall_arm_throttled_requests_total{kind="write"} 1`, `tagwall_arm_throttled_requests_total{kind="read"} 0`, "tagwall_arm_throttle_buckets 2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 }
