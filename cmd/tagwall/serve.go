@@ -100,6 +100,7 @@ and writes the client config the tagwall CLI reads.`,
 	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
 	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
 	fl.DurationVar(&f.cfg.OperationRetention, "operation-retention", controller.DefaultOperationRetention, "an ended operation's status URLs answer this long; then its record is deleted")
+	fl.IntVar(&f.cfg.MaxEndedOperations, "max-ended-operations", controller.DefaultMaxEndedOperations, "ended operations' records kept whatever their age; past it the oldest are deleted first (negative: no bound but --operation-retention)")
 	fl.StringSliceVar(&f.systemRanges, "system-ranges", nil, "CIDRs every cluster admits besides its own list")
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")

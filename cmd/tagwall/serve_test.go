@@ -79,6 +79,11 @@ func TestServeFlags(t *testing.T) {
 				t.Fatalf("ARMThrottle %+v", c.ARMThrottle)
 			}
 		}},
+		{name: "operation bounds", args: []string{"--operation-retention", "2h", "--max-ended-operations", "500"}, check: func(t *testing.T, c server.Config) {
+			if c.OperationRetention != 2*time.Hour || c.MaxEndedOperations != 500 {
+				t.Fatalf("parsed: %+v", c)
+			}
+		}},
 		{name: "arm throttle off", args: []string{"--arm-throttle=false"}, check: func(t *testing.T, c server.Config) {
 			if c.ARMThrottle != nil {
 				t.Fatalf("ARMThrottle %+v", c.ARMThrottle)

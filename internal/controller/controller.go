@@ -66,6 +66,11 @@ type Config struct {
 	// Azure-AsyncOperation and Location URLs answer) is kept after its
 	// end; then Run deletes it (sweepOperations). 0: DefaultOperationRetention.
 	OperationRetention time.Duration
+	// MaxEndedOperations bounds the ended operations' records kept
+	// whatever their age: past it the sweep deletes the oldest ended ones
+	// first (their status URLs then answer 404 before the retention). 0:
+	// DefaultMaxEndedOperations; negative: no bound but the retention.
+	MaxEndedOperations int
 }
 
 // Controller reconciles stored clusters into routes. Use New, then Run.
@@ -126,6 +131,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.OperationRetention <= 0 {
 		cfg.OperationRetention = DefaultOperationRetention
+	}
+	if cfg.MaxEndedOperations == 0 {
+		cfg.MaxEndedOperations = DefaultMaxEndedOperations
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
@@ -15,6 +17,13 @@ import (
 // runs and reads its result soon after; ARM does not promise a status URL
 // for longer than that.
 const DefaultOperationRetention = 24 * time.Hour
+
+// DefaultMaxEndedOperations bounds the ended operations' records
+// (Config.MaxEndedOperations): the retention bounds their age, not their
+// number, and every write adds one (ARM's throttle still lets one
+// subscription write 150 a second, 13 million a day). At about 400 bytes a
+// record this is some 40 MB of store, and what one sweep lists.
+const DefaultMaxEndedOperations = 100_000
 
 // maxSweepInterval bounds the time between two sweeps.
 const maxSweepInterval = 10 * time.Minute
@@ -51,12 +60,13 @@ func (c *Controller) sweepLoop(ctx context.Context) {
 }
 
 // sweepOperations deletes the operation records that ended longer than
-// OperationRetention ago, each conditioned on the revision it read (a
-// record written since is left for the next sweep), under a claim so that
-// one replica sweeps a shared store. An operation still in progress is
-// never deleted: failOrphans ends the abandoned ones first. It returns how
-// many records it deleted. It runs on its own goroutine: it reads and
-// writes only the store.
+// OperationRetention ago and, past MaxEndedOperations ended records, the
+// oldest ended ones beyond it; each delete is conditioned on the revision
+// it read (a record written since is left for the next sweep), under a
+// claim so that one replica sweeps a shared store. An operation still in
+// progress is never deleted: failOrphans ends the abandoned ones first. It
+// returns how many records it deleted. It runs on its own goroutine: it
+// reads and writes only the store.
 func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
 	if !c.claim(ctx, opSweepClaim) {
 		return 0, nil // another replica sweeps
@@ -67,18 +77,45 @@ func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	cutoff := c.cfg.Now().Add(-c.cfg.OperationRetention)
-	n := 0
-	var errs []error
+	type ended struct {
+		kv  store.KV
+		end time.Time
+	}
+	var drop, keep []ended
 	for _, kv := range kvs {
 		var op state.Operation
 		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
 			// A damaged record answers no poll; it is reported, and
 			// deleted once, like an ended one, so it does not stay forever.
 			c.cfg.Logger.Warn("sweep operations: damaged record deleted", "key", kv.Key, "err", err)
-		} else if op.Status == arm.StatusInProgress || op.EndTime.IsZero() || op.EndTime.After(cutoff) {
+			drop = append(drop, ended{kv: kv})
 			continue
 		}
-		if _, err := c.cfg.Store.Delete(ctx, kv.Key, kv.ModRevision); err != nil {
+		switch {
+		case op.Status == arm.StatusInProgress || op.EndTime.IsZero():
+		case !op.EndTime.After(cutoff):
+			drop = append(drop, ended{kv: kv})
+		default:
+			keep = append(keep, ended{kv: kv, end: op.EndTime})
+		}
+	}
+	if bound := c.cfg.MaxEndedOperations; bound > 0 && len(keep) > bound {
+		// Oldest first; ties by key, so replicas agree.
+		slices.SortFunc(keep, func(a, b ended) int {
+			if c := a.end.Compare(b.end); c != 0 {
+				return c
+			}
+			return strings.Compare(a.kv.Key, b.kv.Key)
+		})
+		over := len(keep) - bound
+		c.cfg.Logger.Warn("sweep operations: more ended operations than the bound; the oldest are deleted before their retention",
+			"ended", len(keep), "bound", bound, "deleted", over)
+		drop = append(drop, keep[:over]...)
+	}
+	n := 0
+	var errs []error
+	for _, d := range drop {
+		if _, err := c.cfg.Store.Delete(ctx, d.kv.Key, d.kv.ModRevision); err != nil {
 			if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 				errs = append(errs, err)
 			}

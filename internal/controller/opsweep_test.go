@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -131,3 +132,41 @@ type heldClaims struct{}
 
 func (*heldClaims) Claim(context.Context, string) (bool, error) { return false, nil }
 func (*heldClaims) Release(string)                              {}
+
+// TestSweepBoundsEndedOperations: past MaxEndedOperations ended records the
+// sweep deletes the oldest ended ones, even within the retention, and never
+// a running one.
+func TestSweepBoundsEndedOperations(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	st := memstore.New()
+	c, err := New(Config{Store: st, Apply: func([]Route) {}, Now: func() time.Time { return now }, OperationRetention: time.Hour, MaxEndedOperations: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 { // ended 6, 5, … 1 minutes ago: e0 is the oldest
+		putOp(t, st, state.Operation{ID: fmt.Sprint("e", i), Status: arm.StatusSucceeded, EndTime: now.Add(-time.Duration(6-i) * time.Minute)})
+	}
+	for i := range 4 {
+		putOp(t, st, state.Operation{ID: fmt.Sprint("r", i), Status: arm.StatusInProgress, StartTime: now.Add(-2 * time.Hour)})
+	}
+	n, err := c.sweepOperations(context.Background())
+	if err != nil || n != 3 {
+		t.Fatalf("deleted %d (%v), want the 3 oldest ended", n, err)
+	}
+	for i := range 6 {
+		if got, want := exists(t, st, state.OperationKey(fmt.Sprint("e", i))), i >= 3; got != want {
+			t.Errorf("e%d: kept %v, want %v", i, got, want)
+		}
+	}
+	for i := range 4 {
+		if !exists(t, st, state.OperationKey(fmt.Sprint("r", i))) {
+			t.Errorf("running r%d deleted", i)
+		}
+	}
+	// Negative: only the retention bounds them.
+	c.cfg.MaxEndedOperations = -1
+	putOp(t, st, state.Operation{ID: "e9", Status: arm.StatusSucceeded, EndTime: now})
+	if n, err := c.sweepOperations(context.Background()); err != nil || n != 0 {
+		t.Fatalf("unbounded: deleted %d (%v)", n, err)
+	}
+}

@@ -72,6 +72,10 @@ type Config struct {
 	// status URLs) is kept before the controller deletes it
 	// (controller.DefaultOperationRetention when zero).
 	OperationRetention time.Duration
+	// MaxEndedOperations bounds the ended operations' records whatever
+	// their age (controller.Config.MaxEndedOperations: 0 its default,
+	// negative no bound).
+	MaxEndedOperations int
 	SystemRanges       []netip.Prefix // admitted by every cluster besides its own list
 	Upstreams          []Upstream     // clusters served by a real kube-apiserver
 	DNSSuffix          string

@@ -184,6 +184,7 @@ func (m *Main) startControlPlane(ctx context.Context) error {
 			Store: m.store, Catalog: func() *servicetag.Catalog { return current() }, SystemRanges: m.cfg.SystemRanges,
 			Apply: m.apply, ApplyChanges: changes, Logger: m.log.With("component", "controller"), Now: m.cfg.Now,
 			Claims: m.dist.claims, OperationRetention: m.cfg.OperationRetention, Deleted: m.clusterDeleted,
+			MaxEndedOperations: m.cfg.MaxEndedOperations,
 		})
 		if err != nil {
 			return fmt.Errorf("configure controller: %w", err)
