@@ -175,12 +175,17 @@ func (g *Gateway) admitAccepted(tc *net.TCPConn) (lc *liveConn, trusted, ok bool
 		peer = ta.AddrPort()
 		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	}
-	if g.front.live.Load() >= int64(g.front.maxConns) {
+	// Reserve the live slot first (Add, then compare): with Serve on
+	// several listeners, a Load-then-Add check let each accept loop pass
+	// at the cap at once.
+	if g.front.live.Add(1) > int64(g.front.maxConns) {
+		g.front.live.Add(-1)
 		g.refuse(tc, ReasonConnLimit, peer)
 		return nil, false, false
 	}
 	trusted = g.cfg.trusts(peer.Addr())
 	if !trusted && peer.Addr().IsValid() && g.table.Load().earlyDenies(peer.Addr()) {
+		g.front.live.Add(-1)
 		g.refuse(tc, ReasonNotAuthorized, peer)
 		return nil, false, false
 	}
@@ -195,10 +200,10 @@ func (g *Gateway) admitAccepted(tc *net.TCPConn) (lc *liveConn, trusted, ok bool
 		g.closeLive(victim) // its handler audits the eviction
 	}
 	if !entered {
+		g.front.live.Add(-1)
 		g.refuse(tc, ReasonSourceLimit, peer)
 		return nil, false, false
 	}
-	g.front.live.Add(1)
 	return lc, trusted, true
 }
 

@@ -312,3 +312,35 @@ func TestSourceKey(t *testing.T) {
 		})
 	}
 }
+
+// TestConnCapAcrossListeners: with Serve on several listeners at once,
+// connections arriving on all of them together never take the live count
+// past MaxConns (the slot is reserved before the check, not loaded then
+// added), and every one past it is refused as conn-limit.
+func TestConnCapAcrossListeners(t *testing.T) {
+	const maxConns, listeners, perListener = 8, 4, 40
+	up := startUpstream(t, "prod")
+	gw := startGateway(t, Config{MaxConns: maxConns, MaxUndecided: maxConns},
+		Route{Name: "prod", SNI: prodSNI, Upstream: up.addr, Allow: list(t, "20.20.20.20"), Version: "1"})
+	addrs := []string{gw.addr}
+	for range listeners - 1 {
+		ln, err := Listen(context.Background(), "tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go gw.Serve(ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		wg.Go(func() { idleConns(t, a, netip.MustParseAddr("127.0.0.1"), perListener) })
+	}
+	wg.Wait()
+	want := float64(listeners*perListener - maxConns)
+	if _, ok := waitFor(5*time.Second, func() bool { return deniedCount(t, gw, ReasonConnLimit) == want }); !ok {
+		t.Errorf("conn-limit refusals = %v, want %v", deniedCount(t, gw, ReasonConnLimit), want)
+	}
+	if n := gw.front.live.Load(); n != maxConns {
+		t.Fatalf("%d live connections, want the cap %d", n, maxConns)
+	}
+}
