@@ -13,9 +13,27 @@ import (
 type Etcd struct {
 	claimer *etcdstore.Claimer
 
-	mu     sync.Mutex
-	held   map[string]*etcdstore.Claim
-	closed atomic.Bool
+	mu       sync.Mutex
+	held     map[string]*etcdstore.Claim
+	closed   atomic.Bool
+	inflight int           // background releases running (mu)
+	idle     chan struct{} // closed when inflight drops to 0 (mu; nil: no one waits)
+}
+
+// releaseLocked releases c on its own goroutine, counted so that Close can
+// wait for it (a WaitGroup cannot: a Release racing Close's Wait would be
+// an Add concurrent with Wait at zero). e.mu is held.
+func (e *Etcd) releaseLocked(c *etcdstore.Claim) {
+	e.inflight++
+	go func() {
+		c.Release()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.inflight--; e.inflight == 0 && e.idle != nil {
+			close(e.idle)
+			e.idle = nil
+		}
+	}()
 }
 
 // NewEtcd returns claims taken through c.
@@ -47,40 +65,47 @@ func (e *Etcd) Claim(ctx context.Context, name string) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old := e.held[name]; old != nil || e.closed.Load() { // a concurrent Claim won, or Close ran
-		go c.Release()
+		e.releaseLocked(c)
 		return old != nil, nil
 	}
 	e.held[name] = c
 	return true, nil
 }
 
-// Release gives name up in the background (it never blocks on etcd).
+// Release gives name up in the background (it never blocks on etcd; each
+// release takes at most about 5 s against an unreachable etcd, and Close
+// waits for those in flight).
 func (e *Etcd) Release(name string) {
 	e.mu.Lock()
-	c := e.held[name]
-	delete(e.held, name)
-	e.mu.Unlock()
-	if c != nil {
-		go c.Release()
+	defer e.mu.Unlock()
+	if c := e.held[name]; c != nil {
+		delete(e.held, name)
+		e.releaseLocked(c)
 	}
 }
 
-// Close releases every claim, waiting up to ctx for etcd; a cancelled ctx
-// leaves the leases to expire. Claim reports false afterwards.
+// Close releases every claim, and waits for those Release and Claim gave
+// up in the background, up to ctx; a cancelled ctx leaves the leases to
+// expire (the waiting goroutine ends with the last release). Claim
+// reports false afterwards.
 func (e *Etcd) Close(ctx context.Context) {
 	e.closed.Store(true)
 	e.mu.Lock()
-	held := e.held
-	e.held = map[string]*etcdstore.Claim{}
-	e.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, c := range held {
-		wg.Go(c.Release)
+	for _, c := range e.held {
+		e.releaseLocked(c)
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	e.held = map[string]*etcdstore.Claim{}
+	if e.inflight == 0 {
+		e.mu.Unlock()
+		return
+	}
+	if e.idle == nil {
+		e.idle = make(chan struct{})
+	}
+	idle := e.idle
+	e.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 	case <-ctx.Done():
 	}
 }

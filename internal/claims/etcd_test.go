@@ -53,3 +53,27 @@ func TestClaimHandOver(t *testing.T) {
 	}
 	b.Release("x")
 }
+
+// TestCloseWaitsForReleases: a claim given up by Release is released in
+// the background, and Close waits for it: once Close returns, the other
+// replica can take the claim at once.
+func TestCloseWaitsForReleases(t *testing.T) {
+	eps := etcdtest.Endpoints(etcdtest.Start(t, 1))
+	a, b := newClaims(t, eps), newClaims(t, eps)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, n := range []string{"p", "q", "r"} {
+		if ok, err := a.Claim(ctx, n); !ok || err != nil {
+			t.Fatalf("a claims %s: %v %v", n, ok, err)
+		}
+	}
+	a.Release("p")
+	a.Release("q")
+	a.Close(ctx) // r, and waits for p and q
+	for _, n := range []string{"p", "q", "r"} {
+		if ok, err := b.Claim(ctx, n); !ok || err != nil {
+			t.Fatalf("b claims %s right after a's Close: %v %v", n, ok, err)
+		}
+	}
+	b.Close(ctx)
+}
