@@ -12,6 +12,7 @@ import (
 	"github.com/tagwall/tagwall/internal/aksref"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/armthrottle"
+	"github.com/tagwall/tagwall/internal/routecompile"
 	"github.com/tagwall/tagwall/internal/servicetag"
 	"github.com/tagwall/tagwall/internal/state"
 	"github.com/tagwall/tagwall/internal/store"
@@ -111,6 +112,10 @@ type server struct {
 	routes    []route
 	locations aksref.LocationSet
 	creates   createLocks
+	// previews compiles the cut-off guard's previews, all under one name:
+	// the tag sets a preview builds (AzureCloud's table) stay cached for the
+	// next one, as the controller's compiler keeps them for the routes.
+	previews *routecompile.Compiler
 }
 
 // New returns the control-plane handler.
@@ -153,7 +158,11 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, locations: locs}
+	previews, err := routecompile.New(routecompile.Options{System: cfg.SystemRanges})
+	if err != nil {
+		return nil, fmt.Errorf("api: system ranges: %w", err)
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, locations: locs, previews: previews}
 	s.register()
 	return s, nil
 }

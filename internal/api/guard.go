@@ -85,23 +85,23 @@ func (s *server) preview(old *state.ManagedCluster, ranges []string) (Preview, e
 	if !ok {
 		return p, nil
 	}
-	rc, err := routecompile.New(routecompile.Options{System: s.cfg.SystemRanges})
-	if err != nil {
-		return p, fmt.Errorf("preview list for %s: %w", old.Name, err)
-	}
 	var tags routecompile.Tags
 	if cat := s.cfg.Catalog(); cat != nil {
 		tags = cat
 	}
-	res, err := rc.Compile(tags, routecompile.List{Name: "preview", Entries: ranges})
+	// One name for every preview: a list's state (its last good tag
+	// prefixes, its cached result) is per name, and the result depends only
+	// on the entries and the tag versions, so concurrent previews of
+	// different lists stay correct.
+	res, err := s.previews.Compile(tags, routecompile.List{Name: "preview", Entries: ranges})
 	if err != nil {
 		return p, fmt.Errorf("preview list for %s: %w", old.Name, err)
 	}
 	route := gateway.Route{Allow: res.Allow, Grants: routecompile.Grants(old.Grants)}
-	now := s.now()
+	admits := gateway.Admitter(&route, s.now())
 	p.RecentClients = len(recent.Clients)
 	for _, c := range recent.Clients {
-		if !gateway.Explain(&route, c.Addr, now).Allowed {
+		if !admits(c.Addr) {
 			p.CutOffClients = append(p.CutOffClients, CutOffClient{IPAddress: c.Addr.String(), Count: c.Count, LastSeen: c.LastSeen.UTC()})
 		}
 	}
