@@ -33,21 +33,25 @@ const (
 
 // auditRecord is one audit line's content.
 type auditRecord struct {
-	time    time.Time
-	msg     string // "denied", "allowed" or "revoked"
-	route   string
-	client  netip.Addr // zero: ""
-	peer    netip.AddrPort
-	sni     []byte
-	reason  string
-	version string
-	count   int // denials this line stands for; 0 is written as 1
+	time   time.Time
+	msg    string // "denied", "allowed" or "revoked"
+	route  string
+	client netip.Addr // zero: ""
+	// clientNet, when valid, is the IPv6 /64 a collapsed line's count
+	// covers (client is then the last address of it seen).
+	clientNet netip.Prefix
+	peer      netip.AddrPort
+	sni       []byte
+	reason    string
+	version   string
+	count     int // denials this line stands for; 0 is written as 1
 }
 
 // appendAuditLine appends r as one JSON line in exactly the shape
 // slog.NewJSONHandler gives the same record at level INFO: time (RFC 3339
-// with nanoseconds), level, msg, route, client, peer, sni (cut to
-// MaxAuditSNI bytes), reason, version, count. It does not allocate when b
+// with nanoseconds), level, msg, route, client, clientPrefix (only on a
+// collapsed IPv6 line), peer, sni (cut to MaxAuditSNI bytes), reason,
+// version, count. It does not allocate when b
 // has room.
 func appendAuditLine(b []byte, r *auditRecord) []byte {
 	b = append(b, `{"time":"`...)
@@ -59,6 +63,10 @@ func appendAuditLine(b []byte, r *auditRecord) []byte {
 	b = append(b, `","client":"`...)
 	if r.client.IsValid() {
 		b = r.client.AppendTo(b)
+	}
+	if r.clientNet.IsValid() {
+		b = append(b, `","clientPrefix":"`...)
+		b = r.clientNet.AppendTo(b)
 	}
 	b = append(b, `","peer":"`...)
 	if r.peer.Addr().IsValid() {

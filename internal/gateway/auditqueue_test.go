@@ -240,3 +240,65 @@ func TestShutdownWithStalledAudit(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditCollapseIPv6Slash64: denials from one IPv6 /64 collapse
+// whatever address of it they come from (one host holds the whole /64);
+// the collapsed line names the /64 in clientPrefix and the last address
+// in client; another /64 and IPv4 addresses keep lines of their own; the
+// slog sink carries clientPrefix too.
+func TestAuditCollapseIPv6Slash64(t *testing.T) {
+	for _, via := range []string{"writer", "slog"} {
+		t.Run(via, func(t *testing.T) {
+			w := &countingWriter{}
+			var sink io.Writer = w
+			if via == "slog" {
+				sink = slogSink{slog.NewJSONHandler(w, nil).WithAttrs(nil)}
+			}
+			dropped, collapsed := counters()
+			a := newAuditWriter(sink, time.Hour, dropped, collapsed)
+			defer a.close(context.Background())
+			now := time.Now()
+			add := func(client string, at int) {
+				a.add(&auditRecord{time: now.Add(time.Duration(at) * time.Millisecond), msg: "denied", route: "prod",
+					client: netip.MustParseAddr(client), peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonNotAuthorized})
+			}
+			for i := range 100 {
+				add(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1), 14: byte(i)}).String(), i)
+			}
+			add("2001:db8:0:1::1", 0) // another /64
+			add("20.0.0.1", 0)
+			add("20.0.0.2", 0) // IPv4: per address
+			if err := a.flush(); err != nil {
+				t.Fatal(err)
+			}
+			_, lines := w.snapshot()
+			type line struct {
+				Client, ClientPrefix string
+				Count                int
+			}
+			var got []line
+			for _, l := range lines {
+				var x line
+				if err := json.Unmarshal([]byte(l), &x); err != nil {
+					t.Fatalf("%q: %v", l, err)
+				}
+				got = append(got, x)
+			}
+			want := []line{
+				{"2001:db8::1", "", 1},
+				{"2001:db8:0:1::1", "", 1},
+				{"20.0.0.1", "", 1},
+				{"20.0.0.2", "", 1},
+				{"2001:db8::6364", "2001:db8::/64", 99}, // the repeats, at the window's end
+			}
+			if len(got) != len(want) {
+				t.Fatalf("lines %+v, want %+v", got, want)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("line %d = %+v, want %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

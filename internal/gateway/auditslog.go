@@ -16,15 +16,17 @@ type slogSink struct{ h slog.Handler }
 
 // auditJSON is one queued line, as appendAuditLine writes it.
 type auditJSON struct {
-	Time    time.Time `json:"time"`
-	Msg     string    `json:"msg"`
-	Route   string    `json:"route"`
-	Client  string    `json:"client"`
-	Peer    string    `json:"peer"`
-	SNI     string    `json:"sni"`
-	Reason  string    `json:"reason"`
-	Version string    `json:"version"`
-	Count   int       `json:"count"`
+	Time   time.Time `json:"time"`
+	Msg    string    `json:"msg"`
+	Route  string    `json:"route"`
+	Client string    `json:"client"`
+	// ClientPrefix is set on a collapsed IPv6 line only.
+	ClientPrefix string `json:"clientPrefix"`
+	Peer         string `json:"peer"`
+	SNI          string `json:"sni"`
+	Reason       string `json:"reason"`
+	Version      string `json:"version"`
+	Count        int    `json:"count"`
 }
 
 // Write hands each line of p to the handler as an INFO record with the
@@ -41,9 +43,11 @@ func (s slogSink) Write(p []byte) (int, error) {
 			continue
 		}
 		rec := slog.NewRecord(l.Time, slog.LevelInfo, l.Msg, 0)
+		rec.AddAttrs(slog.String("route", l.Route), slog.String("client", l.Client))
+		if l.ClientPrefix != "" {
+			rec.AddAttrs(slog.String("clientPrefix", l.ClientPrefix))
+		}
 		rec.AddAttrs(
-			slog.String("route", l.Route),
-			slog.String("client", l.Client),
 			slog.String("peer", l.Peer),
 			slog.String("sni", l.SNI),
 			slog.String("reason", l.Reason),
