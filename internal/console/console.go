@@ -58,6 +58,9 @@ type Console struct {
 	// throttle limits failed sign-ins per remote address.
 	throttle *throttle
 	log      *slog.Logger
+	// diff is the service-tag page's last diff: catalogs change weekly,
+	// pages are viewed far more often.
+	diff diffCache
 }
 
 // New returns the console for cfg.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
@@ -57,7 +58,7 @@ func (c *Console) tagsPage(w http.ResponseWriter, r *http.Request, s *session) {
 		v.Sources = c.cfg.Tags.Status()
 		cat = c.cfg.Tags.Catalog()
 		if prev := c.cfg.Tags.Previous(); prev != nil && cat != nil {
-			v.Diff = diffOf(prev, cat)
+			v.Diff = c.diff.get(prev, cat)
 		}
 	}
 	v.NoPrevious = v.Diff == nil
@@ -146,6 +147,26 @@ func owners(cat *servicetag.Catalog, a netip.Addr) []tagRow {
 		out = append(out, row)
 	}
 	return out
+}
+
+// diffCache holds the diff of one pair of catalogs (the previous one and
+// the one in force), computed at the first view after either changed.
+type diffCache struct {
+	mu        sync.Mutex
+	prev, cur *servicetag.Catalog
+	v         *diffView
+}
+
+// get returns the diff of prev and cur, computing it when the pair is not
+// the one cached. The view is shared read-only by the pages rendered from
+// it.
+func (d *diffCache) get(prev, cur *servicetag.Catalog) *diffView {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.v == nil || d.prev != prev || d.cur != cur {
+		d.prev, d.cur, d.v = prev, cur, diffOf(prev, cur)
+	}
+	return d.v
 }
 
 // diffOf compares the previous catalog with the one in force.
