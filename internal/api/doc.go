@@ -21,8 +21,10 @@
 // store's compare-and-swap.
 //
 // Before a handler runs, header bytes, the body's media type (JSON only,
-// else 415) and the api-version are checked; every body must be one JSON
-// object. Creates of clusters and resource groups are capped per
+// else 415), the api-version and the subscription's authorization are
+// checked, then the request is charged to ARM's token buckets when
+// Config.Throttle is set (429 SubscriptionRequestsThrottled with
+// Retry-After past them); every body must be one JSON object. Creates of clusters and resource groups are capped per
 // subscription (Config.MaxClustersPerSubscription,
 // MaxResourceGroupsPerSubscription: 409 QuotaExceeded); names, locations
 // (aksref plus Config.ExtraLocations), dnsPrefix and Kubernetes versions
