@@ -22,6 +22,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tagwall/tagwall/internal/armthrottle"
 	"github.com/tagwall/tagwall/internal/server"
 	"github.com/tagwall/tagwall/internal/testutil"
 )
@@ -175,16 +176,27 @@ func redact(args []string) string {
 // real Azure Public service tags and PROXY headers trusted from 127.0.0.1.
 func startServer(tb testing.TB) *server.Main {
 	tb.Helper()
+	return startServerWith(tb, func(*server.Config) {})
+}
+
+// startServerWith starts tagwall serve as startServer does, with cfg
+// adjusted by adjust. Like `tagwall serve`, it throttles as ARM does
+// (Azure's buckets) unless adjust changes that.
+func startServerWith(tb testing.TB, adjust func(*server.Config)) *server.Main {
+	tb.Helper()
 	tags := testutil.ServiceTags(tb, testutil.PublicTags)
 	dir := tb.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	m, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir: filepath.Join(dir, "data"), APIAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0", MetricsAddr: "-",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		ServiceTags:    []string{tags}, FeatureDelay: 2 * time.Second,
 		ClientConfigPath: filepath.Join(dir, "client.json"),
-	})
+		ARMThrottle:      &armthrottle.Config{},
+	}
+	adjust(&cfg)
+	m, err := server.New(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("run tagwall serve: %v", err)
 	}
