@@ -3,6 +3,7 @@ package allowlist
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 )
 
 // prefixList holds a TagSet's prefixes in the order given, compactly and
@@ -105,4 +106,29 @@ func (l *List) Prefixes() []netip.Prefix {
 		out = append(out, e.tag.Prefixes()...)
 	}
 	return out
+}
+
+// Parts returns what the list admits in parts: its own prefixes (CIDRs,
+// addresses, system ranges) and the tag sets it references, each once; all
+// reports a disabled list (every address), and a nil List returns nothing.
+// A tag set is shared by every list that names the same tag version, so a
+// caller that unions many lists (internal/prefilter) takes each set's
+// Prefixes once instead of once per list: Prefixes of 100,000 lists that
+// name AzureCloud would repeat its 10,000+ prefixes 100,000 times.
+func (l *List) Parts() (own []netip.Prefix, tags []*TagSet, all bool) {
+	switch {
+	case l == nil:
+		return nil, nil, false
+	case l.all:
+		return nil, nil, true
+	}
+	for _, e := range l.entries {
+		switch {
+		case e.tag == nil:
+			own = append(own, e.prefix)
+		case !slices.Contains(tags, e.tag):
+			tags = append(tags, e.tag)
+		}
+	}
+	return own, tags, false
 }

@@ -10,16 +10,32 @@ import (
 )
 
 // Union returns the prefixes every list admits, together (a nil list
-// admits nothing). Pass it to New or Sync.
+// admits nothing): each list's own prefixes, and the prefixes of each tag
+// set once however many lists share it (a tag set is shared by every list
+// naming the same tag version), so its cost is the lists' own entries plus
+// the distinct tags, not lists × tag size. Pass it to New or Sync.
 func Union(lists []*allowlist.List) []netip.Prefix {
 	var out []netip.Prefix
 	seen := make(map[*allowlist.List]bool, len(lists))
+	tags := map[*allowlist.TagSet]bool{}
+	all := false
 	for _, l := range lists {
 		if seen[l] { // routes sharing one list: its prefixes once
 			continue
 		}
 		seen[l] = true
-		out = append(out, l.Prefixes()...)
+		own, ts, disabled := l.Parts()
+		all = all || disabled
+		out = append(out, own...)
+		for _, t := range ts {
+			if !tags[t] {
+				tags[t] = true
+				out = append(out, t.Prefixes()...)
+			}
+		}
+	}
+	if all {
+		out = append(out, netip.PrefixFrom(netip.IPv4Unspecified(), 0), netip.PrefixFrom(netip.IPv6Unspecified(), 0))
 	}
 	return out
 }
