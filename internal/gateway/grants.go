@@ -75,10 +75,14 @@ func unmapBits(p netip.Prefix) int {
 	return 0
 }
 
-// grantAt returns the index of a grant of keys that admits client at now
-// (Unix nanoseconds), or -1. client must be unmapped. It does not allocate.
+// grantAt returns the index of the unexpired grant of keys that admits
+// client at now (Unix nanoseconds) and expires last, or -1. keys are
+// sorted by expiry (prepareGrants), so it scans from the end, where the
+// unexpired ones are. client must be unmapped. It does not allocate: the
+// connection path asks only whether some grant admits (>= 0), Explain
+// which one.
 func grantAt(keys []grantKey, client netip.Addr, now int64) int {
-	for i := range keys {
+	for i := len(keys) - 1; i >= 0; i-- {
 		if now < keys[i].expires && keys[i].prefix.Contains(client) {
 			return i
 		}
