@@ -50,7 +50,7 @@ func prepareGrants(in []Grant) ([]Grant, []grantKey, int) {
 		if !g.Prefix.IsValid() {
 			continue
 		}
-		g.Prefix = netip.PrefixFrom(g.Prefix.Addr().Unmap(), g.Prefix.Bits()-unmapBits(g.Prefix)).Masked()
+		g.Prefix = allowlist.UnmapPrefix(g.Prefix).Masked()
 		gs = append(gs, g)
 	}
 	slices.SortStableFunc(gs, func(a, b Grant) int { return a.Expires.Compare(b.Expires) })
@@ -64,15 +64,6 @@ func prepareGrants(in []Grant) ([]Grant, []grantKey, int) {
 		keys[i] = grantKey{prefix: g.Prefix, expires: g.Expires.UnixNano()}
 	}
 	return gs, keys, dropped
-}
-
-// unmapBits is 96 for an IPv4-mapped IPv6 prefix (its bits then count the
-// mapping), else 0.
-func unmapBits(p netip.Prefix) int {
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		return 96
-	}
-	return 0
 }
 
 // grantAt returns the index of the unexpired grant of keys that admits
