@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/tagwall/tagwall/internal/cli"
 	"io"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tagwall/tagwall/internal/cli"
 	"github.com/tagwall/tagwall/internal/datadir"
 	"github.com/tagwall/tagwall/internal/server"
 	"github.com/tagwall/tagwall/internal/store/boltstore"
@@ -66,14 +66,12 @@ missing or in use; 2: bad flags.`,
 // runStoreCheck checks one store file and prints OK or each problem to w.
 // It returns nil when the file is usable, an exit-status-1 error otherwise.
 func runStoreCheck(w io.Writer, o storeCheckOptions) error {
-	path := o.File
-	if path == "" {
-		dir, err := dataDirOrDefault(o.DataDir)
-		if err != nil {
-			return err
-		}
-		path = filepath.Join(dir, datadir.StoreFile)
-		if err := datadir.CheckStore(dir, false); err != nil {
+	path, dir, err := storeFile(o.DataDir, o.File)
+	if err != nil {
+		return err
+	}
+	if dir != "" {
+		if err = datadir.CheckStore(dir, false); err != nil {
 			fmt.Fprintf(w, "problem: %v\n", err)
 			return &cli.ExitError{Code: 1, Err: fmt.Errorf("store check %s: missing or empty beside an identity", path)}
 		}
@@ -144,13 +142,9 @@ it holds the file's lock, and backup fails after --timeout naming its pid.`,
 
 // runStoreBackup copies the store and prints the copy's check to w.
 func runStoreBackup(w io.Writer, o storeBackupOptions) error {
-	path := o.File
-	if path == "" {
-		dir, err := dataDirOrDefault(o.DataDir)
-		if err != nil {
-			return err
-		}
-		path = filepath.Join(dir, datadir.StoreFile)
+	path, _, err := storeFile(o.DataDir, o.File)
+	if err != nil {
+		return err
 	}
 	rep, err := boltstore.BackupFile(path, o.Out, boltstore.CheckTimeout(o.Timeout))
 	if err != nil {
@@ -168,9 +162,17 @@ func storeProblems(n int) string {
 	return fmt.Sprintf("%d problems", n)
 }
 
-func dataDirOrDefault(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
+// storeFile returns the store file a store command works on: file when
+// given, else the tagwall.db of dataDir (default: serve's default data
+// dir), with that dir ("" when file is given).
+func storeFile(dataDir, file string) (path, dir string, err error) {
+	if file != "" {
+		return file, "", nil
 	}
-	return server.DefaultDataDir()
+	if dataDir == "" {
+		if dataDir, err = server.DefaultDataDir(); err != nil {
+			return "", "", err
+		}
+	}
+	return filepath.Join(dataDir, datadir.StoreFile), dataDir, nil
 }

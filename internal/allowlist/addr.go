@@ -6,6 +6,18 @@ import (
 	"unsafe"
 )
 
+// UnmapPrefix returns the IPv4 prefix that an IPv4-mapped IPv6 prefix of
+// /96 or longer maps (::ffff:10.0.0.0/104 is 10.0.0.0/8), and any other p
+// unchanged; it does not mask. Lists unmap addresses before lookup, so
+// every user of a prefix beside them (grants, the kernel prefilter) unmaps
+// prefixes with it to agree.
+func UnmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
+}
+
 // addrHalves returns the upper and lower 64 bits of a 16-byte address.
 //
 // netip.Addr keeps them as two uint64 fields at the front of the struct, and

@@ -108,15 +108,6 @@ func lastHostBits64(bits int) uint64 {
 	return ^uint64(0) >> bits
 }
 
-// normalize turns an IPv4-mapped IPv6 prefix of /96 or longer into the IPv4
-// prefix it maps, since addresses are unmapped before lookup.
-func normalize(p netip.Prefix) netip.Prefix {
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	return p
-}
-
 // sizing chooses the lookup structures of a matcher.
 type sizing struct {
 	dense4             bool // build a dir4 for IPv4
@@ -224,7 +215,7 @@ func (b *Builder) AddPrefix(p netip.Prefix, entry string) {
 			p.String(), entry, ErrHostBits, p.Masked().String()))
 		return
 	}
-	b.entries = append(b.entries, newPrefixEntry(normalize(p), entry))
+	b.entries = append(b.entries, newPrefixEntry(UnmapPrefix(p), entry))
 }
 
 func newPrefixEntry(p netip.Prefix, name string) entry { return entry{name: name, prefix: p} }

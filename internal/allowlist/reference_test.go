@@ -11,7 +11,7 @@ type refList struct {
 func newRef(prefixes []netip.Prefix) *refList {
 	r := &refList{prefixes: make([]netip.Prefix, len(prefixes))}
 	for i, p := range prefixes {
-		r.prefixes[i] = normalize(p)
+		r.prefixes[i] = UnmapPrefix(p)
 	}
 	return r
 }

@@ -54,15 +54,9 @@ func (s *server) registerAccess() {
 // liveCluster loads the cluster of the call with its revision: 404 when
 // it or its group is missing, 409 while it is being deleted.
 func (s *server) liveCluster(c *call) (state.ManagedCluster, int64, error) {
-	if _, _, err := s.loadGroup(c); err != nil {
-		return state.ManagedCluster{}, 0, err
-	}
-	mc, rev, err := s.loadCluster(c)
+	mc, rev, err := s.existingCluster(c)
 	if err != nil {
 		return mc, 0, err
-	}
-	if rev == 0 {
-		return mc, 0, s.notFound(c)
 	}
 	if mc.ProvisioningState == state.Deleting {
 		return mc, 0, arm.Errorf(http.StatusConflict, "OperationNotAllowed",

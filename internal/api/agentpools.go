@@ -52,7 +52,7 @@ func (s *server) poolNotFound(c *call) error {
 
 // listAgentPools answers GET …/managedClusters/{name}/agentPools.
 func (s *server) listAgentPools(c *call) error {
-	mc, err := s.existingCluster(c)
+	mc, _, err := s.existingCluster(c)
 	if err != nil {
 		return err
 	}
@@ -64,15 +64,26 @@ func (s *server) listAgentPools(c *call) error {
 	return nil
 }
 
-// getAgentPool answers GET …/agentPools/{pool}.
-func (s *server) getAgentPool(c *call) error {
-	mc, err := s.existingCluster(c)
+// existingPool loads the cluster of the path and finds its pool {pool}:
+// the cluster and the pool's index, or existingCluster's 404s and
+// poolNotFound when the pool is missing.
+func (s *server) existingPool(c *call) (state.ManagedCluster, int, error) {
+	mc, _, err := s.existingCluster(c)
 	if err != nil {
-		return err
+		return mc, -1, err
 	}
 	i := findPool(&mc, c.v("pool"))
 	if i < 0 {
-		return s.poolNotFound(c)
+		return mc, -1, s.poolNotFound(c)
+	}
+	return mc, i, nil
+}
+
+// getAgentPool answers GET …/agentPools/{pool}.
+func (s *server) getAgentPool(c *call) error {
+	mc, i, err := s.existingPool(c)
+	if err != nil {
+		return err
 	}
 	arm.WriteJSON(c.w, http.StatusOK, poolJSON(&mc, mc.AgentPools[i]))
 	return nil
@@ -169,7 +180,7 @@ func checkPool(name string, props map[string]any) (map[string]any, error) {
 // such pool, else 202 and an operation. A cluster keeps at least one
 // System pool, as AKS requires.
 func (s *server) deleteAgentPool(c *call) error {
-	mc, err := s.existingCluster(c)
+	mc, _, err := s.existingCluster(c)
 	if err != nil {
 		return err
 	}

@@ -210,20 +210,9 @@ func (s *server) validateRanges(c *call, access accessRequest, networkProfile ma
 	if len(list) == 1 && strings.TrimSpace(list[0]) == "" {
 		return nil, nil // az's --api-server-authorized-ip-ranges "   " arrives as [""]
 	}
-	enabled, registered, err := s.featureInForce(c, state.FeatureServiceTags)
+	opts, err := s.listOptions(c, access.EnableVnetIntegration, access.EnablePrivateCluster)
 	if err != nil {
 		return nil, err
-	}
-	external, externalRegistered, err := s.featureInForce(c, state.FeatureExternalTags)
-	if err != nil {
-		return nil, err
-	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
-		ExternalTagsEnabled: external, ExternalFeatureRegistered: externalRegistered,
-		VnetIntegration: access.EnableVnetIntegration, PrivateCluster: access.EnablePrivateCluster,
-		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
-	if cat := s.cfg.Catalog(); cat != nil {
-		opts.Tags = cat
 	}
 	spec, err := rangespec.ParseList(list, opts)
 	if err != nil {
@@ -237,6 +226,30 @@ func (s *server) validateRanges(c *call, access accessRequest, networkProfile ma
 			"API server authorized IP ranges can only be used with a standard load balancer.")
 	}
 	return spec.Strings(), nil
+}
+
+// listOptions returns the rangespec options a cluster's lists (its
+// authorized ranges and its shadow list) are validated with: server rules,
+// the service-tag and external-tag features as in force for the call's
+// subscription, the cluster's VNet integration and private-cluster
+// settings, and the catalog in force.
+func (s *server) listOptions(c *call, vnetIntegration, privateCluster bool) (rangespec.Options, error) {
+	enabled, registered, err := s.featureInForce(c, state.FeatureServiceTags)
+	if err != nil {
+		return rangespec.Options{}, err
+	}
+	external, externalRegistered, err := s.featureInForce(c, state.FeatureExternalTags)
+	if err != nil {
+		return rangespec.Options{}, err
+	}
+	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
+		ExternalTagsEnabled: external, ExternalFeatureRegistered: externalRegistered,
+		VnetIntegration: vnetIntegration, PrivateCluster: privateCluster,
+		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
+	if cat := s.cfg.Catalog(); cat != nil {
+		opts.Tags = cat
+	}
+	return opts, nil
 }
 
 // desiredCluster builds the record a PUT asks for; identities, location,

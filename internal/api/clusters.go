@@ -43,15 +43,9 @@ func (s *server) notFound(c *call) error {
 }
 
 func (s *server) getCluster(c *call) error {
-	if _, _, err := s.loadGroup(c); err != nil {
-		return err
-	}
-	mc, rev, err := s.loadCluster(c)
+	mc, rev, err := s.existingCluster(c)
 	if err != nil {
 		return err
-	}
-	if rev == 0 {
-		return s.notFound(c)
 	}
 	c.w.Header().Set("ETag", `"`+etagOf(rev)+`"`)
 	arm.WriteJSON(c.w, http.StatusOK, clusterJSON(&mc, etagOf(rev)))

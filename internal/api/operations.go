@@ -126,15 +126,9 @@ func (s *server) monitoringCredential(c *call) error { return s.credential(c, Mo
 // credential answers listClusterUserCredential, listClusterAdminCredential
 // and listClusterMonitoringUserCredential: one kubeconfig named for cred.
 func (s *server) credential(c *call, cred Credential) error {
-	if _, _, err := s.loadGroup(c); err != nil {
-		return err
-	}
-	mc, rev, err := s.loadCluster(c)
+	mc, _, err := s.existingCluster(c)
 	if err != nil {
 		return err
-	}
-	if rev == 0 {
-		return s.notFound(c)
 	}
 	if s.cfg.Kubeconfig == nil {
 		return arm.Errorf(http.StatusNotImplemented, "NotImplemented", "This server does not issue cluster credentials.")

@@ -79,21 +79,9 @@ func (s *server) putShadow(c *call) error {
 // validShadow validates a shadow list like the cluster's list; an empty
 // or disabling list is refused (DELETE clears the shadow list).
 func (s *server) validShadow(c *call, mc *state.ManagedCluster, list []string) ([]string, error) {
-	// The options validateRanges gives the cluster's own list.
-	enabled, registered, err := s.featureInForce(c, state.FeatureServiceTags)
+	opts, err := s.listOptions(c, mc.Access.EnableVnetIntegration, mc.Access.EnablePrivateCluster)
 	if err != nil {
 		return nil, err
-	}
-	external, externalRegistered, err := s.featureInForce(c, state.FeatureExternalTags)
-	if err != nil {
-		return nil, err
-	}
-	opts := rangespec.Options{Mode: rangespec.ModeServer, ServiceTagsEnabled: enabled, FeatureRegistered: registered,
-		ExternalTagsEnabled: external, ExternalFeatureRegistered: externalRegistered,
-		VnetIntegration: mc.Access.EnableVnetIntegration, PrivateCluster: mc.Access.EnablePrivateCluster,
-		TagsWithVnetIntegration: s.cfg.ServiceTagsWithVnetIntegration}
-	if cat := s.cfg.Catalog(); cat != nil {
-		opts.Tags = cat
 	}
 	spec, err := rangespec.ParseList(list, opts)
 	if err != nil {

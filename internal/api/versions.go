@@ -131,7 +131,7 @@ func (s *server) listOrchestrators(c *call) error {
 // (ManagedClusterUpgradeProfile): the control plane's and each pool's
 // version and where they may go.
 func (s *server) getUpgradeProfile(c *call) error {
-	mc, err := s.existingCluster(c)
+	mc, _, err := s.existingCluster(c)
 	if err != nil {
 		return err
 	}
@@ -160,13 +160,9 @@ func (s *server) getUpgradeProfile(c *call) error {
 // getPoolUpgradeProfile answers GET …/agentPools/{pool}/upgradeProfiles/default
 // (AgentPoolUpgradeProfile, az aks nodepool get-upgrades).
 func (s *server) getPoolUpgradeProfile(c *call) error {
-	mc, err := s.existingCluster(c)
+	mc, i, err := s.existingPool(c)
 	if err != nil {
 		return err
-	}
-	i := findPool(&mc, c.v("pool"))
-	if i < 0 {
-		return s.poolNotFound(c)
 	}
 	p := poolProperties(&mc, mc.AgentPools[i])
 	v, _ := p["currentOrchestratorVersion"].(string)
@@ -190,20 +186,21 @@ func versionUpgrades(v string) []map[string]any {
 	return out
 }
 
-// existingCluster loads the group and the cluster of the path: 404
-// ResourceGroupNotFound or ResourceNotFound when either is missing.
-func (s *server) existingCluster(c *call) (state.ManagedCluster, error) {
+// existingCluster loads the group and the cluster of the path, with the
+// cluster's revision: 404 ResourceGroupNotFound or ResourceNotFound when
+// either is missing.
+func (s *server) existingCluster(c *call) (state.ManagedCluster, int64, error) {
 	if _, _, err := s.loadGroup(c); err != nil {
-		return state.ManagedCluster{}, err
+		return state.ManagedCluster{}, 0, err
 	}
 	mc, rev, err := s.loadCluster(c)
 	if err != nil {
-		return mc, err
+		return mc, 0, err
 	}
 	if rev == 0 {
-		return mc, s.notFound(c)
+		return mc, 0, s.notFound(c)
 	}
-	return mc, nil
+	return mc, rev, nil
 }
 
 func nonNil(l []string) []string {

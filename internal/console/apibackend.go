@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tagwall/tagwall/internal/arm"
 )
 
 // DefaultAPIVersion is the managedClusters api-version the console speaks.
@@ -205,9 +206,10 @@ func apiError(status int, body []byte) error {
 }
 
 // StaticToken is the Auth of a console without an identity service (the
-// standalone gateway): one token, compared in constant time, signs in as an
-// administrator of every subscription. An empty Token accepts nothing.
-type StaticToken struct{ Token string }
+// standalone gateway): arm.StaticToken's check (one token, compared in
+// constant time, signs in as an administrator of every subscription; an
+// empty Token accepts nothing) behind the console's Auth interface.
+type StaticToken arm.StaticToken
 
 // SignIn implements Auth.
 func (s StaticToken) SignIn(ctx context.Context, r *http.Request, c Credentials) (Grant, error) {
@@ -220,10 +222,11 @@ func (s StaticToken) SignIn(ctx context.Context, r *http.Request, c Credentials)
 
 // Verify implements Auth.
 func (s StaticToken) Verify(_ context.Context, _ *http.Request, bearer string) (Principal, error) {
-	if s.Token == "" || subtle.ConstantTimeCompare([]byte(bearer), []byte(s.Token)) != 1 {
-		return Principal{}, fmt.Errorf("verify console token: %w", ErrBadCredentials)
+	p, err := arm.StaticToken(s).VerifyBearer(bearer)
+	if err != nil {
+		return Principal{}, fmt.Errorf("verify console token: %w: %w", ErrBadCredentials, err)
 	}
-	return Principal{Name: "admin", AllSubscriptions: true}, nil
+	return p, nil
 }
 
 var (

@@ -130,10 +130,7 @@ func newEnv(t *testing.T) *env {
 	go func() { defer close(done); _ = ctrl.Run(cctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	apiH := svc.Wrap(h, auth)
-	backend := &console.APIBackend{Handler: apiH, Authenticate: func(r *http.Request) (console.Principal, error) {
-		p, err := auth.Authenticate(r)
-		return console.Principal{Name: p.Name, AllSubscriptions: p.AllSubscriptions, Subscriptions: p.Subscriptions}, err
-	}}
+	backend := &console.APIBackend{Handler: apiH, Authenticate: auth.Authenticate}
 	replica := func() *httptest.Server {
 		ui, err := console.New(console.Config{Title: "tagwall serve", Auth: backend, Lists: backend, ServicePrincipals: true,
 			Clusters: &console.StoreClusters{Store: st, Route: func(id string) (console.Route, bool) {

@@ -10,28 +10,13 @@ import (
 	"time"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
-// Principal is a signed-in caller and the subscriptions it may see.
-type Principal struct {
-	Name             string
-	AllSubscriptions bool
-	Subscriptions    []string
-}
-
-// Allows reports whether p may see subscription sub (case-insensitively).
-func (p Principal) Allows(sub string) bool {
-	if p.AllSubscriptions {
-		return true
-	}
-	for _, s := range p.Subscriptions {
-		if strings.EqualFold(s, sub) {
-			return true
-		}
-	}
-	return false
-}
+// Principal is a signed-in caller and the subscriptions it may see: the
+// API's own arm.Principal, so its Allows decides here as it does there.
+type Principal = arm.Principal
 
 // Credentials is what the sign-in form carries: an admin Token, or a
 // service principal's ClientID and Secret.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -115,10 +116,18 @@ func (v *clusterView) member(name string, val []byte) error {
 	return nil
 }
 
-// viewMembers are the JSON names of clusterView's fields.
-var viewMembers = []string{"subscription", "resourceGroup", "name", "fqdn", "provisioningState",
-	"generation", "appliedGeneration", "access", "status", "powerState", "kubernetesVersion",
-	"grants", "shadowRanges"}
+// viewMembers are the JSON names of clusterView's fields, read from its
+// struct tags (the one list of them): a member that matches one of them
+// other than exactly, or one that member's switch does not decode, sends
+// decodeView to encoding/json.
+var viewMembers = func() []string {
+	t := reflect.TypeFor[clusterView]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	}
+	return names
+}()
 
 // decodeString decodes a JSON string; one with escapes goes through
 // encoding/json.

@@ -54,6 +54,21 @@ func checkDecodeView(t *testing.T, b []byte) {
 	}
 }
 
+// TestViewMembersDecoded checks that member's switch decodes every field
+// of clusterView (a field it misses is still decoded, by encoding/json,
+// but every record then takes the slow path).
+func TestViewMembersDecoded(t *testing.T) {
+	if len(viewMembers) == 0 {
+		t.Fatal("no view members")
+	}
+	for _, n := range viewMembers {
+		var v clusterView
+		if err := v.member(n, []byte("null")); err != nil {
+			t.Errorf("member %q: %v, want it decoded", n, err)
+		}
+	}
+}
+
 // FuzzDecodeView: on valid JSON the skipping decoder agrees with
 // encoding/json; on anything it does not panic.
 func FuzzDecodeView(f *testing.F) {

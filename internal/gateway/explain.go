@@ -60,7 +60,7 @@ func Explain(r *Route, a netip.Addr, now time.Time) Explanation {
 	gs, keys, _ := prepareGrants(r.Grants)
 	x.Allowed, x.Kind, x.Entry, x.Prefix = explainList(r.Allow, a, &x)
 	if !x.Allowed && a.IsValid() {
-		if i := lastGrant(keys, a, now.UnixNano()); i >= 0 {
+		if i := grantAt(keys, a, now.UnixNano()); i >= 0 {
 			x.Allowed, x.Kind, x.Entry, x.Prefix = true, KindGrant, gs[i].Name, gs[i].Prefix
 			x.Expires, x.GrantReason = gs[i].Expires, gs[i].Reason
 		}
@@ -70,7 +70,7 @@ func Explain(r *Route, a netip.Addr, now time.Time) Explanation {
 		v := ShadowVerdict{}
 		v.Allowed, v.Kind, v.Entry, v.Prefix = explainList(r.Shadow, a, &sx)
 		if !v.Allowed && a.IsValid() {
-			if i := lastGrant(keys, a, now.UnixNano()); i >= 0 {
+			if i := grantAt(keys, a, now.UnixNano()); i >= 0 {
 				v.Allowed, v.Kind, v.Entry, v.Prefix = true, KindGrant, gs[i].Name, gs[i].Prefix
 			}
 		}
@@ -97,17 +97,6 @@ func explainList(l *allowlist.List, a netip.Addr, x *Explanation) (bool, string,
 		return true, KindSystem, d.Entry, d.Prefix
 	}
 	return true, KindRange, d.Prefix.String(), d.Prefix
-}
-
-// lastGrant returns the index of the unexpired grant admitting a that
-// expires last (keys are sorted by expiry), or -1.
-func lastGrant(keys []grantKey, a netip.Addr, now int64) int {
-	for i := len(keys) - 1; i >= 0; i-- {
-		if now < keys[i].expires && keys[i].prefix.Contains(a) {
-			return i
-		}
-	}
-	return -1
 }
 
 // Explain explains the decision of the route named route (Route.Name) in

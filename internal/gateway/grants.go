@@ -50,7 +50,7 @@ func prepareGrants(in []Grant) ([]Grant, []grantKey, int) {
 		if !g.Prefix.IsValid() {
 			continue
 		}
-		g.Prefix = netip.PrefixFrom(g.Prefix.Addr().Unmap(), g.Prefix.Bits()-unmapBits(g.Prefix)).Masked()
+		g.Prefix = allowlist.UnmapPrefix(g.Prefix).Masked()
 		gs = append(gs, g)
 	}
 	slices.SortStableFunc(gs, func(a, b Grant) int { return a.Expires.Compare(b.Expires) })
@@ -66,19 +66,14 @@ func prepareGrants(in []Grant) ([]Grant, []grantKey, int) {
 	return gs, keys, dropped
 }
 
-// unmapBits is 96 for an IPv4-mapped IPv6 prefix (its bits then count the
-// mapping), else 0.
-func unmapBits(p netip.Prefix) int {
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		return 96
-	}
-	return 0
-}
-
-// grantAt returns the index of a grant of keys that admits client at now
-// (Unix nanoseconds), or -1. client must be unmapped. It does not allocate.
+// grantAt returns the index of the unexpired grant of keys that admits
+// client at now (Unix nanoseconds) and expires last, or -1. keys are
+// sorted by expiry (prepareGrants), so it scans from the end, where the
+// unexpired ones are. client must be unmapped. It does not allocate: the
+// connection path asks only whether some grant admits (>= 0), Explain
+// which one.
 func grantAt(keys []grantKey, client netip.Addr, now int64) int {
-	for i := range keys {
+	for i := len(keys) - 1; i >= 0; i-- {
 		if now < keys[i].expires && keys[i].prefix.Contains(client) {
 			return i
 		}

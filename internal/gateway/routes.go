@@ -81,16 +81,21 @@ func (r *routeEntry) admits(client netip.Addr) bool {
 	if r == nil || r.Stopped {
 		return false
 	}
-	if r.Allow != nil && r.Allow.Contains(client) {
-		return true
-	}
-	return len(r.grants) > 0 && grantAt(r.grants, client.Unmap(), time.Now().UnixNano()) >= 0
+	return r.listOrGrant(r.Allow, client)
 }
 
 // shadowAdmits reports the shadow verdict for client (list or grant); the
 // caller has checked r.Shadow != nil.
 func (r *routeEntry) shadowAdmits(client netip.Addr) bool {
-	if r.Shadow.Contains(client) {
+	return r.listOrGrant(r.Shadow, client)
+}
+
+// listOrGrant reports whether l (nil: no one) or one of the route's
+// unexpired grants admits client now, whether or not the route is stopped.
+// It does not allocate and reads the clock only when l misses and the
+// route has grants.
+func (r *routeEntry) listOrGrant(l *allowlist.List, client netip.Addr) bool {
+	if l.Contains(client) {
 		return true
 	}
 	return len(r.grants) > 0 && grantAt(r.grants, client.Unmap(), time.Now().UnixNano()) >= 0

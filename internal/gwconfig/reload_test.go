@@ -127,7 +127,22 @@ type running struct {
 	done chan struct{} // closed when Watch (if any) returned
 }
 
+// startRunner runs a Runner over content with default options and a
+// temporary cache dir; with watch, Watch runs too.
 func startRunner(t *testing.T, content string, watch bool) *running {
+	t.Helper()
+	rn, err := startRunnerWith(t, content, RunnerOptions{}, watch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rn
+}
+
+// startRunnerWith runs a Runner over content with o (its Log is the
+// running's; an empty CacheDir is a temporary one) and serves its gateway;
+// with watch, Watch runs too. When Start fails it returns the error and a
+// running with only the log.
+func startRunnerWith(t *testing.T, content string, o RunnerOptions, watch bool) (*running, error) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gateway.yaml")
@@ -145,11 +160,16 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: filepath.Join(dir, "cache")})
+	o.Log = log
+	if o.CacheDir == "" {
+		o.CacheDir = filepath.Join(dir, "cache")
+	}
+	r := NewRunner(path, gw, o)
 	t.Cleanup(r.Close)
 	raw, _ := os.ReadFile(path)
 	if err := r.Start(ctx, cfg, raw); err != nil {
-		t.Fatal(err)
+		cancel()
+		return &running{log: logs}, err
 	}
 	rn := serveRunner(t, gw, cancel)
 	if watch {
@@ -159,7 +179,7 @@ func startRunner(t *testing.T, content string, watch bool) *running {
 		close(rn.done)
 	}
 	rn.path, rn.log, rn.r = path, logs, r
-	return rn
+	return rn, nil
 }
 
 // serveRunner serves gw on loopback until the test ends; cancel stops the

@@ -3,19 +3,15 @@ package gwconfig
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/servicetag"
-	"github.com/tagwall/tagwall/internal/testutil"
 )
 
 // feed is an http service-tag feed whose document the test swaps.
@@ -80,37 +76,12 @@ routes:
 `, feedURL, extra, upstream)
 }
 
-// startWedgeRunner runs a Runner whose cache dir is cache.
+// startWedgeRunner runs a Runner whose cache dir is cache, with short
+// status and retry intervals.
 func startWedgeRunner(t *testing.T, content, cache string) (*running, error) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "gateway.yaml")
-	writeFile(t, path, content)
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &testutil.SyncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	gcfg := cfg.Gateway()
-	gcfg.Logger = log
-	gw, err := gateway.New(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := NewRunner(path, gw, RunnerOptions{Log: log, CacheDir: cache, StatusInterval: 20 * time.Millisecond,
-		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond})
-	t.Cleanup(r.Close)
-	raw, _ := os.ReadFile(path)
-	if err := r.Start(ctx, cfg, raw); err != nil {
-		cancel()
-		return &running{log: logs}, err
-	}
-	rn := serveRunner(t, gw, cancel)
-	close(rn.done)
-	rn.path, rn.log, rn.r = path, logs, r
-	return rn, nil
+	return startRunnerWith(t, content, RunnerOptions{CacheDir: cache, StatusInterval: 20 * time.Millisecond,
+		RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond}, false)
 }
 
 func waitStatus(t *testing.T, r *Runner, what string, cond func(servicetag.SetStatus) bool) servicetag.SetStatus {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/nftables"
 	"go4.org/netipx"
+
+	"github.com/tagwall/tagwall/internal/allowlist"
 )
 
 // Action is what the kernel does with a SYN from outside the sets.
@@ -174,10 +176,7 @@ func ranges(prefixes []netip.Prefix) (v4, v6 []netipx.IPRange, err error) {
 		if !p.IsValid() {
 			return nil, nil, fmt.Errorf("prefilter: invalid prefix %q", p.String())
 		}
-		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-		}
-		b.AddPrefix(p.Masked())
+		b.AddPrefix(allowlist.UnmapPrefix(p).Masked())
 	}
 	s, err := b.IPSet()
 	if err != nil {

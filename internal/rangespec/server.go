@@ -132,7 +132,7 @@ func (c *serverChecker) entry(i int, item string) (Entry, bool) {
 		c.p.add(i, item, ErrNotGlobal, "%smust be global non-reserved addresses or CIDRs", c.name(i, item))
 	case ok:
 		return Entry{Raw: item, Prefix: p}, true
-	case tagShaped(item):
+	case TagShaped(item):
 		return c.tag(i, item)
 	default:
 		c.p.add(i, item, ErrInvalidRange, "%snot a valid IP address, CIDR or service tag name", c.name(i, item))
@@ -245,11 +245,11 @@ func parseAddress(s string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
-// tagShaped reports whether s can be a service-tag name: an ASCII letter,
+// TagShaped reports whether s can be a service-tag name: an ASCII letter,
 // then ASCII letters, digits, '.', '-' or '_'. Anything else that is not an
 // address (1.2.3.4/33, 01.2.3.4, fe80::1%eth0) is reported as an invalid
 // range rather than as an unknown tag.
-func tagShaped(s string) bool {
+func TagShaped(s string) bool {
 	if s == "" || !isLetter(s[0]) {
 		return false
 	}

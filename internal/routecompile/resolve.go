@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tagwall/tagwall/internal/allowlist"
+	"github.com/tagwall/tagwall/internal/rangespec"
 	"github.com/tagwall/tagwall/internal/servicetag"
 )
 
@@ -170,25 +171,8 @@ func parseEntry(e string) (p netip.Prefix, isAddr bool, err error) {
 		}
 		return netip.PrefixFrom(a, a.BitLen()), true, nil
 	}
-	if !tagShaped(e) {
+	if !rangespec.TagShaped(e) {
 		return p, false, errors.New("not an address, CIDR or service tag name")
 	}
 	return p, false, nil
 }
-
-// tagShaped is rangespec's rule: an ASCII letter, then letters, digits,
-// '.', '-' or '_'.
-func tagShaped(s string) bool {
-	if s == "" || !isLetter(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		b := s[i]
-		if !isLetter(b) && (b < '0' || b > '9') && b != '.' && b != '-' && b != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/console"
 	"github.com/tagwall/tagwall/internal/gateway"
 	"github.com/tagwall/tagwall/internal/servicetag"
@@ -39,10 +38,7 @@ func (m *Main) withConsole(h http.Handler) (http.Handler, error) {
 		return h, nil
 	}
 	auth := m.authenticator()
-	backend := &console.APIBackend{Handler: h, Authenticate: func(r *http.Request) (console.Principal, error) {
-		p, err := auth.Authenticate(r)
-		return consolePrincipal(p), err
-	}}
+	backend := &console.APIBackend{Handler: h, Authenticate: auth.Authenticate}
 	system := make([]string, len(m.cfg.SystemRanges))
 	for i, p := range m.cfg.SystemRanges {
 		system[i] = p.String()
@@ -61,10 +57,6 @@ func (m *Main) withConsole(h http.Handler) (http.Handler, error) {
 	mux.Handle(ConsolePath, ui)
 	mux.Handle("/", h)
 	return mux, nil
-}
-
-func consolePrincipal(p api.Principal) console.Principal {
-	return console.Principal{Name: p.Name, AllSubscriptions: p.AllSubscriptions, Subscriptions: p.Subscriptions}
 }
 
 // noteRoutes tells the console the applied route table (controller
