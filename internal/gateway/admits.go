@@ -19,6 +19,6 @@ func Admitter(r *Route, now time.Time) func(netip.Addr) bool {
 		if !a.IsValid() {
 			return false
 		}
-		return r.Allow.Contains(a) || lastGrant(keys, a, at) >= 0
+		return r.Allow.Contains(a) || grantAt(keys, a, at) >= 0
 	}
 }
