@@ -89,14 +89,7 @@ func TestAuditCollapse(t *testing.T) {
 		Msg, Client, Reason string
 		Count               int
 	}
-	var got []line
-	for _, l := range lines {
-		var x line
-		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
-		got = append(got, x)
-	}
+	got := decodeLines[line](t, lines)
 	want := []line{
 		{"denied", "8.8.8.8", ReasonNotAuthorized, 1},
 		{"denied", "8.8.4.4", ReasonNotAuthorized, 1},
@@ -276,14 +269,7 @@ func TestAuditCollapseIPv6Slash64(t *testing.T) {
 				Client, ClientPrefix string
 				Count                int
 			}
-			var got []line
-			for _, l := range lines {
-				var x line
-				if err := json.Unmarshal([]byte(l), &x); err != nil {
-					t.Fatalf("%q: %v", l, err)
-				}
-				got = append(got, x)
-			}
+			got := decodeLines[line](t, lines)
 			want := []line{
 				{"2001:db8::1", "", 1},
 				{"2001:db8:0:1::1", "", 1},
@@ -301,4 +287,18 @@ func TestAuditCollapseIPv6Slash64(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodeLines decodes each JSON audit line into a T.
+func decodeLines[T any](tb testing.TB, lines []string) []T {
+	tb.Helper()
+	var out []T
+	for _, l := range lines {
+		var x T
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			tb.Fatalf("%q: %v", l, err)
+		}
+		out = append(out, x)
+	}
+	return out
 }
