@@ -30,7 +30,8 @@ type Env struct {
 	// StderrTTY reports whether stderr is a terminal: progress of
 	// long-running operations is shown only then.
 	StderrTTY bool
-	// Sleep waits between polls; nil means time.Sleep.
+	// Sleep waits between polls and before retrying a throttled request;
+	// nil means time.Sleep.
 	Sleep func(time.Duration)
 	// Transport replaces the HTTPS transport (tests); nil builds one that
 	// trusts the configured CA file.
@@ -227,6 +228,10 @@ func (a *app) client() (*client, error) {
 		subscription: sub,
 		http:         hc,
 		commandName:  strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" "),
+		sleep:        a.env.Sleep,
+	}
+	if cl.sleep == nil {
+		cl.sleep = time.Sleep
 	}
 	if a.debug {
 		cl.debug = c.ErrOrStderr()

@@ -34,7 +34,16 @@ type client struct {
 	http         *http.Client
 	debug        io.Writer // nil: no HTTP log
 	commandName  string    // az's CommandName header, e.g. "aks create"
+	sleep        func(time.Duration)
 }
+
+// Throttled requests (429, ARM's token buckets) are retried as az's
+// azure-core RetryPolicy retries them: after the answer's Retry-After, at
+// most maxThrottleRetries times, each wait capped at maxThrottleWait.
+const (
+	maxThrottleRetries = 4
+	maxThrottleWait    = time.Minute
+)
 
 // response is one answer from the API, already read.
 type response struct {
@@ -98,9 +107,10 @@ func (c *client) do(ctx context.Context, method, rawURL string, body any) (*resp
 	return c.doHeader(ctx, method, rawURL, body, nil)
 }
 
-// doHeader is do with extra request headers (tagwall's opt-in headers).
+// doHeader is do with extra request headers (tagwall's opt-in headers). A
+// 429 is retried after its Retry-After (see maxThrottleRetries); the last
+// answer is returned.
 func (c *client) doHeader(ctx context.Context, method, rawURL string, body any, hdr http.Header) (*response, error) {
-	var rd io.Reader
 	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -108,7 +118,33 @@ func (c *client) doHeader(ctx context.Context, method, rawURL string, body any, 
 			return nil, fmt.Errorf("encode %s %s body: %w", method, rawURL, err)
 		}
 		payload = b
-		rd = bytes.NewReader(b)
+	}
+	for attempt := 0; ; attempt++ {
+		r, err := c.send(ctx, method, rawURL, body != nil, payload, hdr)
+		if err != nil {
+			return nil, err
+		}
+		if r.status == http.StatusTooManyRequests && attempt < maxThrottleRetries && ctx.Err() == nil {
+			wait := min(retryAfter(r.header), maxThrottleWait)
+			if c.debug != nil {
+				fmt.Fprintf(c.debug, "throttled (429): retrying in %s\n", wait)
+			}
+			c.sleep(wait)
+			continue
+		}
+		if r.status >= 400 {
+			return r, parseARMError(r.status, r.body)
+		}
+		return r, nil
+	}
+}
+
+// send sends one request and reads its answer; a transport failure is a
+// "cannot reach" error.
+func (c *client) send(ctx context.Context, method, rawURL string, hasBody bool, payload []byte, hdr http.Header) (*response, error) {
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 	if err != nil {
@@ -120,7 +156,7 @@ func (c *client) doHeader(ctx context.Context, method, rawURL string, body any, 
 	if c.commandName != "" {
 		req.Header.Set("CommandName", c.commandName)
 	}
-	if body != nil || method == http.MethodPut {
+	if hasBody || method == http.MethodPut {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
@@ -143,9 +179,6 @@ func (c *client) doHeader(ctx context.Context, method, rawURL string, body any, 
 	}
 	r := &response{status: resp.StatusCode, header: resp.Header, body: b}
 	c.logResponse(r)
-	if r.status >= 400 {
-		return r, parseARMError(r.status, b)
-	}
 	return r, nil
 }
 

@@ -43,8 +43,11 @@ type fakeARM struct {
 	// adminSuffixed makes the admin kubeconfig's context "<cluster>-admin",
 	// as tagwall's server named it before issue 13 (AKS: "<cluster>").
 	adminSuffixed bool
-	requests      []string // "METHOD path" in order
-	bodies        []string
+	// throttleNext answers the next n requests 429
+	// SubscriptionRequestsThrottled with Retry-After: 3.
+	throttleNext int
+	requests     []string // "METHOD path" in order
+	bodies       []string
 }
 
 func readFixture(tb testing.TB, name string) map[string]any {
@@ -112,6 +115,13 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *http.Request) {
 	f.bodies = append(f.bodies, string(body))
 	if r.Header.Get("Authorization") != "Bearer "+testToken {
 		armErr(w, 401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.")
+		return
+	}
+	if f.throttleNext > 0 {
+		f.throttleNext--
+		w.Header().Set("Retry-After", "3")
+		armErr(w, http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of 'write' requests for subscription '"+testSub+
+			"' actor 'admin' exceeded. Please try again after '3' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.")
 		return
 	}
 	if r.URL.Query().Get("api-version") == "" {
