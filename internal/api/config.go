@@ -94,6 +94,12 @@ type Config struct {
 	// answer carries ARM's x-ms-ratelimit-remaining-* headers. nil: no
 	// throttling. serve flag: --arm-throttle (on by default).
 	Throttle *armthrottle.Throttle
+	// SharedLock, when set, serialises the quota checks of replicas that
+	// share the store: it waits until the caller holds the lock name (or
+	// ctx ends) and returns its release. nil: one process serialises its
+	// own creates only (a store no other process writes). `serve --store
+	// etcd` sets it to an etcd lock.
+	SharedLock func(ctx context.Context, name string) (unlock func(), err error)
 }
 
 // Defaults of the quotas and pages in Config.

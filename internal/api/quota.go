@@ -3,12 +3,18 @@ package api
 import (
 	"context"
 	"hash/maphash"
+	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/state"
 )
+
+// sharedLockWait bounds the wait for Config.SharedLock: creates in one
+// subscription queue behind each other for about one count and one write.
+const sharedLockWait = 10 * time.Second
 
 // quota is one per-subscription count limit.
 type quota struct {
@@ -46,12 +52,11 @@ func (l *createLocks) lock(kind, sub string) func() {
 // counts, only while sub has fewer than q's limit; otherwise it returns a
 // 409 QuotaExceeded. Updates must not go through it.
 //
-// Race bound: the count and the create run under a per-subscription lock,
-// so one process never overshoots. Replicas sharing a store (etcd) each
-// hold their own lock, so with R replicas creating in one subscription at
-// the same moment the count can end at most R−1 over the limit; the next
-// create is refused again. Records being deleted still count until the
-// controller removes them.
+// The count and the create run under a per-subscription lock: the
+// process's own, and Config.SharedLock's across the replicas sharing the
+// store, so no replica overshoots either; a shared lock that cannot be
+// taken refuses the create (503) rather than count without it. Records
+// being deleted still count until the controller removes them.
 func (s *server) createWithin(ctx context.Context, q quota, sub string, create func() error) error {
 	limit := q.limit(&s.cfg)
 	if limit < 0 {
@@ -59,6 +64,17 @@ func (s *server) createWithin(ctx context.Context, q quota, sub string, create f
 	}
 	unlock := s.creates.lock(q.kind, sub)
 	defer unlock()
+	if s.cfg.SharedLock != nil {
+		lctx, cancel := context.WithTimeout(ctx, sharedLockWait)
+		release, err := s.cfg.SharedLock(lctx, "quota/"+strings.ReplaceAll(q.kind, " ", "-")+"/"+strings.ToLower(sub))
+		cancel()
+		if err != nil {
+			s.log.Warn("quota lock", "subscription", sub, "kind", q.kind, "err", err)
+			return arm.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable",
+				"The %s quota of subscription '%s' cannot be checked now (the replicas' shared lock is unavailable); retry the request.", q.kind, sub)
+		}
+		defer release()
+	}
 	n, err := s.cfg.Store.Count(ctx, q.prefix(sub))
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -128,28 +130,63 @@ func TestClusterQuotaDefault(t *testing.T) {
 	wantQuota(t, e.do(t, http.MethodPut, clusterURL("c1000"), body), 1000, "--max-clusters-per-subscription")
 }
 
-// TestClusterQuotaReplicas shows the documented bound for replicas that
-// share a store: each serialises only its own creates, so R replicas can
-// end at most R−1 over the limit, and the next create is refused.
+// TestClusterQuotaReplicas: replicas sharing a store each serialise their
+// own creates; with Config.SharedLock (serve --store etcd: an etcd lock)
+// they serialise each other's too and the limit is exact. Without it, R
+// replicas can end at most R−1 over the limit (a store no other process
+// writes needs none), and the next create is refused. A shared lock that
+// cannot be taken refuses the create with 503.
 func TestClusterQuotaReplicas(t *testing.T) {
 	const limit, replicas, perReplica = 4, 3, 8
-	a := newEnv(t, envOpts{featureDelay: -1, noController: true, configure: func(c *api.Config) { c.MaxClustersPerSubscription = limit }})
-	envs := []*env{a}
-	for range replicas - 1 {
-		envs = append(envs, newEnv(t, envOpts{store: a.store, featureDelay: -1, noController: true,
-			configure: func(c *api.Config) { c.MaxClustersPerSubscription = limit }}))
+	var shared sync.Mutex
+	for _, tc := range []struct {
+		name string
+		lock func(ctx context.Context, name string) (func(), error)
+		max  int
+	}{
+		{"own locks only", nil, limit + replicas - 1},
+		{"shared lock", func(context.Context, string) (func(), error) { shared.Lock(); return shared.Unlock, nil }, limit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			configure := func(c *api.Config) { c.MaxClustersPerSubscription, c.SharedLock = limit, tc.lock }
+			a := newEnv(t, envOpts{featureDelay: -1, noController: true, configure: configure})
+			envs := []*env{a}
+			for range replicas - 1 {
+				envs = append(envs, newEnv(t, envOpts{store: a.store, featureDelay: -1, noController: true, configure: configure}))
+			}
+			a.createGroup(t)
+			var wg sync.WaitGroup
+			for r, en := range envs {
+				for i := range perReplica {
+					wg.Go(func() { en.do(t, http.MethodPut, clusterURL(fmt.Sprintf("r%dc%d", r, i)), clusterBody(nil, nil)) })
+				}
+			}
+			wg.Wait()
+			m := readJSON(t, a.do(t, http.MethodGet, "/subscriptions/"+testSub+"/providers/Microsoft.ContainerService/managedClusters"+mcVersion, ""))
+			if got := len(m["value"].([]any)); got < limit || got > tc.max {
+				t.Fatalf("%d clusters stored by %d replicas, want %d..%d", got, replicas, limit, tc.max)
+			}
+			wantQuota(t, envs[1].do(t, http.MethodPut, clusterURL("late"), clusterBody(nil, nil)), limit, "--max-clusters-per-subscription")
+		})
 	}
-	a.createGroup(t)
-	var wg sync.WaitGroup
-	for r, en := range envs {
-		for i := range perReplica {
-			wg.Go(func() { en.do(t, http.MethodPut, clusterURL(fmt.Sprintf("r%dc%d", r, i)), clusterBody(nil, nil)) })
+	t.Run("shared lock unavailable", func(t *testing.T) {
+		e := newEnv(t, envOpts{featureDelay: -1, noController: true, configure: func(c *api.Config) {
+			c.MaxClustersPerSubscription = limit
+			c.SharedLock = func(_ context.Context, name string) (func(), error) {
+				if strings.Contains(name, "managed-clusters") {
+					return nil, errors.New("etcd: no leader")
+				}
+				return func() {}, nil // the group's create
+			}
+		}})
+		e.createGroup(t)
+		r := e.do(t, http.MethodPut, clusterURL("c0"), clusterBody(nil, nil))
+		b := readJSON(t, r)
+		if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(b), "ServiceUnavailable") {
+			t.Fatalf("create without the shared lock: %d %v", r.StatusCode, b)
 		}
-	}
-	wg.Wait()
-	m := readJSON(t, a.do(t, http.MethodGet, "/subscriptions/"+testSub+"/providers/Microsoft.ContainerService/managedClusters"+mcVersion, ""))
-	if got := len(m["value"].([]any)); got < limit || got > limit+replicas-1 {
-		t.Fatalf("%d clusters stored by %d replicas, want %d..%d", got, replicas, limit, limit+replicas-1)
-	}
-	wantQuota(t, envs[1].do(t, http.MethodPut, clusterURL("late"), clusterBody(nil, nil)), limit, "--max-clusters-per-subscription")
+		if r := e.do(t, http.MethodGet, clusterURL("c0"), ""); r.StatusCode != http.StatusNotFound {
+			t.Fatalf("the refused create stored the cluster: %d", r.StatusCode)
+		}
+	})
 }

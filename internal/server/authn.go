@@ -63,6 +63,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Access:                           m.gw, // checkAccess, recentClients, the cut-off guard
 		SystemRanges:                     m.cfg.SystemRanges,
 		Throttle:                         m.throttle,
+		SharedLock:                       m.dist.lock, // exact quotas across replicas
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure api: %w", err)

@@ -53,6 +53,9 @@ type distState struct {
 	etcd    *clientv3.Client  // distributed mode only
 	claims  controller.Claims // once-only work among replicas (LocalClaims on bbolt)
 	storeUp atomic.Bool       // the last store probe succeeded
+	// lock serialises the API's quota checks across replicas (nil on
+	// bbolt: one process).
+	lock func(ctx context.Context, name string) (func(), error)
 }
 
 // openStore opens the configured store: the data dir's bbolt file, or
@@ -157,7 +160,9 @@ func (m *Main) openBackend() error {
 	}
 	m.dist.etcd = client
 	m.store = etcdstore.New(client, e.Prefix)
-	m.dist.claims = claims.NewEtcd(etcdstore.NewClaimer(client, e.Prefix+"claims/", m.cfg.ClaimTTL))
+	claimer := etcdstore.NewClaimer(client, e.Prefix+"claims/", m.cfg.ClaimTTL)
+	m.dist.claims = claims.NewEtcd(claimer)
+	m.dist.lock = claimer.Lock
 	m.dist.storeUp.Store(true)
 	return nil
 }

@@ -84,3 +84,27 @@ func (c *Claimer) TryClaimLease(ctx context.Context, name string) (*Claim, bool,
 		return nil, false, fmt.Errorf("claim %q: %w", name, err)
 	}
 }
+
+// Lock waits until it holds the lock name (under the Claimer's prefix, in
+// "locks/", apart from the claims) or ctx ends, and returns the function
+// that releases it. Unlike a claim it waits its turn: it serialises short
+// critical sections across replicas (a quota's count-then-create). The
+// lock is held by its own lease of the Claimer's TTL, so a replica that
+// dies while holding it frees it after at most the TTL.
+func (c *Claimer) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	lease, err := c.client.Grant(ctx, int64(c.ttl))
+	if err != nil {
+		return nil, fmt.Errorf("lock %q: grant lease: %w", name, err)
+	}
+	session, err := concurrency.NewSession(c.client, concurrency.WithLease(lease.ID))
+	if err != nil {
+		return nil, fmt.Errorf("lock %q: start session: %w", name, err)
+	}
+	mutex := concurrency.NewMutex(session, c.prefix+"locks/"+name)
+	if err := mutex.Lock(ctx); err != nil {
+		_ = session.Close()
+		return nil, fmt.Errorf("lock %q: %w", name, err)
+	}
+	claim := &Claim{session: session, mutex: mutex}
+	return claim.Release, nil
+}

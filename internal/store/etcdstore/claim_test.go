@@ -89,3 +89,59 @@ func TestClaimer(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimerLock: Lock is a waiting mutual exclusion across clients (two
+// replicas): holders never overlap, every waiter gets its turn, a released
+// lock is free at once, and a ctx that ends while waiting returns its
+// error without the lock.
+func TestClaimerLock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	eps := etcdtest.Endpoints(etcdtest.Start(t, 1))
+	claimers := []*etcdstore.Claimer{
+		etcdstore.NewClaimer(newClient(t, eps), "/claims/", 5*time.Second),
+		etcdstore.NewClaimer(newClient(t, eps), "/claims/", 5*time.Second),
+	}
+	var inside, most, turns atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			unlock, err := claimers[i%2].Lock(ctx, "quota/x")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+			inside.Add(-1)
+			turns.Add(1)
+			unlock()
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 || turns.Load() != 8 {
+		t.Fatalf("at most %d holders at once over %d turns, want 1 over 8", most.Load(), turns.Load())
+	}
+	unlock, err := claimers[0].Lock(ctx, "quota/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancelShort()
+	if _, err := claimers[1].Lock(short, "quota/x"); err == nil {
+		t.Fatal("a second holder while the lock is held")
+	}
+	if u2, err := claimers[1].Lock(ctx, "quota/other"); err != nil {
+		t.Fatalf("another name: %v", err)
+	} else {
+		u2()
+	}
+	unlock()
+	if u3, err := claimers[1].Lock(ctx, "quota/x"); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	} else {
+		u3()
+	}
+}
