@@ -33,18 +33,15 @@ const (
 
 // auditRecord is one audit line's content.
 type auditRecord struct {
-	time   time.Time
-	msg    string // "denied", "allowed" or "revoked"
-	route  string
-	client netip.Addr // zero: ""
-	// clientNet, when valid, is the IPv6 /64 a collapsed line's count
-	// covers (client is then the last address of it seen).
-	clientNet netip.Prefix
-	peer      netip.AddrPort
-	sni       []byte
-	reason    string
-	version   string
-	count     int // denials this line stands for; 0 is written as 1
+	time    time.Time
+	msg     string // "denied", "allowed" or "revoked"
+	route   string
+	client  netip.Addr // zero: ""
+	peer    netip.AddrPort
+	sni     []byte
+	reason  string
+	version string
+	count   int // denials this line stands for; 0 is written as 1
 }
 
 // appendAuditLine appends r as one JSON line in exactly the shape
@@ -64,9 +61,9 @@ func appendAuditLine(b []byte, r *auditRecord) []byte {
 	if r.client.IsValid() {
 		b = r.client.AppendTo(b)
 	}
-	if r.clientNet.IsValid() {
+	if r.count > 0 && r.client.Is6() {
 		b = append(b, `","clientPrefix":"`...)
-		b = r.clientNet.AppendTo(b)
+		b = netip.PrefixFrom(r.client, 64).Masked().AppendTo(b)
 	}
 	b = append(b, `","peer":"`...)
 	if r.peer.Addr().IsValid() {

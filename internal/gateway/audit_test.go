@@ -25,8 +25,8 @@ func slogLine(r *auditRecord) []byte {
 	}
 	rec := slog.NewRecord(r.time, slog.LevelInfo, r.msg, 0)
 	rec.AddAttrs(slog.String("route", r.route), slog.String("client", client))
-	if r.clientNet.IsValid() {
-		rec.AddAttrs(slog.String("clientPrefix", r.clientNet.String()))
+	if r.count > 0 && r.client.Is6() {
+		rec.AddAttrs(slog.String("clientPrefix", netip.PrefixFrom(r.client, 64).Masked().String()))
 	}
 	rec.AddAttrs(
 		slog.String("peer", r.peer.String()),
@@ -51,7 +51,7 @@ func TestAppendAuditLine(t *testing.T) {
 		{"ipv6 client", auditRecord{time: when, msg: "revoked", route: "r", client: netip.MustParseAddr("2001:db8::1"),
 			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonRevoked}},
 		{"collapsed ipv6 /64", auditRecord{time: when, msg: "denied", route: "r", client: netip.MustParseAddr("2001:db8::9"),
-			clientNet: netip.MustParsePrefix("2001:db8::/64"), peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonNotAuthorized, count: 7}},
+			peer: netip.MustParseAddrPort("127.0.0.1:1"), reason: ReasonNotAuthorized, count: 7}},
 		{"whole second", auditRecord{time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), msg: "allowed"}},
 		{"escapes", auditRecord{time: when, msg: "denied", sni: []byte("a\"b\\c\n\r\t\x00\x1f\x7f<>&\u2028\u2029é\xff\xc3"), route: "\u2029"}},
 		{"collapsed count", auditRecord{time: when, msg: "denied", route: "prod", client: netip.MustParseAddr("8.8.8.8"), reason: ReasonNotAuthorized, count: 4182}},

@@ -28,7 +28,6 @@ type auditKey struct {
 // as a line of its own; the count repeats that followed within the window
 // wait here, as the last of them, for the window's end.
 type auditAgg struct {
-	net    netip.Prefix // the key's IPv6 /64 (invalid for IPv4)
 	start  time.Time
 	window time.Duration // AuditCollapseWindow, or ShadowAuditWindow
 	count  int
@@ -91,7 +90,7 @@ func (a *auditWriter) add(r *auditRecord) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if window := collapseWindow(r.msg); window > 0 {
-		k, pfx := auditKeyOf(r)
+		k := auditKeyOf(r)
 		if agg := a.recent[k]; agg != nil {
 			if r.time.Sub(agg.start) < agg.window {
 				agg.count++
@@ -105,7 +104,7 @@ func (a *auditWriter) add(r *auditRecord) {
 			agg.start = r.time
 		} else if len(a.recent) < maxAuditKeys {
 			agg := a.newAgg()
-			agg.start, agg.window, agg.net = r.time, window, pfx
+			agg.start, agg.window = r.time, window
 			a.recent[k] = agg
 		}
 	}
@@ -113,17 +112,16 @@ func (a *auditWriter) add(r *auditRecord) {
 }
 
 // auditKeyOf is r's collapse key: its client, route and reason, with an
-// IPv6 client's address taken to its /64 (returned as net): one host
-// holds a whole /64 and may send from a new address of it each time, which
-// would otherwise make every denial a key and a line of its own.
-func auditKeyOf(r *auditRecord) (auditKey, netip.Prefix) {
+// IPv6 client's address taken to its /64: one host holds a whole /64 and
+// may send from a new address of it each time, which would otherwise make
+// every denial a key and a line of its own. (The collapsed line names the
+// /64: appendAuditLine.)
+func auditKeyOf(r *auditRecord) auditKey {
 	k := auditKey{client: r.client, route: r.route, reason: r.reason}
-	if !r.client.Is6() {
-		return k, netip.Prefix{}
+	if r.client.Is6() {
+		k.client = netip.PrefixFrom(r.client, 64).Masked().Addr()
 	}
-	pfx := netip.PrefixFrom(r.client, 64).Masked()
-	k.client = pfx.Addr()
-	return k, pfx
+	return k
 }
 
 // collapseWindow is the collapse window of an audit msg: denials collapse
@@ -159,7 +157,6 @@ func (a *auditWriter) emitLocked(agg *auditAgg) {
 		return
 	}
 	agg.last.count = agg.count
-	agg.last.clientNet = agg.net
 	a.appendLocked(&agg.last)
 	agg.count = 0
 }
