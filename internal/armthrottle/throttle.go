@@ -3,6 +3,7 @@ package armthrottle
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -95,7 +96,7 @@ type key struct {
 // read 0.99999… tokens and refused with a Retry-After of 0, which
 // TestAgainstReference caught.
 type bucket struct {
-	full int64 // UnixNano when full again; ≤ now: full
+	full int64 // when full again (ns since the Throttle's epoch); ≤ now: full
 }
 
 // shape is a bucket's size and emission interval.
@@ -108,7 +109,9 @@ type shape struct {
 type Throttle struct {
 	cfg       Config
 	shapes    [3][2]shape // [kind][global]
+	epoch     time.Time   // times are ns since it: monotonic with time.Now
 	mu        sync.Mutex
+	last      int64 // the latest now seen (mu): time never runs back for the buckets
 	buckets   map[key]*bucket
 	dropped   uint64
 	throttled [3]uint64 // refused requests by kind
@@ -133,7 +136,7 @@ func New(cfg Config) *Throttle {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	t := &Throttle{cfg: cfg, buckets: map[key]*bucket{}}
+	t := &Throttle{cfg: cfg, epoch: cfg.Now(), buckets: map[key]*bucket{}}
 	for k, b := range [3]Bucket{Read: cfg.Reads, Write: cfg.Writes, Delete: cfg.Deletes} {
 		g := float64(cfg.GlobalFactor)
 		t.shapes[k][0] = shape{size: int64(b.Size), interval: max(int64(float64(time.Second)/b.Refill), 1)}
@@ -146,18 +149,34 @@ func New(cfg Config) *Throttle {
 // tenant request) and reports whether it may proceed. A refused request
 // takes no token.
 func (t *Throttle) Take(sub, actor string, kind Kind) Result {
-	now := t.cfg.Now().UnixNano()
+	// Sub keeps time.Now's monotonic reading, so a wall-clock step (NTP,
+	// a resumed VM) moves no bucket; a clock without one (tests) is kept
+	// from running back by last.
+	now := int64(t.cfg.Now().Sub(t.epoch))
 	sub = strings.ToLower(sub)
 	kind = min(kind, Delete)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	own, osh := t.bucket(key{scope: sub, actor: actor, kind: kind}, now), t.shapes[kind][0]
-	res := Result{Global: -1}
-	var glob *bucket
-	gsh := t.shapes[kind][1]
+	now = max(now, t.last)
+	t.last = now
+	ownKey, globKey := key{scope: sub, actor: actor, kind: kind}, key{scope: sub, kind: kind}
+	own, glob := t.buckets[ownKey], (*bucket)(nil)
 	if sub != "" {
-		glob = t.bucket(key{scope: sub, kind: kind}, now)
+		glob = t.buckets[globKey]
 	}
+	if own == nil || (sub != "" && glob == nil) {
+		// New buckets: make room first, sparing this request's, so the
+		// charge it makes is kept.
+		if len(t.buckets)+2 > t.cfg.MaxBuckets {
+			t.shed(now, ownKey, globKey)
+		}
+		own = t.bucket(ownKey, now)
+		if sub != "" {
+			glob = t.bucket(globKey, now)
+		}
+	}
+	osh, gsh := t.shapes[kind][0], t.shapes[kind][1]
+	res := Result{Global: -1}
 	// A bucket has a token when full - now ≤ (size-1)·T.
 	ownWait := max(own.full, now) - now - (osh.size-1)*osh.interval
 	var globWait int64 = math.MinInt64
@@ -181,18 +200,16 @@ func (t *Throttle) Take(sub, actor string, kind Kind) Result {
 	return res
 }
 
-// tokens is the whole tokens b holds at now.
+// tokens is the whole tokens b holds at now (never negative).
 func tokens(b *bucket, sh shape, now int64) int {
-	return int(sh.size - (max(b.full, now)-now+sh.interval-1)/sh.interval)
+	return int(max(sh.size-(max(b.full, now)-now+sh.interval-1)/sh.interval, 0))
 }
 
-// bucket returns k's bucket, made full when new. t.mu is held.
+// bucket returns k's bucket, made full when new (Take has made room). t.mu
+// is held.
 func (t *Throttle) bucket(k key, now int64) *bucket {
 	if b, ok := t.buckets[k]; ok {
 		return b
-	}
-	if len(t.buckets) >= t.cfg.MaxBuckets {
-		t.shed(now)
 	}
 	b := &bucket{full: now}
 	t.buckets[k] = b
@@ -200,8 +217,9 @@ func (t *Throttle) bucket(k key, now int64) *bucket {
 }
 
 // shed brings the buckets down to three quarters of MaxBuckets: full
-// buckets first (dropping one changes nothing), then any. t.mu is held.
-func (t *Throttle) shed(now int64) {
+// buckets first (dropping one changes nothing), then any but keep's. t.mu
+// is held.
+func (t *Throttle) shed(now int64, keep ...key) {
 	target := t.cfg.MaxBuckets * 3 / 4
 	for k, b := range t.buckets {
 		if len(t.buckets) <= target {
@@ -214,6 +232,9 @@ func (t *Throttle) shed(now int64) {
 	for k := range t.buckets {
 		if len(t.buckets) <= target {
 			return
+		}
+		if slices.Contains(keep, k) {
+			continue
 		}
 		delete(t.buckets, k)
 		t.dropped++

@@ -269,3 +269,49 @@ func BenchmarkTakeXRate(b *testing.B) {
 		mu.Unlock()
 	}
 }
+
+// TestClockStepBack: a wall clock that steps back (NTP, a resumed VM)
+// does not empty the buckets of recent callers. With time.Now the
+// monotonic reading ignores the step; a clock without one is held at the
+// latest time seen.
+func TestClockStepBack(t *testing.T) {
+	c := newClock()
+	th := New(Config{Now: c.now})
+	th.Take(sub1, "alice", Read)
+	c.advance(5 * time.Second)
+	c.advance(-2 * time.Minute)
+	r := th.Take(sub1, "alice", Read)
+	if !r.OK || r.Remaining < 248 || r.Global < 3748 {
+		t.Fatalf("after a 2 min step back: %+v", r)
+	}
+	// time.Now: a bucket drained now is refilled by real time only.
+	th2 := New(Config{Writes: Bucket{Size: 1, Refill: 1000}})
+	if !th2.Take(sub1, "bob", Write).OK {
+		t.Fatal("first write refused")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if r := th2.Take(sub1, "bob", Write); !r.OK || r.Remaining < 0 {
+		t.Fatalf("after 5 ms at 1000/s: %+v", r)
+	}
+}
+
+// TestShedKeepsTheRequestsBuckets: when the bound is reached, the buckets
+// a request charges are made after room is made, so its charge is kept.
+func TestShedKeepsTheRequestsBuckets(t *testing.T) {
+	c := newClock()
+	th := New(Config{Now: c.now, MaxBuckets: 8, Writes: Bucket{Size: 2, Refill: 0.001}})
+	for i := range 100 {
+		sub := fmt.Sprintf("00000000-0000-0000-0000-%012d", i)
+		th.Take(sub, "filler", Read) // full a moment later: sheddable
+		c.advance(time.Second)
+		if r := th.Take(sub, "w", Write); !r.OK || r.Remaining != 1 {
+			t.Fatalf("%d: first write %+v", i, r)
+		}
+		if r := th.Take(sub, "w", Write); !r.OK || r.Remaining != 0 {
+			t.Fatalf("%d: second write %+v: the first write's bucket was shed", i, r)
+		}
+		if n := th.Stats().Buckets; n > 8 {
+			t.Fatalf("%d buckets, bound 8", n)
+		}
+	}
+}
