@@ -171,7 +171,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, clientID, secret string) erro
 	if err != nil {
 		return err
 	}
-	return putPrincipal(ctx, s.cfg.Store, ServicePrincipal{ClientID: strings.ToLower(clientID), DisplayName: "tagwall-admin",
+	return putPrincipal(ctx, s.cfg.Store, ServicePrincipal{ClientID: strings.ToLower(clientID), DisplayName: adminDisplayName,
 		AllSubscriptions: true, SecretSalt: salt, SecretHash: sum, Created: s.now()})
 }
 
@@ -193,16 +193,28 @@ func (s *Service) DeletePrincipal(ctx context.Context, clientID string) error {
 	return nil
 }
 
+// adminDisplayName names the administrator service principal (EnsureAdmin).
+const adminDisplayName = "tagwall-admin"
+
 // checkSecret returns the principal when secret is its secret.
 func (s *Service) checkSecret(ctx context.Context, clientID, secret string) (ServicePrincipal, error) {
 	sp, err := getPrincipal(ctx, s.cfg.Store, clientID)
 	if err != nil {
 		return sp, err
 	}
-	if !secretMatches(sp.SecretSalt, sp.SecretHash, secret) {
+	if !secretMatches(sp.SecretSalt, sp.SecretHash, secret) && !legacyAdminSecret(sp, secret) {
 		return sp, fmt.Errorf("check secret of %q: %w", clientID, errBadSecret)
 	}
 	return sp, nil
+}
+
+// legacyAdminSecret accepts the administrator's derived secret in the form
+// DeriveAdmin gave before it stopped starting secrets with '-' (one data
+// dir in 64): a copy of it taken then ("az login --password=-…", a CI
+// secret) keeps working. Only that principal, only that one rewrite.
+func legacyAdminSecret(sp ServicePrincipal, secret string) bool {
+	return sp.AllSubscriptions && sp.DisplayName == adminDisplayName && strings.HasPrefix(secret, "-") &&
+		secretMatches(sp.SecretSalt, sp.SecretHash, "0"+secret[1:])
 }
 
 var errBadSecret = errors.New("wrong client secret")
