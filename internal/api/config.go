@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/tagwall/tagwall/internal/aksref"
@@ -121,7 +122,9 @@ type server struct {
 	// previews compiles the cut-off guard's previews, all under one name:
 	// the tag sets a preview builds (AzureCloud's table) stay cached for the
 	// next one, as the controller's compiler keeps them for the routes.
-	previews *routecompile.Compiler
+	previews   *routecompile.Compiler
+	previewMu  sync.Mutex
+	previewCat *servicetag.Catalog // the catalog previews last compiled against (previewMu)
 }
 
 // New returns the control-plane handler.

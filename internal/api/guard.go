@@ -85,15 +85,7 @@ func (s *server) preview(old *state.ManagedCluster, ranges []string) (Preview, e
 	if !ok {
 		return p, nil
 	}
-	var tags routecompile.Tags
-	if cat := s.cfg.Catalog(); cat != nil {
-		tags = cat
-	}
-	// One name for every preview: a list's state (its last good tag
-	// prefixes, its cached result) is per name, and the result depends only
-	// on the entries and the tag versions, so concurrent previews of
-	// different lists stay correct.
-	res, err := s.previews.Compile(tags, routecompile.List{Name: "preview", Entries: ranges})
+	res, err := s.compilePreview(ranges)
 	if err != nil {
 		return p, fmt.Errorf("preview list for %s: %w", old.Name, err)
 	}
@@ -106,6 +98,30 @@ func (s *server) preview(old *state.ManagedCluster, ranges []string) (Preview, e
 		}
 	}
 	return p, nil
+}
+
+// compilePreview compiles ranges against the catalog in force with the one
+// preview compiler, under one name for every preview: the result depends
+// only on the entries and the tag versions (the compiler's version hash
+// covers both), so concurrent previews of different lists stay correct,
+// and the tag sets a preview builds (AzureCloud's table) stay cached for
+// the next one. When the catalog changes the name is forgotten first, so
+// no tag's "last good" prefixes cross from one tenant's preview to
+// another's, and the previous catalog is held only until the next
+// preview.
+func (s *server) compilePreview(ranges []string) (*routecompile.Result, error) {
+	cat := s.cfg.Catalog()
+	s.previewMu.Lock()
+	if cat != s.previewCat {
+		s.previews.Forget("preview")
+		s.previewCat = cat
+	}
+	s.previewMu.Unlock()
+	var tags routecompile.Tags
+	if cat != nil {
+		tags = cat
+	}
+	return s.previews.Compile(tags, routecompile.List{Name: "preview", Entries: ranges})
 }
 
 // countAdmitted fills the newly admitted counts from p.Added.

@@ -77,3 +77,37 @@ func BenchmarkPreview(b *testing.B) {
 		})
 	}
 }
+
+// TestPreviewForgetsAcrossCatalogs: the preview compiler is shared by every
+// preview, but when the catalog changes it forgets what earlier previews
+// resolved: a tag the new catalog lacks gets no "last good" prefixes from
+// another tenant's earlier preview (it admits nobody), and the old
+// catalog's tag sets are released.
+func TestPreviewForgetsAcrossCatalogs(t *testing.T) {
+	mk := func(cn int64, tags ...servicetag.Tag) *servicetag.Catalog {
+		return servicetag.NewCatalog(&servicetag.Document{Cloud: "Public", ChangeNumber: cn, Tags: tags})
+	}
+	x := servicetag.Tag{Name: "X", ID: "X", ChangeNumber: 1, Prefixes: []netip.Prefix{netip.MustParsePrefix("20.1.0.0/16")}}
+	cur := mk(1, x)
+	h, err := New(Config{Store: memstore.New(), Auth: StaticToken{Token: "t"}, Catalog: func() *servicetag.Catalog { return cur }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.(*server)
+	in := netip.MustParseAddr("20.1.2.3")
+	res, err := s.compilePreview([]string{"X"})
+	if err != nil || !res.Allow.Contains(in) {
+		t.Fatalf("X in force: %v %v", res, err)
+	}
+	cur = mk(2) // X vanished
+	res, err = s.compilePreview([]string{"X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Allow.Contains(in) {
+		t.Fatal("a vanished tag kept the prefixes an earlier preview resolved")
+	}
+	if st := s.previews.Stats(); st.TagSets != 0 {
+		t.Fatalf("the old catalog's tag sets are still held: %+v", st)
+	}
+}
