@@ -54,6 +54,7 @@ type Runner struct {
 	mu      sync.Mutex
 	ctx     context.Context    // from Start: the Set's loop runs under it
 	stop    context.CancelFunc // ends ctx (Close)
+	closed  bool               // Close was called: Reload refuses, nothing starts
 	cfg     *Config            // in force
 	raw     []byte             // the bytes cfg was parsed from
 	set     *servicetag.Set    // nil while the file needs no service tags
@@ -102,6 +103,9 @@ func NewRunner(path string, gw *gateway.Gateway, opt RunnerOptions) *Runner {
 func (r *Runner) Start(ctx context.Context, cfg *Config, raw []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return errClosed
+	}
 	r.ctx, r.stop = context.WithCancel(ctx)
 	if err := r.apply(r.ctx, cfg, raw); err != nil {
 		r.stop()
@@ -117,12 +121,16 @@ func (r *Runner) Start(ctx context.Context, cfg *Config, raw []byte) error {
 // Close is safe to call more than once, and before Start.
 func (r *Runner) Close() {
 	r.mu.Lock()
+	r.closed = true
 	if r.stop != nil {
 		r.stop()
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
 }
+
+// errClosed is Reload's error after Close.
+var errClosed = errors.New("gateway config runner closed")
 
 // Config returns the configuration in force.
 func (r *Runner) Config() *Config {
@@ -153,7 +161,7 @@ func (r *Runner) Status() servicetag.SetStatus {
 // Reload reads the file again and, when it changed (or force is set),
 // validates and compiles it and swaps the routes in. On any error the
 // running configuration stays in force and the error is returned (and
-// logged by Watch).
+// logged by Watch). After Close it changes nothing and returns an error.
 func (r *Runner) Reload(ctx context.Context, force bool) error {
 	data, err := os.ReadFile(r.path)
 	if err != nil {
@@ -161,6 +169,9 @@ func (r *Runner) Reload(ctx context.Context, force bool) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return fmt.Errorf("reload gateway config %s: %w", r.path, errClosed)
+	}
 	if !force && bytes.Equal(data, r.raw) {
 		return nil
 	}

@@ -2,6 +2,7 @@ package gwconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -230,6 +231,9 @@ func TestCloseStopsTheRefreshLoop(t *testing.T) {
 	}
 	if _, err := os.Stat(cache); !os.IsNotExist(err) {
 		t.Errorf("cache dir written after Close: stat %v", err)
+	}
+	if err := rn.r.Reload(context.Background(), true); !errors.Is(err, errClosed) {
+		t.Errorf("Reload after Close: %v, want errClosed (nothing may start again)", err)
 	}
 	rn.r.Close() // twice is fine
 }
