@@ -16,7 +16,7 @@ type Etcd struct {
 	mu       sync.Mutex
 	held     map[string]*etcdstore.Claim
 	closed   atomic.Bool
-	inflight int           // background releases running (mu)
+	inflight int           // background releases and claims in progress (mu)
 	idle     chan struct{} // closed when inflight drops to 0 (mu; nil: no one waits)
 }
 
@@ -29,11 +29,17 @@ func (e *Etcd) releaseLocked(c *etcdstore.Claim) {
 		c.Release()
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if e.inflight--; e.inflight == 0 && e.idle != nil {
-			close(e.idle)
-			e.idle = nil
-		}
+		e.doneLocked()
 	}()
+}
+
+// doneLocked ends one piece of inflight work (a release, a claim in
+// progress) and wakes Close after the last. e.mu is held.
+func (e *Etcd) doneLocked() {
+	if e.inflight--; e.inflight == 0 && e.idle != nil {
+		close(e.idle)
+		e.idle = nil
+	}
 }
 
 // NewEtcd returns claims taken through c.
@@ -57,13 +63,15 @@ func (e *Etcd) Claim(ctx context.Context, name string) (bool, error) {
 			return true, nil
 		}
 	}
+	e.inflight++ // a claim in progress: Close waits for it to be kept or released
 	e.mu.Unlock()
 	c, ok, err := e.claimer.TryClaimLease(ctx, name)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer e.doneLocked()
 	if !ok {
 		return false, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if old := e.held[name]; old != nil || e.closed.Load() { // a concurrent Claim won, or Close ran
 		e.releaseLocked(c)
 		return old != nil, nil
@@ -84,10 +92,10 @@ func (e *Etcd) Release(name string) {
 	}
 }
 
-// Close releases every claim, and waits for those Release and Claim gave
-// up in the background, up to ctx; a cancelled ctx leaves the leases to
-// expire (the waiting goroutine ends with the last release). Claim
-// reports false afterwards.
+// Close releases every claim, and waits, up to ctx, for those Release and
+// Claim gave up in the background and for claims in progress (one taken
+// after Close began is released at once); a cancelled ctx leaves the
+// leases to expire. Claim reports false afterwards.
 func (e *Etcd) Close(ctx context.Context) {
 	e.closed.Store(true)
 	e.mu.Lock()
