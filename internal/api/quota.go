@@ -54,8 +54,11 @@ func (l *createLocks) lock(kind, sub string) func() {
 //
 // The count and the create run under a per-subscription lock: the
 // process's own, and Config.SharedLock's across the replicas sharing the
-// store, so no replica overshoots either; a shared lock that cannot be
-// taken refuses the create (503) rather than count without it. Records
+// store, so no replica overshoots either while the shared lock holds (an
+// etcd lock lives while its lease does: a replica cut off from etcd for
+// the lease's TTL in the middle of a create could lose it, but its write
+// to etcd then fails too); a shared lock that cannot be taken refuses the
+// create (503) rather than count without it. Records
 // being deleted still count until the controller removes them.
 func (s *server) createWithin(ctx context.Context, q quota, sub string, create func() error) error {
 	limit := q.limit(&s.cfg)
