@@ -68,7 +68,8 @@ type Config struct {
 	OperationRetention time.Duration
 	// MaxEndedOperations bounds the ended operations' records kept
 	// whatever their age: past it the sweep deletes the oldest ended ones
-	// first (their status URLs then answer 404 before the retention). 0:
+	// first (their status URLs then answer 404 before the retention), but
+	// none that ended within the last 5 minutes. 0:
 	// DefaultMaxEndedOperations; negative: no bound but the retention.
 	MaxEndedOperations int
 }

@@ -25,6 +25,12 @@ const DefaultOperationRetention = 24 * time.Hour
 // record this is some 40 MB of store, and what one sweep lists.
 const DefaultMaxEndedOperations = 100_000
 
+// minBoundAge: the bound never deletes an operation that ended less than
+// this long ago (nor within the retention, when that is shorter), so one
+// tenant's burst of writes cannot take another's fresh results away; the
+// throttle bounds what can end within it.
+const minBoundAge = 5 * time.Minute
+
 // maxSweepInterval bounds the time between two sweeps.
 const maxSweepInterval = 10 * time.Minute
 
@@ -61,7 +67,7 @@ func (c *Controller) sweepLoop(ctx context.Context) {
 
 // sweepOperations deletes the operation records that ended longer than
 // OperationRetention ago and, past MaxEndedOperations ended records, the
-// oldest ended ones beyond it; each delete is conditioned on the revision
+// oldest ended ones beyond it that ended minBoundAge ago or more; each delete is conditioned on the revision
 // it read (a record written since is left for the next sweep), under a
 // claim so that one replica sweeps a shared store. An operation still in
 // progress is never deleted: failOrphans ends the abandoned ones first. It
@@ -107,7 +113,13 @@ func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
 			}
 			return strings.Compare(a.kv.Key, b.kv.Key)
 		})
+		// Never those that ended within minBoundAge: a client polling
+		// its own operation keeps its answer whatever others do.
+		young := c.cfg.Now().Add(-min(minBoundAge, c.cfg.OperationRetention))
 		over := len(keep) - bound
+		for over > 0 && !keep[over-1].end.Before(young) {
+			over--
+		}
 		c.cfg.Logger.Warn("sweep operations: more ended operations than the bound; the oldest are deleted before their retention",
 			"ended", len(keep), "bound", bound, "deleted", over)
 		drop = append(drop, keep[:over]...)

@@ -134,8 +134,8 @@ func (*heldClaims) Claim(context.Context, string) (bool, error) { return false, 
 func (*heldClaims) Release(string)                              {}
 
 // TestSweepBoundsEndedOperations: past MaxEndedOperations ended records the
-// sweep deletes the oldest ended ones, even within the retention, and never
-// a running one.
+// sweep deletes the oldest ended ones, even within the retention, never a
+// running one and never one that ended within the last 5 minutes.
 func TestSweepBoundsEndedOperations(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	st := memstore.New()
@@ -143,8 +143,12 @@ func TestSweepBoundsEndedOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 6 { // ended 6, 5, … 1 minutes ago: e0 is the oldest
-		putOp(t, st, state.Operation{ID: fmt.Sprint("e", i), Status: arm.StatusSucceeded, EndTime: now.Add(-time.Duration(6-i) * time.Minute)})
+	for i := range 6 { // ended 11, 10, 9, 8, 7 and 1 minutes ago: e0 is the oldest
+		ago := time.Duration(11-i) * time.Minute
+		if i == 5 {
+			ago = time.Minute
+		}
+		putOp(t, st, state.Operation{ID: fmt.Sprint("e", i), Status: arm.StatusSucceeded, EndTime: now.Add(-ago)})
 	}
 	for i := range 4 {
 		putOp(t, st, state.Operation{ID: fmt.Sprint("r", i), Status: arm.StatusInProgress, StartTime: now.Add(-2 * time.Hour)})
@@ -162,6 +166,14 @@ func TestSweepBoundsEndedOperations(t *testing.T) {
 		if !exists(t, st, state.OperationKey(fmt.Sprint("r", i))) {
 			t.Errorf("running r%d deleted", i)
 		}
+	}
+	// Past the bound again, but what is left ended within 5 minutes: kept.
+	c.cfg.MaxEndedOperations = 1
+	if n, err := c.sweepOperations(context.Background()); err != nil || n != 2 {
+		t.Fatalf("bound 1: deleted %d (%v), want e3 and e4 but not e5, which ended a minute ago", n, err)
+	}
+	if !exists(t, st, state.OperationKey("e5")) {
+		t.Fatal("an operation that ended a minute ago was deleted by the bound")
 	}
 	// Negative: only the retention bounds them.
 	c.cfg.MaxEndedOperations = -1
