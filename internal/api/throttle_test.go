@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/arm"
 	"github.com/tagwall/tagwall/internal/armthrottle"
+	"github.com/tagwall/tagwall/internal/store/memstore"
 	"github.com/tagwall/tagwall/internal/testutil"
 )
 
@@ -130,5 +134,124 @@ func TestARMThrottleSDKRetries(t *testing.T) {
 	}
 	if d := time.Since(start); d < time.Second {
 		t.Fatalf("3 writes with a 1-token bucket refilled at 2/s took %v: Retry-After not honoured", d)
+	}
+}
+
+// TestThrottleFlood: one principal floods the API (8 workers, 1,200 reads
+// of a resource group) while another reads now and then. The flooder gets
+// no more than its bucket and its refill allow, every other answer 429;
+// the other principal, with its own bucket, is never refused; the buckets
+// stay two per principal and kind. Figures are logged (docs/bench/api.md:
+// BenchmarkThrottledRequest is the cost of one refusal).
+func TestThrottleFlood(t *testing.T) {
+	th := armthrottle.New(armthrottle.Config{Reads: armthrottle.Bucket{Size: 50, Refill: 20}})
+	e := newEnv(t, envOpts{noController: true, configure: func(c *api.Config) {
+		c.Throttle, c.Auth = th, twoPrincipals{}
+	}})
+	e.createGroup(t)
+	const workers, perWorker = 8, 150
+	path := groupPath + "?api-version=2021-04-01"
+	var ok, refused, other, otherRefused atomic.Int64
+	start := time.Now()
+	stop := make(chan struct{})
+	var bob sync.WaitGroup
+	bob.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond): // 10/s: within his own refill
+			}
+			r := e.doToken(t, "Bearer bob-token", "GET", path, "")
+			r.Body.Close()
+			other.Add(1)
+			if r.StatusCode != http.StatusOK {
+				otherRefused.Add(1)
+				t.Logf("other principal: %d %v", r.StatusCode, r.Header)
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				r := e.do(t, "GET", path, "")
+				r.Body.Close()
+				switch r.StatusCode {
+				case http.StatusOK:
+					ok.Add(1)
+				case http.StatusTooManyRequests:
+					refused.Add(1)
+				default:
+					t.Errorf("flood answer %d", r.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(stop)
+	bob.Wait()
+	// The flooder's read bucket: 50, plus 20 a second (createGroup was a write).
+	allowed := 50 + int64(20*elapsed.Seconds()) + 1
+	if ok.Load() > allowed || ok.Load()+refused.Load() != workers*perWorker {
+		t.Fatalf("%d admitted and %d refused of %d in %v: at most %d may be admitted", ok.Load(), refused.Load(), workers*perWorker, elapsed, allowed)
+	}
+	if otherRefused.Load() != 0 || other.Load() == 0 {
+		t.Fatalf("the other principal: %d of %d refused", otherRefused.Load(), other.Load())
+	}
+	if st := th.Stats(); st.Buckets > 6 || st.Throttled[armthrottle.Read] != uint64(refused.Load()) {
+		t.Fatalf("stats %+v, %d refused", st, refused.Load())
+	}
+	t.Logf("%d requests in %v (%.0f/s over TLS, 8 workers): %d admitted, %d refused; the other principal %d of %d admitted",
+		workers*perWorker, elapsed.Round(time.Millisecond), float64(workers*perWorker)/elapsed.Seconds(), ok.Load(), refused.Load(), other.Load()-otherRefused.Load(), other.Load())
+}
+
+// BenchmarkThrottledRequest is what a request costs the API handler
+// (ServeHTTP, no TLS or network) when ARM's throttle admits it (a GET of a
+// resource group from the store) and when it refuses it (the 429 and its
+// JSON): the refusal must stay cheap, since a flooder gets nothing else.
+func BenchmarkThrottledRequest(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		b    armthrottle.Bucket
+		want int
+	}{
+		{"admitted", armthrottle.Bucket{Size: 1 << 30, Refill: 1 << 20}, http.StatusOK},
+		{"refused", armthrottle.Bucket{Size: 1, Refill: 1e-9}, http.StatusTooManyRequests},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			st := memstore.New()
+			h, err := api.New(api.Config{Store: st, Auth: api.StaticToken{Token: testToken}, FeatureDelay: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := func(method, body string) *http.Request {
+				r := httptest.NewRequest(method, "https://x"+groupPath+"?api-version=2021-04-01", strings.NewReader(body))
+				r.Header.Set("Authorization", "Bearer "+testToken)
+				if body != "" {
+					r.Header.Set("Content-Type", "application/json")
+				}
+				return r
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req(http.MethodPut, `{"location":"eastus"}`))
+			if w.Code != http.StatusCreated {
+				b.Fatalf("create group: %d", w.Code)
+			}
+			th := armthrottle.New(armthrottle.Config{Reads: tc.b})
+			if h, err = api.New(api.Config{Store: st, Auth: api.StaticToken{Token: testToken}, Throttle: th}); err != nil {
+				b.Fatal(err)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req(http.MethodGet, "")) // takes the refused case's one token
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req(http.MethodGet, ""))
+				if w.Code != tc.want && tc.name == "refused" {
+					b.Fatalf("answer %d, want %d", w.Code, tc.want)
+				}
+			}
+		})
 	}
 }
