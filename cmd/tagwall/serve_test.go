@@ -84,6 +84,11 @@ func TestServeFlags(t *testing.T) {
 				t.Fatalf("parsed: %+v", c)
 			}
 		}},
+		{name: "kube caps", args: []string{"--max-kube-apiservers", "8", "--max-kube-apiservers-per-subscription", "2"}, check: func(t *testing.T, c server.Config) {
+			if c.MaxKubeAPIServers != 8 || c.MaxKubeAPIServersPerSubscription != 2 {
+				t.Fatalf("parsed: %+v", c)
+			}
+		}},
 		{name: "arm throttle off", args: []string{"--arm-throttle=false"}, check: func(t *testing.T, c server.Config) {
 			if c.ARMThrottle != nil {
 				t.Fatalf("ARMThrottle %+v", c.ARMThrottle)

@@ -44,6 +44,10 @@ type Config struct {
 	EtcdServers []string // shared by every cluster
 	EtcdPrefix  string   // e.g. "/tagwall/kube/"
 	Max         int      // 0: DefaultMax
+	// MaxPerSubscription caps the apiservers of one subscription (the
+	// resource ids' /subscriptions/{id}), so one tenant cannot take every
+	// one of Max; 0: no cap but Max.
+	MaxPerSubscription int
 	Logger      *slog.Logger
 }
 
@@ -100,6 +104,17 @@ func New(cfg Config) (*Fleet, error) {
 	return &Fleet{cfg: cfg, etcd: cli, procs: map[string]*entry{}, removing: map[string]chan struct{}{}}, nil
 }
 
+// subscriptionOf is the lower-case subscription id of a resource id
+// ("/subscriptions/{id}/…"), or "" when it has none.
+func subscriptionOf(id string) string {
+	rest, ok := strings.CutPrefix(strings.ToLower(id), "/subscriptions/")
+	if !ok {
+		return ""
+	}
+	sub, _, _ := strings.Cut(rest, "/")
+	return sub
+}
+
 // key is the cluster's short, stable name in paths and etcd keys.
 func key(clusterID string) string {
 	h := sha256.Sum256([]byte(strings.ToLower(clusterID)))
@@ -137,13 +152,26 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 	}
 	var errs []error
 	out := make(map[string]string, len(want))
-	for id, c := range want {
+	perSub := map[string]int{}
+	for _, e := range f.procs {
+		perSub[subscriptionOf(e.c.ID)]++
+	}
+	// In the order given (the routes'), so which clusters get the last
+	// places under the caps does not change from one Sync to the next.
+	seen := make(map[string]bool, len(want))
+	for _, c := range clusters {
+		id := c.ID
+		if seen[id] {
+			continue
+		}
+		seen[id], c = true, want[id] // a duplicate id: the last entry, as in want
 		e, ok := f.procs[id]
 		if ok && e.c.Version == c.Version {
 			out[id] = e.addr
 			continue
 		}
 		var prev *entry // a version change: the same data, the new version's apiserver
+		sub := subscriptionOf(id)
 		switch {
 		case ok:
 			prev = e
@@ -151,6 +179,12 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 		case len(f.procs) >= f.cfg.Max:
 			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max))
 			continue
+		case f.cfg.MaxPerSubscription > 0 && perSub[sub] >= f.cfg.MaxPerSubscription:
+			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: subscription %s already runs %d (--max-kube-apiservers-per-subscription)",
+				id, sub, f.cfg.MaxPerSubscription))
+			continue
+		default:
+			perSub[sub]++
 		}
 		ne, err := f.start(c, prev)
 		if err != nil {

@@ -151,11 +151,14 @@ type Config struct {
 	// storage; no nodes). Their data lives in the etcd at
 	// KubeEtcdEndpoints under KubeEtcdPrefix, or, when no endpoints are
 	// given, in a local etcd the server starts in DATA/kube-etcd. At most
-	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero).
-	KubeAPIServer     string
-	KubeEtcdEndpoints []string
-	KubeEtcdPrefix    string
-	MaxKubeAPIServers int
+	// MaxKubeAPIServers run at once (kubefleet.DefaultMax when zero), at
+	// most MaxKubeAPIServersPerSubscription of one subscription (0: no cap
+	// but MaxKubeAPIServers).
+	KubeAPIServer                    string
+	KubeEtcdEndpoints                []string
+	KubeEtcdPrefix                   string
+	MaxKubeAPIServers                int
+	MaxKubeAPIServersPerSubscription int
 
 	// ServiceTagsWithVnetIntegration follows the newer AKS (since 2026-03):
 	// a service tag is allowed with API Server VNet Integration, whose

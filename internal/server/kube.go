@@ -28,7 +28,8 @@ func (m *Main) startKube() error {
 		eps = e.Endpoints()
 	}
 	f, err := kubefleet.New(kubefleet.Config{Binary: m.cfg.KubeAPIServer, Dir: m.path("kube"), EtcdServers: eps,
-		EtcdPrefix: m.cfg.KubeEtcdPrefix, Max: m.cfg.MaxKubeAPIServers, Logger: m.log.With("component", "kube")})
+		EtcdPrefix: m.cfg.KubeEtcdPrefix, Max: m.cfg.MaxKubeAPIServers, MaxPerSubscription: m.cfg.MaxKubeAPIServersPerSubscription,
+		Logger: m.log.With("component", "kube")})
 	if err != nil {
 		return err
 	}
