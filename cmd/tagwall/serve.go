@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tagwall/tagwall/internal/api"
 	"github.com/tagwall/tagwall/internal/armthrottle"
@@ -82,31 +83,67 @@ and writes the client config the tagwall CLI reads.`,
 		},
 	}
 	fl := cmd.Flags()
+	f.addServerFlags(fl)
+	f.addAPIFlags(fl)
+	f.addFrontDoorFlags(fl)
+	f.addStoreFlags(fl)
+	return cmd
+}
+
+// addServerFlags registers the flags of the process: data dir, listeners, identity, client config, logging and the API server's limits.
+func (f *serveFlags) addServerFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cfg.DataDir, "data-dir", "", "state directory (default $XDG_STATE_HOME/tagwall or ~/.local/state/tagwall)")
 	fl.StringVar(&f.cfg.APIAddr, "api-addr", server.DefaultAPIAddr, "ARM API listen address (HTTPS)")
-	fl.StringVar(&f.cfg.GatewayAddr, "gateway-addr", server.DefaultGatewayAddr, "front door listen address")
-	fl.StringVar(&f.cfg.GatewayAdvertise, "gateway-advertise", "", "front door host:port written into kubeconfigs (default: the listen address)")
 	fl.StringVar(&f.cfg.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, `metrics, /healthz and /readyz listen address ("-" disables)`)
-	fl.BoolVar(&f.cfg.MetricsPerCluster, "metrics-per-cluster", false, "export the front door's connection, byte and allowlist series per cluster (default: summed over the clusters, route=\"*\")")
-	fl.IntVar(&f.cfg.MetricsTopRefused, "metrics-top-refused", server.DefaultMetricsTopRefused, "export the refusals of this many clusters that refused the most (a bounded series set; negative: none)")
-	fl.StringSliceVar(&f.trusted, "trusted-proxies", nil, "CIDRs whose PROXY protocol headers are believed (none by default)")
 	fl.StringVar(&f.cfg.TLSCertFile, "tls-cert", "", "API certificate (PEM chain) instead of the generated one")
 	fl.StringVar(&f.cfg.TLSKeyFile, "tls-key", "", "key of --tls-cert")
 	fl.StringVar(&f.cfg.TokenFile, "token-file", "", "read the admin bearer token from this file instead of generating one")
 	fl.StringVar(&f.cfg.Subscription, "subscription", "", "default subscription id (default: generated at first start and kept)")
-	fl.StringArrayVar(&f.cfg.ServiceTags, "service-tags", nil, "service-tag source: a file, an http(s) URL (a mirror), a download page or a discovery-API URL (repeatable, first source wins; replaces the default: the --service-tags-cloud download page, else the cache, else the embedded snapshot)")
-	fl.StringVar(&f.feeds, "feeds", "", "other clouds' published ranges as service tags, comma-separated: github,aws,googlecloud,google,oracle,cloudflare,fastly (off by default; each at its published URLs, GitHub also from its embedded snapshot)")
-	fl.StringVar(&f.cfg.ServiceTagsCloud, "service-tags-cloud", "Public", "cloud of the default service-tag source and embedded snapshot: Public, AzureGovernment or China")
-	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
-	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
-	fl.DurationVar(&f.cfg.OperationRetention, "operation-retention", controller.DefaultOperationRetention, "an ended operation's status URLs answer this long; then its record is deleted")
-	fl.IntVar(&f.cfg.MaxEndedOperations, "max-ended-operations", controller.DefaultMaxEndedOperations, "ended operations' records kept whatever their age; past it the oldest are deleted first (negative: no bound but --operation-retention)")
-	fl.StringSliceVar(&f.systemRanges, "system-ranges", nil, "CIDRs every cluster admits besides its own list")
-	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
 	fl.StringVar(&f.clientConfig, "client-config", "", "where to write the client config (default $TAGWALL_CONFIG or ~/.config/tagwall/config.json)")
 	fl.BoolVar(&f.noClientConfig, "no-client-config", false, "do not write the client config")
 	fl.BoolVar(&f.cfg.DisableConsole, "no-console", false, "do not serve the web console (/ui/ on the API address)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.DurationVar(&f.cfg.APIReadTimeout, "api-read-timeout", server.DefaultAPIReadTimeout, "time a client has to send one API request, body included (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIWriteTimeout, "api-write-timeout", server.DefaultAPIWriteTimeout, "time to write one API response (also the metrics server)")
+	fl.DurationVar(&f.cfg.APIIdleTimeout, "api-idle-timeout", server.DefaultAPIIdleTimeout, "an idle keep-alive API connection is closed after this (also the metrics server)")
+	fl.IntVar(&f.cfg.MaxAPIConnections, "max-api-connections", server.DefaultMaxAPIConnections, "API connections open at once; more wait in the accept queue")
+	fl.IntVar(&f.cfg.MaxMetricsConnections, "max-metrics-connections", server.DefaultMaxMetricsConnections, "metrics-server connections open at once; more wait in the accept queue")
+}
+
+// addAPIFlags registers the flags of the ARM API's behaviour: timers, quotas, the throttle, locations and the service-tag catalog.
+func (f *serveFlags) addAPIFlags(fl *pflag.FlagSet) {
+	fl.DurationVar(&f.cfg.FeatureDelay, "feature-registration-delay", server.DefaultFeatureDelay, "time a feature stays Registering")
+	fl.DurationVar(&f.cfg.OperationRetention, "operation-retention", controller.DefaultOperationRetention, "an ended operation's status URLs answer this long; then its record is deleted")
+	fl.IntVar(&f.cfg.MaxEndedOperations, "max-ended-operations", controller.DefaultMaxEndedOperations, "ended operations' records kept whatever their age; past it the oldest are deleted first (negative: no bound but --operation-retention)")
+	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
+	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
+	fl.BoolVar(&f.armThrottle, "arm-throttle", true, "throttle API requests as ARM does: token buckets per principal, subscription and kind (reads 250, refilled 25/s; writes and deletes 200, 10/s; a subscription 15 times that), 429 SubscriptionRequestsThrottled with Retry-After past them")
+	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
+	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
+	fl.StringArrayVar(&f.cfg.ServiceTags, "service-tags", nil, "service-tag source: a file, an http(s) URL (a mirror), a download page or a discovery-API URL (repeatable, first source wins; replaces the default: the --service-tags-cloud download page, else the cache, else the embedded snapshot)")
+	fl.StringVar(&f.feeds, "feeds", "", "other clouds' published ranges as service tags, comma-separated: github,aws,googlecloud,google,oracle,cloudflare,fastly (off by default; each at its published URLs, GitHub also from its embedded snapshot)")
+	fl.StringVar(&f.cfg.ServiceTagsCloud, "service-tags-cloud", "Public", "cloud of the default service-tag source and embedded snapshot: Public, AzureGovernment or China")
+	fl.DurationVar(&f.cfg.ServiceTagsRefresh, "service-tags-refresh", server.DefaultServiceTagsRefresh, "service-tag refresh interval")
+}
+
+// addFrontDoorFlags registers the flags of the front door: its listener, PROXY protocol, routes to real apiservers, caps and metrics.
+func (f *serveFlags) addFrontDoorFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.cfg.GatewayAddr, "gateway-addr", server.DefaultGatewayAddr, "front door listen address")
+	fl.StringVar(&f.cfg.GatewayAdvertise, "gateway-advertise", "", "front door host:port written into kubeconfigs (default: the listen address)")
+	fl.BoolVar(&f.cfg.MetricsPerCluster, "metrics-per-cluster", false, "export the front door's connection, byte and allowlist series per cluster (default: summed over the clusters, route=\"*\")")
+	fl.IntVar(&f.cfg.MetricsTopRefused, "metrics-top-refused", server.DefaultMetricsTopRefused, "export the refusals of this many clusters that refused the most (a bounded series set; negative: none)")
+	fl.StringSliceVar(&f.trusted, "trusted-proxies", nil, "CIDRs whose PROXY protocol headers are believed (none by default)")
+	fl.StringSliceVar(&f.systemRanges, "system-ranges", nil, "CIDRs every cluster admits besides its own list")
+	fl.StringArrayVar(&f.upstreams, "upstream", nil, "CLUSTER=HOST:PORT[,ca=FILE]: serve a cluster (resource id or name) from a real kube-apiserver (repeatable)")
+	fl.DurationVar(&f.cfg.ClientHelloTimeout, "client-hello-timeout", gateway.DefaultClientHelloTimeout, "front door: time from accept to a complete PROXY header and ClientHello")
+	fl.IntVar(&f.cfg.MaxConns, "max-conns", 0, "front door: live connections at most; more are closed at accept (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecided, "max-undecided", 0, "front door: connections not yet decided at most; the oldest is dropped for a new one (0: derived from the fd limit)")
+	fl.IntVar(&f.cfg.MaxUndecidedPerSource, "max-undecided-per-source", 0, "front door: undecided connections of one source address at most (0: derived)")
+	fl.StringVar(&f.prefilter, "prefilter", "", `kernel prefilter for direct clients: "drop" or "reject" SYNs from outside every cluster's list (needs CAP_NET_ADMIN; not with --trusted-proxies)`)
+}
+
+// addStoreFlags registers the flags of where state lives (bolt or etcd) and the real kube-apiservers.
+func (f *serveFlags) addStoreFlags(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.cfg.AllowEmptyStore, "allow-empty-store", false, "start even though the store file is missing or empty while the data dir holds an identity from an earlier start (every cluster is gone)")
 	fl.StringVar(&f.cfg.Store, "store", server.StoreBolt, "where the state lives: bolt (the data dir's file) or etcd (several replicas share it; see docs/deployment.md)")
 	fl.StringSliceVar(&f.cfg.Etcd.Endpoints, "etcd-endpoints", nil, "etcd members, host:port or URL, comma-separated (with --store etcd)")
@@ -114,28 +151,12 @@ and writes the client config the tagwall CLI reads.`,
 	fl.StringVar(&f.cfg.Etcd.CertFile, "etcd-cert", "", "client certificate for etcd")
 	fl.StringVar(&f.cfg.Etcd.KeyFile, "etcd-key", "", "key of --etcd-cert")
 	fl.StringVar(&f.cfg.Etcd.Prefix, "etcd-prefix", server.DefaultEtcdPrefix, "every key tagwall writes to etcd starts with this")
-	fl.DurationVar(&f.cfg.APIReadTimeout, "api-read-timeout", server.DefaultAPIReadTimeout, "time a client has to send one API request, body included (also the metrics server)")
-	fl.DurationVar(&f.cfg.APIWriteTimeout, "api-write-timeout", server.DefaultAPIWriteTimeout, "time to write one API response (also the metrics server)")
-	fl.DurationVar(&f.cfg.APIIdleTimeout, "api-idle-timeout", server.DefaultAPIIdleTimeout, "an idle keep-alive API connection is closed after this (also the metrics server)")
-	fl.IntVar(&f.cfg.MaxAPIConnections, "max-api-connections", server.DefaultMaxAPIConnections, "API connections open at once; more wait in the accept queue")
-	fl.IntVar(&f.cfg.MaxMetricsConnections, "max-metrics-connections", server.DefaultMaxMetricsConnections, "metrics-server connections open at once; more wait in the accept queue")
-	fl.DurationVar(&f.cfg.ClientHelloTimeout, "client-hello-timeout", gateway.DefaultClientHelloTimeout, "front door: time from accept to a complete PROXY header and ClientHello")
-	fl.IntVar(&f.cfg.MaxConns, "max-conns", 0, "front door: live connections at most; more are closed at accept (0: derived from the fd limit)")
-	fl.IntVar(&f.cfg.MaxUndecided, "max-undecided", 0, "front door: connections not yet decided at most; the oldest is dropped for a new one (0: derived from the fd limit)")
-	fl.IntVar(&f.cfg.MaxUndecidedPerSource, "max-undecided-per-source", 0, "front door: undecided connections of one source address at most (0: derived)")
-	fl.IntVar(&f.cfg.MaxClustersPerSubscription, "max-clusters-per-subscription", api.DefaultMaxClustersPerSubscription, "managed clusters one subscription may hold (a create past it gets 409 QuotaExceeded; negative: no limit)")
-	fl.IntVar(&f.cfg.MaxResourceGroupsPerSubscription, "max-resource-groups-per-subscription", api.DefaultMaxResourceGroupsPerSubscription, "resource groups one subscription may hold (409 QuotaExceeded past it; negative: no limit)")
-	fl.BoolVar(&f.armThrottle, "arm-throttle", true, "throttle API requests as ARM does: token buckets per principal, subscription and kind (reads 250, refilled 25/s; writes and deletes 200, 10/s; a subscription 15 times that), 429 SubscriptionRequestsThrottled with Retry-After past them")
-	fl.StringSliceVar(&f.cfg.ExtraLocations, "locations", nil, "locations the API accepts besides Azure's known regions (comma-separated)")
-	fl.StringVar(&f.prefilter, "prefilter", "", `kernel prefilter for direct clients: "drop" or "reject" SYNs from outside every cluster's list (needs CAP_NET_ADMIN; not with --trusted-proxies)`)
-	fl.BoolVar(&f.cfg.ServiceTagsWithVnetIntegration, "service-tags-with-vnet-integration", false, "allow a service tag with API server VNet integration, as AKS does since 2026-03 (list limit 2,000)")
+	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
 	fl.StringVar(&f.cfg.KubeAPIServer, "kube-apiserver", "", "serve each cluster from a real kube-apiserver (this binary; see scripts/kube-apiserver) instead of a stand-in")
 	fl.StringSliceVar(&f.cfg.KubeEtcdEndpoints, "kube-etcd-endpoints", nil, "etcd for the clusters' Kubernetes data (default: a local etcd in DATA/kube-etcd)")
 	fl.StringVar(&f.cfg.KubeEtcdPrefix, "kube-etcd-prefix", "/tagwall/kube/", "key prefix of the clusters' Kubernetes data; each cluster has its own below it")
 	fl.IntVar(&f.cfg.MaxKubeAPIServers, "max-kube-apiservers", kubefleet.DefaultMax, "kube-apiservers running at once (each takes about 250-300 MiB)")
 	fl.IntVar(&f.cfg.MaxKubeAPIServersPerSubscription, "max-kube-apiservers-per-subscription", 0, "kube-apiservers one subscription may run, so one tenant cannot take them all (0: no cap but --max-kube-apiservers)")
-	fl.DurationVar(&f.cfg.ClaimTTL, "claim-ttl", server.DefaultClaimTTL, "lease of a replica's claim on once-only work; a dead replica's work moves within about this long")
-	return cmd
 }
 
 // stopDeadline bounds the stop after a signal or a fatal error: past it the

@@ -82,52 +82,12 @@ func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cutoff := c.cfg.Now().Add(-c.cfg.OperationRetention)
-	type ended struct {
-		kv  store.KV
-		end time.Time
-	}
-	var drop, keep []ended
-	for _, kv := range kvs {
-		var op state.Operation
-		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
-			// A damaged record answers no poll; it is reported, and
-			// deleted once, like an ended one, so it does not stay forever.
-			c.cfg.Logger.Warn("sweep operations: damaged record deleted", "key", kv.Key, "err", err)
-			drop = append(drop, ended{kv: kv})
-			continue
-		}
-		switch {
-		case op.Status == arm.StatusInProgress || op.EndTime.IsZero():
-		case !op.EndTime.After(cutoff):
-			drop = append(drop, ended{kv: kv})
-		default:
-			keep = append(keep, ended{kv: kv, end: op.EndTime})
-		}
-	}
-	if bound := c.cfg.MaxEndedOperations; bound > 0 && len(keep) > bound {
-		// Oldest first; ties by key, so replicas agree.
-		slices.SortFunc(keep, func(a, b ended) int {
-			if c := a.end.Compare(b.end); c != 0 {
-				return c
-			}
-			return strings.Compare(a.kv.Key, b.kv.Key)
-		})
-		// Never those that ended within minBoundAge: a client polling
-		// its own operation keeps its answer whatever others do.
-		young := c.cfg.Now().Add(-min(minBoundAge, c.cfg.OperationRetention))
-		over := len(keep) - bound
-		for over > 0 && !keep[over-1].end.Before(young) {
-			over--
-		}
-		c.cfg.Logger.Warn("sweep operations: more ended operations than the bound; the oldest are deleted before their retention",
-			"ended", len(keep), "bound", bound, "deleted", over)
-		drop = append(drop, keep[:over]...)
-	}
+	drop, keep := c.sortOperations(kvs)
+	drop = append(drop, c.overBound(keep)...)
 	n := 0
 	var errs []error
-	for _, d := range drop {
-		if _, err := c.cfg.Store.Delete(ctx, d.kv.Key, d.kv.ModRevision); err != nil {
+	for _, kv := range drop {
+		if _, err := c.cfg.Store.Delete(ctx, kv.Key, kv.ModRevision); err != nil {
 			if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 				errs = append(errs, err)
 			}
@@ -139,4 +99,64 @@ func (c *Controller) sweepOperations(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// endedOp is an ended operation's record and its end.
+type endedOp struct {
+	kv  store.KV
+	end time.Time
+}
+
+// sortOperations splits the records into those to delete (ended longer
+// than OperationRetention ago, or damaged) and the ended ones to keep;
+// running ones are in neither.
+func (c *Controller) sortOperations(kvs []store.KV) (drop []store.KV, keep []endedOp) {
+	cutoff := c.cfg.Now().Add(-c.cfg.OperationRetention)
+	for _, kv := range kvs {
+		var op state.Operation
+		if err := state.Decode(kv.Key, kv.Value, &op); err != nil {
+			// A damaged record answers no poll; it is reported, and
+			// deleted once, like an ended one, so it does not stay forever.
+			c.cfg.Logger.Warn("sweep operations: damaged record deleted", "key", kv.Key, "err", err)
+			drop = append(drop, kv)
+			continue
+		}
+		switch {
+		case op.Status == arm.StatusInProgress || op.EndTime.IsZero():
+		case !op.EndTime.After(cutoff):
+			drop = append(drop, kv)
+		default:
+			keep = append(keep, endedOp{kv: kv, end: op.EndTime})
+		}
+	}
+	return drop, keep
+}
+
+// overBound returns the oldest of keep beyond MaxEndedOperations, but none
+// that ended within minBoundAge (or the retention, when shorter): a client
+// polling its own operation keeps its answer whatever others do.
+func (c *Controller) overBound(keep []endedOp) []store.KV {
+	bound := c.cfg.MaxEndedOperations
+	if bound <= 0 || len(keep) <= bound {
+		return nil
+	}
+	// Oldest first; ties by key, so replicas agree.
+	slices.SortFunc(keep, func(a, b endedOp) int {
+		if c := a.end.Compare(b.end); c != 0 {
+			return c
+		}
+		return strings.Compare(a.kv.Key, b.kv.Key)
+	})
+	young := c.cfg.Now().Add(-min(minBoundAge, c.cfg.OperationRetention))
+	over := len(keep) - bound
+	for over > 0 && !keep[over-1].end.Before(young) {
+		over--
+	}
+	c.cfg.Logger.Warn("sweep operations: more ended operations than the bound; the oldest are deleted before their retention",
+		"ended", len(keep), "bound", bound, "deleted", over)
+	out := make([]store.KV, over)
+	for i := range out {
+		out[i] = keep[i].kv
+	}
+	return out
 }

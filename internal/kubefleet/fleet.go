@@ -48,7 +48,7 @@ type Config struct {
 	// resource ids' /subscriptions/{id}), so one tenant cannot take every
 	// one of Max; 0: no cap but Max.
 	MaxPerSubscription int
-	Logger      *slog.Logger
+	Logger             *slog.Logger
 }
 
 // Fleet keeps one kube-apiserver per cluster.
@@ -134,22 +134,7 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 	for _, c := range clusters {
 		want[c.ID] = c
 	}
-	for id, e := range f.procs {
-		if _, ok := want[id]; !ok {
-			delete(f.procs, id)
-			done := make(chan struct{})
-			f.removing[id] = done
-			f.removals.Go(func() {
-				f.remove(id, e)
-				f.mu.Lock()
-				if f.removing[id] == done {
-					delete(f.removing, id)
-				}
-				f.mu.Unlock()
-				close(done)
-			})
-		}
-	}
+	f.removeGone(want)
 	var errs []error
 	out := make(map[string]string, len(want))
 	perSub := map[string]int{}
@@ -171,20 +156,12 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 			continue
 		}
 		var prev *entry // a version change: the same data, the new version's apiserver
-		sub := subscriptionOf(id)
-		switch {
-		case ok:
+		if ok {
 			prev = e
 			delete(f.procs, id)
-		case len(f.procs) >= f.cfg.Max:
-			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max))
+		} else if err := f.capped(id, perSub); err != nil {
+			errs = append(errs, err)
 			continue
-		case f.cfg.MaxPerSubscription > 0 && perSub[sub] >= f.cfg.MaxPerSubscription:
-			errs = append(errs, fmt.Errorf("start kube-apiserver for %s: subscription %s already runs %d (--max-kube-apiservers-per-subscription)",
-				id, sub, f.cfg.MaxPerSubscription))
-			continue
-		default:
-			perSub[sub]++
 		}
 		ne, err := f.start(c, prev)
 		if err != nil {
@@ -198,6 +175,44 @@ func (f *Fleet) Sync(clusters []Cluster) (map[string]string, error) {
 		out[id] = ne.addr
 	}
 	return out, errors.Join(errs...)
+}
+
+// removeGone stops and deletes, in the background, the apiservers of
+// clusters not in want. f.mu is held.
+func (f *Fleet) removeGone(want map[string]Cluster) {
+	for id, e := range f.procs {
+		if _, ok := want[id]; ok {
+			continue
+		}
+		delete(f.procs, id)
+		done := make(chan struct{})
+		f.removing[id] = done
+		f.removals.Go(func() {
+			f.remove(id, e)
+			f.mu.Lock()
+			if f.removing[id] == done {
+				delete(f.removing, id)
+			}
+			f.mu.Unlock()
+			close(done)
+		})
+	}
+}
+
+// capped returns the error of a new apiserver for cluster id past Max or
+// past MaxPerSubscription (perSub counts each subscription's running and
+// starting ones), else counts it in perSub. f.mu is held.
+func (f *Fleet) capped(id string, perSub map[string]int) error {
+	sub := subscriptionOf(id)
+	switch {
+	case len(f.procs) >= f.cfg.Max:
+		return fmt.Errorf("start kube-apiserver for %s: %d already run (--max-kube-apiservers)", id, f.cfg.Max)
+	case f.cfg.MaxPerSubscription > 0 && perSub[sub] >= f.cfg.MaxPerSubscription:
+		return fmt.Errorf("start kube-apiserver for %s: subscription %s already runs %d (--max-kube-apiservers-per-subscription)",
+			id, sub, f.cfg.MaxPerSubscription)
+	}
+	perSub[sub]++
+	return nil
 }
 
 // start picks the port and starts the apiserver in the background; with
