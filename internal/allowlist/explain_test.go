@@ -139,26 +139,31 @@ func TestTagSetShared(t *testing.T) {
 	}
 }
 
-func TestListPrefixes(t *testing.T) {
+func TestListParts(t *testing.T) {
 	tag := NewTagSet("T", 1, []netip.Prefix{netip.MustParsePrefix("20.0.0.0/8"), netip.MustParsePrefix("2603:1000::/24")})
 	var b Builder
 	b.AddPrefix(netip.MustParsePrefix("1.2.3.0/24"), "1.2.3.0/24")
 	b.AddTag(tag, "T")
+	b.AddPrefix(netip.MustParsePrefix("5.6.7.8/32"), "5.6.7.8")
+	b.AddTag(tag, "T again")
 	l, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := fmt.Sprint(l.Prefixes())
-	if want := "[1.2.3.0/24 20.0.0.0/8 2603:1000::/24]"; got != want {
-		t.Errorf("Prefixes() = %s, want %s", got, want)
+	own, tags, all := l.Parts()
+	if got, want := fmt.Sprint(own), "[1.2.3.0/24 5.6.7.8/32]"; got != want || all {
+		t.Errorf("own prefixes %s (all %v), want %s", got, all, want)
 	}
-	var all Builder
-	all.AllowAll()
-	la, _ := all.Build()
-	if got, want := fmt.Sprint(la.Prefixes()), "[0.0.0.0/0 ::/0]"; got != want {
-		t.Errorf("disabled list: Prefixes() = %s, want %s", got, want)
+	if len(tags) != 1 || tags[0] != tag || fmt.Sprint(tags[0].Prefixes()) != "[20.0.0.0/8 2603:1000::/24]" {
+		t.Errorf("tags %v, want T once", tags)
 	}
-	if (*List)(nil).Prefixes() != nil {
-		t.Error("nil list has prefixes")
+	var allB Builder
+	allB.AllowAll()
+	la, _ := allB.Build()
+	if own, tags, all := la.Parts(); !all || own != nil || tags != nil {
+		t.Errorf("disabled list: %v %v %v", own, tags, all)
+	}
+	if own, tags, all := (*List)(nil).Parts(); own != nil || tags != nil || all {
+		t.Error("nil list has parts")
 	}
 }

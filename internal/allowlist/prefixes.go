@@ -85,29 +85,6 @@ func addr6(k u128) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-// Prefixes returns every prefix the list admits: its own entries and its
-// tags' prefixes, in the order added, overlaps not merged; a disabled list
-// returns 0.0.0.0/0 and ::/0, and a nil List nothing. It allocates and is
-// meant for building a kernel prefilter (internal/prefilter), not for the
-// connection path.
-func (l *List) Prefixes() []netip.Prefix {
-	switch {
-	case l == nil:
-		return nil
-	case l.all:
-		return []netip.Prefix{netip.PrefixFrom(netip.IPv4Unspecified(), 0), netip.PrefixFrom(netip.IPv6Unspecified(), 0)}
-	}
-	var out []netip.Prefix
-	for _, e := range l.entries {
-		if e.tag == nil {
-			out = append(out, e.prefix)
-			continue
-		}
-		out = append(out, e.tag.Prefixes()...)
-	}
-	return out
-}
-
 // Parts returns what the list admits in parts: its own prefixes (CIDRs,
 // addresses, system ranges) and the tag sets it references, each once; all
 // reports a disabled list (every address), and a nil List returns nothing.

@@ -14,11 +14,20 @@ import (
 	"github.com/tagwall/tagwall/internal/testutil"
 )
 
-// naiveUnion is the reference: every list's Prefixes, concatenated.
+// naiveUnion is the reference, and the Union this package had: every
+// list flattened (its own prefixes and its tags' prefixes) and
+// concatenated, so a tag shared by n lists is there n times.
 func naiveUnion(lists []*allowlist.List) []netip.Prefix {
 	var out []netip.Prefix
 	for _, l := range lists {
-		out = append(out, l.Prefixes()...)
+		own, tags, all := l.Parts()
+		if all {
+			out = append(out, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
+		}
+		out = append(out, own...)
+		for _, t := range tags {
+			out = append(out, t.Prefixes()...)
+		}
 	}
 	return out
 }
@@ -37,7 +46,7 @@ func ipset(tb testing.TB, ps []netip.Prefix) *netipx.IPSet {
 }
 
 // TestUnionAgreesWithPrefixes: Union admits exactly what the lists'
-// Prefixes admit together, for random lists sharing a few tag sets, with
+// flattened forms admit together, for random lists sharing a few tag sets, with
 // nil and disabled lists among them; each shared tag's prefixes appear
 // once however many lists name it.
 func TestUnionAgreesWithPrefixes(t *testing.T) {
@@ -101,7 +110,7 @@ func TestUnionAgreesWithPrefixes(t *testing.T) {
 // BenchmarkUnion is what the prefilter recomputes at a route change: the
 // union of every cluster's list, n clusters naming the real AzureCloud
 // (one tag set, shared) plus an address each. naive is the previous Union
-// (every list's Prefixes, so AzureCloud's prefixes once per cluster).
+// (every list flattened, so AzureCloud's prefixes once per cluster).
 func BenchmarkUnion(b *testing.B) {
 	data, err := os.ReadFile(testutil.ServiceTags(b, testutil.PublicTags))
 	if err != nil {
